@@ -1,0 +1,60 @@
+from django.db import models
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", "Person"
+    TOKEN = "token", "API token"
+    SYSTEM = "system", "Shipcheck"
+
+
+class AuditEvent(models.Model):
+    """One state change. Append-only: database triggers refuse UPDATE and DELETE.
+
+    Foreign keys are plain integers on purpose: the trail must outlive the
+    objects it talks about, and cascades would try to rewrite it.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField(db_index=True)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=300, blank=True)
+    project_id = models.BigIntegerField(null=True, blank=True)
+    release_id = models.BigIntegerField(null=True, blank=True)
+    from_state = models.CharField(max_length=64, blank=True)
+    to_state = models.CharField(max_length=64, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["project_id", "seq"], name="audit_project_seq"),
+            models.Index(fields=["release_id", "seq"], name="audit_release_seq"),
+            models.Index(fields=["actor_kind", "actor_id", "seq"], name="audit_actor_seq"),
+            models.Index(fields=["action", "seq"], name="audit_action_seq"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+    def hashed_fields(self) -> dict:
+        from audit.chain import HASHED_FIELDS
+
+        fields = {name: getattr(self, name) for name in HASHED_FIELDS}
+        fields["created_at"] = format_timestamp(self.created_at)
+        return fields
+
+
+def format_timestamp(value) -> str:
+    """UTC, microseconds, fixed width: the form the hash is computed over."""
+    from datetime import UTC
+
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,84 @@
+"""Append events to the audit chain."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.utils import timezone
+
+from audit.chain import GENESIS_HASH, compute_hash
+from audit.models import ActorKind, AuditEvent, format_timestamp
+
+# Any constant works; it names the one advisory lock that serialises appends.
+AUDIT_ADVISORY_LOCK_KEY = 0x5C4EC7A0
+
+
+def actor_fields(actor) -> dict[str, Any]:
+    """Who did it: a person, an API token, or Shipcheck itself (None)."""
+    if actor is None:
+        return {"actor_kind": ActorKind.SYSTEM, "actor_id": None, "actor_label": "shipcheck"}
+    token = getattr(actor, "api_token", None)
+    if token is not None:
+        return {"actor_kind": ActorKind.TOKEN, "actor_id": token.pk, "actor_label": f"token:{token.name}"}
+    return {"actor_kind": ActorKind.USER, "actor_id": actor.pk, "actor_label": actor.get_username()}
+
+
+def _lock_chain_head() -> AuditEvent | None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_ADVISORY_LOCK_KEY])
+    # SQLite: transactions begin IMMEDIATE (settings), so this transaction
+    # already holds the database's single write lock.
+    return AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    obj=None,
+    object_type: str | None = None,
+    object_id: Any = None,
+    object_repr: str | None = None,
+    project=None,
+    release=None,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction.
+
+    Must be called within ``transaction.atomic``: the event commits or rolls
+    back with the change it describes.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = obj.pk if object_id is None else object_id
+        object_repr = str(obj) if object_repr is None else object_repr
+    clean_data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+    head = _lock_chain_head()
+    fields: dict[str, Any] = {
+        "seq": (head.seq + 1) if head else 1,
+        "created_at": timezone.now(),
+        **actor_fields(actor),
+        "action": action,
+        "object_type": object_type or "",
+        "object_id": str(object_id) if object_id is not None else "",
+        "object_repr": (object_repr or "")[:300],
+        "project_id": getattr(project, "pk", project),
+        "release_id": getattr(release, "pk", release),
+        "from_state": str(from_state or ""),
+        "to_state": str(to_state or ""),
+        "reason": reason or "",
+        "data": clean_data,
+        "prev_hash": head.hash if head else GENESIS_HASH,
+    }
+    hashed = dict(fields, created_at=format_timestamp(fields["created_at"]))
+    fields["hash"] = compute_hash(hashed)
+    return AuditEvent.objects.create(**fields)

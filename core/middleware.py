@@ -1,0 +1,57 @@
+"""Keep /api/ answering JSON even when Django itself produces the error.
+
+DRF's handler covers errors raised inside API views. Errors that happen
+outside them (an unknown URL, a body over the size limit, an unexpected
+exception) would otherwise reach the client as Django's HTML pages.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+
+from core.api.errors import error_body
+
+logger = logging.getLogger(__name__)
+
+_STATUS_CODES = {
+    404: ("not_found", "No such endpoint or object."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: ("payload_too_large", "The request body is larger than this endpoint accepts."),
+    500: ("server_error", "The server could not answer this request."),
+}
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/") and not request.path.startswith("/api/docs")
+
+
+class ApiErrorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not _is_api(request):
+            return response
+        content_type = response.get("Content-Type", "")
+        if response.status_code in _STATUS_CODES and "json" not in content_type:
+            code, message = _STATUS_CODES[response.status_code]
+            return JsonResponse(error_body(code, message), status=response.status_code)
+        if response.status_code == 403 and "json" not in content_type:
+            return JsonResponse(
+                error_body("csrf_failed", "CSRF check failed: send the X-CSRFToken header."), status=403
+            )
+        return response
+
+    def process_exception(self, request, exception):
+        if not _is_api(request):
+            return None
+        if isinstance(exception, RequestDataTooBig):
+            code, message = _STATUS_CODES[413]
+            return JsonResponse(error_body(code, message), status=413)
+        logger.exception("Unhandled error in %s %s", request.method, request.path)
+        code, message = _STATUS_CODES[500]
+        return JsonResponse(error_body(code, message), status=500)

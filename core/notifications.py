@@ -1,0 +1,45 @@
+"""Tell people about things: an in-app notification row and an e-mail.
+
+Call ``notification_send`` inside the service's transaction. The rows are
+written with the change; the e-mail is queued only after commit, so nobody
+hears of a change that was rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+
+from core.models import Notification
+
+
+def notification_send(
+    *,
+    recipients: Iterable,
+    subject: str,
+    body: str = "",
+    url: str = "",
+    project=None,
+    urgent: bool = False,
+) -> list[Notification]:
+    people = {person.pk: person for person in recipients if person is not None and person.pk}
+    if not people:
+        return []
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=pk, project=project, subject=subject[:200], body=body, url=url, urgent=urgent
+            )
+            for pk in people
+        ]
+    )
+    addresses = sorted({p.email for p in people.values() if p.email})
+    if addresses:
+        from core.tasks import send_email
+
+        link = f"{settings.SHIPCHECK_BASE_URL}{url}" if url else ""
+        text = f"{body}\n\n{link}".strip()
+        transaction.on_commit(lambda: send_email.delay(subject=subject, body=text, to=addresses))
+    return rows

@@ -1,0 +1,75 @@
+"""Who may do what, in one place.
+
+Pages, API views and services all call these predicates. ``user`` may be a
+person, an API token principal or an anonymous user.
+"""
+
+from __future__ import annotations
+
+from projects.choices import Role, TokenScope
+from projects.principals import is_token
+
+_CACHE_ATTR = "_shipcheck_roles"
+
+
+def roles_for(user, project) -> frozenset[str]:
+    """The roles ``user`` holds in ``project`` (cached on the user object for the request)."""
+    if user is None or not getattr(user, "is_authenticated", False) or is_token(user):
+        return frozenset()
+    project_id = getattr(project, "pk", project)
+    cache = getattr(user, _CACHE_ATTR, None)
+    if cache is None:
+        from projects.models import Membership
+
+        cache = {}
+        for pid, role in Membership.objects.filter(user=user).values_list("project_id", "role"):
+            cache.setdefault(pid, set()).add(role)
+        cache = {pid: frozenset(roles) for pid, roles in cache.items()}
+        setattr(user, _CACHE_ATTR, cache)
+    return cache.get(project_id, frozenset())
+
+
+def forget_roles(user) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def has_role(user, project, *roles: str) -> bool:
+    return bool(roles_for(user, project) & set(roles))
+
+
+def can_view_project(user, project) -> bool:
+    if is_token(user):
+        return user.api_token.project_id == getattr(project, "pk", project) and user.has_scope(TokenScope.READ)
+    return bool(roles_for(user, project))
+
+
+def can_admin_project(user, project) -> bool:
+    return has_role(user, project, Role.ADMIN)
+
+
+def can_create_release(user, project) -> bool:
+    if is_token(user):
+        return user.api_token.project_id == getattr(project, "pk", project) and user.has_scope(TokenScope.RELEASES)
+    return has_role(user, project, Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN)
+
+
+def can_manage_release(user, release) -> bool:
+    """Edit, cancel and steer a release: its release manager, any release manager, or an admin."""
+    if is_token(user):
+        return user.api_token.project_id == release.project_id and user.has_scope(TokenScope.RELEASES)
+    if getattr(user, "pk", None) is not None and release.release_manager_id == user.pk:
+        return bool(roles_for(user, release.project_id))
+    return has_role(user, release.project_id, Role.RELEASE_MANAGER, Role.ADMIN)
+
+
+def can_deploy(user, release) -> bool:
+    """Promote a release and record deployments."""
+    if is_token(user):
+        return user.api_token.project_id == release.project_id and user.has_scope(TokenScope.DEPLOYMENTS)
+    return has_role(user, release.project_id, Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN)
+
+
+def is_person(user) -> bool:
+    """Approvals, sign-offs and votes are for people only, never for tokens."""
+    return getattr(user, "is_authenticated", False) and not is_token(user)

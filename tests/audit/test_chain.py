@@ -1,0 +1,54 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from audit.models import AuditEvent
+from audit.selectors import audit_chain_verify
+from releases.services import release_update
+
+
+def test_chain__verifies_after_changes(release, people):
+    release_update(release=release, actor=people.alice, title="Quicker checkout")
+    count, broken = audit_chain_verify()
+    assert broken is None
+    assert count == AuditEvent.objects.count() >= 2
+    seqs = list(AuditEvent.objects.values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_triggers__refuse_update_and_delete(release, audit_guard_on):
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(seq=1).update(reason="rewritten")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(seq=1).delete()
+    assert AuditEvent.objects.get(seq=1).reason == ""
+
+
+def _tamper(sql, params):
+    """Alter the table behind the triggers' back, as an attacker with DB access would."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+            cursor.execute(sql, params)
+            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+        else:
+            cursor.execute(sql, params)
+
+
+def test_audit_verify__names_the_altered_sequence_number(release, people):
+    release_update(release=release, actor=people.alice, title="Quicker checkout")
+    call_command("audit_verify")
+    _tamper("UPDATE audit_auditevent SET reason = %s WHERE seq = %s", ["nothing to see", 2])
+    with pytest.raises(CommandError, match="sequence number 2"):
+        call_command("audit_verify")
+
+
+def test_audit_verify__detects_deleted_row(release, people):
+    release_update(release=release, actor=people.alice, title="A")
+    release_update(release=release, actor=people.alice, title="B")
+    _tamper("DELETE FROM audit_auditevent WHERE seq = %s", [2])
+    count, broken = audit_chain_verify()
+    assert broken.seq == 2
+    assert count == 1

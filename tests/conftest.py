@@ -1,0 +1,108 @@
+"""Shared fixtures: a project with people in every role (and an outsider).
+
+Fixtures build on each other: ``project`` → ``people`` → ``release``.
+"""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+
+from projects.choices import Role
+from projects.models import Membership
+from tests.factories import ProjectFactory, UserFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _audit_purge_allowed_for_test_flush():
+    """Let the test runner empty the append-only audit table between tests (SQLite side)."""
+    from audit.signals import PURGE_ALLOWED
+
+    PURGE_ALLOWED["value"] = True
+    yield
+    PURGE_ALLOWED["value"] = True
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def audit_guard_on():
+    """Turn the append-only guard on for this test's connection, as in production."""
+    from audit.signals import PURGE_ALLOWED
+
+    PURGE_ALLOWED["value"] = False
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET shipcheck.audit_purge = 'off'")
+    yield
+    PURGE_ALLOWED["value"] = True
+    if connection.vendor == "postgresql" and connection.connection is not None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET shipcheck.audit_purge = 'on'")
+        except Exception:  # noqa: BLE001 - the connection may be in an aborted transaction
+            pass
+
+
+@pytest.fixture
+def project(db):
+    return ProjectFactory(name="Payments", slug="payments")
+
+
+@pytest.fixture
+def other_project(db):
+    return ProjectFactory(name="Other", slug="other")
+
+
+def _person(project, username, *roles):
+    user = UserFactory(username=username, first_name=username.split("_")[0].capitalize())
+    for role in roles:
+        Membership.objects.create(project=project, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def people(project, other_project):
+    """alice: release manager; bob: engineer; quinn: QA; pat: product owner;
+    ada and abe: approvers; emma: emergency approver; aud: auditor; adam: admin;
+    olga: member of another project only (the outsider)."""
+    return SimpleNamespace(
+        alice=_person(project, "alice", Role.RELEASE_MANAGER),
+        bob=_person(project, "bob", Role.ENGINEER),
+        quinn=_person(project, "quinn", Role.QA),
+        pat=_person(project, "pat", Role.PRODUCT_OWNER),
+        ada=_person(project, "ada", Role.APPROVER),
+        abe=_person(project, "abe", Role.APPROVER),
+        emma=_person(project, "emma", Role.EMERGENCY_APPROVER, Role.APPROVER),
+        aud=_person(project, "aud", Role.AUDITOR),
+        adam=_person(project, "adam", Role.ADMIN),
+        olga=_person(other_project, "olga", Role.RELEASE_MANAGER, Role.ADMIN),
+    )
+
+
+@pytest.fixture
+def envs(project):
+    return {e.name: e for e in project.environments.all()}
+
+
+@pytest.fixture
+def release(people, project):
+    from releases.services import release_create
+
+    return release_create(
+        project=project, version="2.4.0", title="Faster checkout", actor=people.alice,
+        rollback_plan="Redeploy 2.3.1 and disable the `fast_checkout` flag.",
+    )
