@@ -106,3 +106,17 @@ def release(people, project):
         project=project, version="2.4.0", title="Faster checkout", actor=people.alice,
         rollback_plan="Redeploy 2.3.1 and disable the `fast_checkout` flag.",
     )
+
+
+@pytest.fixture
+def gates_only(settings):
+    """``gates_only("releases", "approvals")``: evaluate only those apps' promotion gates.
+
+    Lets one app's tests reach production without satisfying every other
+    app's gates; journeys across the whole product do not use it.
+    """
+
+    def _only(*apps: str):
+        settings.SHIPCHECK_GATE_APPS = set(apps) | {"releases"}
+
+    return _only
