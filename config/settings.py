@@ -227,6 +227,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; name each enum after its choices class.
+    "ENUM_NAME_OVERRIDES": {
+        "ReleaseStatusEnum": "releases.choices.ReleaseStatus",
+        "DeploymentStatusEnum": "releases.choices.DeploymentStatus",
+        "GateStateEnum": "releases.choices.GateState",
+    },
 }
 
 # --- Shipcheck -------------------------------------------------------------

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
+
+from projects.api import schema  # noqa: F401 - registers the token scheme with drf-spectacular
+from projects.api.views import ProjectViewSet
 
 app_name = "projects-api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("projects", ProjectViewSet, basename="project")
+urlpatterns = router.urls

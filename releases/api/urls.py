@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
+
+from releases.api.views import DeploymentViewSet, ReleaseViewSet
 
 app_name = "releases-api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("releases", ReleaseViewSet, basename="release")
+router.register("deployments", DeploymentViewSet, basename="deployment")
+urlpatterns = router.urls

@@ -1,0 +1,204 @@
+"""Releases and deployments over HTTP: parse, call one selector or service, answer.
+
+Missing and invisible objects are both 404; rules live in ``releases.services``.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api.schema import error_responses
+from core.exceptions import NotFound, ValidationFailed
+from projects.choices import TokenScope
+from projects.selectors import project_list
+from releases import services
+from releases.api.filters import ReleaseFilterSet
+from releases.api.serializers import (
+    DeploymentFinishSerializer,
+    DeploymentSerializer,
+    GateReportSerializer,
+    PromoteSerializer,
+    ReasonSerializer,
+    ReleaseCreateSerializer,
+    ReleaseDetailSerializer,
+    ReleaseSerializer,
+    ReleaseUpdateSerializer,
+)
+from releases.exceptions import GateBlocked
+from releases.gates import gate_evaluate
+from releases.models import Deployment
+from releases.selectors import (
+    deployment_get,
+    environment_get,
+    release_get,
+    release_list,
+    release_with_pipeline,
+)
+
+ENVIRONMENT_PARAM = OpenApiParameter(
+    "environment", str, OpenApiParameter.PATH, description="Environment name, e.g. staging."
+)
+
+
+def _valid(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _person_named(username: str, project):
+    """The member of ``project`` called ``username``, or a 400 naming the field."""
+    user = get_user_model().objects.filter(username=username, memberships__project=project).first()
+    if user is None:
+        raise ValidationFailed(
+            f"'{username[:150]}' is not a member of this project.",
+            details={"release_manager": ["Name a member of this project by username."]},
+        )
+    return user
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Releases visible to the caller, newest first",
+                       responses={200: ReleaseSerializer(many=True), **error_responses(400, 401, 403)}),
+    retrieve=extend_schema(summary="One release with its pipeline",
+                           responses={200: ReleaseDetailSerializer, **error_responses(401, 403, 404)}),
+)
+class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    filterset_class = ReleaseFilterSet
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    token_read_scopes: tuple[str, ...] = (TokenScope.READ,)
+
+    def get_queryset(self):
+        return release_list(user=self.request.user).select_related("created_by")
+
+    def get_serializer_class(self):
+        return ReleaseDetailSerializer if self.action == "retrieve" else ReleaseSerializer
+
+    def get_object(self):
+        return release_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def retrieve(self, request, pk=None):
+        release = release_with_pipeline(user=request.user, pk=pk)
+        return Response(ReleaseDetailSerializer(release, context={"request": request}).data)
+
+    @extend_schema(summary="Create a planned release", request=ReleaseCreateSerializer,
+                   responses={201: ReleaseSerializer, **error_responses(400, 401, 403, 404)})
+    def create(self, request):
+        data = dict(_valid(ReleaseCreateSerializer, request))
+        project = project_list(user=request.user).filter(slug=data.pop("project")).first()
+        if project is None:
+            raise NotFound("No such project.")
+        if "release_manager" in data:
+            data["release_manager"] = _person_named(data["release_manager"], project)
+        release = services.release_create(project=project, actor=request.user, **data)
+        return Response(ReleaseSerializer(release, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Change some fields of a release", request=ReleaseUpdateSerializer,
+                   responses={200: ReleaseSerializer, **error_responses(400, 401, 403, 404, 409)})
+    def partial_update(self, request, pk=None):
+        release = self.get_object()
+        changes = dict(_valid(ReleaseUpdateSerializer, request))
+        if "release_manager" in changes:
+            changes["release_manager"] = _person_named(changes["release_manager"], release.project)
+        release = services.release_update(release=release, actor=request.user, **changes)
+        return Response(ReleaseSerializer(release, context={"request": request}).data)
+
+    @extend_schema(summary="Cancel a release that is not released", request=ReasonSerializer,
+                   responses={200: ReleaseSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        release = self.get_object()
+        data = _valid(ReasonSerializer, request)
+        release = services.release_cancel(release=release, actor=request.user, reason=data["reason"])
+        return Response(ReleaseSerializer(release, context={"request": request}).data)
+
+    @extend_schema(summary="Deployments of a release, newest first",
+                   responses={200: DeploymentSerializer(many=True), **error_responses(401, 403, 404)})
+    @action(detail=True, methods=["get"], filterset_class=None, serializer_class=DeploymentSerializer)
+    def deployments(self, request, pk=None):
+        release = self.get_object()
+        qs = (
+            Deployment.objects.filter(release=release)
+            .select_related("release", "environment")
+            .order_by("-created_at", "-id")
+        )
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(DeploymentSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Start a deployment into an environment if every gate is open",
+        description="Answers 201 with the new deployment, or 409 `gate_closed` with every gate "
+        "(`details.gates`, each with state and reason) when any gate is closed; nothing changes then.",
+        request=PromoteSerializer,
+        responses={201: DeploymentSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def promote(self, request, pk=None):
+        release = self.get_object()
+        data = dict(_valid(PromoteSerializer, request))
+        environment = environment_get(release=release, name_or_id=data.pop("environment"))
+        deployment = services.release_promote(release=release, environment=environment, actor=request.user,
+                                              **data)
+        return Response(DeploymentSerializer(deployment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="May this release enter this environment now?",
+        description="200 with `open: true` and every gate when all are open (or waived); otherwise "
+        "409 `gate_closed` with the same gates in `details.gates`. The same answer the release page "
+        "and the promote action use. Tokens need the `read` or `deployments` scope.",
+        parameters=[ENVIRONMENT_PARAM],
+        responses={200: GateReportSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get"], url_path=r"gates/(?P<environment>[^/]+)", filterset_class=None,
+            serializer_class=GateReportSerializer,
+            token_read_scopes=(TokenScope.READ, TokenScope.DEPLOYMENTS))
+    def gates(self, request, pk=None, environment=None):
+        release = self.get_object()
+        report = gate_evaluate(release=release, environment=environment_get(release=release,
+                                                                             name_or_id=environment))
+        if not report.is_open:
+            raise GateBlocked(report)
+        return Response(report.as_dict())
+
+
+@extend_schema_view(
+    retrieve=extend_schema(summary="One deployment",
+                           responses={200: DeploymentSerializer, **error_responses(401, 403, 404)}),
+)
+class DeploymentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = DeploymentSerializer
+    lookup_value_regex = r"\d+"
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return Deployment.objects.filter(release__project__in=project_list(user=self.request.user)).select_related(
+            "release", "environment"
+        )
+
+    def get_object(self):
+        return deployment_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(summary="Record the outcome of a running deployment", request=DeploymentFinishSerializer,
+                   responses={200: DeploymentSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def finish(self, request, pk=None):
+        deployment = self.get_object()
+        data = _valid(DeploymentFinishSerializer, request)
+        deployment = services.deployment_finish(deployment=deployment, actor=request.user, **data)
+        return Response(DeploymentSerializer(deployment).data)
+
+    @extend_schema(summary="Record that a deployment was rolled back", request=ReasonSerializer,
+                   responses={200: DeploymentSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def rollback(self, request, pk=None):
+        deployment = self.get_object()
+        data = _valid(ReasonSerializer, request)
+        deployment = services.deployment_rollback(deployment=deployment, actor=request.user,
+                                                  reason=data["reason"])
+        return Response(DeploymentSerializer(deployment).data)
