@@ -1,0 +1,359 @@
+"""Demo data: the Storefront project, its people and releases in every state.
+
+``manage.py seed_demo`` calls ``foundation()`` (people and projects), then each
+app's ``<app>.demo.seed(ctx)`` in INSTALLED_APPS order; this module's ``seed``
+runs first among the Shipcheck apps and fills ``ctx.releases``.
+
+Everything is written through the services, so the audit trail is the real
+one and ``manage.py audit_verify`` passes. Running it twice creates nothing:
+a release that already exists is left as it is.
+
+Demo people (password "demo" for all), in ``ctx.people``:
+
+    rita    release manager          eli     engineer (deploys)
+    quinn   QA                       paula   product owner
+    adrian  approver (tech lead)     ana     approver
+    cora    emergency approver and approver (CTO)
+    audrey  auditor                  adele   project admin
+    otto    release manager of the second project "Mobile App" only
+
+Demo versions of Storefront (``ctx.releases[version]``), oldest first:
+
+    2.1.0          minor     released: dev, staging, production succeeded
+    2.1.1          patch     released
+    2.2.0          minor     rolled back: production deployment rolled back
+    2.2.1          hotfix    released (fixes what made 2.2.0 roll back)
+    2.3.0          minor     in progress, succeeded in dev and staging; next: production
+    2.3.1          security  in progress, succeeded in dev, its staging deployment failed
+    2.3.2          patch     cancelled (superseded by 2.4.0)
+    2.4.0          minor     in progress, succeeded in dev; next: staging (try it in the browser)
+    3.0.0-beta.1   beta      in progress, its dev deployment is still running
+    2.5.0          minor     planned, no deployments and no rollback plan yet
+
+The release history was written with only the core promotion gates (order,
+release open, rollback plan, environment free): the other apps' gates are
+seeded afterwards by their own ``demo.seed``, which should add the records
+these states imply (checklists, sign-offs, approvals, monitoring results for
+the released versions; open work for 2.3.0, 2.4.0 and 2.5.0).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from projects.choices import Role
+from projects.models import Environment, Project
+from projects.services import membership_grant, project_create
+from releases import services
+from releases.choices import DeploymentStrategy, ReleaseStatus, ReleaseType
+from releases.models import Release
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - demo accounts on a local development server
+
+# username, first name, last name, roles in Storefront (in this order), description for the login table
+DEMO_PEOPLE = (
+    ("rita", "Rita", "Ramos", (Role.RELEASE_MANAGER,), "release manager"),
+    ("eli", "Eli", "Okafor", (Role.ENGINEER,), "engineer"),
+    ("quinn", "Quinn", "Larsen", (Role.QA,), "QA"),
+    ("paula", "Paula", "Meier", (Role.PRODUCT_OWNER,), "product owner"),
+    ("adrian", "Adrian", "Novak", (Role.APPROVER,), "approver (tech lead)"),
+    ("ana", "Ana", "Silva", (Role.APPROVER,), "approver"),
+    ("cora", "Cora", "Lindqvist", (Role.EMERGENCY_APPROVER, Role.APPROVER), "emergency approver (CTO)"),
+    ("audrey", "Audrey", "Kim", (Role.AUDITOR,), "auditor (reads everything)"),
+    ("adele", "Adele", "Moreau", (Role.ADMIN,), "project admin"),
+    ("otto", "Otto", "Berg", (), "release manager of Mobile App only"),
+)
+
+DEMO_PROJECT = ("Storefront", "storefront", "The web shop: catalogue, cart, checkout and payments.")
+OTHER_PROJECT = ("Mobile App", "mobile-app", "The iOS and Android shopping app.")
+
+ROLLBACK_PLAN = """\
+1. Redeploy the previous artifact with the pipeline's *redeploy* job.
+2. Turn off the release's feature flags in the flag console.
+3. Database: the migrations of this release are additive; nothing to revert.
+4. Tell #storefront-releases and support that the release was rolled back.
+"""
+
+
+@dataclass
+class Step:
+    """One thing that happens to a demo release, in order."""
+
+    kind: str  # "deploy" (promote and finish), "start" (promote only), "rollback", "cancel"
+    environment: str = ""
+    succeeded: bool = True
+    actor: str = "eli"
+    reason: str = ""
+    strategy: str = DeploymentStrategy.ALL_AT_ONCE
+
+
+@dataclass
+class DemoRelease:
+    version: str
+    type: str
+    title: str
+    description: str
+    notes: str = ""
+    rollback_plan: str = ROLLBACK_PLAN
+    target_in_days: int | None = None
+    created_by: str = "rita"
+    tickets: list[dict] = field(default_factory=list)
+    commits: list[dict] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+
+
+def _ticket(key: str, title: str) -> dict:
+    return {"key": key, "title": title, "url": f"https://tracker.example.com/browse/{key}", "status": "Done"}
+
+
+def _commit(sha: str, message: str, author: str = "Eli Okafor") -> dict:
+    return {"sha": sha, "message": message, "author": author}
+
+
+def _full_path(*, production_ok: bool = True) -> list[Step]:
+    return [
+        Step("deploy", "dev"),
+        Step("deploy", "staging"),
+        Step("deploy", "production", succeeded=production_ok, strategy=DeploymentStrategy.CANARY),
+    ]
+
+
+STOREFRONT_RELEASES = (
+    DemoRelease(
+        "2.1.0", ReleaseType.MINOR, "Saved carts",
+        "Signed-in shoppers find their cart again on any device.",
+        notes="## New\n- Carts are saved for signed-in shoppers for 30 days.\n- A *Saved for later* list.",
+        target_in_days=-40,
+        tickets=[_ticket("SF-101", "Persist carts server-side"), _ticket("SF-102", "Saved for later list")],
+        commits=[_commit("4f2a9c1d7e", "Store carts per customer"), _commit("9b13e0a6c2", "Saved-for-later UI")],
+        steps=_full_path(),
+    ),
+    DemoRelease(
+        "2.1.1", ReleaseType.PATCH, "Coupon rounding fix",
+        "Percentage coupons rounded half a cent the wrong way.",
+        notes="## Fixed\n- Percentage coupons now round half-even, as the invoice does.",
+        target_in_days=-33,
+        tickets=[_ticket("SF-118", "Coupon totals off by one cent")],
+        commits=[_commit("c0ffee1234", "Round coupon discounts half-even")],
+        steps=_full_path(),
+    ),
+    DemoRelease(
+        "2.2.0", ReleaseType.MINOR, "New product search",
+        "Search moves to the new index with typo tolerance and facets.",
+        notes="## New\n- Typo-tolerant search.\n- Facets for size, colour and price.",
+        target_in_days=-21,
+        tickets=[_ticket("SF-130", "Search index migration"), _ticket("SF-131", "Facet sidebar")],
+        commits=[_commit("a1b2c3d4e5", "Query the new search index"), _commit("e5d4c3b2a1", "Facet sidebar")],
+        steps=[
+            *_full_path(),
+            Step("rollback", "production", actor="rita",
+                 reason="Search latency p95 rose from 180 ms to 1.4 s during the post-deploy window."),
+        ],
+    ),
+    DemoRelease(
+        "2.2.1", ReleaseType.HOTFIX, "Search latency hotfix",
+        "Brings back the new search with the missing index on the facet table.",
+        notes="## Fixed\n- Adds the facet index whose absence slowed search in 2.2.0.",
+        target_in_days=-19, created_by="eli",
+        tickets=[_ticket("SF-140", "Slow facet queries in production")],
+        commits=[_commit("f00dbabe42", "Index facet values")],
+        steps=_full_path(),
+    ),
+    DemoRelease(
+        "2.3.0", ReleaseType.MINOR, "Gift cards",
+        "Shoppers buy and redeem gift cards at checkout.",
+        notes="## New\n- Buy digital gift cards.\n- Redeem a gift card at checkout, alone or with a card.",
+        target_in_days=2,
+        tickets=[_ticket("SF-150", "Gift card purchase"), _ticket("SF-151", "Redeem at checkout"),
+                 _ticket("SF-152", "Gift card balance page")],
+        commits=[_commit("0a1b2c3d4e", "Gift card model and purchase"), _commit("1b2c3d4e5f", "Redeem flow")],
+        steps=[Step("deploy", "dev"), Step("deploy", "staging")],
+    ),
+    DemoRelease(
+        "2.3.1", ReleaseType.SECURITY, "Session fixation fix",
+        "Rotates the session key at sign-in and at checkout.",
+        notes="## Security\n- The session key changes at sign-in (reported by an external researcher).",
+        target_in_days=1, created_by="eli",
+        tickets=[_ticket("SF-160", "Rotate session key on sign-in")],
+        commits=[_commit("5ec0de5ec0", "Cycle the session key at sign-in")],
+        steps=[Step("deploy", "dev"),
+               Step("deploy", "staging", succeeded=False,
+                    reason="Smoke test failed: sign-in loops on the staging load balancer.")],
+    ),
+    DemoRelease(
+        "2.3.2", ReleaseType.PATCH, "Legacy payment widget tweaks",
+        "Small fixes to the old payment widget.",
+        target_in_days=-5,
+        tickets=[_ticket("SF-170", "Widget alignment on Safari")],
+        steps=[Step("cancel", actor="rita", reason="Superseded by 2.4.0, which replaces the widget.")],
+    ),
+    DemoRelease(
+        "2.4.0", ReleaseType.MINOR, "Checkout redesign",
+        "A one-page checkout with the new payment widget.",
+        notes="## New\n- One-page checkout.\n- New payment widget with wallets.\n\n"
+              "## Changed\n- The old widget is gone.",
+        target_in_days=9,
+        tickets=[_ticket("SF-180", "One-page checkout"), _ticket("SF-181", "Wallet payments"),
+                 _ticket("SF-182", "Remove the legacy widget")],
+        commits=[_commit("2c3d4e5f6a", "One-page checkout layout"), _commit("3d4e5f6a7b", "Wallet buttons")],
+        steps=[Step("deploy", "dev")],
+    ),
+    DemoRelease(
+        "3.0.0-beta.1", ReleaseType.BETA, "Headless storefront beta",
+        "The storefront served from the new API for beta testers.",
+        notes="Beta for the **headless** storefront; only beta testers see it.",
+        target_in_days=30, created_by="eli",
+        tickets=[_ticket("SF-200", "Storefront API"), _ticket("SF-201", "Beta tester cohort")],
+        steps=[Step("start", "dev")],
+    ),
+    DemoRelease(
+        "2.5.0", ReleaseType.MINOR, "Loyalty points",
+        "Shoppers collect points on every order and spend them at checkout.",
+        target_in_days=23, rollback_plan="",
+        tickets=[_ticket("SF-210", "Points ledger"), _ticket("SF-211", "Spend points at checkout")],
+    ),
+)
+
+MOBILE_RELEASES = (
+    DemoRelease(
+        "1.8.0", ReleaseType.MINOR, "Push notifications for orders",
+        "Order status changes arrive as push notifications.",
+        target_in_days=-12, created_by="otto", steps=_full_path(),
+    ),
+    DemoRelease(
+        "1.9.0", ReleaseType.MINOR, "Dark mode", "The app follows the system's dark mode.",
+        target_in_days=14, created_by="otto",
+    ),
+)
+
+
+def _person(username: str, first: str, last: str) -> tuple[object, bool]:
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return user, False
+    user = User(username=username, first_name=first, last_name=last, email=f"{username}@example.com")
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    return user, True
+
+
+def _project(name: str, slug: str, description: str, admin) -> tuple[Project, bool]:
+    project = Project.objects.filter(slug=slug).first()
+    if project is not None:
+        return project, False
+    return project_create(name=name, slug=slug, description=description, actor=None, admins=[admin]), True
+
+
+def foundation(stdout=None) -> SimpleNamespace:
+    """Create (or find) the demo people and the two projects; return the ``ctx`` for every app's seed."""
+    people, created_people = {}, 0
+    for username, first, last, _roles, _about in DEMO_PEOPLE:
+        people[username], created = _person(username, first, last)
+        created_people += created
+    with transaction.atomic():
+        storefront, new_storefront = _project(*DEMO_PROJECT, admin=people["adele"])
+        for username, *_names, roles, _about in DEMO_PEOPLE:
+            for role in roles:
+                membership_grant(project=storefront, user=people[username], role=role)
+        mobile, new_mobile = _project(*OTHER_PROJECT, admin=people["otto"])
+        for role in (Role.RELEASE_MANAGER, Role.ENGINEER):
+            membership_grant(project=mobile, user=people["otto"], role=role)
+        # Quinn tests both products: one person, two projects.
+        membership_grant(project=mobile, user=people["quinn"], role=Role.QA)
+    if stdout is not None:
+        stdout.write(
+            f"People: {created_people} created, {len(people) - created_people} already there. "
+            f"Projects: {'created' if new_storefront or new_mobile else 'already there'} "
+            f"({storefront.name}, {mobile.name})."
+        )
+    return SimpleNamespace(project=storefront, other_project=mobile, people=people, releases={},
+                           stdout=stdout)
+
+
+def _play(spec: DemoRelease, *, project: Project, people: dict) -> Release:
+    """Create one release and walk it through its story, all through the services."""
+    storefront = project.slug == DEMO_PROJECT[1]
+    manager = people["rita"] if storefront else people["otto"]
+
+    def who(username: str):
+        # In the second project one person does everything.
+        return people[username] if storefront else people["otto"]
+
+    target = None
+    if spec.target_in_days is not None:
+        target = timezone.localdate() + datetime.timedelta(days=spec.target_in_days)
+    release = services.release_create(
+        project=project, version=spec.version, title=spec.title, actor=who(spec.created_by), type=spec.type,
+        description=spec.description, notes=spec.notes, rollback_plan=spec.rollback_plan,
+        release_manager=manager, target_date=target, artifact_version=f"{project.slug}:{spec.version}",
+    )
+    if spec.tickets:
+        services.release_tickets_add(release=release, tickets=spec.tickets, actor=manager)
+    if spec.commits:
+        services.release_commits_add(release=release, commits=spec.commits, actor=manager)
+    environments = {e.name: e for e in Environment.objects.filter(project=project)}
+    latest = {}
+    for step in spec.steps:
+        actor = who(step.actor)
+        if step.kind in ("deploy", "start"):
+            deployment = services.release_promote(
+                release=release, environment=environments[step.environment], actor=actor,
+                strategy=step.strategy,
+            )
+            latest[step.environment] = deployment
+            if step.kind == "deploy":
+                services.deployment_finish(deployment=deployment, succeeded=step.succeeded, actor=actor,
+                                           reason=step.reason)
+        elif step.kind == "rollback":
+            services.deployment_rollback(deployment=latest[step.environment], actor=actor, reason=step.reason)
+        elif step.kind == "cancel":
+            services.release_cancel(release=release, actor=actor, reason=step.reason)
+        release.refresh_from_db()
+        # A hold (post-deploy monitoring) may keep a production success open; this
+        # history says the release was verified, so record that as its manager would.
+        if (step.kind == "deploy" and step.environment == "production" and step.succeeded
+                and release.status == ReleaseStatus.IN_PROGRESS):
+            services.release_mark_released(release=release, actor=manager,
+                                           reason="Verified after the post-deploy window.")
+            release.refresh_from_db()
+    return release
+
+
+def _seed_project(specs, *, project: Project, people: dict, stdout) -> dict[str, Release]:
+    releases, created = {}, []
+    # The demo's history predates the other apps' records (seeded after this), so its
+    # promotions are checked against the core gates only; see the module docstring.
+    with override_settings(SHIPCHECK_GATE_APPS={"releases"}):
+        for spec in specs:
+            release = Release.objects.filter(project=project, version=spec.version).first()
+            if release is None:
+                with transaction.atomic():
+                    release = _play(spec, project=project, people=people)
+                created.append(spec.version)
+            releases[spec.version] = release
+    if stdout is not None:
+        stdout.write(f"{project.name}: {len(created)} releases created"
+                     + (f" ({', '.join(created)})" if created else "")
+                     + f", {len(specs) - len(created)} already there.")
+    return releases
+
+
+def seed(ctx) -> None:
+    """Releases, deployments, tickets and commits of both demo projects; fills ``ctx.releases``."""
+    ctx.releases.update(_seed_project(STOREFRONT_RELEASES, project=ctx.project, people=ctx.people,
+                                      stdout=ctx.stdout))
+    other = getattr(ctx, "other_project", None) or Project.objects.get(slug=OTHER_PROJECT[1])
+    _seed_project(MOBILE_RELEASES, project=other, people=ctx.people, stdout=ctx.stdout)
+
+
+def login_table() -> list[tuple[str, str]]:
+    """(username, what they do) for the start-up banner and ``seed_demo``'s output."""
+    return [(username, about) for username, *_rest, about in DEMO_PEOPLE]
