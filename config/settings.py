@@ -241,6 +241,19 @@ SPECTACULAR_SETTINGS = {
 SHIPCHECK_FETCH_ALLOWLIST = env_list("SHIPCHECK_FETCH_ALLOWLIST", [])
 SHIPCHECK_BASE_URL = env_str("SHIPCHECK_BASE_URL", "http://127.0.0.1:8000")
 
+# Signs audit checkpoints (docs/audit.md). Lives only in the environment, never
+# in the database: whoever can rewrite the tables must not be able to re-sign.
+SHIPCHECK_AUDIT_SIGNING_KEY = env_str("SHIPCHECK_AUDIT_SIGNING_KEY")
+if PRODUCTION and len(SHIPCHECK_AUDIT_SIGNING_KEY) < 32:
+    raise ImproperlyConfigured(
+        "SHIPCHECK_AUDIT_SIGNING_KEY must be set to at least 32 random characters when "
+        "SHIPCHECK_PRODUCTION is on (it signs the audit trail's checkpoints)"
+    )
+elif not SHIPCHECK_AUDIT_SIGNING_KEY:
+    SHIPCHECK_AUDIT_SIGNING_KEY = "shipcheck-development-audit-key-not-for-production"  # noqa: S105
+# How often beat takes a signed checkpoint of the audit chain heads.
+SHIPCHECK_AUDIT_CHECKPOINT_SECONDS = env_int("SHIPCHECK_AUDIT_CHECKPOINT_SECONDS", 300, minimum=10)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
