@@ -75,6 +75,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.ApiErrorMiddleware",
 ]
+if not DEBUG:
+    # Without DEBUG Django serves no static files: WhiteNoise serves the collected
+    # ones (manage.py collectstatic) from the web processes, so no extra proxy is needed.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
