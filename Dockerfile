@@ -1,0 +1,32 @@
+# Shipcheck for production: one image, three roles (web, worker, scheduler); see docker-compose.yml.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    SHIPCHECK_VAR_DIR=/var/lib/shipcheck
+
+WORKDIR /app
+
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin shipcheck \
+    && mkdir -p /var/lib/shipcheck \
+    && chown shipcheck /var/lib/shipcheck
+
+# Dependencies first, so a code change does not reinstall them.
+COPY pyproject.toml README.md ./
+RUN mkdir -p config && touch config/__init__.py \
+    && pip install . \
+    && pip uninstall -y shipcheck \
+    && rm -rf config build *.egg-info
+
+COPY . .
+RUN pip install --no-deps . \
+    && python manage.py collectstatic --noinput -v0 \
+    && chown -R shipcheck /var/lib/shipcheck
+
+USER shipcheck
+EXPOSE 8000
+
+# The web role; docker-compose.yml overrides the command for the worker and the scheduler.
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
