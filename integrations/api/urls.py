@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from integrations.api.views import CiReleaseViewSet, CiWhoAmIView
 
 app_name = "integrations-api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("ci/releases", CiReleaseViewSet, basename="ci-release")
+
+urlpatterns = [
+    path("ci/whoami/", CiWhoAmIView.as_view(), name="ci-whoami"),
+    *router.urls,
+]

@@ -1,0 +1,25 @@
+"""Who may feed pipeline data into Shipcheck.
+
+Token scopes are checked here with messages that name the missing scope, so
+a pipeline author knows which box to tick when creating the token.
+"""
+
+from __future__ import annotations
+
+from projects.choices import Role, TokenScope
+from projects.permissions import has_role
+from projects.principals import is_token
+
+
+def token_missing_scopes(principal, *scopes: str) -> list[str]:
+    """The scopes among ``scopes`` that ``principal`` lacks (always none for a person)."""
+    if not is_token(principal):
+        return []
+    return [scope for scope in scopes if not principal.has_scope(scope)]
+
+
+def can_record_test_results(user, release) -> bool:
+    """QA, engineers, release managers, admins, and tokens with the test_results scope."""
+    if is_token(user):
+        return user.api_token.project_id == release.project_id and user.has_scope(TokenScope.TEST_RESULTS)
+    return has_role(user, release.project_id, Role.QA, Role.ENGINEER, Role.RELEASE_MANAGER, Role.ADMIN)
