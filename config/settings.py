@@ -8,6 +8,7 @@ Production differs only through environment variables (see README).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Body size limit and Idempotency-Key for every /api/ POST (integrations/idempotency.py).
+    "integrations.middleware.IdempotencyMiddleware",
     "core.middleware.ApiErrorMiddleware",
 ]
 if not DEBUG:
@@ -222,7 +225,26 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # JSON that cannot crash the parser (depth, NUL, surrogates): integrations/api/parsers.py.
+    "DEFAULT_PARSER_CLASSES": [
+        "integrations.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttles.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": None},  # set below from SHIPCHECK_TOKEN_RATE_LIMIT
 }
+# Requests per API token, "<n>/<s|min|hour|day>"; "off" disables the limit.
+SHIPCHECK_TOKEN_RATE_LIMIT = env_str("SHIPCHECK_TOKEN_RATE_LIMIT", "600/min").strip()
+if SHIPCHECK_TOKEN_RATE_LIMIT.lower() != "off":
+    if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", SHIPCHECK_TOKEN_RATE_LIMIT):
+        raise ImproperlyConfigured(
+            f"SHIPCHECK_TOKEN_RATE_LIMIT must look like 600/min (or 10/s, 5000/hour, 'off'); "
+            f"got {SHIPCHECK_TOKEN_RATE_LIMIT!r}"
+        )
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"] = SHIPCHECK_TOKEN_RATE_LIMIT
+# Largest request body, in bytes (JUnit reports travel inside JSON); larger bodies get 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SHIPCHECK_MAX_REQUEST_BYTES", 5 * 1024 * 1024, minimum=1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shipcheck API",
     "DESCRIPTION": "Release management for people and pipelines. Errors share one shape: "
@@ -240,6 +262,11 @@ SPECTACULAR_SETTINGS = {
         "DeploymentStatusEnum": "releases.choices.DeploymentStatus",
         "GateStateEnum": "releases.choices.GateState",
     },
+    # Errors every operation can answer (413, 415, 429, Idempotency-Key 409/422): integrations/api/schema.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.api.schema.document_common_errors",
+    ],
 }
 
 # --- Shipcheck -------------------------------------------------------------
