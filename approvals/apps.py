@@ -3,3 +3,14 @@ from django.apps import AppConfig
 
 class ApprovalsConfig(AppConfig):
     name = "approvals"
+    verbose_name = "Approvals, sign-offs and go/no-go"
+
+    def ready(self) -> None:
+        from approvals import gates, listeners  # noqa: F401 - register gates, waivers and listeners
+        from approvals.panels import approvals_panel_context
+        from core.nav import nav_item
+        from releases.registry import panel
+
+        panel(key="approvals", title="Approvals and go/no-go", template="approvals/partials/panel.html",
+              context=approvals_panel_context, order=30)
+        nav_item("Waiting for me", "approvals:inbox", order=25)
