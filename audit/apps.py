@@ -6,4 +6,5 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        from audit import signals  # noqa: F401 - registers the SQLite guard function
+        # signals: the SQLite guard function; tasks: the periodic checkpoint with beat.
+        from audit import signals, tasks  # noqa: F401

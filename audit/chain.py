@@ -2,14 +2,21 @@
 
 Each event's hash is SHA-256 over the canonical JSON of its fields plus the
 previous event's hash. Canonical JSON: keys sorted, no whitespace, UTF-8.
+
+Besides the global chain, every event of a project links to the project's
+previous event (``project_seq``, ``project_prev_hash``, ``project_hash``), and
+signed checkpoints anchor the heads of both outside the database. The offline
+verifier (``python -m audit.offline_verify``) imports only this module.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _encode_str  # the C encoder json.dumps itself uses
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -74,3 +81,253 @@ def verify_events(events: Iterable[dict[str, Any]], *, start_seq: int = 1,
         expected_seq += 1
         count += 1
     return count, None
+
+
+# --- Per-project chain -------------------------------------------------------
+# Every event of a project also links to that project's previous event, so an
+# export narrowed to one project (all an auditor of that project may see) can
+# still prove that no row is missing without revealing other projects' rows.
+
+# The columns of an exported event: the hashed fields, the hash, then the
+# project link. ``verify_rows`` takes tuples in this order.
+LINK_FIELDS = ("project_seq", "project_prev_hash", "project_hash")
+ROW_FIELDS = (*HASHED_FIELDS, "hash", *LINK_FIELDS)
+_I = {name: index for index, name in enumerate(ROW_FIELDS)}
+
+
+def compute_project_hash(project_prev_hash: str, project_seq: int, event_hash_value: str) -> str:
+    payload = f"{project_prev_hash}:{project_seq}:{event_hash_value}"
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+# --- Fast hashing ----------------------------------------------------------------
+# ``row_hash`` yields the digest ``compute_hash`` yields (tests hold the two
+# together on awkward values) without building a dict and sorting its keys per
+# event; verification walks millions of events.
+
+
+def _encode(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return canonical_json(value)
+
+
+def _row_payload(row: tuple, data_json: str, e, n) -> str:
+    (seq, created_at, actor_kind, actor_id, actor_label, action, object_type, object_id,
+     object_repr, project_id, release_id, from_state, to_state, reason, _data, prev_hash) = row[:16]
+    return (
+        f'{{"action":{e(action)},"actor_id":{n(actor_id)},"actor_kind":{e(actor_kind)}'
+        f',"actor_label":{e(actor_label)},"created_at":{e(created_at)},"data":{data_json}'
+        f',"from_state":{e(from_state)},"object_id":{e(object_id)},"object_repr":{e(object_repr)}'
+        f',"object_type":{e(object_type)},"prev_hash":{e(prev_hash)},"project_id":{n(project_id)}'
+        f',"reason":{e(reason)},"release_id":{n(release_id)},"seq":{n(seq)},"to_state":{e(to_state)}}}'
+    )
+
+
+def row_payload(row: tuple, data_json: str) -> str:
+    """The canonical JSON an event's hash covers; ``data_json`` is ``canonical_json(data)``."""
+    try:
+        # Text columns hold text: encode them directly (TypeError if not).
+        return _row_payload(row, data_json, _encode_str, _encode)
+    except TypeError:
+        return _row_payload(row, data_json, _encode, _encode)
+
+
+def row_hash(row: tuple, data_json: str) -> str:
+    return hashlib.sha256(row_payload(row, data_json).encode("utf-8")).hexdigest()
+
+
+def row_from_dict(event: dict[str, Any]) -> tuple:
+    return tuple(event.get(name) for name in ROW_FIELDS)
+
+
+# --- Walking a chain ---------------------------------------------------------------
+
+
+@dataclass
+class Walk:
+    """What a walk has seen: counts, the last event, each project's head.
+
+    ``mode``: ``all`` (a contiguous run of the whole chain), ``project`` (all
+    events of the projects in ``project_ids``: each project's chain must be
+    contiguous) or ``selection`` (a filtered choice of events: each is checked
+    on its own and for order, but absent rows between them cannot be noticed).
+    """
+
+    mode: str = "all"
+    project_ids: frozenset | None = None
+    count: int = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+    last_hash: str | None = None
+    # project_id -> (project_seq, seq, project_hash) of the last event seen
+    # (or, before the walk, of the event just before the exported run).
+    heads: dict = field(default_factory=dict)
+    # Promises to keep: {seq: hash} and {(project_id, project_seq): (seq, project_hash)}.
+    expect_seq: dict = field(default_factory=dict)
+    expect_project: dict = field(default_factory=dict)
+    met: set = field(default_factory=set)
+
+
+def verify_rows(rows: Iterable[tuple], walk: Walk, *, start_seq: int | None = None,
+                start_prev_hash: str | None = None) -> Break | None:
+    """Check ``rows`` (tuples in ``ROW_FIELDS`` order, data as canonical JSON) in order.
+
+    May be called again with the next rows of the same walk. ``start_seq`` and
+    ``start_prev_hash`` say where a run of the whole chain must begin (1 and
+    the genesis hash for the full chain; None: wherever the first row says).
+    Returns the first break or None; the walk records what was seen.
+    """
+    mode = walk.mode
+    heads = walk.heads
+    expect_seq = walk.expect_seq
+    expect_project = walk.expect_project
+    allowed = walk.project_ids
+    if walk.count:
+        expected_seq, prev_hash = walk.last_seq + 1, walk.last_hash
+    else:
+        expected_seq, prev_hash = start_seq, start_prev_hash
+    # Whose chains are known to start at position 1 (no earlier events exist).
+    from_genesis = mode == "project" or (mode == "all" and (walk.first_seq or start_seq) == 1)
+    last_seq = walk.last_seq
+    sha = hashlib.sha256
+    encode_str, encode = _encode_str, _encode
+    for row in rows:
+        seq = row[0]
+        if type(seq) is not int:
+            return Break(expected_seq, f"a row has no valid sequence number ({seq!r})")
+        if mode == "all":
+            if expected_seq is not None and seq != expected_seq:
+                return Break(expected_seq, f"expected sequence number {expected_seq}, found {seq}"
+                                           " (a row was deleted, inserted or reordered)")
+            if prev_hash is not None and row[15] != prev_hash:
+                return Break(seq, "prev_hash does not match the hash of the event before it")
+        elif last_seq is not None and seq <= last_seq:
+            return Break(seq, f"sequence number {seq} comes after {last_seq} (rows reordered or repeated)")
+        stored = row[16]
+        try:
+            payload = _row_payload(row, row[14], encode_str, encode)
+        except TypeError:
+            payload = _row_payload(row, row[14], encode, encode)
+        if sha(payload.encode("utf-8")).hexdigest() != stored:
+            return Break(seq, "the stored hash does not match the event's contents (edited)")
+        project_id = row[9]
+        if project_id is not None:
+            if allowed is not None and project_id not in allowed:
+                return Break(seq, f"an event of project {project_id}, which this export does not cover")
+            project_seq, project_prev, project_hash = row[17], row[18], row[19]
+            if (type(project_seq) is not int or type(project_prev) is not str
+                    or compute_project_hash(project_prev, project_seq, stored) != project_hash):
+                return Break(seq, "the project link of this event does not match its contents (edited)")
+            head = heads.get(project_id)
+            if head is None and from_genesis:
+                head = (0, None, GENESIS_HASH)
+            if head is not None:
+                if mode == "selection":
+                    if project_seq <= head[0]:
+                        return Break(seq, f"project position {project_seq} comes after {head[0]} (rows reordered)")
+                elif project_seq != head[0] + 1:
+                    return Break(seq, f"project {project_id} expected its event number {head[0] + 1}, found "
+                                      f"number {project_seq} (an event of the project was deleted, inserted "
+                                      "or reordered before this one)")
+                elif project_prev != head[2]:
+                    return Break(seq, "project_prev_hash does not match the project's event before it")
+            heads[project_id] = (project_seq, seq, project_hash)
+            if expect_project:
+                promised = expect_project.get((project_id, project_seq))
+                if promised is not None:
+                    if promised[1] != project_hash or promised[0] != seq:
+                        return Break(seq, "this event differs from the one a signed checkpoint vouches for")
+                    walk.met.add(("project", project_id, project_seq))
+        elif mode == "project":
+            return Break(seq, "an event without a project in a project export")
+        if expect_seq:
+            promised_hash = expect_seq.get(seq)
+            if promised_hash is not None:
+                if promised_hash != stored:
+                    return Break(seq, "this event differs from the one a signed checkpoint vouches for")
+                walk.met.add(("all", seq))
+        if walk.first_seq is None:
+            walk.first_seq = seq
+        walk.count += 1
+        last_seq = walk.last_seq = seq
+        prev_hash = walk.last_hash = stored
+        expected_seq = seq + 1
+    return None
+
+
+def unmet_promises(walk: Walk) -> Break | None:
+    """After a walk: a checkpoint vouches for an event the walk never reached (a truncated tail)."""
+    for seq in sorted(walk.expect_seq):
+        if ("all", seq) not in walk.met and (walk.last_seq is None or seq > walk.last_seq):
+            first_missing = (walk.last_seq or 0) + 1
+            return Break(first_missing, f"the chain ends at sequence number {walk.last_seq or 0} but a signed "
+                                        f"checkpoint vouches for events up to {seq} (the tail was cut off)")
+    for (project_id, project_seq), (seq, _hash) in sorted(walk.expect_project.items()):
+        if ("project", project_id, project_seq) in walk.met:
+            continue
+        head = walk.heads.get(project_id)
+        if head is None or head[0] < project_seq:
+            reached = head[0] if head else 0
+            return Break(seq, f"project {project_id}'s chain ends at position {reached} but a signed "
+                              f"checkpoint vouches for position {project_seq}, sequence number {seq} "
+                              "(the tail was cut off)")
+    return None
+
+
+# --- Signed checkpoints --------------------------------------------------------------
+# A checkpoint states "the chain (or one project's chain) had this head at
+# this time", signed with HMAC-SHA256 under a key that only the application's
+# environment holds. Whoever can rewrite the database cannot forge one, so a
+# rewritten or truncated chain stops matching the latest checkpoint.
+
+STATEMENT_FIELDS = ("scope", "seq", "hash", "project_seq", "created_at", "key_id")
+
+
+def key_id(key: bytes) -> str:
+    """A short fingerprint naming the key, so a verifier can tell a wrong key from tampering."""
+    return hashlib.sha256(b"shipcheck-audit-key-id:" + key).hexdigest()[:16]
+
+
+def statement_payload(statement: dict[str, Any]) -> str:
+    return canonical_json({name: statement.get(name) for name in STATEMENT_FIELDS})
+
+
+def statement_sign(statement: dict[str, Any], key: bytes) -> str:
+    return hmac.new(key, statement_payload(statement).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def statement_valid(statement: dict[str, Any], key: bytes) -> bool:
+    signature = statement.get("signature")
+    if not isinstance(signature, str):
+        return False
+    return hmac.compare_digest(statement_sign(statement, key), signature)
+
+
+def promise(walk: Walk, statement: dict[str, Any]) -> None:
+    """Make the walk hold the chain to a checkpoint statement."""
+    if statement.get("scope") == "all":
+        walk.expect_seq[statement["seq"]] = statement["hash"]
+    else:
+        project_id = int(str(statement["scope"]).removeprefix("project:"))
+        walk.expect_project[(project_id, statement["project_seq"])] = (statement["seq"], statement["hash"])
+
+
+# An export's seal: signed when the export is written, never stored.
+SEAL_FIELDS = ("kind", "scope", "rows", "first_seq", "last_seq", "last_hash", "header_sha256", "generated_at",
+               "key_id")
+
+
+def seal_sign(seal: dict[str, Any], key: bytes) -> str:
+    payload = canonical_json({name: seal.get(name) for name in SEAL_FIELDS})
+    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def seal_valid(seal: dict[str, Any], key: bytes) -> bool:
+    signature = seal.get("signature")
+    return isinstance(signature, str) and hmac.compare_digest(seal_sign(seal, key), signature)

@@ -31,9 +31,17 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The project's own chain (audit/chain.py): position among the project's
+    # events and a link to the one before, so a one-project export is provable.
+    project_seq = models.BigIntegerField(null=True, blank=True)
+    project_prev_hash = models.CharField(max_length=64, blank=True)
+    project_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["project_id", "project_seq"], name="audit_project_position"),
+        ]
         indexes = [
             models.Index(fields=["project_id", "seq"], name="audit_project_seq"),
             models.Index(fields=["release_id", "seq"], name="audit_release_seq"),
@@ -58,3 +66,45 @@ def format_timestamp(value) -> str:
     from datetime import UTC
 
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of a chain head: "the chain reached this event at this time".
+
+    ``project_id`` None: the whole chain (``seq``/``hash`` of its last event).
+    Otherwise one project's chain (``project_seq``/``hash`` = the project link
+    hash of its last event). The HMAC key lives in the environment
+    (``SHIPCHECK_AUDIT_SIGNING_KEY``), never in the database, so rewriting the
+    tables cannot produce a checkpoint that matches. Append-only like events.
+    """
+
+    created_at = models.DateTimeField()
+    project_id = models.BigIntegerField(null=True, blank=True)
+    seq = models.BigIntegerField()
+    project_seq = models.BigIntegerField(null=True, blank=True)
+    hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-seq", "-id"]
+        indexes = [models.Index(fields=["project_id", "seq"], name="audit_checkpoint_scope")]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.scope} @ {self.seq}"
+
+    @property
+    def scope(self) -> str:
+        return "all" if self.project_id is None else f"project:{self.project_id}"
+
+    def statement(self) -> dict:
+        """The signed statement, as exports print it and verifiers check it."""
+        return {
+            "scope": self.scope,
+            "seq": self.seq,
+            "hash": self.hash,
+            "project_seq": self.project_seq,
+            "created_at": format_timestamp(self.created_at),
+            "key_id": self.key_id,
+            "signature": self.signature,
+        }

@@ -1,9 +1,37 @@
+"""Reads of the audit trail: pages, fast row streams for exports, chain verification.
+
+Everything that lists events takes ``AuditFilters`` (audit/filters.py), which
+already holds only the projects the reader may see. Lists page by sequence
+number (keyset), never by OFFSET, and never count the whole table.
+"""
+
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from audit.chain import Break, verify_events
-from audit.models import AuditEvent
+from django.db import connection
+from django.db.models import F, Func, Q, QuerySet, TextField
+from django.db.models.functions import Cast
+
+from audit.chain import (
+    GENESIS_HASH,
+    ROW_FIELDS,
+    Break,
+    Walk,
+    canonical_json,
+    promise,
+    unmet_promises,
+    verify_rows,
+)
+from audit.filters import AuditFilters
+from audit.models import AuditCheckpoint, AuditEvent
+
+PAGE_SIZE = 50
+# Rows per keyset batch when streaming: large enough that the per-query cost
+# vanishes, small enough that a batch of wide rows stays a few megabytes.
+STREAM_BATCH = 5000
 
 
 def audit_event_dicts(*, batch_size: int = 5000) -> Iterator[dict]:
@@ -20,11 +48,250 @@ def audit_event_dicts(*, batch_size: int = 5000) -> Iterator[dict]:
         last = batch[-1].seq
 
 
-def audit_chain_verify() -> tuple[int, Break | None]:
-    return verify_events(audit_event_dicts())
-
-
 def audit_events_for_object(obj, *, limit: int = 50):
     return AuditEvent.objects.filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)
     ).order_by("-seq")[:limit]
+
+
+# --- Filtering --------------------------------------------------------------------
+
+
+def seq_bounds(filters: AuditFilters) -> tuple[int | None, int | None]:
+    """The date range as sequence numbers: ``(first seq included, first seq excluded)``.
+
+    Events are numbered in the order they were written, so a date range is a
+    contiguous run of the chain; paging and exports then use the seq indexes.
+    """
+    low = high = None
+    if filters.date_from is not None:
+        low = (AuditEvent.objects.filter(created_at__gte=filters.date_from).order_by("created_at")
+               .values_list("seq", flat=True).first())
+        if low is None:
+            low = _head_seq() + 1
+    if filters.date_to is not None:
+        high = (AuditEvent.objects.filter(created_at__gte=filters.date_to).order_by("created_at")
+                .values_list("seq", flat=True).first())
+    return low, high
+
+
+def _head_seq() -> int:
+    return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def audit_event_queryset(filters: AuditFilters, *, bounds: tuple | None = None) -> QuerySet[AuditEvent]:
+    """Events matching ``filters``, limited to what the reader may see. Unordered."""
+    qs = AuditEvent.objects.all()
+    if filters.project is not None:
+        qs = qs.filter(project_id=filters.project.pk)
+    elif not filters.everything:
+        qs = qs.filter(project_id__in=filters.project_ids)
+    if filters.release_id:
+        qs = qs.filter(release_id=filters.release_id)
+    if filters.actor:
+        kind, actor_id, label = filters.actor
+        qs = qs.filter(actor_kind=kind)
+        qs = qs.filter(actor_id=actor_id) if actor_id is not None else qs.filter(actor_label=label)
+    if filters.action:
+        qs = qs.filter(action__startswith=filters.action) if filters.action_prefix else qs.filter(action=filters.action)
+    low, high = bounds if bounds is not None else seq_bounds(filters)
+    if low is not None:
+        qs = qs.filter(seq__gte=low)
+    if high is not None:
+        qs = qs.filter(seq__lt=high)
+    return qs
+
+
+@dataclass
+class EventPage:
+    events: list[AuditEvent]
+    newer: int | None  # pass as ?after= to see newer events
+    older: int | None  # pass as ?before= to see older events
+
+
+def audit_event_page(filters: AuditFilters, *, before: int | None = None, after: int | None = None,
+                     size: int = PAGE_SIZE) -> EventPage:
+    """One page of events, newest first, by keyset on ``seq``: the same few queries on any page."""
+    qs = audit_event_queryset(filters)
+    if after is not None:
+        rows = list(qs.filter(seq__gt=after).order_by("seq")[: size + 1])
+        more_newer = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        newer = rows[0].seq if more_newer and rows else None
+        older = rows[-1].seq if rows else None
+        return EventPage(rows, newer, older)
+    if before is not None:
+        qs = qs.filter(seq__lt=before)
+    rows = list(qs.order_by("-seq")[: size + 1])
+    more_older = len(rows) > size
+    rows = rows[:size]
+    older = rows[-1].seq if more_older and rows else None
+    newer = rows[0].seq if before is not None and rows else None
+    return EventPage(rows, newer, older)
+
+
+# --- Fast row streams (exports and verification) ------------------------------------
+
+
+class _UtcText(Func):
+    """created_at as the hashed text form (UTC, microseconds, 'Z'), computed by PostgreSQL."""
+
+    output_field = TextField()
+    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+
+def _sqlite_timestamp(text: str) -> str:
+    # Django stores aware datetimes in SQLite as naive UTC text: 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+    text = text.replace(" ", "T", 1)
+    if "+" in text[19:]:
+        text = text[: text.index("+", 19)]
+    if "." not in text[19:]:
+        text += ".000000"
+    return text + "Z"
+
+
+def _row_queryset(qs: QuerySet) -> QuerySet:
+    """Annotate the columns of ``ROW_FIELDS`` with created_at and data as text."""
+    created = _UtcText("created_at") if connection.vendor == "postgresql" else Cast("created_at", TextField())
+    values = [name for name in ROW_FIELDS]
+    values[values.index("created_at")] = "created_text"
+    values[values.index("data")] = "data_text"
+    return qs.annotate(created_text=created, data_text=Cast(F("data"), TextField())).values_list(*values)
+
+
+def audit_row_batches(qs: QuerySet, *, upper: int | None = None,
+                      batch: int = STREAM_BATCH) -> Iterator[list[tuple]]:
+    """Batches of event rows in ``ROW_FIELDS`` order (created_at and data as text), by seq.
+
+    Keyset batches: each is one index range scan, nothing is held open between
+    them, and memory stays flat however many events match. ``upper`` fixes the
+    last seq so that events written while streaming do not join half-way.
+    """
+    base = _row_queryset(qs)
+    if upper is not None:
+        base = base.filter(seq__lte=upper)
+    sqlite = connection.vendor != "postgresql"
+    last = 0
+    while True:
+        sql, params = base.filter(seq__gt=last).order_by("seq")[:batch].query.get_compiler(
+            connection=connection).as_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        if sqlite:
+            rows = [(r[0], _sqlite_timestamp(r[1]), *r[2:]) for r in rows]
+        yield rows
+        if len(rows) < batch:
+            return
+        last = rows[-1][0]
+
+
+def canonical_data_rows(rows: list[tuple], cache: dict) -> Iterator[tuple]:
+    """Rows with data re-encoded as canonical JSON, as the hash saw it.
+
+    The database hands data back in its own spelling (PostgreSQL's jsonb adds
+    spaces and orders keys its own way). Many events carry the same data, so a
+    small cache of spelling → canonical form saves most of the work.
+    """
+    for row in rows:
+        text = row[14]
+        canonical = cache.get(text)
+        if canonical is None:
+            canonical = canonical_json(json.loads(text))
+            if len(cache) > 50_000:
+                cache.clear()
+            cache[text] = canonical
+        yield (*row[:14], canonical, *row[15:])
+
+
+# --- Checkpoints and verification -----------------------------------------------------
+
+
+def checkpoint_latest(*, project_id: int | None = None, upto_seq: int | None = None) -> AuditCheckpoint | None:
+    """The newest checkpoint of the whole chain (``project_id`` None) or of one project."""
+    qs = AuditCheckpoint.objects.filter(project_id=project_id) if project_id else AuditCheckpoint.objects.filter(
+        project_id__isnull=True)
+    if upto_seq is not None:
+        qs = qs.filter(seq__lte=upto_seq)
+    return qs.order_by("-seq", "-id").first()
+
+
+def checkpoints_latest_per_scope() -> list[AuditCheckpoint]:
+    """The newest checkpoint of the whole chain and of every project that has one."""
+    latest: dict = {}
+    for checkpoint in AuditCheckpoint.objects.order_by("project_id", "-seq", "-id").iterator(chunk_size=1000):
+        latest.setdefault(checkpoint.project_id, checkpoint)
+    return list(latest.values())
+
+
+@dataclass
+class VerifyReport:
+    count: int
+    broken: Break | None
+    checkpoints: list[AuditCheckpoint]
+    bad_signatures: list[str]
+    warnings: list[str]
+
+
+def audit_chain_check(*, all_checkpoints: bool = False, key: bytes | None = None) -> VerifyReport:
+    """Walk the whole chain in the database and hold it to the signed checkpoints.
+
+    Checks every event's hash, its link to the one before, every project's
+    own chain, and that the chain still reaches (and matches) the heads the
+    latest checkpoints vouch for, which reveals a truncated tail.
+    """
+    from audit.checkpoints import checkpoint_problem, signing_key
+
+    key = key or signing_key()
+    checkpoints = list(AuditCheckpoint.objects.all()) if all_checkpoints else checkpoints_latest_per_scope()
+    walk = Walk(mode="all")
+    bad_signatures = []
+    for checkpoint in checkpoints:
+        problem = checkpoint_problem(checkpoint.statement(), key)
+        if problem:
+            bad_signatures.append(f"{checkpoint.scope} at sequence number {checkpoint.seq}: {problem}")
+        else:
+            promise(walk, checkpoint.statement())
+    broken = None
+    cache: dict = {}
+    for rows in audit_row_batches(AuditEvent.objects.all()):
+        broken = verify_rows(canonical_data_rows(rows, cache), walk, start_seq=1, start_prev_hash=GENESIS_HASH)
+        if broken:
+            break
+    if broken is None:
+        broken = unmet_promises(walk)
+    warnings = _staleness_warnings(walk)
+    return VerifyReport(walk.count, broken, checkpoints, bad_signatures, warnings)
+
+
+def _staleness_warnings(walk: Walk) -> list[str]:
+    from django.conf import settings
+    from django.utils import timezone
+
+    latest = checkpoint_latest()
+    if walk.last_seq is None:
+        return []
+    if latest is None:
+        return ["No checkpoint has been taken yet: a cut-off tail would go unnoticed "
+                "(run `manage.py audit_checkpoint` or the Celery beat schedule)."]
+    interval = settings.SHIPCHECK_AUDIT_CHECKPOINT_SECONDS
+    age = (timezone.now() - latest.created_at).total_seconds()
+    if latest.seq < walk.last_seq and age > 2 * interval + 60:
+        return [f"The newest checkpoint is {int(age // 60)} minutes old and {walk.last_seq - latest.seq} "
+                "events are newer: is beat running? (Deleted checkpoints also look like this.)"]
+    return []
+
+
+def audit_chain_verify() -> tuple[int, Break | None]:
+    """Verify the chain (and the latest checkpoints): (events verified, first break or None)."""
+    report = audit_chain_check()
+    return report.count, report.broken
+
+
+def audit_event_scope_q(user) -> Q:
+    """Events of the projects ``user`` may see (used by the release record)."""
+    from audit.filters import visible_project_ids
+
+    return Q(project_id__in=visible_project_ids(user))

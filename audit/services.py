@@ -9,7 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
-from audit.chain import GENESIS_HASH, compute_hash
+from audit.chain import GENESIS_HASH, compute_hash, compute_project_hash
 from audit.models import ActorKind, AuditEvent, format_timestamp
 
 # Any constant works; it names the one advisory lock that serialises appends.
@@ -81,4 +81,12 @@ def audit_record(
     }
     hashed = dict(fields, created_at=format_timestamp(fields["created_at"]))
     fields["hash"] = compute_hash(hashed)
+    if fields["project_id"] is not None:
+        # The project's own chain; the advisory/write lock above serialises this too.
+        project_head = (AuditEvent.objects.filter(project_id=fields["project_id"]).order_by("-seq")
+                        .values_list("project_seq", "project_hash").first())
+        position, prev = (project_head[0] + 1, project_head[1]) if project_head else (1, GENESIS_HASH)
+        fields["project_seq"] = position
+        fields["project_prev_hash"] = prev
+        fields["project_hash"] = compute_project_hash(prev, position, fields["hash"])
     return AuditEvent.objects.create(**fields)

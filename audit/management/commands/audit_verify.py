@@ -2,19 +2,32 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.selectors import audit_chain_verify
+from audit.selectors import audit_chain_check
 
 
 class Command(BaseCommand):
-    help = "Walk the audit chain and report the first broken sequence number (exit 1 if any)."
+    help = (
+        "Walk the audit chain (every event, every project's chain) and hold it to the latest signed "
+        "checkpoints; report the first broken sequence number (exit 1 if any)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--all-checkpoints", action="store_true",
+                            help="hold the chain to every checkpoint ever taken, not only the latest ones")
 
     def handle(self, *args, **options):
         started = time.perf_counter()
-        count, broken = audit_chain_verify()
+        report = audit_chain_check(all_checkpoints=options["all_checkpoints"])
         elapsed = time.perf_counter() - started
-        if broken:
-            raise CommandError(f"{broken}. {count} events verified before it.")
-        rate = count / elapsed if elapsed else 0
+        for warning in report.warnings:
+            self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
+        if report.bad_signatures:
+            raise CommandError("Checkpoints that cannot be trusted: " + "; ".join(report.bad_signatures))
+        if report.broken:
+            raise CommandError(f"{report.broken}. {report.count} events verified before it.")
+        rate = report.count / elapsed if elapsed else 0
+        held = len(report.checkpoints)
         self.stdout.write(self.style.SUCCESS(
-            f"Audit chain intact: {count} events verified in {elapsed:.2f}s ({rate:,.0f} events/s)."
+            f"Audit chain intact: {report.count} events verified in {elapsed:.2f}s ({rate:,.0f} events/s); "
+            f"held to {held} signed checkpoint{'s' if held != 1 else ''}."
         ))
