@@ -298,9 +298,10 @@ def deployment_finish(*, deployment: Deployment, succeeded: bool, actor, reason:
 
     A successful production deployment marks the release *released*, unless a
     registered hold (post-deploy monitoring) keeps it open for verification.
-    Audit: ``deployment.succeeded`` / ``deployment.failed``.
+    Audit: ``deployment.succeeded`` / ``deployment.failed``. ``actor=None`` is
+    Shipcheck itself (monitoring failing a deployment after a failed window).
     """
-    if not can_deploy(actor, deployment.release):
+    if actor is not None and not can_deploy(actor, deployment.release):
         raise PermissionDenied("You may not record deployments of this release.")
     reason = _check_text(reason, "Reason", 2000)
     to_status = DeploymentStatus.SUCCEEDED if succeeded else DeploymentStatus.FAILED
