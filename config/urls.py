@@ -4,6 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
+from core import views_pages as core_pages
+from releases import views as releases_views
 
 # Each app owns its pages (<app>/urls.py) and its API (<app>/api/urls.py).
 APPS = ["projects", "releases", "checklists", "approvals", "monitoring", "audit", "integrations"]
@@ -15,6 +17,9 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", releases_views.dashboard, name="dashboard"),
+    path("notifications/", core_pages.notification_list, name="notifications"),
+    path("notifications/read/", core_pages.notification_read_all_view, name="notifications-read"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

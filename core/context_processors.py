@@ -14,5 +14,13 @@ def navigation(request):
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        items.append({"label": item.label, "url": url, "current": namespace == item.section})
-    return {"nav_items": items}
+        current = namespace == item.section or bool(match and match.view_name == item.url_name)
+        items.append({"label": item.label, "url": url, "current": current})
+    return {"nav_items": items, "unread_notification_count": lambda: _unread_count(request.user)}
+
+
+def _unread_count(user) -> int:
+    """Counted only when a template shows it (the top bar), so fragments cost no query."""
+    from core.models import Notification
+
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -48,10 +48,27 @@ class ApiErrorMiddleware:
 
     def process_exception(self, request, exception):
         if not _is_api(request):
-            return None
+            return _page_error(request, exception)
         if isinstance(exception, RequestDataTooBig):
             code, message = _STATUS_CODES[413]
             return JsonResponse(error_body(code, message), status=413)
         logger.exception("Unhandled error in %s %s", request.method, request.path)
         code, message = _STATUS_CODES[500]
         return JsonResponse(error_body(code, message), status=500)
+
+
+def _page_error(request, exception):
+    """Domain errors raised by a page view: NotFound → 404, PermissionDenied → 403,
+    any other refusal → its status with the readable message. Anything else is left to Django."""
+    from django.shortcuts import render
+    from django.views import defaults
+
+    from core.exceptions import DomainError, NotFound, PermissionDenied
+
+    if isinstance(exception, NotFound):
+        return defaults.page_not_found(request, exception)
+    if isinstance(exception, PermissionDenied):
+        return defaults.permission_denied(request, exception)
+    if isinstance(exception, DomainError):
+        return render(request, "core/error.html", {"message": exception.message}, status=exception.status)
+    return None

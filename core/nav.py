@@ -26,3 +26,33 @@ def nav_item(label: str, url_name: str, *, order: int = 100, section: str = "") 
 
 def nav_items() -> list[NavItem]:
     return list(_items)
+
+
+# --- Project pages -------------------------------------------------------------------
+# Apps add links to their per-project pages (settings, templates, checks …) with
+# ``project_link``; the project page lists them. The URL takes the project's slug
+# as its one argument (or, failing that, its pk).
+
+
+@dataclass(frozen=True)
+class ProjectLink:
+    label: str
+    url_name: str
+    order: int = 100
+    description: str = ""
+    admin_only: bool = True
+
+
+_project_links: list[ProjectLink] = []
+
+
+def project_link(label: str, url_name: str, *, order: int = 100, description: str = "",
+                 admin_only: bool = True) -> None:
+    if any(link.url_name == url_name for link in _project_links):
+        return
+    _project_links.append(ProjectLink(label, url_name, order, description, admin_only))
+    _project_links.sort(key=lambda link: link.order)
+
+
+def project_links() -> list[ProjectLink]:
+    return list(_project_links)

@@ -43,3 +43,13 @@ def notification_send(
         text = f"{body}\n\n{link}".strip()
         transaction.on_commit(lambda: send_email.delay(subject=subject, body=text, to=addresses))
     return rows
+
+
+def notification_read_all(*, user) -> int:
+    """Mark every unread notification of ``user`` read; returns how many changed.
+
+    Reading your own notifications is not a state change of the product, so no audit event.
+    """
+    from django.utils import timezone
+
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from projects import views
 
 app_name = "projects"
-urlpatterns: list = []
+urlpatterns = [
+    path("projects/", views.project_list_view, name="list"),
+    path("projects/<slug:slug>/", views.project_detail, name="detail"),
+]

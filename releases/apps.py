@@ -6,4 +6,8 @@ class ReleasesConfig(AppConfig):
     verbose_name = "Releases and deployments"
 
     def ready(self) -> None:
+        from core.nav import nav_item
         from releases import gates  # noqa: F401 - registers the core promotion gates
+
+        nav_item("Dashboard", "dashboard", order=10)
+        nav_item("Releases", "releases:list", order=20)

@@ -1,0 +1,32 @@
+"""Pages of the shell around the apps: the person's notifications."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.models import Notification
+from core.notifications import notification_read_all
+
+PAGE_SIZE = 25
+
+
+@login_required
+def notification_list(request):
+    """My notifications, newest first; unread ones stand out."""
+    notifications = Notification.objects.filter(recipient=request.user).select_related("project")
+    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True).count()
+    return render(request, "core/notifications.html", {"page": page, "unread": unread})
+
+
+@login_required
+@require_POST
+def notification_read_all_view(request):
+    changed = notification_read_all(user=request.user)
+    if changed:
+        messages.success(request, f"Marked {changed} notification{'s' if changed != 1 else ''} read.")
+    return redirect("notifications")

@@ -1,0 +1,82 @@
+"""Project pages: my projects, and one project's environments, people and settings."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+
+from core.exceptions import NotFound
+from core.nav import project_links
+from projects.choices import Role
+from projects.permissions import can_admin_project, can_create_release, roles_for
+from projects.selectors import environment_list, project_list, project_members
+from releases.models import Release
+
+
+@login_required
+def project_list_view(request):
+    projects = list(project_list(user=request.user).annotate(
+        release_count=Count("releases", distinct=True),
+        environment_count=Count("environments", distinct=True),
+    ))
+    role_labels = dict(Role.choices)
+    rows = [
+        {"project": p, "roles": [role_labels[r] for r in sorted(roles_for(request.user, p))]}
+        for p in projects
+    ]
+    return render(request, "projects/list.html", {"rows": rows})
+
+
+def _project_get(user, slug):
+    project = project_list(user=user).filter(slug=slug).first()
+    if project is None:
+        raise NotFound("No such project.")
+    return project
+
+
+def _links_for(project, *, is_admin: bool) -> list[dict]:
+    """The per-project pages other apps registered (``core.nav.project_link``)."""
+    links = []
+    for link in project_links():
+        if link.admin_only and not is_admin:
+            continue
+        for args in ([project.slug], [project.pk]):
+            try:
+                url = reverse(link.url_name, args=args)
+            except NoReverseMatch:
+                continue
+            links.append({"label": link.label, "url": url, "description": link.description})
+            break
+    return links
+
+
+@login_required
+def project_detail(request, slug):
+    project = _project_get(request.user, slug)
+    is_admin = can_admin_project(request.user, project)
+    role_labels = dict(Role.choices)
+    people: dict[int, dict] = {}
+    for membership in project_members(project=project):
+        entry = people.setdefault(membership.user_id, {"user": membership.user, "roles": []})
+        entry["roles"].append({"value": membership.role, "label": role_labels.get(membership.role, membership.role)})
+    counts = dict(
+        Release.objects.filter(project=project).order_by().values_list("status").annotate(n=Count("id"))
+    )
+    recent = list(
+        Release.objects.filter(project=project).select_related("release_manager").order_by("-created_at", "-id")[:5]
+    )
+    context = {
+        "project": project,
+        "environments": list(environment_list(project=project)),
+        "people": list(people.values()),
+        "my_roles": [role_labels[r] for r in sorted(roles_for(request.user, project))],
+        "release_counts": counts,
+        "release_total": sum(counts.values()),
+        "recent_releases": recent,
+        "is_admin": is_admin,
+        "can_create": can_create_release(request.user, project),
+        "settings_links": _links_for(project, is_admin=is_admin),
+    }
+    return render(request, "projects/detail.html", context)

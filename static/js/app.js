@@ -1,0 +1,50 @@
+// Small comforts on top of htmx. Every page works without this file.
+(function () {
+  "use strict";
+
+  // Tell the person when an htmx request was refused or failed, instead of doing nothing.
+  function toast(text, kind) {
+    var box = document.getElementById("toast");
+    if (!box) return;
+    box.textContent = text;
+    box.className = "toast toast-" + (kind || "error");
+    box.hidden = false;
+    clearTimeout(box._timer);
+    box._timer = setTimeout(function () { box.hidden = true; }, 6000);
+  }
+
+  var MESSAGES = {
+    403: "You may not do this: your roles in this project do not allow it.",
+    404: "That no longer exists, or you cannot see it.",
+    413: "That was too large to send.",
+  };
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    toast(MESSAGES[status] || "Something went wrong (" + status + "). Nothing was changed; try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("Shipcheck could not be reached. Check your connection and try again.");
+  });
+
+  // Dismiss buttons on alerts.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-dismiss]");
+    if (button) {
+      var alert = button.closest(".alert");
+      if (alert) alert.remove();
+      return;
+    }
+    // Close open menus and popovers when clicking elsewhere.
+    document.querySelectorAll("details.usermenu[open], details.popover[open]").forEach(function (details) {
+      if (!details.contains(event.target)) details.removeAttribute("open");
+    });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details.usermenu[open], details.popover[open]").forEach(function (details) {
+      details.removeAttribute("open");
+    });
+  });
+})();
