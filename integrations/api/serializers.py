@@ -77,7 +77,7 @@ class CiCommitsInput(StrictSerializer):
     commits = CiCommitInput(many=True, required=False, max_length=MAX_COMMITS,
                           help_text="Commits as a list. Send either this or git_log.")
     git_log = serializers.CharField(
-        required=False, trim_whitespace=False, max_length=5_000_000,
+        required=False, allow_blank=True, trim_whitespace=False, max_length=5_000_000,
         help_text="Raw output of: git log --format='%x1e%H%x1f%an <%ae>%x1f%aI%x1f%B' FROM..TO",
     )
 
