@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from core.exceptions import ValidationFailed
+from projects.choices import TokenScope
 from projects.models import Membership, Project
 from projects.principals import is_token
 from projects.selectors import project_list
@@ -97,6 +98,9 @@ def parse_moment(value: str, name: str, *, end: bool = False) -> datetime:
 
 
 def visible_project_ids(user) -> list[int]:
+    """Projects whose trail ``user`` may read (a token needs the read scope)."""
+    if is_token(user) and not user.has_scope(TokenScope.READ):
+        return []
     return list(project_list(user=user).values_list("pk", flat=True))
 
 

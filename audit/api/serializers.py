@@ -1,0 +1,68 @@
+"""Shapes of the audit API's answers (everything here only reads)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from audit.models import AuditEvent, format_timestamp
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    """One event with every hashed field as hashed, its hash and its project link."""
+
+    created_at = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "seq", "created_at", "actor_kind", "actor_id", "actor_label", "action", "object_type", "object_id",
+            "object_repr", "project_id", "release_id", "from_state", "to_state", "reason", "data", "prev_hash",
+            "hash", "project_seq", "project_prev_hash", "project_hash",
+        ]
+        read_only_fields = fields
+
+    def get_created_at(self, event: AuditEvent) -> str:
+        return format_timestamp(event.created_at)
+
+
+class AuditEventPageSerializer(serializers.Serializer):
+    results = AuditEventSerializer(many=True)
+    next = serializers.CharField(allow_null=True, help_text="Older events (keyset cursor); null on the last page.")
+    previous = serializers.CharField(allow_null=True, help_text="Newer events; null on the first page.")
+
+
+class CheckpointSerializer(serializers.Serializer):
+    scope = serializers.CharField(help_text="'all' or 'project:<id>'.")
+    seq = serializers.IntegerField()
+    hash = serializers.CharField()
+    project_seq = serializers.IntegerField(allow_null=True)
+    created_at = serializers.CharField()
+    key_id = serializers.CharField()
+    signature = serializers.CharField()
+
+
+class HistoryRowSerializer(serializers.Serializer):
+    project = serializers.CharField()
+    release = serializers.CharField()
+    release_id = serializers.IntegerField()
+    deployment_id = serializers.IntegerField()
+    environment = serializers.CharField()
+    deployed_at = serializers.DateTimeField()
+    status = serializers.CharField()
+    emergency = serializers.BooleanField()
+    requested_by = serializers.CharField(allow_blank=True)
+    release_manager = serializers.CharField()
+    deployed_by = serializers.CharField(allow_blank=True)
+    approvers = serializers.CharField(allow_blank=True)
+    approvals_before = serializers.IntegerField()
+    qa_signoff = serializers.CharField(allow_blank=True)
+    scope_approval = serializers.CharField(allow_blank=True)
+    tests = serializers.CharField(allow_blank=True)
+    tests_ok = serializers.BooleanField()
+    verified_at = serializers.DateTimeField(allow_null=True)
+    findings = serializers.CharField(allow_blank=True, help_text="Separation-of-duties findings; empty if none.")
+
+
+class HistorySerializer(serializers.Serializer):
+    filters = serializers.DictField()
+    deployments = HistoryRowSerializer(many=True)

@@ -1,0 +1,54 @@
+"""Where an audit event's object lives in the browser.
+
+Apps may register a resolver for their object types in ``AppConfig.ready``::
+
+    from audit.links import object_link
+    object_link("approvals.approval", lambda object_id, event: reverse(...))
+
+Resolvers only reverse URLs (no queries), so a page of events stays a
+constant number of queries. Without a resolver the event links to its
+release, or to its project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.urls import NoReverseMatch, reverse
+
+_resolvers: dict[str, Callable] = {}
+
+
+def object_link(object_type: str, resolver: Callable) -> None:
+    _resolvers[object_type] = resolver
+
+
+def _reverse(name: str, *args) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _release(object_id, event):
+    return _reverse("releases:detail", int(object_id)) if str(object_id).isdigit() else None
+
+
+object_link("releases.release", _release)
+
+
+def event_object_url(event, project_slugs: dict[int, str] | None = None) -> str | None:
+    """The page of the event's object, or of its release or project; None when there is none."""
+    resolver = _resolvers.get(event.object_type)
+    if resolver is not None:
+        try:
+            url = resolver(event.object_id, event)
+        except (NoReverseMatch, ValueError, TypeError):
+            url = None
+        if url:
+            return url
+    if event.release_id:
+        return _reverse("releases:detail", event.release_id)
+    if event.project_id and project_slugs and event.project_id in project_slugs:
+        return _reverse("projects:detail", project_slugs[event.project_id])
+    return None

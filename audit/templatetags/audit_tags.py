@@ -1,0 +1,23 @@
+from django import template
+from django.utils.html import format_html
+
+from audit.record import display
+
+register = template.Library()
+
+
+@register.filter
+def record_cell(value):
+    """A release-record cell as text; web links (evidence, tickets) stay clickable."""
+    text = display(value)
+    if isinstance(value, str) and value.startswith(("https://", "http://")) and " " not in value:
+        return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', value, text)
+    return text
+
+
+@register.filter
+def cell_of(row, key):
+    try:
+        return row.get(key)
+    except AttributeError:
+        return None
