@@ -21,15 +21,16 @@ def approvals_panel_context(release, request, *, error: str = "", notice: str = 
         environments=getattr(release, "pipeline_environments", None),
     )
     me = user.pk if is_person(user) else None
-    rows = []
+    sections = []
     seen_scope = False
     for column in matrix.columns:
+        rows = []
+        sections.append({"column": column, "rows": rows})
         for req in column.requirements:
             duplicate = req.kind == "scope" and seen_scope
             seen_scope = seen_scope or req.kind == "scope"
             mine = next((a for a in matrix.facts.active(req.kind, req.subject) if a.person_id == me), None)
             rows.append({
-                "column": column,
                 "req": req,
                 "duplicate": duplicate,
                 "mine": mine,
@@ -43,7 +44,7 @@ def approvals_panel_context(release, request, *, error: str = "", notice: str = 
     release_open = release.status not in RELEASE_CLOSED_STATES
     return {
         "matrix": matrix,
-        "rows": rows,
+        "sections": sections,
         "release_open": release_open,
         "can_request": release_open and can_request_approval(user, release),
         "can_run_meeting": release_open and can_run_meeting(user, release),

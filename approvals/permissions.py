@@ -30,9 +30,10 @@ from projects.permissions import can_admin_project, can_manage_release, can_view
 
 def role_label(role: str) -> str:
     try:
-        return Role(role).label.lower()
+        label = Role(role).label
     except ValueError:
         return role
+    return label if label.isupper() else label.lower()
 
 
 def eligible_roles(kind: str, policy) -> tuple[str, ...]:

@@ -431,6 +431,9 @@ def approval_request(*, release: Release, kind: str, actor, environment: Environ
         rejection.release = release
         _set_state(rejection, ApprovalState.SUPERSEDED, reason=f"Set aside by a new request from {who}.",
                    actor=actor)
+    superseded = [r.pk for r in req.rejections]
+    # Those whose rejection was set aside may decide again: ask them too.
+    req = requirement_for(facts, kind=kind, subject=subject)
     request = ApprovalRequest.objects.create(
         release=release, environment=subject, kind=kind, requested_by=actor if is_person(actor) else None,
         requested_by_label=who, note=note,
@@ -439,7 +442,7 @@ def approval_request(*, release: Release, kind: str, actor, environment: Environ
                  release=release, reason=note,
                  data={"kind": kind, "environment": subject.name if subject else None,
                        "notified": [u.get_username() for u in req.eligible],
-                       "superseded": [r.pk for r in req.rejections]})
+                       "superseded": superseded})
     _record_gate_changes(release=release, before=before, after=gate_states(facts), actor=actor,
                          environments=facts.environments)
     notification_send(
