@@ -363,12 +363,12 @@ def checklist_board(*, release: Release, user) -> ChecklistBoard | None:
         )
         for item in by_step[step.pk]:
             item.step = step  # already loaded: spare the template a query per item
-            mine = can_tick_item(user, item, release)
+            may_tick = can_tick_item(user, item, release)
             view.items.append(
                 ItemView(
                     item=item,
-                    is_mine=mine,
-                    can_tick=not cancelled and mine and item.status == ItemStatus.OPEN,
+                    is_mine=item.role in roles,
+                    can_tick=not cancelled and may_tick and item.status == ItemStatus.OPEN,
                     can_untick=not cancelled
                     and not view.gate_passed
                     and item.status != ItemStatus.OPEN
@@ -420,10 +420,11 @@ def checklist_board(*, release: Release, user) -> ChecklistBoard | None:
 
 
 def my_open_items(*, user, limit: int = 500) -> list[tuple[Release, list[Item]]]:
-    """Open items ``user`` may tick, grouped by release (oldest target date first), in two queries.
+    """Open items owned by one of ``user``'s roles, grouped by release, in two queries.
 
-    An item is yours when you hold its role in the release's project, or when
-    you manage the release. Cancelled releases are left out.
+    "Mine" means the item's role is one ``user`` holds in the release's
+    project (a release manager may tick any item of their releases, but the
+    list shows what is theirs to do). Cancelled releases are left out.
     """
     if is_token(user) or not getattr(user, "is_authenticated", False):
         return []
@@ -434,10 +435,7 @@ def my_open_items(*, user, limit: int = 500) -> list[tuple[Release, list[Item]]]
         roles_by_project[project_id].add(role)
     if not roles_by_project:
         return []
-    mine = Q(
-        checklist__release__release_manager=user,
-        checklist__release__project_id__in=list(roles_by_project),
-    )
+    mine = Q(pk__in=[])
     for project_id, roles in roles_by_project.items():
         mine |= Q(checklist__release__project_id=project_id, role__in=sorted(roles))
     items = list(

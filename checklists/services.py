@@ -48,8 +48,8 @@ EVIDENCE_MAX_LENGTH = 500
 EVIDENCE_TEXT_MAX_LENGTH = 200
 NOTE_MAX_LENGTH = 2000
 REASON_MAX_LENGTH = 2000
-# Anything that looks like "scheme:" followed by "//" or a well-known dangerous scheme is treated as a link.
-_LINKISH = re.compile(r"^\s*([a-z][a-z0-9+.\-]*):(//|.*)$", re.IGNORECASE)
+# "scheme:" followed by "//", or a scheme browsers would run, makes evidence a link.
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 _DANGEROUS_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
 _URL = URLValidator(schemes=["http", "https"])
 
@@ -88,12 +88,12 @@ def evidence_clean(value) -> str:
             "Evidence must be a single line: a link or a short reference.",
             details={"evidence": ["Use a single line."]},
         )
-    match = _LINKISH.match(value)
+    match = _SCHEME.match(value)
     scheme = match.group(1).lower() if match else ""
-    if match and (match.group(2) == "//" or scheme in _DANGEROUS_SCHEMES):
+    if match and (value[match.end() :].startswith("//") or scheme in _DANGEROUS_SCHEMES):
         if scheme not in ("http", "https"):
             raise EvidenceInvalid(
-                f"Evidence links must start with http:// or https:// (got '{scheme}:').",
+                f"Evidence links must start with http:// or https:// (got '{scheme[:20]}:').",
                 details={"evidence": ["Only http:// and https:// links are accepted."]},
             )
         value = scheme + value[len(scheme) :]
