@@ -58,6 +58,10 @@ class ExportPlan:
         head = _head_seq()
         self.upper = min(head, high - 1) if high is not None else head
         self.lower = low
+        # The last seq a checkpoint may vouch for: the end of the date range, or
+        # none at all. Not the current head: if the tail was cut off, the latest
+        # checkpoint lies beyond it, and that is exactly what must show.
+        self.checkpoint_bound = high - 1 if high is not None else None
         self.queryset = audit_event_queryset(filters, bounds=(low, high))
         self.scope = self._scope()
 
@@ -93,10 +97,11 @@ class ExportPlan:
 
     def checkpoints(self) -> list[dict]:
         """The newest signed checkpoints this export can be held to (not past its last seq)."""
+        bound = self.checkpoint_bound
         if self.mode == "all":
-            found = [checkpoint_latest(upto_seq=self.upper)]
+            found = [checkpoint_latest(upto_seq=bound)]
         else:
-            found = [checkpoint_latest(project_id=pid, upto_seq=self.upper) for pid in self.project_ids()]
+            found = [checkpoint_latest(project_id=pid, upto_seq=bound) for pid in self.project_ids()]
         return [c.statement() for c in found if c is not None and (not self.lower or c.seq >= self.lower)]
 
     def header(self) -> dict:
