@@ -63,13 +63,14 @@ def decision_refusal(*, user, release, kind: str, policy, deployer_ids: Iterable
                      role: str | None = None) -> ApprovalDenied | OutsiderDenied | None:
     """The error that refuses ``user`` this decision, or None when they may give it.
 
-    Order matters: machines first (never), then strangers (404), then roles,
+    Order matters: strangers first (404, as if the release did not exist), then
+    machines (never), then roles,
     then separation of duties.
     """
-    if not is_person(user):
-        return PeopleOnly("Only people can approve or sign off; API tokens never can.")
     if not can_view_project(user, release.project_id):
         return OutsiderDenied("No such release.")
+    if not is_person(user):
+        return PeopleOnly("Only people can approve or sign off; API tokens never can.")
     allowed = eligible_roles(kind, policy)
     kind_label = ApprovalKind(kind).label.lower()
     if role:

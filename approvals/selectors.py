@@ -410,3 +410,34 @@ def _bulk_facts(releases: list[Release], ids: list[int], project_ids: set[int]) 
         })
         found[release.pk] = facts
     return found
+
+
+# --- Targets of decisions -------------------------------------------------------------------
+
+
+def release_for_decision(*, pk) -> Release:
+    """Any release by id, for the decision services, which answer strangers with 404 themselves.
+
+    The services must see an outsider's attempt to write it to the audit trail
+    (``approval.denied``); callers show nothing of the release before the service ran.
+    """
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("No such release.") from None
+    release = Release.objects.select_related("project").filter(pk=pk).first()
+    if release is None:
+        raise NotFound("No such release.")
+    return release
+
+
+def meeting_for_vote(*, pk) -> GoNoGoMeeting:
+    """Any meeting by id, for ``meeting_vote``, which answers strangers with 404 itself."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("No such meeting.") from None
+    meeting = GoNoGoMeeting.objects.select_related("release", "release__project").filter(pk=pk).first()
+    if meeting is None:
+        raise NotFound("No such meeting.")
+    return meeting

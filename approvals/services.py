@@ -253,10 +253,10 @@ def _approval_decide(*, release, kind, decision, actor, environment, comment, ro
         raise ValidationFailed(f"Unknown decision '{str(decision)[:40]}'. Choose approve or reject.")
     if role is not None and role != "" and role not in Role.values:
         raise ValidationFailed(f"Unknown role '{str(role)[:40]}'.")
-    if not is_person(actor):
-        raise PeopleOnly("Only people can approve or sign off; API tokens never can.")
     if not can_view_project(actor, release.project_id):
         raise OutsiderDenied("No such release.")
+    if not is_person(actor):
+        raise PeopleOnly("Only people can approve or sign off; API tokens never can.")
     comment = _clean(comment, "The comment")
     subject = _subject(release, kind, environment)
     if decision == Decision.REJECT and not comment:
@@ -374,10 +374,10 @@ def approval_withdraw(*, approval: Approval, actor, reason: str = "") -> Approva
 
 @transaction.atomic
 def _approval_withdraw(*, approval: Approval, actor, reason: str) -> Approval:
-    if not is_person(actor):
-        raise PeopleOnly("Only people can withdraw decisions; API tokens never can.")
     if not can_view_project(actor, approval.release.project_id):
         raise OutsiderDenied("No such approval.")
+    if not is_person(actor):
+        raise PeopleOnly("Only people can withdraw decisions; API tokens never can.")
     if approval.person_id != actor.pk:
         raise NotEligible("Only the person who gave a decision may withdraw it.")
     reason = _clean(reason, "The reason")
@@ -855,10 +855,10 @@ def meeting_vote(*, meeting: GoNoGoMeeting, vote: str, actor, comment: str = "")
 def _meeting_vote(*, meeting, vote, actor, comment) -> MeetingVote:
     if vote not in Vote.values:
         raise ValidationFailed("Vote go, no_go or abstain.")
-    if not is_person(actor):
-        raise PeopleOnly("Only people vote; API tokens never can.")
     if not can_view_project(actor, meeting.release.project_id):
         raise OutsiderDenied("No such meeting.")
+    if not is_person(actor):
+        raise PeopleOnly("Only people vote; API tokens never can.")
     if not _is_attendee(meeting, actor):
         raise NotAnAttendee("Only the meeting's attendees may vote; ask the release manager to invite you.")
     comment = _clean(comment, "The comment", 2000)
@@ -891,10 +891,10 @@ def meeting_decide(*, meeting: GoNoGoMeeting, decision: str, reason: str, actor)
     """
     from approvals.selectors import meeting_auto_criteria
 
-    if not is_person(actor):
-        raise PeopleOnly("Only a person decides go or no-go; API tokens never can.")
     if not can_view_project(actor, meeting.release.project_id):
         raise NotFound("No such meeting.")
+    if not is_person(actor):
+        raise PeopleOnly("Only a person decides go or no-go; API tokens never can.")
     if not can_run_meeting(actor, meeting.release):
         raise PermissionDenied("Only a release manager decides go or no-go.")
     if decision not in MeetingDecision.values:

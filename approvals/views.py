@@ -44,10 +44,12 @@ from approvals.selectors import (
     approval_get,
     emergency_review_get,
     inbox,
+    meeting_for_vote,
     meeting_get,
     meeting_view,
     policy_rows,
     project_for_admin,
+    release_for_decision,
 )
 from core.exceptions import DomainError, NotFound, PermissionDenied
 from projects.models import Environment
@@ -120,7 +122,8 @@ def _act(request, pk, form, action, notice: str):
 @login_required
 @require_POST
 def decide(request, pk):
-    release = release_get(user=request.user, pk=pk)
+    # The service answers strangers with 404 itself, after writing their attempt to the audit trail.
+    release = release_for_decision(pk=pk)
     form = DecisionForm(request.POST)
 
     def action(data):
@@ -162,7 +165,7 @@ def withdraw(request, pk, approval_pk):
 @login_required
 @require_POST
 def emergency(request, pk):
-    release = release_get(user=request.user, pk=pk)
+    release = release_for_decision(pk=pk)
     form = EmergencyForm(request.POST)
 
     def action(data):
@@ -307,8 +310,8 @@ def meeting_minutes(request, pk):
     return render(request, "approvals/minutes.html", _meeting_context(request, meeting))
 
 
-def _meeting_act(request, pk, form, action, notice: str, *, part: str = "board"):
-    meeting = meeting_get(user=request.user, pk=pk)
+def _meeting_act(request, pk, form, action, notice: str, *, part: str = "board", target=None):
+    meeting = target or meeting_get(user=request.user, pk=pk)
     error = ""
     if not form.is_valid():
         error = " ".join(form_errors(form))
@@ -334,10 +337,13 @@ def _meeting_act(request, pk, form, action, notice: str, *, part: str = "board")
 @login_required
 @require_POST
 def meeting_vote(request, pk):
-    def action(meeting, data):
-        services.meeting_vote(meeting=meeting, vote=data["vote"], actor=request.user, comment=data["comment"])
+    # Strangers' votes reach the service, which writes the attempt to the audit trail and answers 404.
+    target = meeting_for_vote(pk=pk)
 
-    return _meeting_act(request, pk, VoteForm(request.POST), action, "Your vote is recorded.")
+    def action(meeting, data):
+        services.meeting_vote(meeting=target, vote=data["vote"], actor=request.user, comment=data["comment"])
+
+    return _meeting_act(request, pk, VoteForm(request.POST), action, "Your vote is recorded.", target=target)
 
 
 @login_required

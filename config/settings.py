@@ -261,6 +261,10 @@ SPECTACULAR_SETTINGS = {
         "ReleaseStatusEnum": "releases.choices.ReleaseStatus",
         "DeploymentStatusEnum": "releases.choices.DeploymentStatus",
         "GateStateEnum": "releases.choices.GateState",
+        "RoleEnum": "projects.choices.Role",
+        "ApprovalKindEnum": "approvals.choices.ApprovalKind",
+        "ApprovalDecisionEnum": "approvals.choices.Decision",
+        "MeetingDecisionEnum": "approvals.choices.MeetingDecision",
     },
     # Errors every operation can answer (413, 415, 429, Idempotency-Key 409/422): integrations/api/schema.py.
     "POSTPROCESSING_HOOKS": [

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
+
+from approvals.api.views import ApprovalViewSet, MeetingViewSet, ReleaseApprovalsViewSet
 
 app_name = "approvals-api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("approvals", ApprovalViewSet, basename="approval")
+router.register("release-approvals", ReleaseApprovalsViewSet, basename="release-approvals")
+router.register("go-no-go", MeetingViewSet, basename="meeting")
+urlpatterns = router.urls
