@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.chain import GENESIS_HASH, compute_hash, compute_project_hash
 from audit.models import ActorKind, AuditEvent, format_timestamp
+from core.exceptions import ValidationFailed
 
 # Any constant works; it names the one advisory lock that serialises appends.
 AUDIT_ADVISORY_LOCK_KEY = 0x5C4EC7A0
@@ -61,7 +62,12 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = obj.pk if object_id is None else object_id
         object_repr = str(obj) if object_repr is None else object_repr
-    clean_data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+    data_text = json.dumps(data or {}, cls=DjangoJSONEncoder)
+    texts = (action, object_type, object_repr, from_state, to_state, reason, data_text.replace("\\\\", ""))
+    if any(isinstance(t, str) and ("\x00" in t or "\\u0000" in t) for t in texts):
+        # PostgreSQL cannot store NUL in text; services refuse it at input, this is the backstop.
+        raise ValidationFailed("A NUL character cannot be recorded in the audit trail.")
+    clean_data = json.loads(data_text)
     head = _lock_chain_head()
     fields: dict[str, Any] = {
         "seq": (head.seq + 1) if head else 1,

@@ -42,7 +42,7 @@ MAX_PAGE_SIZE = 200
 
 
 class _Passthrough(BaseRenderer):
-    """Lets clients ask for the file type; errors still come back as JSON."""
+    """Lets clients ask for the file type (JSON stays first, so errors answer JSON)."""
 
     charset = None
 
@@ -120,7 +120,7 @@ class _ExportView(_ReadOnly):
 
 class AuditExportJsonlView(_ExportView):
     fmt = "jsonl"
-    renderer_classes = [JsonLinesRenderer, JSONRenderer]
+    renderer_classes = [JSONRenderer, JsonLinesRenderer]
 
     @extend_schema(summary="Stream the audit trail as JSON Lines (verifiable offline)", parameters=FILTER_PARAMETERS,
                    responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY, **error_responses(400, 401, 403)})
@@ -130,7 +130,7 @@ class AuditExportJsonlView(_ExportView):
 
 class AuditExportCsvView(_ExportView):
     fmt = "csv"
-    renderer_classes = [CsvRenderer, JSONRenderer]
+    renderer_classes = [JSONRenderer, CsvRenderer]
 
     @extend_schema(summary="Stream the audit trail as CSV (formula-safe)", parameters=FILTER_PARAMETERS,
                    responses={(200, "text/csv"): OpenApiTypes.BINARY, **error_responses(400, 401, 403)})
@@ -164,7 +164,7 @@ class ReleaseRecordView(_ReadOnly):
 
 
 class ReleaseRecordPdfView(_ReadOnly):
-    renderer_classes = [PdfRenderer, JSONRenderer]
+    renderer_classes = [JSONRenderer, PdfRenderer]
 
     @extend_schema(summary="The release record as PDF",
                    responses={(200, "application/pdf"): OpenApiTypes.BINARY, **error_responses(401, 403, 404)})
