@@ -3,3 +3,22 @@ from django.apps import AppConfig
 
 class MonitoringConfig(AppConfig):
     name = "monitoring"
+    verbose_name = "Deployment monitoring"
+
+    def ready(self) -> None:
+        from config.celery import app as celery_app
+        from core.nav import nav_item
+        from monitoring import gates
+        from monitoring.panels import monitoring_panel_context
+        from monitoring.services.windows import on_deployment_changed, release_hold
+        from monitoring.tasks import schedule
+        from releases import registry
+
+        registry.on("deployment_changed")(on_deployment_changed)
+        registry.release_hold(release_hold)
+        registry.gate("monitoring_prechecks", order=80)(gates.prechecks_gate)
+        registry.gate("monitoring_verified", order=25)(gates.verified_gate)
+        registry.panel(key="monitoring", title="Monitoring", template="monitoring/partials/release_panel.html",
+                       context=monitoring_panel_context, order=40)
+        nav_item("Monitoring", "monitoring:index", order=40)
+        schedule(celery_app)

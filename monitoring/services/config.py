@@ -1,0 +1,468 @@
+"""What to watch: the policy and the checks of an environment.
+
+Every write here is for project admins, refuses bad configuration with a
+message per field (``ValidationFailed.details``), and writes an audit event.
+Header values and the hook secret are secrets: they never reach an audit
+event or a page, only the fact that they changed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from audit.services import audit_record
+from core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from monitoring import fetch
+from monitoring.choices import CheckKind, Direction, HttpMethod, MetricProvider
+from monitoring.jsonpath import JsonPathError, compile_path
+from monitoring.models import EnvironmentPolicy, HealthCheck, MetricCheck
+from monitoring.permissions import can_configure_checks, can_view_monitoring
+from monitoring.probes import ProbeSpec, parse_statuses, probe
+from monitoring.verdicts import Bounds, judge_health, judge_metric
+from projects.models import Environment
+
+# A header name is an RFC 9110 token; values may not break the request line.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")
+_FORBIDDEN_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "te", "upgrade"}
+MAX_HEADERS = 20
+LIMIT_MAX = 1000
+
+HEALTH_FIELDS = ("name", "url", "method", "expected_statuses", "json_path", "expected_value",
+                 "timeout_seconds", "headers", "failure_limit", "inconclusive_limit",
+                 "consecutive_error_limit", "is_critical", "enabled")
+METRIC_FIELDS = ("name", "url", "provider", "query", "json_path", "unit", "direction", "min_value",
+                 "max_value", "baseline_delta", "baseline_ratio", "noise_floor", "use_in_precheck",
+                 "timeout_seconds", "headers", "failure_limit", "inconclusive_limit",
+                 "consecutive_error_limit", "is_critical", "enabled")
+POLICY_FIELDS = ("poll_interval", "canary_percent", "canary_duration", "post_deploy_duration",
+                 "auto_promote_canary", "rollback_hook_url", "rollback_hook_secret", "tls_min_days",
+                 "precheck_max_age")
+
+
+# --- Reading the configuration -------------------------------------------------------
+
+
+def policy_for(environment: Environment) -> EnvironmentPolicy:
+    """The environment's policy, or an unsaved one with the defaults for its tier."""
+    policy = EnvironmentPolicy.objects.filter(environment=environment).first()
+    if policy is None:
+        policy = EnvironmentPolicy(environment=environment)
+        if not environment.is_production:
+            # Production is always watched after a deploy; other tiers only if asked.
+            policy.post_deploy_duration = timedelta(0)
+    return policy
+
+
+def enabled_checks(environment: Environment) -> tuple[list[HealthCheck], list[MetricCheck]]:
+    return (list(HealthCheck.objects.filter(environment=environment, enabled=True).order_by("name", "id")),
+            list(MetricCheck.objects.filter(environment=environment, enabled=True).order_by("name", "id")))
+
+
+def health_config(check: HealthCheck) -> dict[str, Any]:
+    return {
+        "url": check.url, "method": check.method, "expected_statuses": check.expected_statuses,
+        "json_path": check.json_path, "expected_value": check.expected_value,
+        "timeout_seconds": check.timeout_seconds, "failure_limit": check.failure_limit,
+        "inconclusive_limit": check.inconclusive_limit, "consecutive_error_limit": check.consecutive_error_limit,
+    }
+
+
+def metric_config(check: MetricCheck) -> dict[str, Any]:
+    return {
+        "url": check.url, "provider": check.provider, "query": check.query, "json_path": check.json_path,
+        "unit": check.unit, "direction": check.direction, "min_value": check.min_value,
+        "max_value": check.max_value, "baseline_delta": check.baseline_delta,
+        "baseline_ratio": check.baseline_ratio, "noise_floor": check.noise_floor,
+        "timeout_seconds": check.timeout_seconds, "failure_limit": check.failure_limit,
+        "inconclusive_limit": check.inconclusive_limit, "consecutive_error_limit": check.consecutive_error_limit,
+    }
+
+
+def bounds_from(config: dict[str, Any]) -> Bounds:
+    return Bounds(
+        direction=config.get("direction") or Direction.HIGHER_IS_WORSE,
+        min_value=config.get("min_value"), max_value=config.get("max_value"),
+        baseline_delta=config.get("baseline_delta"), baseline_ratio=config.get("baseline_ratio"),
+        noise_floor=config.get("noise_floor"), unit=config.get("unit") or "",
+    )
+
+
+def spec_for(kind: str, config: dict[str, Any], headers: dict[str, str] | None, key: Any) -> ProbeSpec:
+    return ProbeSpec(
+        key=key, kind=kind, url=config["url"], method=config.get("method") or "GET",
+        headers=dict(headers or {}), timeout=float(config.get("timeout_seconds") or 5.0),
+        provider=config.get("provider") or "", query=config.get("query") or "",
+        json_path=config.get("json_path") or "", expected_statuses=config.get("expected_statuses") or "200",
+        expected_value=config.get("expected_value") or "",
+    )
+
+
+# --- Validation ------------------------------------------------------------------------
+
+
+class _Errors(dict):
+    def raise_if_any(self) -> None:
+        if self:
+            field, message = next(iter(self.items()))
+            raise ValidationFailed(message, details=dict(self))
+
+
+def _text(errors: _Errors, field: str, value: Any, *, max_length: int, required: bool = False,
+          label: str = "") -> str:
+    text = "" if value is None else str(value)
+    label = label or field.replace("_", " ").capitalize()
+    if "\x00" in text:
+        errors[field] = f"{label} contains a NUL character."
+    elif len(text) > max_length:
+        errors[field] = f"{label} is longer than {max_length} characters."
+    elif required and not text.strip():
+        errors[field] = f"{label} is required."
+    return text.strip()
+
+
+def _number(errors: _Errors, field: str, value: Any, *, label: str, minimum: float | None = None,
+            maximum: float | None = None, integer: bool = False, allow_none: bool = True):
+    if value is None or value == "":
+        if not allow_none:
+            errors[field] = f"{label} is required."
+        return None
+    try:
+        number = int(value) if integer else float(value)
+    except (TypeError, ValueError):
+        errors[field] = f"{label} must be a {'whole ' if integer else ''}number."
+        return None
+    if isinstance(number, float) and not math.isfinite(number):
+        errors[field] = f"{label} must be a finite number."
+        return None
+    if minimum is not None and number < minimum:
+        errors[field] = f"{label} must be at least {minimum:g}."
+    elif maximum is not None and number > maximum:
+        errors[field] = f"{label} must be at most {maximum:g}."
+    return number
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """``Name: value`` lines → a dict; ValidationFailed on a malformed line."""
+    headers: dict[str, str] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        if ":" not in line:
+            raise ValidationFailed(f"Header line {number} needs the form 'Name: value'.",
+                                   details={"headers": f"Line {number} needs the form 'Name: value'."})
+        name, value = line.split(":", 1)
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def _headers(errors: _Errors, value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors["headers"] = "Headers must be a mapping of names to values."
+        return {}
+    if len(value) > MAX_HEADERS:
+        errors["headers"] = f"At most {MAX_HEADERS} headers."
+        return {}
+    clean = {}
+    for name, header_value in value.items():
+        name, header_value = str(name).strip(), str(header_value)
+        if not _HEADER_NAME.match(name):
+            errors["headers"] = f"'{name[:40]}' is not a valid header name."
+        elif name.lower() in _FORBIDDEN_HEADERS:
+            errors["headers"] = f"The {name} header is set by Shipcheck and cannot be configured."
+        elif any(ch in header_value for ch in "\r\n\x00") or len(header_value) > 2000:
+            errors["headers"] = f"The value of {name} contains a line break or is too long."
+        else:
+            clean[name] = header_value.strip()
+    return clean
+
+
+def _url(errors: _Errors, field: str, value: Any, *, required: bool = True) -> str:
+    url = _text(errors, field, value, max_length=500, required=required, label="URL")
+    if field in errors or not url:
+        return url
+    problem = fetch.url_problem(url)
+    if problem:
+        errors[field] = problem
+    return url
+
+
+def _json_path(errors: _Errors, field: str, value: Any) -> str:
+    path = _text(errors, field, value, max_length=200, label="JSON path")
+    if path and field not in errors:
+        try:
+            compile_path(path)
+        except JsonPathError as exc:
+            errors[field] = str(exc)
+    return path
+
+
+def _common(errors: _Errors, data: dict[str, Any]) -> dict[str, Any]:
+    clean = {
+        "name": _text(errors, "name", data.get("name"), max_length=80, required=True),
+        "url": _url(errors, "url", data.get("url")),
+        "timeout_seconds": _number(errors, "timeout_seconds", data.get("timeout_seconds", 5.0),
+                                   label="Timeout", minimum=0.1, maximum=fetch.MAX_TIMEOUT_SECONDS,
+                                   allow_none=False),
+        "headers": _headers(errors, data.get("headers", {})),
+        "is_critical": bool(data.get("is_critical", True)),
+        "enabled": bool(data.get("enabled", True)),
+    }
+    for field, label, default in (("failure_limit", "Failure limit", 1),
+                                  ("inconclusive_limit", "Inconclusive limit", 3),
+                                  ("consecutive_error_limit", "Consecutive error limit", 4)):
+        clean[field] = _number(errors, field, data.get(field, default), label=label, minimum=0,
+                               maximum=LIMIT_MAX, integer=True, allow_none=False)
+    return clean
+
+
+def validate_health(data: dict[str, Any]) -> dict[str, Any]:
+    errors = _Errors()
+    clean = _common(errors, data)
+    method = str(data.get("method") or HttpMethod.GET).upper()
+    if method not in HttpMethod.values:
+        errors["method"] = f"Method must be one of {', '.join(HttpMethod.values)}."
+    clean["method"] = method
+    statuses = _text(errors, "expected_statuses", data.get("expected_statuses") or "200", max_length=60,
+                     label="Expected statuses")
+    try:
+        parse_statuses(statuses)
+    except ValueError as exc:
+        errors["expected_statuses"] = str(exc)
+    clean["expected_statuses"] = statuses
+    clean["json_path"] = _json_path(errors, "json_path", data.get("json_path"))
+    clean["expected_value"] = _text(errors, "expected_value", data.get("expected_value"), max_length=200,
+                                    label="Expected value")
+    if clean["json_path"] and not clean["expected_value"] and "json_path" not in errors:
+        errors["expected_value"] = "Say which value is expected at the JSON path (for example ok)."
+    if clean["expected_value"] and not clean["json_path"]:
+        errors["json_path"] = "Say where the expected value is, as a JSON path such as $.status."
+    errors.raise_if_any()
+    return clean
+
+
+def validate_metric(data: dict[str, Any]) -> dict[str, Any]:
+    errors = _Errors()
+    clean = _common(errors, data)
+    provider = data.get("provider") or MetricProvider.PROMETHEUS
+    if provider not in MetricProvider.values:
+        errors["provider"] = f"Provider must be one of {', '.join(MetricProvider.values)}."
+    clean["provider"] = provider
+    clean["query"] = _text(errors, "query", data.get("query"), max_length=2000, label="Query")
+    clean["json_path"] = _json_path(errors, "json_path", data.get("json_path"))
+    if provider == MetricProvider.PROMETHEUS and not clean["query"] and "query" not in errors:
+        errors["query"] = "A Prometheus check needs a PromQL query."
+    if provider == MetricProvider.JSON and not clean["json_path"] and "json_path" not in errors:
+        errors["json_path"] = "A JSON endpoint check needs the JSON path of the number, such as $.p95_ms."
+    clean["unit"] = _text(errors, "unit", data.get("unit"), max_length=16, label="Unit")
+    direction = data.get("direction") or Direction.HIGHER_IS_WORSE
+    if direction not in Direction.values:
+        errors["direction"] = "Direction must be higher_is_worse or lower_is_worse."
+    clean["direction"] = direction
+    clean["min_value"] = _number(errors, "min_value", data.get("min_value"), label="Minimum")
+    clean["max_value"] = _number(errors, "max_value", data.get("max_value"), label="Maximum")
+    clean["baseline_delta"] = _number(errors, "baseline_delta", data.get("baseline_delta"),
+                                      label="Allowed change from the baseline", minimum=0)
+    clean["baseline_ratio"] = _number(errors, "baseline_ratio", data.get("baseline_ratio"),
+                                      label="Allowed ratio to the baseline", minimum=1)
+    clean["noise_floor"] = _number(errors, "noise_floor", data.get("noise_floor"), label="Noise floor")
+    low, high = clean["min_value"], clean["max_value"]
+    if low is not None and high is not None and low > high:
+        errors["min_value"] = f"The minimum ({low:g}) is above the maximum ({high:g})."
+    absolute = low is not None or high is not None
+    relative = clean["baseline_delta"] is not None or clean["baseline_ratio"] is not None
+    if not absolute and not relative and not {"min_value", "max_value", "baseline_delta",
+                                              "baseline_ratio"} & set(errors):
+        errors["max_value"] = "Set at least one bound: a minimum, a maximum, or a change from the baseline."
+    if clean["noise_floor"] is not None and not relative:
+        errors["noise_floor"] = "A noise floor only applies to bounds relative to the baseline."
+    clean["use_in_precheck"] = bool(data.get("use_in_precheck", False))
+    if clean["use_in_precheck"] and not absolute:
+        errors["use_in_precheck"] = "A pre-deployment check needs a minimum or a maximum."
+    errors.raise_if_any()
+    return clean
+
+
+def validate_policy(data: dict[str, Any]) -> dict[str, Any]:
+    errors = _Errors()
+    clean: dict[str, Any] = {}
+
+    def seconds(field, label, minimum, maximum):
+        raw = data.get(field)
+        if isinstance(raw, timedelta):
+            raw = raw.total_seconds()
+        value = _number(errors, field, raw, label=label, minimum=minimum, maximum=maximum, allow_none=False)
+        return timedelta(seconds=value) if value is not None else None
+
+    clean["poll_interval"] = seconds("poll_interval", "Poll interval (seconds)", 0.2, 600)
+    clean["canary_duration"] = seconds("canary_duration", "Canary duration (seconds)", 1, 24 * 3600)
+    clean["post_deploy_duration"] = seconds("post_deploy_duration", "Post-deploy duration (seconds)", 0,
+                                            24 * 3600)
+    clean["precheck_max_age"] = seconds("precheck_max_age", "Pre-check freshness (seconds)", 60, 24 * 3600)
+    clean["canary_percent"] = _number(errors, "canary_percent", data.get("canary_percent"),
+                                      label="Canary traffic", minimum=1, maximum=100, integer=True,
+                                      allow_none=False)
+    clean["tls_min_days"] = _number(errors, "tls_min_days", data.get("tls_min_days"),
+                                    label="Minimum certificate validity (days)", minimum=0, maximum=365,
+                                    integer=True, allow_none=False)
+    clean["auto_promote_canary"] = bool(data.get("auto_promote_canary", False))
+    clean["rollback_hook_url"] = _url(errors, "rollback_hook_url", data.get("rollback_hook_url"), required=False)
+    if data.get("rollback_hook_secret") is not None:
+        clean["rollback_hook_secret"] = _text(errors, "rollback_hook_secret", data.get("rollback_hook_secret"),
+                                              max_length=200, label="Hook secret")
+    interval = clean.get("poll_interval")
+    if interval and clean.get("canary_duration") and clean["canary_duration"] < interval:
+        errors["canary_duration"] = "The canary must last at least one poll interval."
+    post = clean.get("post_deploy_duration")
+    if interval and post and post < interval:
+        errors["post_deploy_duration"] = "The post-deploy window must last at least one poll interval (or be 0)."
+    errors.raise_if_any()
+    return clean
+
+
+# --- Writes -------------------------------------------------------------------------------
+
+
+def _require_admin(actor, environment: Environment) -> None:
+    if not can_view_monitoring(actor, environment.project_id):
+        raise NotFound("No such environment.")
+    if not can_configure_checks(actor, environment.project_id):
+        raise PermissionDenied("Only a project admin may change what is monitored.")
+
+
+@transaction.atomic
+def policy_update(*, environment: Environment, actor, **data: Any) -> EnvironmentPolicy:
+    """Save the monitoring policy of ``environment``. Admins only. Audit: ``monitoring.policy_updated``."""
+    _require_admin(actor, environment)
+    current = policy_for(environment)
+    merged = {field: getattr(current, field) for field in POLICY_FIELDS if field != "rollback_hook_secret"}
+    unknown = set(data) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"Unknown policy fields: {', '.join(sorted(unknown))}.")
+    merged.update(data)
+    clean = validate_policy(merged)
+    policy, _created = EnvironmentPolicy.objects.select_for_update().get_or_create(
+        environment=environment, defaults={"post_deploy_duration": current.post_deploy_duration}
+    )
+    changes = {}
+    for field, value in clean.items():
+        if getattr(policy, field) != value:
+            shown = "(changed)" if field == "rollback_hook_secret" else _plain(value)
+            changes[field] = shown
+            setattr(policy, field, value)
+    if not changes and not _created:
+        return policy
+    policy.updated_by = actor
+    policy.save()
+    audit_record(actor=actor, action="monitoring.policy_updated", obj=policy, project=environment.project_id,
+                 data={"environment": environment.name, "changes": changes})
+    return policy
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return value
+
+
+def _check_model(kind: str):
+    return HealthCheck if kind == CheckKind.HEALTH else MetricCheck
+
+
+@transaction.atomic
+def check_create(*, environment: Environment, kind: str, actor, **data: Any) -> HealthCheck | MetricCheck:
+    """Add a health or metric check to ``environment``. Admins only. Audit: ``monitoring.check_created``."""
+    _require_admin(actor, environment)
+    clean = validate_health(data) if kind == CheckKind.HEALTH else validate_metric(data)
+    model = _check_model(kind)
+    if model.objects.filter(environment=environment, name=clean["name"]).exists():
+        raise ValidationFailed(f"{environment} already has a check named '{clean['name']}'.",
+                               details={"name": "This name is already used in this environment."})
+    try:
+        with transaction.atomic():
+            check = model.objects.create(environment=environment, **clean)
+    except IntegrityError:
+        raise ValidationFailed(f"{environment} already has a check named '{clean['name']}'.",
+                               details={"name": "This name is already used in this environment."}) from None
+    audit_record(actor=actor, action="monitoring.check_created", obj=check, project=environment.project_id,
+                 data={"environment": environment.name, "kind": kind, **_auditable(clean)})
+    return check
+
+
+@transaction.atomic
+def check_update(*, check: HealthCheck | MetricCheck, actor, keep_headers: bool = True,
+                 **data: Any) -> HealthCheck | MetricCheck:
+    """Change a check. Running windows keep the settings they started with. Audit: ``monitoring.check_updated``.
+
+    ``keep_headers``: when no headers are given, keep the stored ones (their
+    values are never shown, so a form cannot send them back).
+    """
+    environment = check.environment
+    _require_admin(actor, environment)
+    model = type(check)
+    check = model.objects.select_for_update().get(pk=check.pk)
+    fields = HEALTH_FIELDS if model is HealthCheck else METRIC_FIELDS
+    merged = {field: getattr(check, field) for field in fields}
+    if keep_headers and not data.get("headers"):
+        data.pop("headers", None)
+    merged.update({k: v for k, v in data.items() if k in fields})
+    clean = validate_health(merged) if model is HealthCheck else validate_metric(merged)
+    if clean["name"] != check.name and model.objects.filter(environment=environment, name=clean["name"]).exists():
+        raise ValidationFailed(f"{environment} already has a check named '{clean['name']}'.",
+                               details={"name": "This name is already used in this environment."})
+    changes = {}
+    for field, value in clean.items():
+        if getattr(check, field) != value:
+            changes[field] = "(changed)" if field == "headers" else value
+            setattr(check, field, value)
+    if not changes:
+        return check
+    check.save()
+    audit_record(actor=actor, action="monitoring.check_updated", obj=check, project=environment.project_id,
+                 data={"environment": environment.name, "kind": check.kind, "changes": changes})
+    return check
+
+
+@transaction.atomic
+def check_delete(*, check: HealthCheck | MetricCheck, actor) -> None:
+    """Delete a check; windows that watched it keep their samples. Audit: ``monitoring.check_deleted``."""
+    environment = check.environment
+    _require_admin(actor, environment)
+    audit_record(actor=actor, action="monitoring.check_deleted", obj=check, project=environment.project_id,
+                 data={"environment": environment.name, "kind": check.kind, "name": check.name})
+    check.delete()
+
+
+def _auditable(clean: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in clean.items() if k != "headers"}
+    data["header_names"] = sorted(clean.get("headers") or {})
+    return data
+
+
+def check_test_now(*, check: HealthCheck | MetricCheck, actor) -> dict[str, Any]:
+    """Probe one check now and say what a window would conclude from this one reading.
+
+    Nothing is stored. For admins configuring checks (and deployers, who read the page).
+    """
+    environment = check.environment
+    if not can_view_monitoring(actor, environment.project_id):
+        raise NotFound("No such check.")
+    if not can_configure_checks(actor, environment.project_id):
+        raise PermissionDenied("Only a project admin may test checks.")
+    if isinstance(check, HealthCheck):
+        spec = spec_for(CheckKind.HEALTH, health_config(check), check.headers, key=check.pk)
+        reading, result = probe(spec)
+        judgement = judge_health(reading)
+    else:
+        config = metric_config(check)
+        spec = spec_for(CheckKind.METRIC, config, check.headers, key=check.pk)
+        reading, result = probe(spec)
+        judgement = judge_metric(reading, bounds_from(config), None)
+    return {"reading": reading, "judgement": judgement, "elapsed_ms": result.elapsed_ms,
+            "tls_not_after": result.tls_not_after}
