@@ -153,6 +153,8 @@ else:
         "data_folder_in": str(broker_dir / "queue"),
         "data_folder_out": str(broker_dir / "queue"),
         "processed_folder": str(broker_dir / "processed"),
+        # Broadcast (remote control) exchanges; kombu's default is ./control in the cwd.
+        "control_folder": str(broker_dir / "control"),
         "store_processed": False,
     }
 if TESTING and not REDIS_URL:
