@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-TOKEN_PREFIX = "shp_"
+TOKEN_PREFIX = "shp_"  # noqa: S105 - a public marker, not a secret
 
 
 def token_generate() -> tuple[str, str, str]:

@@ -16,7 +16,12 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.exceptions import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from projects.models import Environment, Project
-from projects.permissions import can_create_release, can_deploy, can_manage_release, can_view_project
+from projects.permissions import (
+    can_create_release,
+    can_deploy,
+    can_manage_release,
+    can_view_project,
+)
 from projects.principals import is_token
 from releases.choices import (
     DEPLOYMENT_TRANSITIONS,
