@@ -53,12 +53,25 @@ class Chart:
     lines: list[Line] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
     bars: list[Mark] = field(default_factory=list)
-    gaps: list[tuple[float, float]] = field(default_factory=list)
+    dots: list[Mark] = field(default_factory=list)
+    gaps: list[tuple[float, float]] = field(default_factory=list)  # (x, width)
     y_labels: list[tuple[float, str]] = field(default_factory=list)
     x_labels: list[tuple[float, str]] = field(default_factory=list)
     now_x: float | None = None
     summary: str = ""
     bar_width: float = 4.0
+
+    @property
+    def plot_width(self) -> int:
+        return self.plot_right - self.plot_left
+
+    @property
+    def plot_height(self) -> int:
+        return self.plot_bottom - self.plot_top
+
+    @property
+    def label_x(self) -> int:
+        return self.plot_left - 6
 
 
 def _x_scale(window: MonitoringWindow, now: datetime):
@@ -76,22 +89,25 @@ def check_chart(check: WindowCheck, samples: list[Sample], window: MonitoringWin
                 now: datetime) -> Chart:
     x = _x_scale(window, now)
     chart = Chart(kind=check.kind)
-    chart.gaps = [(x(g.from_time), max(x(g.to_time), x(g.from_time) + 2)) for g in gaps]
+    chart.gaps = [(x(g.from_time), round(max(x(g.to_time) - x(g.from_time), 2.0), 1)) for g in gaps]
     chart.x_labels = [(LEFT, f"{window.started_at:%H:%M:%S}"), (WIDTH - RIGHT, f"{window.ends_at:%H:%M:%S}")]
     if window.started_at <= now <= window.ends_at and window.finished_at is None:
         chart.now_x = x(now)
     if check.kind == CheckKind.HEALTH:
-        return _health(chart, samples, x)
+        return _health(chart, samples, x, window)
     return _metric(chart, check, samples, x)
 
 
-def _health(chart: Chart, samples: list[Sample], x) -> Chart:
-    slots = max(len(samples), 1)
+def _health(chart: Chart, samples: list[Sample], x, window: MonitoringWindow) -> Chart:
+    chart.height = 64
+    chart.plot_bottom = chart.height - BOTTOM
+    slots = max(int((window.ends_at - window.started_at) // window.poll_interval), len(samples), 1)
     chart.bar_width = max(min((chart.plot_right - chart.plot_left) / slots - 1, 8.0), 1.5)
     css = {Outcome.PASS: "pass", Outcome.FAIL: "fail", Outcome.ERROR: "error", Outcome.INCONCLUSIVE: "nodata"}
+    half = chart.bar_width / 2
     for sample in samples:
-        chart.bars.append(Mark(x(sample.taken_at), chart.plot_top + 20, css.get(sample.outcome, "nodata"),
-                               f"{sample.taken_at:%H:%M:%S}: {sample.detail}"))
+        chart.bars.append(Mark(round(x(sample.taken_at) - half, 1), chart.plot_top,
+                               css.get(sample.outcome, "nodata"), f"{sample.taken_at:%H:%M:%S}: {sample.detail}"))
     counts = {o: sum(1 for s in samples if s.outcome == o) for o in css}
     chart.summary = (f"{len(samples)} probes: {counts[Outcome.PASS]} as expected, {counts[Outcome.FAIL]} unhealthy, "
                      f"{counts[Outcome.ERROR]} unreachable.")
@@ -148,6 +164,7 @@ def _metric(chart: Chart, check: WindowCheck, samples: list[Sample], x) -> Chart
             continue
         point = f"{x(sample.taken_at)},{y(value)}"
         segment.append(point)
+        chart.dots.append(Mark(x(sample.taken_at), y(value), "dot", f"{sample.taken_at:%H:%M:%S}: {sample.detail}"))
         if sample.outcome == Outcome.FAIL or math.isinf(value):
             chart.marks.append(Mark(x(sample.taken_at), y(value), "fail", f"{sample.taken_at:%H:%M:%S}: {sample.detail}"))
     if segment:

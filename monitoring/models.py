@@ -142,6 +142,29 @@ class MetricCheck(CheckBase):
 
     kind = CheckKind.METRIC
 
+    @property
+    def bounds_summary(self) -> str:
+        """The bounds in words, e.g. "above 5 %; above baseline × 1.2 and 200 ms"."""
+        from monitoring.verdicts import fmt
+
+        unit, worse = self.unit, "above" if self.direction == Direction.HIGHER_IS_WORSE else "below"
+        parts = []
+        if self.max_value is not None:
+            parts.append(f"above {fmt(self.max_value, unit)}")
+        if self.min_value is not None:
+            parts.append(f"below {fmt(self.min_value, unit)}")
+        relative = []
+        if self.baseline_ratio is not None:
+            relative.append(f"baseline {'×' if worse == 'above' else '÷'} {fmt(self.baseline_ratio)}")
+        if self.baseline_delta is not None:
+            relative.append(f"baseline {'+' if worse == 'above' else '−'} {fmt(self.baseline_delta, unit)}")
+        if relative:
+            text = f"{worse} " + " and ".join(relative)
+            if self.noise_floor is not None:
+                text += f" and {worse} {fmt(self.noise_floor, unit)}"
+            parts.append(text)
+        return "; ".join(parts) or "no bounds"
+
 
 class Baseline(models.Model):
     """A metric's value just before a deployment started; relative bounds compare with it."""

@@ -88,6 +88,7 @@ def _window_context(request, window, *, error: str = "", notice: str = "") -> di
         actions = [DecisionAction.ROLLBACK, DecisionAction.EXTEND, DecisionAction.ACCEPT]
     awaiting = window.rollout_state == RolloutState.AWAITING_PROMOTION
     deployment = window.deployment
+    remaining = max(int((window.ends_at - now).total_seconds()), 0) if window.status == WindowStatus.RUNNING else 0
     return {
         "window": window,
         "deployment": deployment,
@@ -97,7 +98,9 @@ def _window_context(request, window, *, error: str = "", notice: str = "") -> di
         "decisions": list(window.decisions.all()),
         "hook_calls": list(window.hook_calls.all()),
         "is_open": is_open,
-        "remaining_seconds": max(int((window.ends_at - now).total_seconds()), 0) if window.status == WindowStatus.RUNNING else 0,
+        "remaining_seconds": remaining,
+        "remaining_text": f"{remaining // 3600:d}:{remaining % 3600 // 60:02d}:{remaining % 60:02d}"
+        if remaining >= 3600 else f"{remaining // 60:d}:{remaining % 60:02d}",
         "elapsed_percent": _elapsed_percent(window, now),
         "can_decide": can_decide,
         "actions": actions,
