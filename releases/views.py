@@ -299,7 +299,10 @@ def _detail_context(request, release: Release, *, errors=None, error_title="", n
         stage["report"] = report
         stage["is_next"] = next_env is not None and env.pk == next_env.pk
         stage["closed_count"] = len(report.closed)
-        stage["can_promote"] = may_deploy and release_open and report.is_open
+        # Offer the promotion where it moves the release on: the next environment, or one it
+        # is not running in successfully (a hotfix whose staging gate an emergency approval waived).
+        moves_on = stage["is_next"] or deployment is None or deployment.status != DeploymentStatus.SUCCEEDED
+        stage["can_promote"] = may_deploy and release_open and report.is_open and moves_on
         stage["can_finish"] = may_deploy and deployment is not None and deployment.status in DEPLOYMENT_ACTIVE_STATES
         stage["can_rollback"] = may_deploy and deployment is not None and deployment.status in (
             DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED)
