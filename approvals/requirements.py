@@ -171,20 +171,20 @@ class Requirement:
         if self.kind == ApprovalKind.QA_SIGNOFF:
             where = str(self.subject).lower()
             if self.rejections:
-                return f"QA refused to sign off {where}: " + rejected.removeprefix("rejected by ") + "."
+                return _sentence(f"QA refused to sign off {where}: " + rejected.removeprefix("rejected by "))
             if self.counted:
                 return f"QA signed off {where} ({names(a.person for a in self.counted)})."
             return f"QA sign-off for {where} missing." + self._not_counted_text()
         if self.kind == ApprovalKind.SCOPE:
             if self.rejections:
-                return "The product owner rejected the scope: " + rejected.removeprefix("rejected by ") + "."
+                return _sentence("The product owner rejected the scope: " + rejected.removeprefix("rejected by "))
             if self.counted:
                 return f"Scope approved by the product owner ({names(a.person for a in self.counted)})."
             return "Scope not approved by the product owner." + self._not_counted_text()
         where = str(self.subject).lower()
         count = f"{len(self.counted)} of {self.needed} {where} approvals"
         if self.rejections:
-            return f"{count}; {rejected}."
+            return _sentence(f"{count}; {rejected}")
         if self.satisfied:
             return f"{count} ({names(a.person for a in self.counted)})."
         if self.eligible:
@@ -197,6 +197,12 @@ class Requirement:
         if not self.not_counted:
             return ""
         return " Not counted: " + "; ".join(f"{person_name(a.person)} ({why})" for a, why in self.not_counted) + "."
+
+
+def _sentence(text: str) -> str:
+    """End ``text`` with a full stop unless it already ends with punctuation (people's comments may)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
 def _requirement(facts: ReleaseFacts, *, kind: str, environment: Environment, subject: Environment | None,
@@ -346,7 +352,8 @@ def go_no_go_state(facts: ReleaseFacts, environment: Environment) -> GoNoGoState
         return GoNoGoState(required, False, "Go/no-go not decided.", None)
     who = person_name(latest.decided_by)
     if latest.decision == MeetingDecision.NO_GO:
-        return GoNoGoState(required, False, f"Go/no-go decided no-go ({who}): {latest.decision_reason}", latest)
+        return GoNoGoState(required, False, _sentence(f"Go/no-go decided no-go ({who}): {latest.decision_reason}"),
+                           latest)
     if not latest.holds_for(release):
         given_for = latest.decided_version + (f" / {latest.decided_artifact_version}"
                                               if latest.decided_artifact_version else "")
@@ -363,18 +370,16 @@ def go_no_go_state(facts: ReleaseFacts, environment: Environment) -> GoNoGoState
 def emergency_waiver(facts: ReleaseFacts, environment: Environment) -> str | None:
     """Why a hotfix may enter ``environment`` without passing through staging, or None.
 
-    Only a hotfix, only into production, only when the one environment it
-    skips is a staging environment (everything before it succeeded), and only
-    with an active emergency approval that keeps separation of duties.
+    Only a hotfix, only into production, only in place of the staging
+    environment right before it (seed 004: "skip staging, deploy the hotfix
+    directly to production"), and only with an active emergency approval
+    that keeps separation of duties.
     """
     release = facts.release
     if not environment.is_production or release.type != "hotfix":
         return None
     skipped = facts.previous(environment)
     if skipped is None or skipped.tier != "staging" or facts.succeeded_in(skipped):
-        return None
-    before = [e for e in facts.environments if e.order < skipped.order]
-    if any(not facts.succeeded_in(e) for e in before):
         return None
     req = _emergency_requirement(facts, environment)
     if not req.counted:

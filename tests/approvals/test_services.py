@@ -408,13 +408,25 @@ def test_emergency__is_loud_and_lets_the_hotfix_skip_staging(hotfix, envs, peopl
     assert {g["code"] for g in event.data["waived_gates"]} == {"order", "qa_signoff"}
 
 
-def test_emergency__waiver_does_not_apply_without_dev(project, people, envs, only_approval_gates):
+def test_emergency__waives_nothing_but_the_way_into_production(project, people, envs, only_approval_gates):
     hotfix = release_create(project=project, version="2.3.3", title="Fix", actor=people.alice,
                             type=ReleaseType.HOTFIX, rollback_plan="Redeploy.")
-    emergency_approve(release=hotfix, environment=envs["production"], actor=people.emma, justification="Urgent.")
     assert _gates(hotfix, envs["production"])["order"].state == "closed"
-    with pytest.raises(GateBlocked):
+    emergency_approve(release=hotfix, environment=envs["production"], actor=people.emma, justification="Urgent.")
+    # Straight to production, as seed 004 allows; staging's own order gate still holds.
+    assert _gates(hotfix, envs["production"])["order"].state == "waived"
+    assert _gates(hotfix, envs["staging"])["order"].state == "closed"
+    with pytest.raises(GateBlocked, match="production approvals"):
         release_promote(release=hotfix, environment=envs["production"], actor=people.bob)
+
+
+def test_emergency__approval_withdrawn__closes_the_way_again(hotfix, envs, people):
+    approval = emergency_approve(release=hotfix, environment=envs["production"], actor=people.emma,
+                                 justification="Urgent.")
+    approval_withdraw(approval=approval, actor=people.emma, reason="Staging is free after all.")
+    assert _gates(hotfix, envs["production"])["order"].state == "closed"
+    hotfix.refresh_from_db()
+    assert hotfix.is_emergency  # once announced, the release stays marked
 
 
 def test_emergency_review__overdue_notice_goes_out_once(hotfix, envs, people):
