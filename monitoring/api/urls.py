@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
+
+from monitoring.api.views import MonitoredDeploymentViewSet, WindowViewSet
 
 app_name = "monitoring-api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("monitoring/deployments", MonitoredDeploymentViewSet, basename="deployment")
+router.register("monitoring/windows", WindowViewSet, basename="window")
+urlpatterns = router.urls
