@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from projects.choices import Role
-from projects.permissions import can_admin_project, can_deploy, can_view_project, has_role, is_person
+from projects.permissions import (
+    can_admin_project,
+    can_deploy,
+    can_view_project,
+    has_role,
+    is_person,
+)
 
 
 def can_view_monitoring(user, project) -> bool:

@@ -20,7 +20,13 @@ from monitoring.choices import CheckKind, Outcome
 from monitoring.models import HealthCheck, MetricCheck, Precheck
 from monitoring.permissions import can_run_prechecks, can_view_monitoring
 from monitoring.probes import probe
-from monitoring.services.config import bounds_from, health_config, metric_config, policy_for, spec_for
+from monitoring.services.config import (
+    bounds_from,
+    health_config,
+    metric_config,
+    policy_for,
+    spec_for,
+)
 from monitoring.services.polling import executor
 from monitoring.verdicts import judge_health, judge_metric
 from projects.choices import Tier
@@ -112,9 +118,9 @@ def precheck_refresh_due(*, now=None) -> int:
     candidates = Environment.objects.filter(tier=Tier.PRODUCTION, health_checks__enabled=True).distinct()
     for environment in candidates:
         latest = Precheck.objects.filter(environment=environment).order_by("-finished_at").first()
-        if latest is None or latest.finished_at <= now - REFRESH_EVERY:
-            if precheck_run(environment=environment) is not None:
-                count += 1
+        stale = latest is None or latest.finished_at <= now - REFRESH_EVERY
+        if stale and precheck_run(environment=environment) is not None:
+            count += 1
     return count
 
 

@@ -27,13 +27,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from core.exceptions import Conflict, NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from core.exceptions import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from core.notifications import notification_send
 from monitoring.choices import (
     WINDOW_OPEN_STATES,
     WINDOW_TRANSITIONS,
     WINDOW_WAITING_STATES,
-    BaselineStatus,
     CheckKind,
     CheckVerdictStatus,
     DecisionAction,
