@@ -69,7 +69,9 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 25
 # How far ahead a planned release's target date starts to need attention.
 ATTENTION_HORIZON = timedelta(days=7)
-# The event other parts of the release page listen to after an action changed it.
+# Send this event (``HX-Trigger: releaseChanged``) from a panel's htmx answer when the
+# panel changed something the rest of the release page shows: the page region reloads.
+# Actions of this module re-render that region themselves, so they do not send it.
 RELEASE_CHANGED_EVENT = "releaseChanged"
 
 
@@ -324,6 +326,7 @@ def _detail_context(request, release: Release, *, errors=None, error_title="", n
         "action_errors": errors or [],
         "action_error_title": error_title,
         "notice": notice,
+        "release_changed_event": RELEASE_CHANGED_EVENT,
     }
 
 
@@ -349,10 +352,7 @@ def _after_action(request, pk, *, notice: str = "", errors=None, error_title: st
     if _is_fragment(request):
         release = release_with_pipeline(user=request.user, pk=pk)
         context = _detail_context(request, release, errors=errors, error_title=error_title, notice=notice)
-        response = render(request, "releases/partials/release_live.html", context)
-        if not errors:
-            response["HX-Trigger"] = RELEASE_CHANGED_EVENT
-        return response
+        return render(request, "releases/partials/release_live.html", context)
     if errors:
         text = format_html_join("", "<li>{}</li>", ((e,) for e in errors))
         messages.error(request, format_html_join("", "{}<ul>{}</ul>", [(error_title or "Nothing changed.", text)]))

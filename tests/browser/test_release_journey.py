@@ -82,3 +82,16 @@ def test_release_page__auditor_reads_gates_but_has_no_buttons(login_as, people, 
     expect(page.locator("#gates-staging")).to_contain_text("Not yet deployed successfully to Development.")
     expect(page.get_by_role("button", name=re.compile("Promote"))).to_have_count(0)
     expect(page.get_by_text("Cancel release")).to_have_count(0)
+
+
+def test_release_page__reloads_its_region_when_a_panel_says_the_release_changed(login_as, people, release):
+    from releases.services import release_update
+
+    page = login_as(people.alice)
+    page.goto(f"/releases/{release.pk}/")
+    page.evaluate("window.__stillTheSamePage = true")
+    release_update(release=release, actor=people.alice, title="Renamed elsewhere")
+    # What a panel's htmx answer does with "HX-Trigger: releaseChanged".
+    page.evaluate("htmx.trigger(document.body, 'releaseChanged')")
+    expect(page.locator("#release-heading")).to_contain_text("Renamed elsewhere")
+    assert page.evaluate("window.__stillTheSamePage") is True
