@@ -65,7 +65,13 @@ DEMO_PEOPLE = (
     ("paula", "Paula", "Meier", (Role.PRODUCT_OWNER,), "product owner"),
     ("adrian", "Adrian", "Novak", (Role.APPROVER,), "approver (tech lead)"),
     ("ana", "Ana", "Silva", (Role.APPROVER,), "approver"),
-    ("cora", "Cora", "Lindqvist", (Role.EMERGENCY_APPROVER, Role.APPROVER), "emergency approver (CTO)"),
+    (
+        "cora",
+        "Cora",
+        "Lindqvist",
+        (Role.EMERGENCY_APPROVER, Role.APPROVER),
+        "emergency approver (CTO)",
+    ),
     ("audrey", "Audrey", "Kim", (Role.AUDITOR,), "auditor (reads everything)"),
     ("adele", "Adele", "Moreau", (Role.ADMIN,), "project admin"),
     ("otto", "Otto", "Berg", (), "release manager of Mobile App only"),
@@ -110,7 +116,12 @@ class DemoRelease:
 
 
 def _ticket(key: str, title: str) -> dict:
-    return {"key": key, "title": title, "url": f"https://tracker.example.com/browse/{key}", "status": "Done"}
+    return {
+        "key": key,
+        "title": title,
+        "url": f"https://tracker.example.com/browse/{key}",
+        "status": "Done",
+    }
 
 
 def _commit(sha: str, message: str, author: str = "Eli Okafor") -> dict:
@@ -127,16 +138,26 @@ def _full_path(*, production_ok: bool = True) -> list[Step]:
 
 STOREFRONT_RELEASES = (
     DemoRelease(
-        "2.1.0", ReleaseType.MINOR, "Saved carts",
+        "2.1.0",
+        ReleaseType.MINOR,
+        "Saved carts",
         "Signed-in shoppers find their cart again on any device.",
         notes="## New\n- Carts are saved for signed-in shoppers for 30 days.\n- A *Saved for later* list.",
         target_in_days=-40,
-        tickets=[_ticket("SF-101", "Persist carts server-side"), _ticket("SF-102", "Saved for later list")],
-        commits=[_commit("4f2a9c1d7e", "Store carts per customer"), _commit("9b13e0a6c2", "Saved-for-later UI")],
+        tickets=[
+            _ticket("SF-101", "Persist carts server-side"),
+            _ticket("SF-102", "Saved for later list"),
+        ],
+        commits=[
+            _commit("4f2a9c1d7e", "Store carts per customer"),
+            _commit("9b13e0a6c2", "Saved-for-later UI"),
+        ],
         steps=_full_path(),
     ),
     DemoRelease(
-        "2.1.1", ReleaseType.PATCH, "Coupon rounding fix",
+        "2.1.1",
+        ReleaseType.PATCH,
+        "Coupon rounding fix",
         "Percentage coupons rounded half a cent the wrong way.",
         notes="## Fixed\n- Percentage coupons now round half-even, as the invoice does.",
         target_in_days=-33,
@@ -145,91 +166,146 @@ STOREFRONT_RELEASES = (
         steps=_full_path(),
     ),
     DemoRelease(
-        "2.2.0", ReleaseType.MINOR, "New product search",
+        "2.2.0",
+        ReleaseType.MINOR,
+        "New product search",
         "Search moves to the new index with typo tolerance and facets.",
         notes="## New\n- Typo-tolerant search.\n- Facets for size, colour and price.",
         target_in_days=-21,
         tickets=[_ticket("SF-130", "Search index migration"), _ticket("SF-131", "Facet sidebar")],
-        commits=[_commit("a1b2c3d4e5", "Query the new search index"), _commit("e5d4c3b2a1", "Facet sidebar")],
+        commits=[
+            _commit("a1b2c3d4e5", "Query the new search index"),
+            _commit("e5d4c3b2a1", "Facet sidebar"),
+        ],
         steps=[
             *_full_path(),
-            Step("rollback", "production", actor="rita",
-                 reason="Search latency p95 rose from 180 ms to 1.4 s during the post-deploy window."),
+            Step(
+                "rollback",
+                "production",
+                actor="rita",
+                reason="Search latency p95 rose from 180 ms to 1.4 s during the post-deploy window.",
+            ),
         ],
     ),
     DemoRelease(
-        "2.2.1", ReleaseType.HOTFIX, "Search latency hotfix",
+        "2.2.1",
+        ReleaseType.HOTFIX,
+        "Search latency hotfix",
         "Brings back the new search with the missing index on the facet table.",
         notes="## Fixed\n- Adds the facet index whose absence slowed search in 2.2.0.",
-        target_in_days=-19, created_by="eli",
+        target_in_days=-19,
+        created_by="eli",
         tickets=[_ticket("SF-140", "Slow facet queries in production")],
         commits=[_commit("f00dbabe42", "Index facet values")],
         steps=_full_path(),
     ),
     DemoRelease(
-        "2.3.0", ReleaseType.MINOR, "Gift cards",
+        "2.3.0",
+        ReleaseType.MINOR,
+        "Gift cards",
         "Shoppers buy and redeem gift cards at checkout.",
         notes="## New\n- Buy digital gift cards.\n- Redeem a gift card at checkout, alone or with a card.",
         target_in_days=2,
-        tickets=[_ticket("SF-150", "Gift card purchase"), _ticket("SF-151", "Redeem at checkout"),
-                 _ticket("SF-152", "Gift card balance page")],
-        commits=[_commit("0a1b2c3d4e", "Gift card model and purchase"), _commit("1b2c3d4e5f", "Redeem flow")],
+        tickets=[
+            _ticket("SF-150", "Gift card purchase"),
+            _ticket("SF-151", "Redeem at checkout"),
+            _ticket("SF-152", "Gift card balance page"),
+        ],
+        commits=[
+            _commit("0a1b2c3d4e", "Gift card model and purchase"),
+            _commit("1b2c3d4e5f", "Redeem flow"),
+        ],
         steps=[Step("deploy", "dev"), Step("deploy", "staging")],
     ),
     DemoRelease(
-        "2.3.1", ReleaseType.SECURITY, "Session fixation fix",
+        "2.3.1",
+        ReleaseType.SECURITY,
+        "Session fixation fix",
         "Rotates the session key at sign-in and at checkout.",
         notes="## Security\n- The session key changes at sign-in (reported by an external researcher).",
-        target_in_days=1, created_by="eli",
+        target_in_days=1,
+        created_by="eli",
         tickets=[_ticket("SF-160", "Rotate session key on sign-in")],
         commits=[_commit("5ec0de5ec0", "Cycle the session key at sign-in")],
-        steps=[Step("deploy", "dev"),
-               Step("deploy", "staging", succeeded=False,
-                    reason="Smoke test failed: sign-in loops on the staging load balancer.")],
+        steps=[
+            Step("deploy", "dev"),
+            Step(
+                "deploy",
+                "staging",
+                succeeded=False,
+                reason="Smoke test failed: sign-in loops on the staging load balancer.",
+            ),
+        ],
     ),
     DemoRelease(
-        "2.3.2", ReleaseType.PATCH, "Legacy payment widget tweaks",
+        "2.3.2",
+        ReleaseType.PATCH,
+        "Legacy payment widget tweaks",
         "Small fixes to the old payment widget.",
         target_in_days=-5,
         tickets=[_ticket("SF-170", "Widget alignment on Safari")],
-        steps=[Step("cancel", actor="rita", reason="Superseded by 2.4.0, which replaces the widget.")],
+        steps=[
+            Step("cancel", actor="rita", reason="Superseded by 2.4.0, which replaces the widget.")
+        ],
     ),
     DemoRelease(
-        "2.4.0", ReleaseType.MINOR, "Checkout redesign",
+        "2.4.0",
+        ReleaseType.MINOR,
+        "Checkout redesign",
         "A one-page checkout with the new payment widget.",
         notes="## New\n- One-page checkout.\n- New payment widget with wallets.\n\n"
-              "## Changed\n- The old widget is gone.",
+        "## Changed\n- The old widget is gone.",
         target_in_days=9,
-        tickets=[_ticket("SF-180", "One-page checkout"), _ticket("SF-181", "Wallet payments"),
-                 _ticket("SF-182", "Remove the legacy widget")],
-        commits=[_commit("2c3d4e5f6a", "One-page checkout layout"), _commit("3d4e5f6a7b", "Wallet buttons")],
+        tickets=[
+            _ticket("SF-180", "One-page checkout"),
+            _ticket("SF-181", "Wallet payments"),
+            _ticket("SF-182", "Remove the legacy widget"),
+        ],
+        commits=[
+            _commit("2c3d4e5f6a", "One-page checkout layout"),
+            _commit("3d4e5f6a7b", "Wallet buttons"),
+        ],
         steps=[Step("deploy", "dev")],
     ),
     DemoRelease(
-        "3.0.0-beta.1", ReleaseType.BETA, "Headless storefront beta",
+        "3.0.0-beta.1",
+        ReleaseType.BETA,
+        "Headless storefront beta",
         "The storefront served from the new API for beta testers.",
         notes="Beta for the **headless** storefront; only beta testers see it.",
-        target_in_days=30, created_by="eli",
+        target_in_days=30,
+        created_by="eli",
         tickets=[_ticket("SF-200", "Storefront API"), _ticket("SF-201", "Beta tester cohort")],
         steps=[Step("start", "dev")],
     ),
     DemoRelease(
-        "2.5.0", ReleaseType.MINOR, "Loyalty points",
+        "2.5.0",
+        ReleaseType.MINOR,
+        "Loyalty points",
         "Shoppers collect points on every order and spend them at checkout.",
-        target_in_days=23, rollback_plan="",
+        target_in_days=23,
+        rollback_plan="",
         tickets=[_ticket("SF-210", "Points ledger"), _ticket("SF-211", "Spend points at checkout")],
     ),
 )
 
 MOBILE_RELEASES = (
     DemoRelease(
-        "1.8.0", ReleaseType.MINOR, "Push notifications for orders",
+        "1.8.0",
+        ReleaseType.MINOR,
+        "Push notifications for orders",
         "Order status changes arrive as push notifications.",
-        target_in_days=-12, created_by="otto", steps=_full_path(),
+        target_in_days=-12,
+        created_by="otto",
+        steps=_full_path(),
     ),
     DemoRelease(
-        "1.9.0", ReleaseType.MINOR, "Dark mode", "The app follows the system's dark mode.",
-        target_in_days=14, created_by="otto",
+        "1.9.0",
+        ReleaseType.MINOR,
+        "Dark mode",
+        "The app follows the system's dark mode.",
+        target_in_days=14,
+        created_by="otto",
     ),
 )
 
@@ -239,7 +315,9 @@ def _person(username: str, first: str, last: str) -> tuple[object, bool]:
     user = User.objects.filter(username=username).first()
     if user is not None:
         return user, False
-    user = User(username=username, first_name=first, last_name=last, email=f"{username}@example.com")
+    user = User(
+        username=username, first_name=first, last_name=last, email=f"{username}@example.com"
+    )
     user.set_password(DEMO_PASSWORD)
     user.save()
     return user, True
@@ -249,7 +327,9 @@ def _project(name: str, slug: str, description: str, admin) -> tuple[Project, bo
     project = Project.objects.filter(slug=slug).first()
     if project is not None:
         return project, False
-    return project_create(name=name, slug=slug, description=description, actor=None, admins=[admin]), True
+    return project_create(
+        name=name, slug=slug, description=description, actor=None, admins=[admin]
+    ), True
 
 
 def foundation(stdout=None) -> SimpleNamespace:
@@ -274,8 +354,9 @@ def foundation(stdout=None) -> SimpleNamespace:
             f"Projects: {'created' if new_storefront or new_mobile else 'already there'} "
             f"({storefront.name}, {mobile.name})."
         )
-    return SimpleNamespace(project=storefront, other_project=mobile, people=people, releases={},
-                           stdout=stdout)
+    return SimpleNamespace(
+        project=storefront, other_project=mobile, people=people, releases={}, stdout=stdout
+    )
 
 
 def _play(spec: DemoRelease, *, project: Project, people: dict) -> Release:
@@ -291,9 +372,17 @@ def _play(spec: DemoRelease, *, project: Project, people: dict) -> Release:
     if spec.target_in_days is not None:
         target = timezone.localdate() + datetime.timedelta(days=spec.target_in_days)
     release = services.release_create(
-        project=project, version=spec.version, title=spec.title, actor=who(spec.created_by), type=spec.type,
-        description=spec.description, notes=spec.notes, rollback_plan=spec.rollback_plan,
-        release_manager=manager, target_date=target, artifact_version=f"{project.slug}:{spec.version}",
+        project=project,
+        version=spec.version,
+        title=spec.title,
+        actor=who(spec.created_by),
+        type=spec.type,
+        description=spec.description,
+        notes=spec.notes,
+        rollback_plan=spec.rollback_plan,
+        release_manager=manager,
+        target_date=target,
+        artifact_version=f"{project.slug}:{spec.version}",
     )
     if spec.tickets:
         services.release_tickets_add(release=release, tickets=spec.tickets, actor=manager)
@@ -305,24 +394,34 @@ def _play(spec: DemoRelease, *, project: Project, people: dict) -> Release:
         actor = who(step.actor)
         if step.kind in ("deploy", "start"):
             deployment = services.release_promote(
-                release=release, environment=environments[step.environment], actor=actor,
+                release=release,
+                environment=environments[step.environment],
+                actor=actor,
                 strategy=step.strategy,
             )
             latest[step.environment] = deployment
             if step.kind == "deploy":
-                services.deployment_finish(deployment=deployment, succeeded=step.succeeded, actor=actor,
-                                           reason=step.reason)
+                services.deployment_finish(
+                    deployment=deployment, succeeded=step.succeeded, actor=actor, reason=step.reason
+                )
         elif step.kind == "rollback":
-            services.deployment_rollback(deployment=latest[step.environment], actor=actor, reason=step.reason)
+            services.deployment_rollback(
+                deployment=latest[step.environment], actor=actor, reason=step.reason
+            )
         elif step.kind == "cancel":
             services.release_cancel(release=release, actor=actor, reason=step.reason)
         release.refresh_from_db()
         # A hold (post-deploy monitoring) may keep a production success open; this
         # history says the release was verified, so record that as its manager would.
-        if (step.kind == "deploy" and step.environment == "production" and step.succeeded
-                and release.status == ReleaseStatus.IN_PROGRESS):
-            services.release_mark_released(release=release, actor=manager,
-                                           reason="Verified after the post-deploy window.")
+        if (
+            step.kind == "deploy"
+            and step.environment == "production"
+            and step.succeeded
+            and release.status == ReleaseStatus.IN_PROGRESS
+        ):
+            services.release_mark_released(
+                release=release, actor=manager, reason="Verified after the post-deploy window."
+            )
             release.refresh_from_db()
     return release
 
@@ -340,16 +439,21 @@ def _seed_project(specs, *, project: Project, people: dict, stdout) -> dict[str,
                 created.append(spec.version)
             releases[spec.version] = release
     if stdout is not None:
-        stdout.write(f"{project.name}: {len(created)} releases created"
-                     + (f" ({', '.join(created)})" if created else "")
-                     + f", {len(specs) - len(created)} already there.")
+        stdout.write(
+            f"{project.name}: {len(created)} releases created"
+            + (f" ({', '.join(created)})" if created else "")
+            + f", {len(specs) - len(created)} already there."
+        )
     return releases
 
 
 def seed(ctx) -> None:
     """Releases, deployments, tickets and commits of both demo projects; fills ``ctx.releases``."""
-    ctx.releases.update(_seed_project(STOREFRONT_RELEASES, project=ctx.project, people=ctx.people,
-                                      stdout=ctx.stdout))
+    ctx.releases.update(
+        _seed_project(
+            STOREFRONT_RELEASES, project=ctx.project, people=ctx.people, stdout=ctx.stdout
+        )
+    )
     other = getattr(ctx, "other_project", None) or Project.objects.get(slug=OTHER_PROJECT[1])
     _seed_project(MOBILE_RELEASES, project=other, people=ctx.people, stdout=ctx.stdout)
 

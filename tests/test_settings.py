@@ -15,9 +15,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Variables of the parent (CI sets some) that would leak into the cases.
-CLEARED = ("DATABASE_URL", "REDIS_URL", "DEBUG", "EMAIL_PORT", "SECRET_KEY", "ALLOWED_HOSTS",
-           "SHIPCHECK_PRODUCTION", "SHIPCHECK_TESTING", "CELERY_TASK_ALWAYS_EAGER",
-           "SHIPCHECK_AUDIT_SIGNING_KEY")
+CLEARED = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "EMAIL_PORT",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "SHIPCHECK_PRODUCTION",
+    "SHIPCHECK_TESTING",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "SHIPCHECK_AUDIT_SIGNING_KEY",
+)
 GOOD_SECRET = "k" * 50
 # Every secret production requires, so one case can leave out exactly one.
 PRODUCTION_SECRETS = {"SECRET_KEY": GOOD_SECRET, "SHIPCHECK_AUDIT_SIGNING_KEY": "a" * 40}
@@ -26,11 +35,21 @@ PRODUCTION_SECRETS = {"SECRET_KEY": GOOD_SECRET, "SHIPCHECK_AUDIT_SIGNING_KEY": 
 def start(tmp_path, **env: str) -> subprocess.CompletedProcess:
     """Run ``django.setup()`` in a new process with only these variables changed."""
     environment = {k: v for k, v in os.environ.items() if k not in CLEARED}
-    environment.update(DJANGO_SETTINGS_MODULE="config.settings", SHIPCHECK_VAR_DIR=str(tmp_path), **env)
+    environment.update(
+        DJANGO_SETTINGS_MODULE="config.settings", SHIPCHECK_VAR_DIR=str(tmp_path), **env
+    )
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-                               "print('ready', settings.DEBUG, settings.DATABASES['default']['ENGINE'])"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print('ready', settings.DEBUG, settings.DATABASES['default']['ENGINE'])",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -71,7 +90,10 @@ def test_malformed_value__stops_start_up_naming_the_variable(tmp_path, variable,
         ({}, "SECRET_KEY"),
         ({"SECRET_KEY": "short", "ALLOWED_HOSTS": "shipcheck.example.com"}, "SECRET_KEY"),
         ({**PRODUCTION_SECRETS}, "ALLOWED_HOSTS"),
-        ({**PRODUCTION_SECRETS, "ALLOWED_HOSTS": "shipcheck.example.com", "DEBUG": "true"}, "DEBUG"),
+        (
+            {**PRODUCTION_SECRETS, "ALLOWED_HOSTS": "shipcheck.example.com", "DEBUG": "true"},
+            "DEBUG",
+        ),
     ],
 )
 def test_production__refuses_to_start_without_its_settings(tmp_path, env, named):
@@ -82,8 +104,12 @@ def test_production__refuses_to_start_without_its_settings(tmp_path, env, named)
 
 
 def test_production__with_secret_and_hosts__starts_without_debug(tmp_path):
-    result = start(tmp_path, SHIPCHECK_PRODUCTION="true", ALLOWED_HOSTS="shipcheck.example.com",
-                   **PRODUCTION_SECRETS)
+    result = start(
+        tmp_path,
+        SHIPCHECK_PRODUCTION="true",
+        ALLOWED_HOSTS="shipcheck.example.com",
+        **PRODUCTION_SECRETS,
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[:2] == ["ready", "False"]

@@ -25,6 +25,8 @@ class ErrorSerializer(serializers.Serializer):
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """``responses={**error_responses(400, 404)}`` for ``extend_schema``."""
     return {
-        status: OpenApiResponse(response=ErrorSerializer, description=_ERROR_TEXT.get(status, "Error."))
+        status: OpenApiResponse(
+            response=ErrorSerializer, description=_ERROR_TEXT.get(status, "Error.")
+        )
         for status in statuses
     }

@@ -25,6 +25,7 @@ class TokenReadScope(BasePermission):
             return True
         self.message = (
             "This API token may not read here: it needs one of the scopes "
-            + ", ".join(f"'{s}'" for s in scopes) + "."
+            + ", ".join(f"'{s}'" for s in scopes)
+            + "."
         )
         return False

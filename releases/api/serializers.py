@@ -27,8 +27,19 @@ class DeploymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Deployment
         fields = [
-            "id", "release", "release_version", "environment", "status", "strategy", "deployed_by",
-            "artifact_version", "commit_sha", "notes", "created_at", "started_at", "finished_at",
+            "id",
+            "release",
+            "release_version",
+            "environment",
+            "status",
+            "strategy",
+            "deployed_by",
+            "artifact_version",
+            "commit_sha",
+            "notes",
+            "created_at",
+            "started_at",
+            "finished_at",
             "verified_at",
         ]
         read_only_fields = fields
@@ -43,9 +54,24 @@ class ReleaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Release
         fields = [
-            "id", "project", "version", "type", "title", "description", "notes", "rollback_plan",
-            "release_manager", "created_by", "target_date", "status", "artifact_version", "commit_sha",
-            "is_emergency", "created_at", "updated_at", "web_url",
+            "id",
+            "project",
+            "version",
+            "type",
+            "title",
+            "description",
+            "notes",
+            "rollback_plan",
+            "release_manager",
+            "created_by",
+            "target_date",
+            "status",
+            "artifact_version",
+            "commit_sha",
+            "is_emergency",
+            "created_at",
+            "updated_at",
+            "web_url",
         ]
         read_only_fields = fields
 
@@ -60,7 +86,9 @@ class ReleaseSerializer(serializers.ModelSerializer):
 class PipelineStageSerializer(serializers.Serializer):
     environment = serializers.CharField(source="environment.name")
     tier = serializers.CharField(source="environment.tier")
-    deployment = DeploymentSerializer(allow_null=True, help_text="The latest deployment there, if any.")
+    deployment = DeploymentSerializer(
+        allow_null=True, help_text="The latest deployment there, if any."
+    )
 
 
 class ReleaseDetailSerializer(ReleaseSerializer):
@@ -106,18 +134,28 @@ def _validate_version(value: str) -> str:
 
 
 class ReleaseCreateSerializer(serializers.Serializer):
-    project = serializers.SlugField(max_length=60, help_text="Slug of a project you may create releases in.")
-    version = serializers.CharField(max_length=64, help_text="Semantic version, e.g. 2.4.0 or 3.0.0-rc.1.")
+    project = serializers.SlugField(
+        max_length=60, help_text="Slug of a project you may create releases in."
+    )
+    version = serializers.CharField(
+        max_length=64, help_text="Semantic version, e.g. 2.4.0 or 3.0.0-rc.1."
+    )
     title = serializers.CharField(max_length=200)
     type = serializers.ChoiceField(choices=ReleaseType.choices, default=ReleaseType.MINOR)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    notes = serializers.CharField(required=False, allow_blank=True, default="", help_text="Markdown.")
-    rollback_plan = serializers.CharField(required=False, allow_blank=True, default="", help_text="Markdown.")
+    notes = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Markdown."
+    )
+    rollback_plan = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Markdown."
+    )
     release_manager = serializers.CharField(
         required=False, max_length=150, help_text="Username; defaults to the caller (a person)."
     )
     target_date = serializers.DateField(required=False, allow_null=True, default=None)
-    artifact_version = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
+    artifact_version = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=120
+    )
     commit_sha = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
 
     def validate_version(self, value: str) -> str:
@@ -153,9 +191,14 @@ class ReasonSerializer(serializers.Serializer):
 
 class PromoteSerializer(serializers.Serializer):
     environment = serializers.CharField(max_length=40, help_text="Environment name, e.g. staging.")
-    strategy = serializers.ChoiceField(choices=DeploymentStrategy.choices, default=DeploymentStrategy.ALL_AT_ONCE)
+    strategy = serializers.ChoiceField(
+        choices=DeploymentStrategy.choices, default=DeploymentStrategy.ALL_AT_ONCE
+    )
     artifact_version = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=120,
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=120,
         help_text="Defaults to the release's artifact version.",
     )
     commit_sha = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
@@ -163,5 +206,7 @@ class PromoteSerializer(serializers.Serializer):
 
 
 class DeploymentFinishSerializer(serializers.Serializer):
-    succeeded = serializers.BooleanField(help_text="true: the deployment succeeded; false: it failed.")
+    succeeded = serializers.BooleanField(
+        help_text="true: the deployment succeeded; false: it failed."
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)

@@ -62,10 +62,14 @@ def _person_named(username: str, project):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Releases visible to the caller, newest first",
-                       responses={200: ReleaseSerializer(many=True), **error_responses(400, 401, 403)}),
-    retrieve=extend_schema(summary="One release with its pipeline",
-                           responses={200: ReleaseDetailSerializer, **error_responses(401, 403, 404)}),
+    list=extend_schema(
+        summary="Releases visible to the caller, newest first",
+        responses={200: ReleaseSerializer(many=True), **error_responses(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="One release with its pipeline",
+        responses={200: ReleaseDetailSerializer, **error_responses(401, 403, 404)},
+    ),
 )
 class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filterset_class = ReleaseFilterSet
@@ -86,8 +90,11 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         release = release_with_pipeline(user=request.user, pk=pk)
         return Response(ReleaseDetailSerializer(release, context={"request": request}).data)
 
-    @extend_schema(summary="Create a planned release", request=ReleaseCreateSerializer,
-                   responses={201: ReleaseSerializer, **error_responses(400, 401, 403, 404)})
+    @extend_schema(
+        summary="Create a planned release",
+        request=ReleaseCreateSerializer,
+        responses={201: ReleaseSerializer, **error_responses(400, 401, 403, 404)},
+    )
     def create(self, request):
         data = dict(_valid(ReleaseCreateSerializer, request))
         project = project_list(user=request.user).filter(slug=data.pop("project")).first()
@@ -96,11 +103,16 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if "release_manager" in data:
             data["release_manager"] = _person_named(data["release_manager"], project)
         release = services.release_create(project=project, actor=request.user, **data)
-        return Response(ReleaseSerializer(release, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            ReleaseSerializer(release, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
-    @extend_schema(summary="Change some fields of a release", request=ReleaseUpdateSerializer,
-                   responses={200: ReleaseSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @extend_schema(
+        summary="Change some fields of a release",
+        request=ReleaseUpdateSerializer,
+        responses={200: ReleaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
     def partial_update(self, request, pk=None):
         release = self.get_object()
         changes = dict(_valid(ReleaseUpdateSerializer, request))
@@ -109,18 +121,27 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         release = services.release_update(release=release, actor=request.user, **changes)
         return Response(ReleaseSerializer(release, context={"request": request}).data)
 
-    @extend_schema(summary="Cancel a release that is not released", request=ReasonSerializer,
-                   responses={200: ReleaseSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @extend_schema(
+        summary="Cancel a release that is not released",
+        request=ReasonSerializer,
+        responses={200: ReleaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         release = self.get_object()
         data = _valid(ReasonSerializer, request)
-        release = services.release_cancel(release=release, actor=request.user, reason=data["reason"])
+        release = services.release_cancel(
+            release=release, actor=request.user, reason=data["reason"]
+        )
         return Response(ReleaseSerializer(release, context={"request": request}).data)
 
-    @extend_schema(summary="Deployments of a release, newest first",
-                   responses={200: DeploymentSerializer(many=True), **error_responses(401, 403, 404)})
-    @action(detail=True, methods=["get"], filterset_class=None, serializer_class=DeploymentSerializer)
+    @extend_schema(
+        summary="Deployments of a release, newest first",
+        responses={200: DeploymentSerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    @action(
+        detail=True, methods=["get"], filterset_class=None, serializer_class=DeploymentSerializer
+    )
     def deployments(self, request, pk=None):
         release = self.get_object()
         qs = (
@@ -143,8 +164,9 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         release = self.get_object()
         data = dict(_valid(PromoteSerializer, request))
         environment = environment_get(release=release, name_or_id=data.pop("environment"))
-        deployment = services.release_promote(release=release, environment=environment, actor=request.user,
-                                              **data)
+        deployment = services.release_promote(
+            release=release, environment=environment, actor=request.user, **data
+        )
         return Response(DeploymentSerializer(deployment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -155,21 +177,29 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         parameters=[ENVIRONMENT_PARAM],
         responses={200: GateReportSerializer, **error_responses(401, 403, 404, 409)},
     )
-    @action(detail=True, methods=["get"], url_path=r"gates/(?P<environment>[^/]+)", filterset_class=None,
-            serializer_class=GateReportSerializer,
-            token_read_scopes=(TokenScope.READ, TokenScope.DEPLOYMENTS))
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"gates/(?P<environment>[^/]+)",
+        filterset_class=None,
+        serializer_class=GateReportSerializer,
+        token_read_scopes=(TokenScope.READ, TokenScope.DEPLOYMENTS),
+    )
     def gates(self, request, pk=None, environment=None):
         release = self.get_object()
-        report = gate_evaluate(release=release, environment=environment_get(release=release,
-                                                                             name_or_id=environment))
+        report = gate_evaluate(
+            release=release, environment=environment_get(release=release, name_or_id=environment)
+        )
         if not report.is_open:
             raise GateBlocked(report)
         return Response(report.as_dict())
 
 
 @extend_schema_view(
-    retrieve=extend_schema(summary="One deployment",
-                           responses={200: DeploymentSerializer, **error_responses(401, 403, 404)}),
+    retrieve=extend_schema(
+        summary="One deployment",
+        responses={200: DeploymentSerializer, **error_responses(401, 403, 404)},
+    ),
 )
 class DeploymentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = DeploymentSerializer
@@ -177,15 +207,18 @@ class DeploymentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        return Deployment.objects.filter(release__project__in=project_list(user=self.request.user)).select_related(
-            "release", "environment"
-        )
+        return Deployment.objects.filter(
+            release__project__in=project_list(user=self.request.user)
+        ).select_related("release", "environment")
 
     def get_object(self):
         return deployment_get(user=self.request.user, pk=self.kwargs["pk"])
 
-    @extend_schema(summary="Record the outcome of a running deployment", request=DeploymentFinishSerializer,
-                   responses={200: DeploymentSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @extend_schema(
+        summary="Record the outcome of a running deployment",
+        request=DeploymentFinishSerializer,
+        responses={200: DeploymentSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def finish(self, request, pk=None):
         deployment = self.get_object()
@@ -193,12 +226,16 @@ class DeploymentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         deployment = services.deployment_finish(deployment=deployment, actor=request.user, **data)
         return Response(DeploymentSerializer(deployment).data)
 
-    @extend_schema(summary="Record that a deployment was rolled back", request=ReasonSerializer,
-                   responses={200: DeploymentSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @extend_schema(
+        summary="Record that a deployment was rolled back",
+        request=ReasonSerializer,
+        responses={200: DeploymentSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def rollback(self, request, pk=None):
         deployment = self.get_object()
         data = _valid(ReasonSerializer, request)
-        deployment = services.deployment_rollback(deployment=deployment, actor=request.user,
-                                                  reason=data["reason"])
+        deployment = services.deployment_rollback(
+            deployment=deployment, actor=request.user, reason=data["reason"]
+        )
         return Response(DeploymentSerializer(deployment).data)

@@ -26,8 +26,9 @@ def token_client(project, people):
     """``token_client("read", "deployments")``: an API client with a fresh project token."""
 
     def _client(*scopes: str, for_project=None) -> APIClient:
-        _token, plain = api_token_create(project=for_project or project, name="ci",
-                                         scopes=scopes, actor=None)
+        _token, plain = api_token_create(
+            project=for_project or project, name="ci", scopes=scopes, actor=None
+        )
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
         return client

@@ -67,8 +67,19 @@ def test_create__malformed_json__is_a_400(api, people, project, unchanged, raw):
         ({"project": "payments", "version": "1.0.0", "title": {"a": 1}}, "title"),
         ({"project": "payments", "version": ["1.0.0"], "title": "t"}, "version"),
         ({"project": "payments", "version": "1.0.0", "title": "t", "type": "gigantic"}, "type"),
-        ({"project": "payments", "version": "1.0.0", "title": "t", "target_date": "next tuesday"}, "target_date"),
-        ({"project": "payments", "version": "1.0.0", "title": "t", "release_manager": 7.5}, "release_manager"),
+        (
+            {
+                "project": "payments",
+                "version": "1.0.0",
+                "title": "t",
+                "target_date": "next tuesday",
+            },
+            "target_date",
+        ),
+        (
+            {"project": "payments", "version": "1.0.0", "title": "t", "release_manager": 7.5},
+            "release_manager",
+        ),
         ({"project": "payments", "version": "1.0.0", "title": "x" * 201}, "title"),
         ({"project": 12, "version": "1.0.0"}, "title"),
         ({"version": "1.0.0", "title": "t"}, "project"),
@@ -87,8 +98,9 @@ def test_create__wrong_types__name_the_field(api, people, project, unchanged, pa
 def test_create__nul_character__is_a_400(api, people, project, unchanged):
     unchanged.take()
 
-    response = api(people.alice).post(LIST, {"project": "payments", "version": "1.0.0", "title": "a\x00b"},
-                                      format="json")
+    response = api(people.alice).post(
+        LIST, {"project": "payments", "version": "1.0.0", "title": "a\x00b"}, format="json"
+    )
 
     _is_error(response, 400)
     unchanged.check()
@@ -107,8 +119,9 @@ def test_create__list_instead_of_object__is_a_400(api, people, project, unchange
 def test_create__invalid_version__is_explained(api, people, project, unchanged, version):
     unchanged.take()
 
-    response = api(people.alice).post(LIST, {"project": "payments", "version": version, "title": "t"},
-                                      format="json")
+    response = api(people.alice).post(
+        LIST, {"project": "payments", "version": version, "title": "t"}, format="json"
+    )
 
     body = _is_error(response, 400)
     assert "version" in body["details"]
@@ -118,8 +131,9 @@ def test_create__invalid_version__is_explained(api, people, project, unchanged, 
 def test_create__duplicate_version__is_refused(api, people, release, unchanged):
     unchanged.take()
 
-    response = api(people.alice).post(LIST, {"project": "payments", "version": "v2.4.0", "title": "Again"},
-                                      format="json")
+    response = api(people.alice).post(
+        LIST, {"project": "payments", "version": "v2.4.0", "title": "Again"}, format="json"
+    )
 
     body = _is_error(response, 400, "duplicate_version")
     assert "2.4.0 already exists" in body["message"]
@@ -151,7 +165,9 @@ def test_update__bad_fields__are_refused(api, people, release, unchanged, payloa
 def test_create__unknown_project__is_a_404(api, people, project, unchanged):
     unchanged.take()
 
-    response = api(people.alice).post(LIST, {"project": "nope", "version": "1.0.0", "title": "t"}, format="json")
+    response = api(people.alice).post(
+        LIST, {"project": "nope", "version": "1.0.0", "title": "t"}, format="json"
+    )
 
     _is_error(response, 404, "not_found")
     unchanged.check()
@@ -160,8 +176,9 @@ def test_create__unknown_project__is_a_404(api, people, project, unchanged):
 def test_create__outsider__gets_404_for_the_project(api, people, project, unchanged):
     unchanged.take()
 
-    response = api(people.olga).post(LIST, {"project": "payments", "version": "1.0.0", "title": "t"},
-                                     format="json")
+    response = api(people.olga).post(
+        LIST, {"project": "payments", "version": "1.0.0", "title": "t"}, format="json"
+    )
 
     _is_error(response, 404, "not_found")
     unchanged.check()
@@ -179,7 +196,9 @@ def test_create__outsider__gets_404_for_the_project(api, people, project, unchan
 def test_writes__auditor__is_forbidden(api, people, release, unchanged, method, path, payload):
     unchanged.take()
 
-    response = getattr(api(people.aud), method)(LIST + path.format(id=release.pk), payload, format="json")
+    response = getattr(api(people.aud), method)(
+        LIST + path.format(id=release.pk), payload, format="json"
+    )
 
     _is_error(response, 403, "forbidden")
     unchanged.check()
@@ -213,13 +232,19 @@ def test_gates__odd_environment_names__are_404(api, people, release, environment
     assert response.json()["error"] == "not_found"
 
 
-@pytest.mark.parametrize("payload", [{"succeeded": "maybe"}, {"succeeded": None}, {}, {"succeeded": [True]}])
+@pytest.mark.parametrize(
+    "payload", [{"succeeded": "maybe"}, {"succeeded": None}, {}, {"succeeded": [True]}]
+)
 def test_finish__wrong_types__are_refused(api, people, release, unchanged, payload):
     client = api(people.bob)
-    deployment = client.post(f"{LIST}{release.pk}/promote/", {"environment": "dev"}, format="json").json()
+    deployment = client.post(
+        f"{LIST}{release.pk}/promote/", {"environment": "dev"}, format="json"
+    ).json()
     unchanged.take()
 
-    response = client.post(f"/api/v1/deployments/{deployment['id']}/finish/", payload, format="json")
+    response = client.post(
+        f"/api/v1/deployments/{deployment['id']}/finish/", payload, format="json"
+    )
 
     _is_error(response, 400, "invalid")
     assert "succeeded" in response.json()["details"]
@@ -262,8 +287,12 @@ def test_csrf__forged_token__is_refused(api, people, project, unchanged):
     client.cookies["csrftoken"] = secrets.token_hex(16)
     unchanged.take()
 
-    response = client.post(LIST, {"project": "payments", "version": "1.0.0", "title": "t"}, format="json",
-                           HTTP_X_CSRFTOKEN=secrets.token_hex(16))
+    response = client.post(
+        LIST,
+        {"project": "payments", "version": "1.0.0", "title": "t"},
+        format="json",
+        HTTP_X_CSRFTOKEN=secrets.token_hex(16),
+    )
 
     body = _is_error(response, 403)
     assert "CSRF" in body["message"]
@@ -275,8 +304,12 @@ def test_csrf__matching_token__is_accepted(api, people, project):
     token = secrets.token_hex(16)
     client.cookies["csrftoken"] = token
 
-    response = client.post(LIST, {"project": "payments", "version": "1.0.0", "title": "t"}, format="json",
-                           HTTP_X_CSRFTOKEN=token)
+    response = client.post(
+        LIST,
+        {"project": "payments", "version": "1.0.0", "title": "t"},
+        format="json",
+        HTTP_X_CSRFTOKEN=token,
+    )
 
     assert response.status_code == 201
 

@@ -36,15 +36,29 @@ def _deploy(client, release, environment: str) -> dict:
 
 
 def test_promote__to_dev__starts_a_deployment(api, people, release):
-    response = api(people.bob).post(promote_url(release), {
-        "environment": "dev", "strategy": "canary", "artifact_version": "payments:2.4.0", "commit_sha": "abc1234",
-    }, format="json")
+    response = api(people.bob).post(
+        promote_url(release),
+        {
+            "environment": "dev",
+            "strategy": "canary",
+            "artifact_version": "payments:2.4.0",
+            "commit_sha": "abc1234",
+        },
+        format="json",
+    )
 
     assert response.status_code == 201
     body = response.json()
-    assert (body["environment"], body["status"], body["strategy"]) == ("dev", "in_progress", "canary")
+    assert (body["environment"], body["status"], body["strategy"]) == (
+        "dev",
+        "in_progress",
+        "canary",
+    )
     assert (body["deployed_by"], body["release_version"]) == ("bob", "2.4.0")
-    assert AuditEvent.objects.filter(action="deployment.started", object_id=str(body["id"])).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="deployment.started", object_id=str(body["id"])).count()
+        == 1
+    )
     release.refresh_from_db()
     assert release.status == "in_progress"
 
@@ -52,7 +66,9 @@ def test_promote__to_dev__starts_a_deployment(api, people, release):
 def test_promote__closed_gate__is_409_with_every_reason_and_changes_nothing(api, people, release):
     events_before = AuditEvent.objects.count()
 
-    response = api(people.bob).post(promote_url(release), {"environment": "production"}, format="json")
+    response = api(people.bob).post(
+        promote_url(release), {"environment": "production"}, format="json"
+    )
 
     assert response.status_code == 409
     body = response.json()
@@ -147,8 +163,11 @@ def test_finish__failed__records_the_reason(api, people, release):
     client = api(people.bob)
     deployment = client.post(promote_url(release), {"environment": "dev"}, format="json").json()
 
-    response = client.post(finish_url(deployment["id"]), {"succeeded": False, "reason": "Migrations timed out."},
-                           format="json")
+    response = client.post(
+        finish_url(deployment["id"]),
+        {"succeeded": False, "reason": "Migrations timed out."},
+        format="json",
+    )
 
     assert response.status_code == 200
     assert response.json()["status"] == "failed"
@@ -172,8 +191,11 @@ def test_rollback__production__rolls_the_release_back(api, people, release):
         _deploy(client, release, environment)
     production = _deploy(client, release, "production")
 
-    response = client.post(f"/api/v1/deployments/{production['id']}/rollback/",
-                           {"reason": "Error rate doubled."}, format="json")
+    response = client.post(
+        f"/api/v1/deployments/{production['id']}/rollback/",
+        {"reason": "Error rate doubled."},
+        format="json",
+    )
 
     assert response.status_code == 200
     assert response.json()["status"] == "rolled_back"
@@ -204,10 +226,14 @@ def test_deployments__lists_newest_first(api, people, release):
 
 
 def test_deployment__outsider__gets_404(api, people, release):
-    deployment = api(people.bob).post(promote_url(release), {"environment": "dev"}, format="json").json()
+    deployment = (
+        api(people.bob).post(promote_url(release), {"environment": "dev"}, format="json").json()
+    )
 
     assert api(people.olga).get(f"/api/v1/deployments/{deployment['id']}/").status_code == 404
-    response = api(people.olga).post(finish_url(deployment["id"]), {"succeeded": True}, format="json")
+    response = api(people.olga).post(
+        finish_url(deployment["id"]), {"succeeded": True}, format="json"
+    )
     assert response.status_code == 404
     assert Deployment.objects.get().status == "in_progress"
 
@@ -228,7 +254,9 @@ def test_token__deployments_scope__promotes_and_asks_the_gates(token_client, rel
 
 
 def test_token__without_deployments_scope__may_not_promote(token_client, release):
-    response = token_client("read", "releases").post(promote_url(release), {"environment": "dev"}, format="json")
+    response = token_client("read", "releases").post(
+        promote_url(release), {"environment": "dev"}, format="json"
+    )
 
     assert response.status_code == 403
     assert not Deployment.objects.exists()
@@ -255,20 +283,31 @@ def test_token__of_another_project__gets_404(token_client, other_project, releas
     client = token_client("read", "deployments", for_project=other_project)
 
     assert client.get(f"/api/v1/releases/{release.pk}/").status_code == 404
-    assert client.post(promote_url(release), {"environment": "dev"}, format="json").status_code == 404
+    assert (
+        client.post(promote_url(release), {"environment": "dev"}, format="json").status_code == 404
+    )
 
 
 def test_token__releases_scope__creates_a_release(token_client, people):
-    response = token_client("read", "releases").post("/api/v1/releases/", {
-        "project": "payments", "version": "2.6.0", "title": "From CI", "release_manager": "alice",
-    }, format="json")
+    response = token_client("read", "releases").post(
+        "/api/v1/releases/",
+        {
+            "project": "payments",
+            "version": "2.6.0",
+            "title": "From CI",
+            "release_manager": "alice",
+        },
+        format="json",
+    )
 
     assert response.status_code == 201
     assert response.json()["created_by"] is None
     assert AuditEvent.objects.get(action="release.created").actor_kind == "token"
 
 
-@pytest.mark.parametrize("header", ["Bearer shp_deadbeef_nope", "Bearer", "Bearer a b", "Token nonsense"])
+@pytest.mark.parametrize(
+    "header", ["Bearer shp_deadbeef_nope", "Bearer", "Bearer a b", "Token nonsense"]
+)
 def test_token__invalid__is_401(api, release, header):
     client = api()
     client.credentials(HTTP_AUTHORIZATION=header)

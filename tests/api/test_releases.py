@@ -60,9 +60,13 @@ def test_list__anonymous__is_not_authenticated(api, release):
     ],
 )
 def test_list__filters__narrow_the_results(api, people, project, release, query, expected):
-    cancelled = release_create(project=project, version="2.3.9", title="Dropped", actor=people.alice)
+    cancelled = release_create(
+        project=project, version="2.3.9", title="Dropped", actor=people.alice
+    )
     release_cancel(release=cancelled, actor=people.alice, reason="Not needed.")
-    release_create(project=project, version="2.4.1", title="Hotfix", type="hotfix", actor=people.alice)
+    release_create(
+        project=project, version="2.4.1", title="Hotfix", type="hotfix", actor=people.alice
+    )
 
     response = api(people.alice).get(f"{LIST}?{query}")
 
@@ -97,12 +101,16 @@ def test_list__page_past_the_end__is_a_json_404(api, people, release):
     assert response.json()["error"] == "not_found"
 
 
-def test_list__query_count_does_not_grow_with_releases(api, people, project, django_assert_max_num_queries):
+def test_list__query_count_does_not_grow_with_releases(
+    api, people, project, django_assert_max_num_queries
+):
     client = api(people.alice)
     ReleaseFactory.create_batch(3, project=project, release_manager=people.bob)
     with django_assert_max_num_queries(8) as few:
         client.get(LIST)
-    ReleaseFactory.create_batch(30, project=project, release_manager=people.bob, created_by=people.bob)
+    ReleaseFactory.create_batch(
+        30, project=project, release_manager=people.bob, created_by=people.bob
+    )
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(LIST)
     assert response.json()["count"] == 33
@@ -140,11 +148,21 @@ def test_detail__outsider__gets_the_same_404_as_missing(api, people, release):
 # --- Create ------------------------------------------------------------------------
 
 
-def test_create__release_manager__creates_a_planned_release_with_an_audit_event(api, people, project):
-    response = api(people.alice).post(LIST, {
-        "project": "payments", "version": "v3.0.0", "title": "Subscriptions", "type": "major",
-        "rollback_plan": "Redeploy 2.x.", "target_date": "2031-05-04",
-    }, format="json")
+def test_create__release_manager__creates_a_planned_release_with_an_audit_event(
+    api, people, project
+):
+    response = api(people.alice).post(
+        LIST,
+        {
+            "project": "payments",
+            "version": "v3.0.0",
+            "title": "Subscriptions",
+            "type": "major",
+            "rollback_plan": "Redeploy 2.x.",
+            "target_date": "2031-05-04",
+        },
+        format="json",
+    )
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -157,8 +175,11 @@ def test_create__release_manager__creates_a_planned_release_with_an_audit_event(
 
 
 def test_create__names_another_release_manager(api, people, project):
-    response = api(people.bob).post(LIST, {"project": "payments", "version": "1.0.0", "title": "First",
-                                           "release_manager": "alice"}, format="json")
+    response = api(people.bob).post(
+        LIST,
+        {"project": "payments", "version": "1.0.0", "title": "First", "release_manager": "alice"},
+        format="json",
+    )
 
     assert response.status_code == 201
     assert response.json()["release_manager"] == "alice"
@@ -166,8 +187,11 @@ def test_create__names_another_release_manager(api, people, project):
 
 
 def test_create__release_manager_outside_the_project__is_refused(api, people, project):
-    response = api(people.bob).post(LIST, {"project": "payments", "version": "1.0.0", "title": "First",
-                                           "release_manager": "olga"}, format="json")
+    response = api(people.bob).post(
+        LIST,
+        {"project": "payments", "version": "1.0.0", "title": "First", "release_manager": "olga"},
+        format="json",
+    )
 
     assert response.status_code == 400
     assert "release_manager" in response.json()["details"]
@@ -178,7 +202,9 @@ def test_create__release_manager_outside_the_project__is_refused(api, people, pr
 
 
 def test_update__changes_only_the_fields_sent(api, people, release):
-    response = api(people.alice).patch(detail(release), {"title": "Faster, safer checkout"}, format="json")
+    response = api(people.alice).patch(
+        detail(release), {"title": "Faster, safer checkout"}, format="json"
+    )
 
     assert response.status_code == 200
     release.refresh_from_db()
@@ -205,13 +231,18 @@ def test_update__put__is_not_allowed(api, people, release):
 
 
 def test_cancel__records_the_reason(api, people, release):
-    response = api(people.alice).post(f"{detail(release)}cancel/", {"reason": "Scope moved to 2.5.0."},
-                                      format="json")
+    response = api(people.alice).post(
+        f"{detail(release)}cancel/", {"reason": "Scope moved to 2.5.0."}, format="json"
+    )
 
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
     event = AuditEvent.objects.get(action="release.status_changed")
-    assert (event.from_state, event.to_state, event.reason) == ("planned", "cancelled", "Scope moved to 2.5.0.")
+    assert (event.from_state, event.to_state, event.reason) == (
+        "planned",
+        "cancelled",
+        "Scope moved to 2.5.0.",
+    )
 
 
 def test_cancel__twice__changes_nothing_the_second_time(api, people, release):
@@ -227,7 +258,9 @@ def test_cancel__twice__changes_nothing_the_second_time(api, people, release):
 def test_cancel__released_release__is_a_conflict(api, people, project):
     released = ReleaseFactory(project=project, release_manager=people.alice, status="released")
 
-    response = api(people.alice).post(f"{detail(released)}cancel/", {"reason": "Too late."}, format="json")
+    response = api(people.alice).post(
+        f"{detail(released)}cancel/", {"reason": "Too late."}, format="json"
+    )
 
     assert response.status_code == 409
     assert response.json()["error"] == "transition_not_allowed"

@@ -14,9 +14,14 @@ def test_schema__validates_and_documents_the_foundation_endpoints(tmp_path):
 
     schema = yaml.safe_load(target.read_text())
     paths = schema["paths"]
-    for path in ("/api/v1/projects/", "/api/v1/releases/", "/api/v1/releases/{id}/promote/",
-                 "/api/v1/releases/{id}/gates/{environment}/", "/api/v1/deployments/{id}/finish/",
-                 "/api/v1/deployments/{id}/rollback/"):
+    for path in (
+        "/api/v1/projects/",
+        "/api/v1/releases/",
+        "/api/v1/releases/{id}/promote/",
+        "/api/v1/releases/{id}/gates/{environment}/",
+        "/api/v1/deployments/{id}/finish/",
+        "/api/v1/deployments/{id}/rollback/",
+    ):
         assert path in paths, path
     promote = paths["/api/v1/releases/{id}/promote/"]["post"]
     assert {"201", "409", "404", "403", "400"} <= set(promote["responses"])

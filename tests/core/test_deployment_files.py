@@ -54,7 +54,9 @@ def test_compose__has_the_production_shape(compose):
     assert "celery -A config beat" in _command(services["scheduler"])
     assert _command(services["migrate"]).endswith("manage.py migrate --noinput")
     env = services["web"]["environment"]
-    assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
+    assert (
+        env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
+    )
     assert env["REDIS_URL"] == "redis://redis:6379/0"
     assert env == services["worker"]["environment"] == services["scheduler"]["environment"]
 
@@ -63,20 +65,38 @@ def test_compose__sets_only_variables_the_settings_read(compose):
     env = compose["services"]["web"]["environment"]
     unknown = [name for name in env if f'"{name}"' not in SETTINGS_SOURCE]
 
-    assert not unknown, f"docker-compose.yml sets variables config/settings.py never reads: {unknown}"
+    assert not unknown, (
+        f"docker-compose.yml sets variables config/settings.py never reads: {unknown}"
+    )
 
 
 def test_compose__environment_starts_django_in_production_mode(compose, tmp_path):
-    given = {"SECRET_KEY": "s" * 48, "SHIPCHECK_AUDIT_SIGNING_KEY": "a" * 48,
-             "ALLOWED_HOSTS": "shipcheck.example.com"}
-    env = {name: _resolve(value, given) for name, value in compose["services"]["web"]["environment"].items()}
+    given = {
+        "SECRET_KEY": "s" * 48,
+        "SHIPCHECK_AUDIT_SIGNING_KEY": "a" * 48,
+        "ALLOWED_HOSTS": "shipcheck.example.com",
+    }
+    env = {
+        name: _resolve(value, given)
+        for name, value in compose["services"]["web"]["environment"].items()
+    }
     process_env = {k: v for k, v in os.environ.items() if k not in env and k != "SHIPCHECK_TESTING"}
-    process_env.update(env, DJANGO_SETTINGS_MODULE="config.settings", SHIPCHECK_VAR_DIR=str(tmp_path))
+    process_env.update(
+        env, DJANGO_SETTINGS_MODULE="config.settings", SHIPCHECK_VAR_DIR=str(tmp_path)
+    )
 
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings as s; "
-                               "print(s.PRODUCTION, s.DEBUG, s.DATABASES['default']['HOST'], s.CELERY_BROKER_URL)"],
-        cwd=ROOT, env=process_env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s; "
+            "print(s.PRODUCTION, s.DEBUG, s.DATABASES['default']['HOST'], s.CELERY_BROKER_URL)",
+        ],
+        cwd=ROOT,
+        env=process_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert result.returncode == 0, result.stderr

@@ -69,16 +69,31 @@ def _processes_with(marker: str) -> list[int]:
 def test_runall__serves_runs_the_worker_and_stops_everything_on_sigterm(tmp_path):
     port = _free_port()
     log = tmp_path / "runall.log"
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "PYTEST_XDIST_WORKER")}
-    env.update(SHIPCHECK_VAR_DIR=str(tmp_path / "var"), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-               SHIPCHECK_PORT=str(port), DJANGO_SETTINGS_MODULE="config.settings")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "PYTEST_XDIST_WORKER")
+    }
+    env.update(
+        SHIPCHECK_VAR_DIR=str(tmp_path / "var"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SHIPCHECK_PORT=str(port),
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
     with log.open("w") as out:
-        runall = subprocess.Popen([sys.executable, "manage.py", "runall", "--concurrency=2"], cwd=ROOT,
-                                  env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        runall = subprocess.Popen(
+            [sys.executable, "manage.py", "runall", "--concurrency=2"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(lambda: _get(f"{base}/healthz")[0] == 200, 60, "the web server did not answer", log)
+        _wait_for(
+            lambda: _get(f"{base}/healthz")[0] == 200, 60, "the web server did not answer", log
+        )
 
         def worker_ok():
             status, body = _get(f"{base}/readyz")
@@ -109,8 +124,14 @@ def test_runall__port_in_use__refuses_clearly(tmp_path):
         port = busy.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env.update(SHIPCHECK_VAR_DIR=str(tmp_path), SHIPCHECK_PORT=str(port))
-        result = subprocess.run([sys.executable, "manage.py", "runall"], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "manage.py", "runall"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     assert result.returncode != 0
     assert f"127.0.0.1:{port} is already in use" in result.stderr

@@ -50,7 +50,9 @@ def test_detail__outsider__gets_404(people, project):
     assert response.json()["error"] == "not_found"
 
 
-def test_list__query_count_is_constant(people, project, other_project, django_assert_max_num_queries):
+def test_list__query_count_is_constant(
+    people, project, other_project, django_assert_max_num_queries
+):
     from tests.factories import ProjectFactory
 
     for extra in ProjectFactory.create_batch(5):

@@ -19,13 +19,17 @@ from releases.services import release_promote
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"
+    ),
 ]
 
 PROMOTERS = 20
 
 
-def test_promote__twenty_at_once__yield_one_deployment_and_one_event(release, envs, people, gates_only):
+def test_promote__twenty_at_once__yield_one_deployment_and_one_event(
+    release, envs, people, gates_only
+):
     gates_only()
     start = threading.Barrier(PROMOTERS)
     outcomes: list[str] = []

@@ -45,17 +45,30 @@ def test_seed_demo__people_projects_and_releases_in_every_state(seeded, client):
     assert releases.filter(type="hotfix").exists()
     assert releases.get(version="2.2.0").status == ReleaseStatus.ROLLED_BACK
     assert releases.get(version="2.4.0").status == ReleaseStatus.IN_PROGRESS
-    statuses = set(Deployment.objects.filter(release__project=storefront).values_list("status", flat=True))
-    assert {DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED, DeploymentStatus.ROLLED_BACK,
-            DeploymentStatus.IN_PROGRESS} <= statuses
+    statuses = set(
+        Deployment.objects.filter(release__project=storefront).values_list("status", flat=True)
+    )
+    assert {
+        DeploymentStatus.SUCCEEDED,
+        DeploymentStatus.FAILED,
+        DeploymentStatus.ROLLED_BACK,
+        DeploymentStatus.IN_PROGRESS,
+    } <= statuses
 
     # The history is the services' own, in a chain that verifies.
     count, broken = audit_chain_verify()
     assert broken is None
     assert count > 50
     actions = set(AuditEvent.objects.values_list("action", flat=True))
-    assert {"release.created", "deployment.started", "deployment.succeeded", "deployment.failed",
-            "deployment.rolled_back", "release.status_changed", "membership.granted"} <= actions
+    assert {
+        "release.created",
+        "deployment.started",
+        "deployment.succeeded",
+        "deployment.failed",
+        "deployment.rolled_back",
+        "release.status_changed",
+        "membership.granted",
+    } <= actions
 
     # The logins are printed, and they work.
     for username, *_rest in DEMO_PEOPLE:
@@ -67,7 +80,10 @@ def test_seed_demo__people_projects_and_releases_in_every_state(seeded, client):
     people = {u.username: u for u in get_user_model().objects.all()}
     assert [p.slug for p in project_list(user=people["otto"])] == ["mobile-app"]
     assert [p.slug for p in project_list(user=people["rita"])] == ["storefront"]
-    assert sorted(p.slug for p in project_list(user=people["quinn"])) == ["mobile-app", "storefront"]
+    assert sorted(p.slug for p in project_list(user=people["quinn"])) == [
+        "mobile-app",
+        "storefront",
+    ]
 
 
 def test_seed_demo__second_run_creates_nothing(seeded):

@@ -34,9 +34,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("SHIPCHECK_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=None,
-                            help="Web port (default: SHIPCHECK_PORT or 8000).")
-        parser.add_argument("--concurrency", type=int, default=8, help="Worker threads (default 8).")
+        parser.add_argument(
+            "--port", type=int, default=None, help="Web port (default: SHIPCHECK_PORT or 8000)."
+        )
+        parser.add_argument(
+            "--concurrency", type=int, default=8, help="Worker threads (default 8)."
+        )
 
     def handle(self, *args, host: str, port: int | None, concurrency: int, **options):
         port = port or _port_from_env()
@@ -51,14 +54,35 @@ class Command(BaseCommand):
         env = dict(os.environ, PYTHONUNBUFFERED="1", CELERY_TASK_ALWAYS_EAGER="false")
         commands = {
             "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-            "worker": [python, "-m", "celery", "-A", "config", "worker", "--pool=threads",
-                       f"--concurrency={concurrency}", "--loglevel=INFO", "--without-gossip",
-                       "--without-mingle", "--hostname=shipcheck@%h"],
-            "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
-                     f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=threads",
+                f"--concurrency={concurrency}",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname=shipcheck@%h",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "--loglevel=INFO",
+                f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
+            ],
         }
         runner = _Runner(self.stdout, colour=self.stdout.isatty())
-        previous = {sig: signal.signal(sig, runner.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {
+            sig: signal.signal(sig, runner.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
             for name, command in commands.items():
                 runner.start(name, command, env=env, cwd=str(settings.BASE_DIR))
@@ -84,7 +108,11 @@ class Command(BaseCommand):
         if logins:
             lines.append("  Demo logins (password 'demo'):")
             lines += [f"    {username:<8} {about}" for username, about in logins]
-        lines += ["  Press Ctrl-C to stop the web server, the worker and the scheduler.", "=" * 64, ""]
+        lines += [
+            "  Press Ctrl-C to stop the web server, the worker and the scheduler.",
+            "=" * 64,
+            "",
+        ]
         self.stdout.write("\n".join(lines))
 
 
@@ -101,8 +129,16 @@ class _Runner:
 
     def start(self, name: str, command: list[str], *, env: dict, cwd: str) -> None:
         process = subprocess.Popen(  # noqa: S603 - fixed argument lists, no shell
-            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, text=True, bufsize=1, errors="replace",
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            text=True,
+            bufsize=1,
+            errors="replace",
         )
         self.children[name] = process
         threading.Thread(target=self._forward, args=(name, process), daemon=True).start()

@@ -31,7 +31,9 @@ class Command(BaseCommand):
         count, broken = audit_chain_verify()
         if broken:
             raise CommandError(f"The audit chain does not verify after seeding: {broken}.")
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready; audit chain intact ({count} events)."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready; audit chain intact ({count} events).")
+        )
         self.stdout.write("")
         self.stdout.write(format_logins())
 
