@@ -97,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class StubServer:
-    def __init__(self, host: str = "127.0.0.1"):
+    def __init__(self, host: str = "127.0.0.1", tls: tuple[str, str] | None = None):
         self.routes: dict = {}
         self.hits: Counter = Counter()
         self.requests: list[Seen] = []
@@ -106,6 +106,14 @@ class StubServer:
         self.httpd = ThreadingHTTPServer((host, 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.stub = self  # type: ignore[attr-defined]
+        self.scheme = "http"
+        if tls:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.host = host
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -113,7 +121,7 @@ class StubServer:
         self.thread.start()
 
     def url(self, path: str = "/") -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def route(self, path: str, answer):
         """``answer`` is an ``Answer`` (always the same) or a function of the request."""
