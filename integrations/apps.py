@@ -9,5 +9,9 @@ class IntegrationsConfig(AppConfig):
         from core.nav import project_link
         from integrations import tasks  # noqa: F401 - registers the idempotency clean-up with beat
 
-        project_link("API tokens", "integrations:tokens", order=60,
-                     description="Tokens for CI pipelines: create, see when they were last used, revoke.")
+        project_link(
+            "API tokens",
+            "integrations:tokens",
+            order=60,
+            description="Tokens for CI pipelines: create, see when they were last used, revoke.",
+        )

@@ -17,12 +17,17 @@ EXPIRY_CHOICES = [
 
 class TokenCreateForm(forms.Form):
     name = forms.CharField(
-        max_length=80, label="Name",
+        max_length=80,
+        label="Name",
         help_text="Where the token is used, e.g. “GitHub Actions: deploy workflow”.",
-        widget=forms.TextInput(attrs={"placeholder": "GitHub Actions: deploy", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": "GitHub Actions: deploy", "autocomplete": "off"}
+        ),
     )
     scopes = forms.MultipleChoiceField(
-        choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple, initial=list(TokenScope.values),
+        choices=TokenScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=list(TokenScope.values),
         label="Scopes",
         help_text="What the token may do. Pipelines that create releases and deploy need read, releases "
         "and deployments; uploading test results needs test_results.",

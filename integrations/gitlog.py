@@ -53,8 +53,10 @@ def gitlog_parse(text: str) -> list[dict]:
     for number, record in enumerate(records, start=1):
         fields = record.lstrip("\n").split(FIELD_SEPARATOR, 3)
         if len(fields) != 4:
-            raise InvalidGitLog(f"Commit record {number} does not have the four fields "
-                                "hash, author, date and message.")
+            raise InvalidGitLog(
+                f"Commit record {number} does not have the four fields "
+                "hash, author, date and message."
+            )
         sha, author, date, message = (f.strip() for f in fields)
         if not _SHA_RE.match(sha):
             raise InvalidGitLog(f"Commit record {number}: '{sha[:70]}' is not a commit hash.")
@@ -65,11 +67,15 @@ def gitlog_parse(text: str) -> list[dict]:
                 f"Commit record {number} ({sha[:12]}): '{date[:40]}' is not an ISO 8601 date (use %aI)."
             ) from None
         if committed_at.tzinfo is None:
-            raise InvalidGitLog(f"Commit record {number} ({sha[:12]}): the date has no time zone (use %aI).")
-        commits.append({
-            "sha": sha.lower(),
-            "author": author[:MAX_AUTHOR_LENGTH],
-            "committed_at": committed_at,
-            "message": message[:MAX_MESSAGE_LENGTH],
-        })
+            raise InvalidGitLog(
+                f"Commit record {number} ({sha[:12]}): the date has no time zone (use %aI)."
+            )
+        commits.append(
+            {
+                "sha": sha.lower(),
+                "author": author[:MAX_AUTHOR_LENGTH],
+                "committed_at": committed_at,
+                "message": message[:MAX_MESSAGE_LENGTH],
+            }
+        )
     return commits

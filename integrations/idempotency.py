@@ -18,6 +18,7 @@ The rules, in the order they apply (docs/ci.md has the caller's view):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -52,7 +53,10 @@ def lock_seconds() -> float:
 
 
 def ttl() -> timedelta:
-    hours = max(int(getattr(settings, "SHIPCHECK_IDEMPOTENCY_TTL_HOURS", MINIMUM_TTL_HOURS)), MINIMUM_TTL_HOURS)
+    hours = max(
+        int(getattr(settings, "SHIPCHECK_IDEMPOTENCY_TTL_HOURS", MINIMUM_TTL_HOURS)),
+        MINIMUM_TTL_HOURS,
+    )
     return timedelta(hours=hours)
 
 
@@ -63,17 +67,17 @@ def key_problem(key: str) -> str | None:
     if len(key) > MAX_KEY_LENGTH:
         return f"The Idempotency-Key header is longer than {MAX_KEY_LENGTH} characters."
     if any(not 32 < ord(c) < 127 for c in key):
-        return "The Idempotency-Key header may hold only visible ASCII characters (a UUID is ideal)."
+        return (
+            "The Idempotency-Key header may hold only visible ASCII characters (a UUID is ideal)."
+        )
     return None
 
 
 def request_fingerprint(*, method: str, path: str, query: str, body: bytes) -> str:
     """SHA-256 of the request; JSON bodies are compared by content, not by spacing or key order."""
     canonical = body
-    try:
+    with contextlib.suppress(ValueError, RecursionError):  # not JSON: compare the bytes
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, RecursionError):
-        pass
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), query.encode(), canonical):
         digest.update(len(part).to_bytes(8, "big"))
@@ -98,8 +102,13 @@ def idempotency_claim(*, scope: str, key: str, fingerprint: str, method: str, pa
         try:
             with transaction.atomic():
                 record = IdempotencyKey.objects.create(
-                    scope=scope, key=key, fingerprint=fingerprint, method=method, path=path[:500],
-                    created_at=now, claimed_at=now,
+                    scope=scope,
+                    key=key,
+                    fingerprint=fingerprint,
+                    method=method,
+                    path=path[:500],
+                    created_at=now,
+                    claimed_at=now,
                 )
             return Claim("execute", record)
         except IntegrityError:
@@ -126,17 +135,26 @@ def idempotency_claim(*, scope: str, key: str, fingerprint: str, method: str, pa
         time.sleep(POLL_INTERVAL_SECONDS)
 
 
-def idempotency_complete(*, record: IdempotencyKey, status: int, content_type: str, body: bytes) -> None:
+def idempotency_complete(
+    *, record: IdempotencyKey, status: int, content_type: str, body: bytes
+) -> None:
     """Keep the answer for replays, or give the claim up when the answer says "try again"."""
-    claim = IdempotencyKey.objects.filter(pk=record.pk, state=IdempotencyState.IN_PROGRESS,
-                                          claimed_at=record.claimed_at)
+    claim = IdempotencyKey.objects.filter(
+        pk=record.pk, state=IdempotencyState.IN_PROGRESS, claimed_at=record.claimed_at
+    )
     if status >= 500 or status in NOT_KEPT_STATUSES:
         claim.delete()
         return
-    claim.update(state=IdempotencyState.DONE, response_status=status, response_content_type=content_type[:100],
-                 response_body=body, completed_at=timezone.now())
+    claim.update(
+        state=IdempotencyState.DONE,
+        response_status=status,
+        response_content_type=content_type[:100],
+        response_body=body,
+        completed_at=timezone.now(),
+    )
 
 
 def idempotency_abandon(*, record: IdempotencyKey) -> None:
-    IdempotencyKey.objects.filter(pk=record.pk, state=IdempotencyState.IN_PROGRESS,
-                                  claimed_at=record.claimed_at).delete()
+    IdempotencyKey.objects.filter(
+        pk=record.pk, state=IdempotencyState.IN_PROGRESS, claimed_at=record.claimed_at
+    ).delete()

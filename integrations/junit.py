@@ -64,10 +64,13 @@ def _seconds(element: Element) -> float:
         # Some tools write thousands separators ("1,234.5"); drop them.
         value = float(raw.strip().replace(",", ""))
     except ValueError:
-        raise InvalidReport(f"The time attribute of <{element.tag}> must be a number of seconds, "
-                            f"not '{raw[:40]}'.") from None
+        raise InvalidReport(
+            f"The time attribute of <{element.tag}> must be a number of seconds, not '{raw[:40]}'."
+        ) from None
     if not math.isfinite(value) or value < 0:
-        raise InvalidReport(f"The time attribute of <{element.tag}> must be a positive number of seconds.")
+        raise InvalidReport(
+            f"The time attribute of <{element.tag}> must be a positive number of seconds."
+        )
     return value
 
 

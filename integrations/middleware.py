@@ -37,7 +37,9 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
-def _error(status: int, code: str, message: str, details: dict | None = None, **headers) -> JsonResponse:
+def _error(
+    status: int, code: str, message: str, details: dict | None = None, **headers
+) -> JsonResponse:
     response = JsonResponse(error_body(code, message, details), status=status)
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
@@ -46,9 +48,12 @@ def _error(status: int, code: str, message: str, details: dict | None = None, **
 
 def body_too_large() -> JsonResponse:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    return _error(413, "payload_too_large",
-                  f"The request body is larger than the {limit} bytes this API accepts.",
-                  {"limit_bytes": limit})
+    return _error(
+        413,
+        "payload_too_large",
+        f"The request body is larger than the {limit} bytes this API accepts.",
+        {"limit_bytes": limit},
+    )
 
 
 def caller_scope(request) -> str | None:
@@ -89,24 +94,37 @@ class IdempotencyMiddleware:
         scope = caller_scope(request)
         if scope is None:
             return self.get_response(request)
-        fingerprint = request_fingerprint(method=request.method, path=request.path,
-                                          query=request.META.get("QUERY_STRING", ""), body=body)
-        claim = idempotency_claim(scope=scope, key=key, fingerprint=fingerprint, method=request.method,
-                                  path=request.path)
+        fingerprint = request_fingerprint(
+            method=request.method,
+            path=request.path,
+            query=request.META.get("QUERY_STRING", ""),
+            body=body,
+        )
+        claim = idempotency_claim(
+            scope=scope, key=key, fingerprint=fingerprint, method=request.method, path=request.path
+        )
         if claim.outcome == "mismatch":
             return _error(
-                422, "idempotency_key_reused",
+                422,
+                "idempotency_key_reused",
                 "This Idempotency-Key was already used for a different request; use a new key for a new request.",
                 {"header": HEADER, "first_used_for": f"{claim.record.method} {claim.record.path}"},
             )
         if claim.outcome == "busy":
-            return _error(409, "idempotency_in_progress",
-                          "A request with this Idempotency-Key is still running; retry in a moment to get its answer.",
-                          {"header": HEADER}, Retry_After="1")
+            return _error(
+                409,
+                "idempotency_in_progress",
+                "A request with this Idempotency-Key is still running; retry in a moment to get its answer.",
+                {"header": HEADER},
+                Retry_After="1",
+            )
         if claim.outcome == "replay":
             record = claim.record
-            response = HttpResponse(bytes(record.response_body), status=record.response_status,
-                                    content_type=record.response_content_type or "application/json")
+            response = HttpResponse(
+                bytes(record.response_body),
+                status=record.response_status,
+                content_type=record.response_content_type or "application/json",
+            )
             response[REPLAYED_HEADER] = "true"
             return response
 
@@ -119,8 +137,12 @@ class IdempotencyMiddleware:
             idempotency_abandon(record=claim.record)
             return response
         try:
-            idempotency_complete(record=claim.record, status=response.status_code,
-                                 content_type=response.get("Content-Type", ""), body=response.content)
+            idempotency_complete(
+                record=claim.record,
+                status=response.status_code,
+                content_type=response.get("Content-Type", ""),
+                body=response.content,
+            )
         except Exception:  # noqa: BLE001 - the request itself succeeded; never turn that into an error
             logger.exception("Could not store the answer for Idempotency-Key %r", key)
         return response

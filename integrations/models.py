@@ -23,8 +23,9 @@ class IdempotencyKey(models.Model):
     fingerprint = models.CharField(max_length=64)
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=500)
-    state = models.CharField(max_length=16, choices=IdempotencyState.choices,
-                             default=IdempotencyState.IN_PROGRESS)
+    state = models.CharField(
+        max_length=16, choices=IdempotencyState.choices, default=IdempotencyState.IN_PROGRESS
+    )
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_content_type = models.CharField(max_length=100, blank=True)
     response_body = models.BinaryField(blank=True, default=b"")
@@ -36,7 +37,9 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_unique_per_scope"),
+            models.UniqueConstraint(
+                fields=["scope", "key"], name="idempotency_key_unique_per_scope"
+            ),
         ]
         indexes = [models.Index(fields=["created_at"], name="idempotency_key_created")]
 

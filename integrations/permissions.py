@@ -21,5 +21,9 @@ def token_missing_scopes(principal, *scopes: str) -> list[str]:
 def can_record_test_results(user, release) -> bool:
     """QA, engineers, release managers, admins, and tokens with the test_results scope."""
     if is_token(user):
-        return user.api_token.project_id == release.project_id and user.has_scope(TokenScope.TEST_RESULTS)
-    return has_role(user, release.project_id, Role.QA, Role.ENGINEER, Role.RELEASE_MANAGER, Role.ADMIN)
+        return user.api_token.project_id == release.project_id and user.has_scope(
+            TokenScope.TEST_RESULTS
+        )
+    return has_role(
+        user, release.project_id, Role.QA, Role.ENGINEER, Role.RELEASE_MANAGER, Role.ADMIN
+    )

@@ -24,11 +24,15 @@ def ci_project_resolve(*, principal, slug: str | None) -> Project:
     if is_token(principal):
         project = principal.api_token.project
         if slug and slug != project.slug:
-            raise NotFound(f"No project '{slug[:60]}' for this token; it belongs to another project.")
+            raise NotFound(
+                f"No project '{slug[:60]}' for this token; it belongs to another project."
+            )
         return project
     if not slug:
-        raise ValidationFailed("Name the project: pass its slug as 'project'.",
-                               details={"project": ["This field is required when you sign in as a person."]})
+        raise ValidationFailed(
+            "Name the project: pass its slug as 'project'.",
+            details={"project": ["This field is required when you sign in as a person."]},
+        )
     project = project_list(user=principal).filter(slug=slug).first()
     if project is None:
         raise NotFound(f"No project '{slug[:60]}'.")
@@ -38,9 +42,11 @@ def ci_project_resolve(*, principal, slug: str | None) -> Project:
 def ci_release_get(*, project: Project, version: str) -> Release:
     """The release of ``project`` with this version ('v' prefix allowed) or NotFound."""
     normalised, *_ = version_parse(version)
-    release = Release.objects.select_related("project", "release_manager").filter(
-        project=project, version=normalised
-    ).first()
+    release = (
+        Release.objects.select_related("project", "release_manager")
+        .filter(project=project, version=normalised)
+        .first()
+    )
     if release is None:
         raise NotFound(f"No release {normalised} in {project}.")
     return release
@@ -62,7 +68,9 @@ def ci_environment_get(*, project: Project, name: str) -> Environment:
 
 def ci_running_deployment(*, release: Release, environment: Environment) -> Deployment | None:
     return (
-        Deployment.objects.filter(release=release, environment=environment, status__in=DEPLOYMENT_ACTIVE_STATES)
+        Deployment.objects.filter(
+            release=release, environment=environment, status__in=DEPLOYMENT_ACTIVE_STATES
+        )
         .select_related("release", "environment")
         .order_by("-created_at", "-id")
         .first()
@@ -85,7 +93,11 @@ def token_admin_project_get(*, user, slug: str) -> Project:
 
 
 def token_list(*, project: Project) -> QuerySet[ApiToken]:
-    return ApiToken.objects.filter(project=project).select_related("created_by").order_by("-created_at", "-id")
+    return (
+        ApiToken.objects.filter(project=project)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")
+    )
 
 
 def token_get(*, project: Project, pk) -> ApiToken:
@@ -101,5 +113,7 @@ def token_get(*, project: Project, pk) -> ApiToken:
 
 def test_run_list(*, release: Release, limit: int = 10) -> list[TestRun]:
     return list(
-        TestRun.objects.filter(release=release).select_related("environment").order_by("-created_at", "-id")[:limit]
+        TestRun.objects.filter(release=release)
+        .select_related("environment")
+        .order_by("-created_at", "-id")[:limit]
     )

@@ -53,13 +53,16 @@ def _release_manager_for(*, project: Project, actor, username: str | None):
             return creator
         raise ValidationFailed(
             "Name the release manager: pass 'release_manager' with the username of a project member.",
-            details={"release_manager": ["This token has no creator in the project to fall back on."]},
+            details={
+                "release_manager": ["This token has no creator in the project to fall back on."]
+            },
         )
     return None  # a person: release_create makes them the release manager
 
 
-def ci_release_ensure(*, project: Project, version: str, actor, release_manager: str | None = None,
-                      **fields) -> tuple[Release, bool]:
+def ci_release_ensure(
+    *, project: Project, version: str, actor, release_manager: str | None = None, **fields
+) -> tuple[Release, bool]:
     """Create the release with this version, or return the one that exists: (release, created).
 
     Safe to repeat and to race: a concurrent create of the same version loses
@@ -80,8 +83,9 @@ def ci_release_ensure(*, project: Project, version: str, actor, release_manager:
     if not fields["title"].strip():
         fields["title"] = f"Release {normalised}"
     try:
-        release = release_create(project=project, version=normalised, actor=actor, release_manager=manager,
-                                 **fields)
+        release = release_create(
+            project=project, version=normalised, actor=actor, release_manager=manager, **fields
+        )
     except DuplicateVersion:
         existing = Release.objects.filter(project=project, version=normalised).first()
         if existing is None:
@@ -116,12 +120,20 @@ def ci_deployment_report(
     """
     if outcome == DeploymentOutcome.STARTED:
         extra = {"strategy": strategy} if strategy else {}
-        deployment = release_promote(release=release, environment=environment, actor=actor,
-                                     artifact_version=artifact_version, commit_sha=commit_sha, notes=notes,
-                                     **extra)
+        deployment = release_promote(
+            release=release,
+            environment=environment,
+            actor=actor,
+            artifact_version=artifact_version,
+            commit_sha=commit_sha,
+            notes=notes,
+            **extra,
+        )
         return deployment, True
     if outcome not in DeploymentOutcome.CHOICES:
-        raise ValidationFailed(f"Unknown outcome '{outcome[:20]}'; use started, succeeded or failed.")
+        raise ValidationFailed(
+            f"Unknown outcome '{outcome[:20]}'; use started, succeeded or failed."
+        )
     running = ci_running_deployment(release=release, environment=environment)
     if running is None:
         raise Conflict(
@@ -129,7 +141,11 @@ def ci_deployment_report(
             "report it as started before reporting how it ended.",
             code="no_running_deployment",
         )
-    if artifact_version and running.artifact_version and artifact_version != running.artifact_version:
+    if (
+        artifact_version
+        and running.artifact_version
+        and artifact_version != running.artifact_version
+    ):
         raise Conflict(
             f"The deployment running in {environment} is of artifact {running.artifact_version}, "
             f"not {artifact_version}.",
@@ -141,8 +157,12 @@ def ci_deployment_report(
             f"not {commit_sha[:12]}.",
             code="artifact_mismatch",
         )
-    deployment = deployment_finish(deployment=running, succeeded=outcome == DeploymentOutcome.SUCCEEDED,
-                                   actor=actor, reason=notes)
+    deployment = deployment_finish(
+        deployment=running,
+        succeeded=outcome == DeploymentOutcome.SUCCEEDED,
+        actor=actor,
+        reason=notes,
+    )
     return deployment, False
 
 
@@ -177,18 +197,36 @@ def test_run_record(
         raise ValidationFailed("A test run name is at most 200 characters.")
     label = actor.get_username() if actor is not None else "shipcheck"
     test_run = TestRun.objects.create(
-        release=release, environment=environment, name=name, total=summary.total,
-        failures=summary.failures, errors=summary.errors, skipped=summary.skipped,
-        duration_seconds=summary.duration_seconds, failing_tests=summary.failing_tests,
-        coverage_percent=coverage_percent, recorded_by_label=label[:200],
+        release=release,
+        environment=environment,
+        name=name,
+        total=summary.total,
+        failures=summary.failures,
+        errors=summary.errors,
+        skipped=summary.skipped,
+        duration_seconds=summary.duration_seconds,
+        failing_tests=summary.failing_tests,
+        coverage_percent=coverage_percent,
+        recorded_by_label=label[:200],
     )
     audit_record(
-        actor=actor, action="test_run.recorded", obj=test_run, project=release.project_id, release=release,
+        actor=actor,
+        action="test_run.recorded",
+        obj=test_run,
+        project=release.project_id,
+        release=release,
         to_state="passed" if test_run.ok else "failed",
-        data={"name": name, "environment": environment.name if environment else None,
-              "total": summary.total, "failures": summary.failures, "errors": summary.errors,
-              "skipped": summary.skipped, "duration_seconds": summary.duration_seconds,
-              "coverage_percent": coverage_percent, "failing_tests": summary.failing_tests[:20]},
+        data={
+            "name": name,
+            "environment": environment.name if environment else None,
+            "total": summary.total,
+            "failures": summary.failures,
+            "errors": summary.errors,
+            "skipped": summary.skipped,
+            "duration_seconds": summary.duration_seconds,
+            "coverage_percent": coverage_percent,
+            "failing_tests": summary.failing_tests[:20],
+        },
     )
     return test_run
 

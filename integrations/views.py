@@ -35,8 +35,11 @@ def token_list(request, slug):
         if form.is_valid():
             try:
                 created, plain = api_token_create(
-                    project=project, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
-                    expires_at=form.expires_at(), actor=request.user,
+                    project=project,
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    expires_at=form.expires_at(),
+                    actor=request.user,
                 )
             except DomainError as exc:
                 form.add_error(None, exc.message)
@@ -44,9 +47,17 @@ def token_list(request, slug):
                 form = TokenCreateForm()
     else:
         form = TokenCreateForm()
-    context = {"project": project, "form": form, "tokens": _token_rows(project), "created": created,
-               "plain": plain, "base_url": request.build_absolute_uri("/").rstrip("/")}
-    template = "integrations/partials/token_create.html" if request.htmx else "integrations/tokens.html"
+    context = {
+        "project": project,
+        "form": form,
+        "tokens": _token_rows(project),
+        "created": created,
+        "plain": plain,
+        "base_url": request.build_absolute_uri("/").rstrip("/"),
+    }
+    template = (
+        "integrations/partials/token_create.html" if request.htmx else "integrations/tokens.html"
+    )
     response = render(request, template, context)
     if plain:
         # The secret is in this page and nowhere else; keep it out of every cache.
@@ -61,7 +72,12 @@ def token_revoke(request, slug, pk):
     token = selectors.token_get(project=project, pk=pk)
     api_token_revoke(token=token, actor=request.user)
     if request.htmx:
-        return render(request, "integrations/partials/token_table.html",
-                      {"project": project, "tokens": _token_rows(project), "revoked": token})
-    messages.success(request, f"Token “{token.name}” is revoked; requests with it are refused from now on.")
+        return render(
+            request,
+            "integrations/partials/token_table.html",
+            {"project": project, "tokens": _token_rows(project), "revoked": token},
+        )
+    messages.success(
+        request, f"Token “{token.name}” is revoked; requests with it are refused from now on."
+    )
     return redirect("integrations:tokens", slug=project.slug)

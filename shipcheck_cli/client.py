@@ -51,13 +51,23 @@ class ApiError(CliError):
 
 
 class Client:
-    def __init__(self, *, url: str, token: str, timeout: float = 30.0, retries: int = 3,
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        *,
+        url: str,
+        token: str,
+        timeout: float = 30.0,
+        retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
+    ):
         self.retries = max(retries, 0)
         self.http = httpx.Client(
             base_url=url.rstrip("/") + "/",
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json",
-                     "User-Agent": f"shipcheck-cli/{__version__}"},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "User-Agent": f"shipcheck-cli/{__version__}",
+            },
             timeout=timeout,
             transport=transport,
         )
@@ -82,7 +92,9 @@ class Client:
                 if attempt <= self.retries:
                     time.sleep(_backoff(attempt))
                     continue
-                raise NetworkError(f"Could not reach Shipcheck at {self.http.base_url}: {exc}") from None
+                raise NetworkError(
+                    f"Could not reach Shipcheck at {self.http.base_url}: {exc}"
+                ) from None
             body = _json(response)
             busy = response.status_code == 409 and body.get("error") == "idempotency_in_progress"
             if (response.status_code in RETRY_STATUSES or busy) and attempt <= self.retries:
@@ -90,7 +102,9 @@ class Client:
                 time.sleep(_backoff(attempt) if delay is None else delay)
                 continue
             if response.status_code >= 500:
-                raise NetworkError(f"Shipcheck answered HTTP {response.status_code} for {method} /{url}.")
+                raise NetworkError(
+                    f"Shipcheck answered HTTP {response.status_code} for {method} /{url}."
+                )
             if body is None:
                 raise NetworkError(
                     f"Shipcheck answered HTTP {response.status_code} without JSON for {method} /{url}; "
@@ -117,6 +131,8 @@ def _backoff(attempt: int) -> float:
 
 def _retry_after(response: httpx.Response) -> float | None:
     try:
-        return min(max(float(response.headers.get("Retry-After", "")), 0.0), MAX_RETRY_AFTER_SECONDS)
+        return min(
+            max(float(response.headers.get("Retry-After", "")), 0.0), MAX_RETRY_AFTER_SECONDS
+        )
     except ValueError:
         return None

@@ -22,13 +22,18 @@ def _git(repo: str, *args: str) -> str:
         raise GitError("git is not installed or not on PATH.")
     try:
         completed = subprocess.run(  # noqa: S603 - fixed program, arguments are not interpreted by a shell
-            [git, "-C", repo, *args], capture_output=True, check=False, timeout=120,
+            [git, "-C", repo, *args],
+            capture_output=True,
+            check=False,
+            timeout=120,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GitError(f"Could not run git: {exc}") from None
     if completed.returncode != 0:
         message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git {args[0]} failed: {message[-1] if message else 'exit ' + str(completed.returncode)}")
+        raise GitError(
+            f"git {args[0]} failed: {message[-1] if message else 'exit ' + str(completed.returncode)}"
+        )
     return completed.stdout.decode("utf-8", "replace")
 
 
@@ -54,5 +59,6 @@ def split_records(text: str, size: int) -> list[str]:
     """Split git log output into chunks of at most ``size`` commits (for bounded request bodies)."""
     records = [r for r in text.split(RECORD_SEPARATOR) if r.strip()]
     return [
-        "".join(RECORD_SEPARATOR + r for r in records[i:i + size]) for i in range(0, len(records), size)
+        "".join(RECORD_SEPARATOR + r for r in records[i : i + size])
+        for i in range(0, len(records), size)
     ]

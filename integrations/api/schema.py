@@ -30,23 +30,49 @@ ERROR_TEXT = {
 }
 
 ERROR_EXAMPLES = {
-    400: {"error": "invalid", "message": "environment: This field is required.",
-          "details": {"environment": ["This field is required."]}},
-    401: {"error": "authentication_failed", "message": "This API token has been revoked.", "details": {}},
-    403: {"error": "missing_scope", "message": "This API token lacks the scope 'deployments'; create a "
-          "token with it.", "details": {"missing_scopes": ["deployments"]}},
+    400: {
+        "error": "invalid",
+        "message": "environment: This field is required.",
+        "details": {"environment": ["This field is required."]},
+    },
+    401: {
+        "error": "authentication_failed",
+        "message": "This API token has been revoked.",
+        "details": {},
+    },
+    403: {
+        "error": "missing_scope",
+        "message": "This API token lacks the scope 'deployments'; create a token with it.",
+        "details": {"missing_scopes": ["deployments"]},
+    },
     404: {"error": "not_found", "message": "No release 9.9.9 in Payments.", "details": {}},
-    409: {"error": "no_running_deployment", "message": "No deployment of 1.3.0 is running in staging; "
-          "report it as started before reporting how it ended.", "details": {}},
-    413: {"error": "payload_too_large", "message": "The request body is larger than the 5242880 bytes "
-          "this API accepts.", "details": {"limit_bytes": 5242880}},
-    415: {"error": "unsupported_media_type", "message": 'Unsupported media type "text/plain" in request.',
-          "details": {}},
-    422: {"error": "idempotency_key_reused", "message": "This Idempotency-Key was already used for a "
-          "different request; use a new key for a new request.",
-          "details": {"header": "Idempotency-Key", "first_used_for": "POST /api/v1/ci/releases/"}},
-    429: {"error": "rate_limited", "message": "Request was throttled. Expected available in 12 seconds.",
-          "details": {"retry_after_seconds": 12}},
+    409: {
+        "error": "no_running_deployment",
+        "message": "No deployment of 1.3.0 is running in staging; "
+        "report it as started before reporting how it ended.",
+        "details": {},
+    },
+    413: {
+        "error": "payload_too_large",
+        "message": "The request body is larger than the 5242880 bytes this API accepts.",
+        "details": {"limit_bytes": 5242880},
+    },
+    415: {
+        "error": "unsupported_media_type",
+        "message": 'Unsupported media type "text/plain" in request.',
+        "details": {},
+    },
+    422: {
+        "error": "idempotency_key_reused",
+        "message": "This Idempotency-Key was already used for a "
+        "different request; use a new key for a new request.",
+        "details": {"header": "Idempotency-Key", "first_used_for": "POST /api/v1/ci/releases/"},
+    },
+    429: {
+        "error": "rate_limited",
+        "message": "Request was throttled. Expected available in 12 seconds.",
+        "details": {"retry_after_seconds": 12},
+    },
 }
 
 IDEMPOTENCY_HEADER = {
@@ -64,9 +90,18 @@ def ci_errors(*statuses: int) -> dict[int, OpenApiResponse]:
     """Error responses with their description and an example, for ``extend_schema``."""
     return {
         status: OpenApiResponse(
-            response=ErrorSerializer, description=ERROR_TEXT.get(status, "Error."),
-            examples=[OpenApiExample(f"error {status}", value=ERROR_EXAMPLES[status], response_only=True,
-                                     status_codes=[str(status)])] if status in ERROR_EXAMPLES else [],
+            response=ErrorSerializer,
+            description=ERROR_TEXT.get(status, "Error."),
+            examples=[
+                OpenApiExample(
+                    f"error {status}",
+                    value=ERROR_EXAMPLES[status],
+                    response_only=True,
+                    status_codes=[str(status)],
+                )
+            ]
+            if status in ERROR_EXAMPLES
+            else [],
         )
         for status in statuses
     }
@@ -86,13 +121,19 @@ def _common_statuses(method: str) -> tuple[int, ...]:
 def document_common_errors(result, generator, request, public):
     """drf-spectacular post-processing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    schemas.setdefault("Error", {
-        "type": "object",
-        "description": 'Every API error: {"error": code, "message": text, "details": {...}}.',
-        "properties": {"error": {"type": "string"}, "message": {"type": "string"},
-                       "details": {"type": "object", "additionalProperties": {}}},
-        "required": ["error", "message", "details"],
-    })
+    schemas.setdefault(
+        "Error",
+        {
+            "type": "object",
+            "description": 'Every API error: {"error": code, "message": text, "details": {...}}.',
+            "properties": {
+                "error": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object", "additionalProperties": {}},
+            },
+            "required": ["error", "message", "details"],
+        },
+    )
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
             continue
@@ -105,13 +146,18 @@ def document_common_errors(result, generator, request, public):
                     continue
                 responses[str(status)] = {
                     "description": ERROR_TEXT[status],
-                    "content": {"application/json": {
-                        "schema": ERROR_REF,
-                        "examples": {f"error{status}": {"value": ERROR_EXAMPLES[status]}},
-                    }},
+                    "content": {
+                        "application/json": {
+                            "schema": ERROR_REF,
+                            "examples": {f"error{status}": {"value": ERROR_EXAMPLES[status]}},
+                        }
+                    },
                 }
             if method == "post":
                 parameters = operation.setdefault("parameters", [])
-                if not any(p.get("name") == "Idempotency-Key" and p.get("in") == "header" for p in parameters):
+                if not any(
+                    p.get("name") == "Idempotency-Key" and p.get("in") == "header"
+                    for p in parameters
+                ):
                     parameters.append(dict(IDEMPOTENCY_HEADER))
     return result

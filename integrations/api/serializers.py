@@ -27,14 +27,18 @@ class StrictSerializer(serializers.Serializer):
             if unknown:
                 accepted = ", ".join(self.fields)
                 raise serializers.ValidationError(
-                    {name[:60]: [f"Unknown field. Accepted fields: {accepted}."] for name in unknown[:20]}
+                    {
+                        name[:60]: [f"Unknown field. Accepted fields: {accepted}."]
+                        for name in unknown[:20]
+                    }
                 )
         return super().to_internal_value(data)
 
 
 def _project_field():
     return serializers.SlugField(
-        required=False, max_length=60,
+        required=False,
+        max_length=60,
         help_text="Project slug. Implicit for an API token (it belongs to one project); "
         "required when signed in as a person.",
     )
@@ -45,17 +49,29 @@ def _project_field():
 
 class CiReleaseCreateInput(StrictSerializer):
     project = _project_field()
-    version = serializers.CharField(max_length=64, help_text="Semantic version, e.g. 1.3.0 or v2.0.0-rc.1.")
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                  help_text='Defaults to "Release <version>".')
+    version = serializers.CharField(
+        max_length=64, help_text="Semantic version, e.g. 1.3.0 or v2.0.0-rc.1."
+    )
+    title = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text='Defaults to "Release <version>".',
+    )
     type = serializers.ChoiceField(choices=ReleaseType.choices, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=50_000,
-                                  help_text="Release notes in Markdown.")
-    rollback_plan = serializers.CharField(required=False, allow_blank=True, max_length=20_000,
-                                          help_text="How to undo this release, in Markdown. Production needs one.")
+    notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=50_000, help_text="Release notes in Markdown."
+    )
+    rollback_plan = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20_000,
+        help_text="How to undo this release, in Markdown. Production needs one.",
+    )
     release_manager = serializers.CharField(
-        required=False, max_length=150,
+        required=False,
+        max_length=150,
         help_text="Username of the project member who manages the release. "
         "Defaults to the person who created the token.",
     )
@@ -65,8 +81,11 @@ class CiReleaseCreateInput(StrictSerializer):
 
 
 class CiCommitInput(StrictSerializer):
-    sha = serializers.RegexField(r"^[0-9a-fA-F]{7,64}$", max_length=64,
-                                 error_messages={"invalid": "A commit hash is 7 to 64 hexadecimal digits."})
+    sha = serializers.RegexField(
+        r"^[0-9a-fA-F]{7,64}$",
+        max_length=64,
+        error_messages={"invalid": "A commit hash is 7 to 64 hexadecimal digits."},
+    )
     message = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     author = serializers.CharField(required=False, allow_blank=True, max_length=200)
     committed_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -74,16 +93,25 @@ class CiCommitInput(StrictSerializer):
 
 class CiCommitsInput(StrictSerializer):
     project = _project_field()
-    commits = CiCommitInput(many=True, required=False, max_length=MAX_COMMITS,
-                          help_text="Commits as a list. Send either this or git_log.")
+    commits = CiCommitInput(
+        many=True,
+        required=False,
+        max_length=MAX_COMMITS,
+        help_text="Commits as a list. Send either this or git_log.",
+    )
     git_log = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, max_length=5_000_000,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=5_000_000,
         help_text="Raw output of: git log --format='%x1e%H%x1f%an <%ae>%x1f%aI%x1f%B' FROM..TO",
     )
 
     def validate(self, attrs):
         if ("commits" in attrs) == ("git_log" in attrs):
-            raise serializers.ValidationError("Send either 'commits' (a list) or 'git_log' (raw git log output).")
+            raise serializers.ValidationError(
+                "Send either 'commits' (a list) or 'git_log' (raw git log output)."
+            )
         return attrs
 
 
@@ -108,23 +136,43 @@ class CiDeploymentReportInput(StrictSerializer):
         "finish the deployment of this release running in the environment.",
     )
     artifact_version = serializers.CharField(required=False, allow_blank=True, max_length=120)
-    commit_sha = serializers.RegexField(r"^[0-9a-fA-F]{7,64}$", required=False, allow_blank=True, max_length=64,
-                                        error_messages={"invalid": "A commit hash is 7 to 64 hexadecimal digits."})
-    strategy = serializers.ChoiceField(choices=DeploymentStrategy.choices, required=False,
-                                       help_text="Only when starting.")
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000,
-                                  help_text="Notes when starting; the reason when finishing.")
+    commit_sha = serializers.RegexField(
+        r"^[0-9a-fA-F]{7,64}$",
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        error_messages={"invalid": "A commit hash is 7 to 64 hexadecimal digits."},
+    )
+    strategy = serializers.ChoiceField(
+        choices=DeploymentStrategy.choices, required=False, help_text="Only when starting."
+    )
+    notes = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Notes when starting; the reason when finishing.",
+    )
 
 
 class CiTestRunInput(StrictSerializer):
     project = _project_field()
-    name = serializers.CharField(required=False, allow_blank=True, max_length=200,
-                                 help_text="Defaults to the report's suite name.")
-    environment = serializers.SlugField(required=False, max_length=40,
-                                        help_text="Where the tests ran, if in an environment.")
-    junit_xml = serializers.CharField(trim_whitespace=False, max_length=5_000_000,
-                                      help_text="The JUnit XML report. A DOCTYPE or entities are refused.")
-    coverage_percent = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=100)
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Defaults to the report's suite name.",
+    )
+    environment = serializers.SlugField(
+        required=False, max_length=40, help_text="Where the tests ran, if in an environment."
+    )
+    junit_xml = serializers.CharField(
+        trim_whitespace=False,
+        max_length=5_000_000,
+        help_text="The JUnit XML report. A DOCTYPE or entities are refused.",
+    )
+    coverage_percent = serializers.FloatField(
+        required=False, allow_null=True, min_value=0, max_value=100
+    )
 
 
 # --- Output --------------------------------------------------------------------
@@ -148,22 +196,39 @@ class CiTicketsResultSerializer(serializers.Serializer):
 
 class CiTestRunSerializer(serializers.ModelSerializer):
     release = serializers.CharField(source="release.version", read_only=True)
-    environment = serializers.CharField(source="environment.name", read_only=True, allow_null=True,
-                                        default=None)
+    environment = serializers.CharField(
+        source="environment.name", read_only=True, allow_null=True, default=None
+    )
     passed = serializers.IntegerField(read_only=True)
     ok = serializers.BooleanField(read_only=True, help_text="No failures and no errors.")
     failing_tests = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = TestRun
-        fields = ["id", "release", "name", "environment", "total", "passed", "failures", "errors", "skipped",
-                  "duration_seconds", "coverage_percent", "failing_tests", "ok", "created_at"]
+        fields = [
+            "id",
+            "release",
+            "name",
+            "environment",
+            "total",
+            "passed",
+            "failures",
+            "errors",
+            "skipped",
+            "duration_seconds",
+            "coverage_percent",
+            "failing_tests",
+            "ok",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
 class CiWhoAmISerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["token", "person"])
     name = serializers.CharField()
-    project = serializers.CharField(allow_null=True, help_text="A token's project; null for a person.")
+    project = serializers.CharField(
+        allow_null=True, help_text="A token's project; null for a person."
+    )
     scopes = serializers.ListField(child=serializers.CharField())
     expires_at = serializers.DateTimeField(allow_null=True)

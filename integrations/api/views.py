@@ -41,13 +41,19 @@ from releases.models import Commit
 from releases.services import release_commits_add, release_tickets_add
 
 VERSION_PARAM = OpenApiParameter(
-    "version", str, OpenApiParameter.PATH,
+    "version",
+    str,
+    OpenApiParameter.PATH,
     description="The release's semantic version, with or without a leading v (1.3.0, v1.3.0).",
 )
-ENVIRONMENT_PARAM = OpenApiParameter("environment", str, OpenApiParameter.PATH,
-                                     description="Environment name, e.g. production.")
+ENVIRONMENT_PARAM = OpenApiParameter(
+    "environment", str, OpenApiParameter.PATH, description="Environment name, e.g. production."
+)
 PROJECT_QUERY_PARAM = OpenApiParameter(
-    "project", str, OpenApiParameter.QUERY, required=False,
+    "project",
+    str,
+    OpenApiParameter.QUERY,
+    required=False,
     description="Project slug; required for a person, implicit for an API token.",
 )
 
@@ -58,7 +64,8 @@ def _require_scopes(request, *scopes: str) -> None:
         names = ", ".join(f"'{s}'" for s in missing)
         raise PermissionDenied(
             f"This API token lacks the scope {names}; create a token with it.",
-            details={"missing_scopes": missing}, code="missing_scope",
+            details={"missing_scopes": missing},
+            code="missing_scope",
         )
 
 
@@ -164,9 +171,17 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
         "`no_running_deployment`. Token scopes: read, deployments.",
         parameters=[VERSION_PARAM],
         request=CiDeploymentReportInput,
-        responses={201: DeploymentSerializer, 200: DeploymentSerializer, **ci_errors(400, 401, 403, 404, 409)},
-        examples=[examples.DEPLOY_STARTED, examples.DEPLOY_SUCCEEDED, examples.DEPLOYMENT_OUT,
-                  examples.GATE_CLOSED_ERROR],
+        responses={
+            201: DeploymentSerializer,
+            200: DeploymentSerializer,
+            **ci_errors(400, 401, 403, 404, 409),
+        },
+        examples=[
+            examples.DEPLOY_STARTED,
+            examples.DEPLOY_SUCCEEDED,
+            examples.DEPLOYMENT_OUT,
+            examples.GATE_CLOSED_ERROR,
+        ],
     )
     @action(detail=True, methods=["post"])
     def deployments(self, request, version=None):
@@ -176,12 +191,19 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
         release = self._release(project, version)
         environment = selectors.ci_environment_get(project=project, name=data["environment"])
         deployment, created = services.ci_deployment_report(
-            release=release, environment=environment, outcome=data["status"], actor=request.user,
-            artifact_version=data.get("artifact_version", ""), commit_sha=data.get("commit_sha", ""),
-            strategy=data.get("strategy", ""), notes=data.get("notes", ""),
+            release=release,
+            environment=environment,
+            outcome=data["status"],
+            actor=request.user,
+            artifact_version=data.get("artifact_version", ""),
+            commit_sha=data.get("commit_sha", ""),
+            strategy=data.get("strategy", ""),
+            notes=data.get("notes", ""),
         )
-        return Response(DeploymentSerializer(deployment).data,
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            DeploymentSerializer(deployment).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
     @extend_schema(
         operation_id="ci_release_test_run",
@@ -202,11 +224,16 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
         release = self._release(project, version)
         environment = (
             selectors.ci_environment_get(project=project, name=data["environment"])
-            if data.get("environment") else None
+            if data.get("environment")
+            else None
         )
         test_run = services.test_run_record(
-            release=release, actor=request.user, junit_xml=data["junit_xml"], name=data.get("name", ""),
-            environment=environment, coverage_percent=data.get("coverage_percent"),
+            release=release,
+            actor=request.user,
+            junit_xml=data["junit_xml"],
+            name=data.get("name", ""),
+            environment=environment,
+            coverage_percent=data.get("coverage_percent"),
         )
         return Response(CiTestRunSerializer(test_run).data, status=status.HTTP_201_CREATED)
 
@@ -221,8 +248,12 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
         responses={200: GateReportSerializer, **ci_errors(400, 401, 403, 404, 409)},
         examples=[examples.GATE_OPEN, examples.GATE_CLOSED_ERROR],
     )
-    @action(detail=True, methods=["get"], url_path=r"gate/(?P<environment>[^/]+)",
-            token_read_scopes=(TokenScope.READ, TokenScope.DEPLOYMENTS))
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"gate/(?P<environment>[^/]+)",
+        token_read_scopes=(TokenScope.READ, TokenScope.DEPLOYMENTS),
+    )
     def gate(self, request, version=None, environment=None):
         project = self._project()
         release = self._release(project, version)
@@ -251,9 +282,19 @@ class CiWhoAmIView(APIView):
         user = request.user
         if is_token(user):
             token = user.api_token
-            body = {"kind": "token", "name": token.name, "project": token.project.slug,
-                    "scopes": sorted(token.scopes or []), "expires_at": token.expires_at}
+            body = {
+                "kind": "token",
+                "name": token.name,
+                "project": token.project.slug,
+                "scopes": sorted(token.scopes or []),
+                "expires_at": token.expires_at,
+            }
         else:
-            body = {"kind": "person", "name": user.get_username(), "project": None, "scopes": [],
-                    "expires_at": None}
+            body = {
+                "kind": "person",
+                "name": user.get_username(),
+                "project": None,
+                "scopes": [],
+                "expires_at": None,
+            }
         return Response(CiWhoAmISerializer(body).data)

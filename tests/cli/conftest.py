@@ -22,8 +22,14 @@ class ScriptedServer:
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                server.requests.append({"method": self.command, "path": self.path,
-                                        "headers": dict(self.headers), "body": body})
+                server.requests.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": body,
+                    }
+                )
                 status, payload, headers = server.script.pop(0) if server.script else (404, {}, {})
                 if isinstance(payload, str):
                     data, content_type = payload.encode(), "text/html"
@@ -44,7 +50,9 @@ class ScriptedServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def answer(self, status: int, payload: dict | str, **headers) -> None:
@@ -63,7 +71,9 @@ def server():
 
 
 def git(repo, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 @pytest.fixture
@@ -71,9 +81,14 @@ def git_env(tmp_path, monkeypatch):
     """Keep the developer's own git configuration out of the tests."""
     home = tmp_path / "home"
     home.mkdir()
-    env = {"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "Eli Engineer",
-           "GIT_AUTHOR_EMAIL": "eli@example.com", "GIT_COMMITTER_NAME": "Eli Engineer",
-           "GIT_COMMITTER_EMAIL": "eli@example.com"}
+    env = {
+        "HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Eli Engineer",
+        "GIT_AUTHOR_EMAIL": "eli@example.com",
+        "GIT_COMMITTER_NAME": "Eli Engineer",
+        "GIT_COMMITTER_EMAIL": "eli@example.com",
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
@@ -85,8 +100,12 @@ def repo(tmp_path, git_env):
     path = tmp_path / "repo"
     path.mkdir()
     git(path, "init", "-q", "-b", "main")
-    messages = ["Initial payments service", "Store card tokens\n\nPAY-142: keep only the token.",
-                "Card expiry reminder (PAY-150)", "Fix rounding in refunds"]
+    messages = [
+        "Initial payments service",
+        "Store card tokens\n\nPAY-142: keep only the token.",
+        "Card expiry reminder (PAY-150)",
+        "Fix rounding in refunds",
+    ]
     for number, message in enumerate(messages):
         (path / "app.txt").write_text(f"change {number}\n")
         git(path, "add", "app.txt")

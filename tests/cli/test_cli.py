@@ -15,11 +15,23 @@ RELEASE = {"id": 1, "project": "payments", "version": "1.3.0", "status": "planne
 GATE_CLOSED = {
     "error": "gate_closed",
     "message": "1.3.0 may not enter Production: Not yet deployed successfully to Staging.",
-    "details": {"environment": "production", "gates": [
-        {"code": "order", "title": "Promotion order", "state": "closed",
-         "reason": "Not yet deployed successfully to Staging."},
-        {"code": "rollback_plan", "title": "Rollback plan", "state": "open", "reason": "A rollback plan is written."},
-    ]},
+    "details": {
+        "environment": "production",
+        "gates": [
+            {
+                "code": "order",
+                "title": "Promotion order",
+                "state": "closed",
+                "reason": "Not yet deployed successfully to Staging.",
+            },
+            {
+                "code": "rollback_plan",
+                "title": "Rollback plan",
+                "state": "open",
+                "reason": "A rollback plan is written.",
+            },
+        ],
+    },
 }
 
 
@@ -69,18 +81,38 @@ def test_version_from_environment_variable(configured, monkeypatch):
 
 def test_release_create__sends_token_and_idempotency_key(configured, capsys):
     configured.answer(201, RELEASE)
-    assert main(["release", "create", "--version", "1.3.0", "--title", "Saved cards", "--artifact", "img:1.3.0"]) == 0
+    assert (
+        main(
+            [
+                "release",
+                "create",
+                "--version",
+                "1.3.0",
+                "--title",
+                "Saved cards",
+                "--artifact",
+                "img:1.3.0",
+            ]
+        )
+        == 0
+    )
     request = configured.requests[0]
     assert request["method"] == "POST"
     assert request["path"] == "/api/v1/ci/releases/"
     assert request["headers"]["Authorization"] == "Bearer shp_abcdef12_secret"
     assert len(request["headers"]["Idempotency-Key"]) == 36
-    assert json.loads(request["body"]) == {"version": "1.3.0", "title": "Saved cards", "artifact_version": "img:1.3.0"}
+    assert json.loads(request["body"]) == {
+        "version": "1.3.0",
+        "title": "Saved cards",
+        "artifact_version": "img:1.3.0",
+    }
     assert "Created release 1.3.0" in capsys.readouterr().out
 
 
 def test_retry_after_503__sends_the_same_idempotency_key(configured, capsys):
-    configured.answer(503, {"error": "unavailable", "message": "busy", "details": {}}, **{"Retry-After": "0"})
+    configured.answer(
+        503, {"error": "unavailable", "message": "busy", "details": {}}, **{"Retry-After": "0"}
+    )
     configured.answer(201, RELEASE)
     assert main(["release", "create", "--version", "1.3.0"]) == 0
     keys = [r["headers"]["Idempotency-Key"] for r in configured.requests]
@@ -88,8 +120,11 @@ def test_retry_after_503__sends_the_same_idempotency_key(configured, capsys):
 
 
 def test_retry_while_first_attempt_is_in_progress__same_key(configured):
-    configured.answer(409, {"error": "idempotency_in_progress", "message": "running", "details": {}},
-                      **{"Retry-After": "0"})
+    configured.answer(
+        409,
+        {"error": "idempotency_in_progress", "message": "running", "details": {}},
+        **{"Retry-After": "0"},
+    )
     configured.answer(201, RELEASE)
     assert main(["release", "create", "--version", "1.3.0"]) == 0
     keys = {r["headers"]["Idempotency-Key"] for r in configured.requests}
@@ -97,8 +132,14 @@ def test_retry_while_first_attempt_is_in_progress__same_key(configured):
 
 
 def test_refusal__is_exit_3_with_message_and_fields(configured, capsys):
-    configured.answer(400, {"error": "invalid_version", "message": "'latest' is not a semantic version.",
-                            "details": {"version": ["Use MAJOR.MINOR.PATCH."]}})
+    configured.answer(
+        400,
+        {
+            "error": "invalid_version",
+            "message": "'latest' is not a semantic version.",
+            "details": {"version": ["Use MAJOR.MINOR.PATCH."]},
+        },
+    )
     assert main(["release", "create", "--version", "latest"]) == 3
     err = capsys.readouterr().err
     assert "'latest' is not a semantic version. (HTTP 400, invalid_version)" in err
@@ -116,8 +157,22 @@ def test_gate_closed__is_exit_1_with_reasons_on_stderr(configured, capsys):
 
 
 def test_gate_open__is_exit_0(configured, capsys):
-    configured.answer(200, {"release": "1.3.0", "environment": "production", "open": True, "gates": [
-        {"code": "order", "title": "Promotion order", "state": "open", "reason": "Deployed to Staging first."}]})
+    configured.answer(
+        200,
+        {
+            "release": "1.3.0",
+            "environment": "production",
+            "open": True,
+            "gates": [
+                {
+                    "code": "order",
+                    "title": "Promotion order",
+                    "state": "open",
+                    "reason": "Deployed to Staging first.",
+                }
+            ],
+        },
+    )
     assert main(["gate", "--env", "production", "--version", "1.3.0"]) == 0
     assert "every gate is open" in capsys.readouterr().out
 
@@ -172,14 +227,20 @@ def test_tests_upload__missing_file__is_2(configured, tmp_path, capsys):
 
 
 def test_set_commits__unknown_tag__is_git_error_5(configured, repo, capsys):
-    assert main(["release", "set-commits", "--repo", str(repo), "--from", "v0.9.0", "--to", "v1.3.0"]) == 5
+    assert (
+        main(["release", "set-commits", "--repo", str(repo), "--from", "v0.9.0", "--to", "v1.3.0"])
+        == 5
+    )
     assert "'v0.9.0' is not a tag, branch or commit" in capsys.readouterr().err
     assert configured.requests == []
 
 
 def test_set_commits__version_defaults_to_the_to_tag(configured, repo, capsys):
     configured.answer(200, {"added": 3, "total": 3})
-    assert main(["release", "set-commits", "--repo", str(repo), "--from", "v1.2.0", "--to", "v1.3.0"]) == 0
+    assert (
+        main(["release", "set-commits", "--repo", str(repo), "--from", "v1.2.0", "--to", "v1.3.0"])
+        == 0
+    )
     request = configured.requests[0]
     assert request["path"] == "/api/v1/ci/releases/v1.3.0/commits/"
     log = json.loads(request["body"])["git_log"]
@@ -193,7 +254,10 @@ def test_git_log__matches_the_servers_format(repo):
 
     commits = gitlog_parse(git_log(repo=str(repo), from_ref="v1.2.0", to_ref="v1.3.0"))
     assert [c["message"].splitlines()[0] for c in commits] == [
-        "Fix rounding in refunds", "Card expiry reminder (PAY-150)", "Store card tokens"]
+        "Fix rounding in refunds",
+        "Card expiry reminder (PAY-150)",
+        "Store card tokens",
+    ]
     assert commits[0]["author"] == "Eli Engineer <eli@example.com>"
     assert commits[0]["sha"] == git(repo, "rev-parse", "v1.3.0").strip()
 

@@ -29,10 +29,19 @@ class Api:
     def get(self, path: str, headers: dict | None = None, **params):
         return self.client.get(path, params, headers=self._headers(headers))
 
-    def post(self, path: str, body=None, *, headers: dict | None = None, raw: bytes | str | None = None,
-             content_type: str = "application/json"):
+    def post(
+        self,
+        path: str,
+        body=None,
+        *,
+        headers: dict | None = None,
+        raw: bytes | str | None = None,
+        content_type: str = "application/json",
+    ):
         data = raw if raw is not None else json.dumps(body if body is not None else {})
-        return self.client.post(path, data=data, content_type=content_type, headers=self._headers(headers))
+        return self.client.post(
+            path, data=data, content_type=content_type, headers=self._headers(headers)
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -55,8 +64,9 @@ def make_token(people, project):
     def _make(scopes=ALL_SCOPES, *, on=None, expires_at=None, name="pipeline"):
         target = on or project
         admin = people.adam if target.pk == project.pk else people.olga
-        _token, plain = api_token_create(project=target, name=name, scopes=scopes, actor=admin,
-                                         expires_at=expires_at)
+        _token, plain = api_token_create(
+            project=target, name=name, scopes=scopes, actor=admin, expires_at=expires_at
+        )
         return plain
 
     return _make

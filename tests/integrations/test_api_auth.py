@@ -21,8 +21,13 @@ RELEASES = "/api/v1/ci/releases/"
 
 @pytest.fixture
 def planned(project, people):
-    return release_create(project=project, version="1.3.0", title="Saved cards", actor=people.alice,
-                          rollback_plan="Redeploy 1.2.0.")
+    return release_create(
+        project=project,
+        version="1.3.0",
+        title="Saved cards",
+        actor=people.alice,
+        rollback_plan="Redeploy 1.2.0.",
+    )
 
 
 def test_no_credentials__is_401_json():
@@ -34,7 +39,11 @@ def test_no_credentials__is_401_json():
 def test_unknown_token__is_401():
     response = Api("shp_deadbeef_" + "x" * 43).post(RELEASES, {"version": "1.3.0"})
     assert response.status_code == 401
-    assert response.json() == {"error": "authentication_failed", "message": "Invalid API token.", "details": {}}
+    assert response.json() == {
+        "error": "authentication_failed",
+        "message": "Invalid API token.",
+        "details": {},
+    }
 
 
 def test_revoked_token__is_401_and_changes_nothing(make_token, people):
@@ -63,7 +72,11 @@ def test_token_use__records_last_used_time(api):
 
 @pytest.mark.parametrize(
     ("scopes", "missing"),
-    [(["read"], ["releases"]), (["releases"], ["read"]), (["read", "deployments", "test_results"], ["releases"])],
+    [
+        (["read"], ["releases"]),
+        (["releases"], ["read"]),
+        (["read", "deployments", "test_results"], ["releases"]),
+    ],
 )
 def test_release_create__without_the_scope__is_403_naming_it(make_token, scopes, missing):
     response = Api(make_token(scopes)).post(RELEASES, {"version": "1.3.0"})
@@ -75,7 +88,8 @@ def test_release_create__without_the_scope__is_403_naming_it(make_token, scopes,
 
 def test_deploy__without_deployments_scope__is_403(make_token, planned):
     response = Api(make_token(["read", "releases"])).post(
-        f"{RELEASES}1.3.0/deployments/", {"environment": "dev", "status": "started"})
+        f"{RELEASES}1.3.0/deployments/", {"environment": "dev", "status": "started"}
+    )
     assert response.status_code == 403
     assert response.json()["details"] == {"missing_scopes": ["deployments"]}
     assert not Deployment.objects.exists()
@@ -105,16 +119,22 @@ def test_token_of_another_project__naming_this_project__is_404(make_token, other
     assert not Release.objects.filter(version="1.4.0").exists()
 
 
-def test_token_of_another_project__cannot_reach_this_projects_release(make_token, other_project, planned):
+def test_token_of_another_project__cannot_reach_this_projects_release(
+    make_token, other_project, planned
+):
     api = Api(make_token(on=other_project))
     assert api.get(f"{RELEASES}1.3.0/").status_code == 404
     assert api.get(f"{RELEASES}1.3.0/gate/dev/").status_code == 404
-    response = api.post(f"{RELEASES}1.3.0/deployments/", {"environment": "dev", "status": "started"})
+    response = api.post(
+        f"{RELEASES}1.3.0/deployments/", {"environment": "dev", "status": "started"}
+    )
     assert response.status_code == 404
     assert not Deployment.objects.exists()
 
 
-def test_token_of_another_project__creates_in_its_own_project_only(make_token, other_project, planned):
+def test_token_of_another_project__creates_in_its_own_project_only(
+    make_token, other_project, planned
+):
     response = Api(make_token(on=other_project)).post(RELEASES, {"version": "1.3.0"})
     assert response.status_code == 201
     assert response.json()["project"] == "other"
@@ -139,14 +159,18 @@ def test_person_without_release_role__may_not_create(people):
 def test_qa_person__may_upload_test_results(people, planned):
     client = Client()
     client.force_login(people.quinn)
-    response = Api(client=client).post(f"{RELEASES}1.3.0/test-runs/", {"project": "payments", "junit_xml": JUNIT_OK})
+    response = Api(client=client).post(
+        f"{RELEASES}1.3.0/test-runs/", {"project": "payments", "junit_xml": JUNIT_OK}
+    )
     assert response.status_code == 201
 
 
 def test_auditor_person__may_not_upload_test_results(people, planned):
     client = Client()
     client.force_login(people.aud)
-    response = Api(client=client).post(f"{RELEASES}1.3.0/test-runs/", {"project": "payments", "junit_xml": JUNIT_OK})
+    response = Api(client=client).post(
+        f"{RELEASES}1.3.0/test-runs/", {"project": "payments", "junit_xml": JUNIT_OK}
+    )
     assert response.status_code == 403
 
 

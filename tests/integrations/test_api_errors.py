@@ -35,13 +35,22 @@ def test_unknown_endpoint__is_404_json(api):
 def test_wrong_method__is_405_json(api):
     response = api.client.delete(RELEASES, headers={"Authorization": f"Bearer {api.token}"})
     assert_error(response, 405, "method_not_allowed")
-    assert_error(api.client.put(f"{RELEASES}1.0.0/", "{}", content_type="application/json",
-                                headers={"Authorization": f"Bearer {api.token}"}), 405)
+    assert_error(
+        api.client.put(
+            f"{RELEASES}1.0.0/",
+            "{}",
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {api.token}"},
+        ),
+        405,
+    )
 
 
 def test_body_over_the_limit__is_413_json_and_nothing_created(api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
-    body = assert_error(api.post(RELEASES, {"version": "1.3.0", "notes": "x" * 5000}), 413, "payload_too_large")
+    body = assert_error(
+        api.post(RELEASES, {"version": "1.3.0", "notes": "x" * 5000}), 413, "payload_too_large"
+    )
     assert body["details"] == {"limit_bytes": 2048}
     assert not Release.objects.exists()
 
@@ -52,14 +61,20 @@ def test_body_over_the_limit__on_another_apps_endpoint__is_413_json(api, setting
 
 
 def test_not_json__is_415_json(api):
-    body = assert_error(api.post(RELEASES, raw="version=1.3.0", content_type="text/plain"), 415,
-                        "unsupported_media_type")
+    body = assert_error(
+        api.post(RELEASES, raw="version=1.3.0", content_type="text/plain"),
+        415,
+        "unsupported_media_type",
+    )
     assert "text/plain" in body["message"]
     assert not Release.objects.exists()
 
 
 def test_form_encoded__is_415_on_the_pipeline_api(api):
-    assert_error(api.post(RELEASES, raw="version=1.3.0", content_type="application/x-www-form-urlencoded"), 415)
+    assert_error(
+        api.post(RELEASES, raw="version=1.3.0", content_type="application/x-www-form-urlencoded"),
+        415,
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,7 +89,16 @@ def test_form_encoded__is_415_on_the_pipeline_api(api):
         ('{"version": ' + "9" * 5000 + "}", "not valid JSON"),
         (b"\xff\xfe{", "not valid JSON"),
     ],
-    ids=["truncated", "nan", "deep-list", "deep-object", "nul", "surrogate", "huge-int", "bad-utf8"],
+    ids=[
+        "truncated",
+        "nan",
+        "deep-list",
+        "deep-object",
+        "nul",
+        "surrogate",
+        "huge-int",
+        "bad-utf8",
+    ],
 )
 def test_malformed_json__is_400_json_and_nothing_created(api, raw, message):
     body = assert_error(api.post(RELEASES, raw=raw), 400, "malformed_request")
@@ -83,11 +107,15 @@ def test_malformed_json__is_400_json_and_nothing_created(api, raw, message):
 
 
 def test_deep_json__on_another_apps_endpoint__is_400_not_500(api):
-    assert_error(api.post("/api/v1/releases/", raw="[" * 5000 + "]" * 5000), 400, "malformed_request")
+    assert_error(
+        api.post("/api/v1/releases/", raw="[" * 5000 + "]" * 5000), 400, "malformed_request"
+    )
 
 
 def test_unknown_field__is_refused_naming_it(api):
-    body = assert_error(api.post(RELEASES, {"version": "1.3.0", "enviroment": "dev"}), 400, "invalid")
+    body = assert_error(
+        api.post(RELEASES, {"version": "1.3.0", "enviroment": "dev"}), 400, "invalid"
+    )
     assert list(body["details"]) == ["enviroment"]
     assert "Accepted fields: project, version" in body["details"]["enviroment"][0]
     assert not Release.objects.exists()
@@ -95,7 +123,9 @@ def test_unknown_field__is_refused_naming_it(api):
 
 def test_unknown_field_in_a_nested_item__is_refused(api, people, project):
     api.post(RELEASES, {"version": "1.3.0"})
-    body = assert_error(api.post(f"{RELEASES}1.3.0/commits/", {"commits": [{"sha": "abcdef1", "hash": "x"}]}), 400)
+    body = assert_error(
+        api.post(f"{RELEASES}1.3.0/commits/", {"commits": [{"sha": "abcdef1", "hash": "x"}]}), 400
+    )
     assert "hash" in json.dumps(body["details"])
 
 
@@ -113,8 +143,18 @@ def test_unknown_field_in_a_nested_item__is_refused(api, people, project):
         {"version": "1.3.0", "title": "t" * 201},
         {"version": "1.3.0", "title": 7.5, "type": ["minor"]},
     ],
-    ids=["list", "string", "number", "null", "version-list", "version-object", "bad-choice", "bad-date",
-         "too-long", "wrong-types"],
+    ids=[
+        "list",
+        "string",
+        "number",
+        "null",
+        "version-list",
+        "version-object",
+        "bad-choice",
+        "bad-date",
+        "too-long",
+        "wrong-types",
+    ],
 )
 def test_wrong_types__are_400_and_nothing_created(api, body):
     assert_error(api.post(RELEASES, body), 400)
@@ -124,15 +164,20 @@ def test_wrong_types__are_400_and_nothing_created(api, body):
 
 def test_wrong_types__in_deployment_report__are_400(api):
     api.post(RELEASES, {"version": "1.3.0"})
-    for body in ({"environment": 5, "status": "started"}, {"environment": "dev", "status": True},
-                 {"environment": "dev", "status": "started", "commit_sha": "zz"},
-                 {"environment": "dev", "status": "exploded"}):
+    for body in (
+        {"environment": 5, "status": "started"},
+        {"environment": "dev", "status": True},
+        {"environment": "dev", "status": "started", "commit_sha": "zz"},
+        {"environment": "dev", "status": "exploded"},
+    ):
         assert_error(api.post(f"{RELEASES}1.3.0/deployments/", body), 400)
 
 
 def test_rate_limit__per_token__is_429_json_with_retry_after(make_token, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"token": "3/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"token": "3/min"},
+    }
     first, second = Api(make_token(name="one")), Api(make_token(name="two"))
     for _ in range(3):
         assert first.get("/api/v1/ci/whoami/").status_code == 200
@@ -144,7 +189,10 @@ def test_rate_limit__per_token__is_429_json_with_retry_after(make_token, setting
 
 
 def test_rate_limit__people_are_not_limited_by_it(people, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "1/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"token": "1/min"},
+    }
     client = Client()
     client.force_login(people.alice)
     for _ in range(3):

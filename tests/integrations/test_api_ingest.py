@@ -25,7 +25,9 @@ def url(version: str, tail: str = "") -> str:
 
 @pytest.fixture
 def created(api):
-    response = api.post(RELEASES, {"version": "1.3.0", "title": "Saved cards", "rollback_plan": ROLLBACK})
+    response = api.post(
+        RELEASES, {"version": "1.3.0", "title": "Saved cards", "rollback_plan": ROLLBACK}
+    )
     assert response.status_code == 201, response.json()
     return response.json()
 
@@ -38,8 +40,16 @@ def _deploy(api, env: str, status: str, **extra):
 
 
 def test_release_create__new_version__creates_it_managed_by_the_token_creator(api, people, project):
-    response = api.post(RELEASES, {"version": "v1.3.0", "title": "Saved cards", "type": "minor",
-                                   "artifact_version": "payments:1.3.0", "commit_sha": SHA_A})
+    response = api.post(
+        RELEASES,
+        {
+            "version": "v1.3.0",
+            "title": "Saved cards",
+            "type": "minor",
+            "artifact_version": "payments:1.3.0",
+            "commit_sha": SHA_A,
+        },
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["version"] == "1.3.0"
@@ -109,7 +119,9 @@ def test_release_create__person_without_project__is_told_to_name_it(people):
     client.force_login(people.alice)
     response = Api(client=client).post(RELEASES, {"version": "1.3.0"})
     assert response.status_code == 400
-    assert response.json()["details"] == {"project": ["This field is required when you sign in as a person."]}
+    assert response.json()["details"] == {
+        "project": ["This field is required when you sign in as a person."]
+    }
 
 
 def test_release_retrieve__by_version__answers_the_release(api, created):
@@ -121,16 +133,26 @@ def test_release_retrieve__by_version__answers_the_release(api, created):
 def test_release_retrieve__unknown_version__is_404(api):
     response = api.get(url("9.9.9"))
     assert response.status_code == 404
-    assert response.json() == {"error": "not_found", "message": "No release 9.9.9 in Payments.", "details": {}}
+    assert response.json() == {
+        "error": "not_found",
+        "message": "No release 9.9.9 in Payments.",
+        "details": {},
+    }
 
 
 # --- Commits and tickets ----------------------------------------------------------
 
 
 def test_commits__as_a_list__are_attached_once(api, created):
-    commits = [{"sha": SHA_A, "message": "Store card tokens", "author": "Eli <eli@example.com>",
-                "committed_at": "2026-03-01T16:04:11+01:00"},
-               {"sha": SHA_B, "message": "Expiry reminder"}]
+    commits = [
+        {
+            "sha": SHA_A,
+            "message": "Store card tokens",
+            "author": "Eli <eli@example.com>",
+            "committed_at": "2026-03-01T16:04:11+01:00",
+        },
+        {"sha": SHA_B, "message": "Expiry reminder"},
+    ]
     response = api.post(url("1.3.0", "commits/"), {"commits": commits})
     assert response.status_code == 200
     assert response.json() == {"added": 2, "total": 2}
@@ -142,8 +164,10 @@ def test_commits__as_a_list__are_attached_once(api, created):
 
 
 def test_commits__as_git_log_output__are_parsed_and_attached(api, created):
-    log = (f"\x1e{SHA_A}\x1fEli <eli@example.com>\x1f2026-03-01T16:04:11+01:00\x1fStore card tokens\n\nPAY-142\n"
-           f"\x1e{SHA_B}\x1fRita <rita@example.com>\x1f2026-03-02T08:00:00Z\x1fExpiry reminder\n")
+    log = (
+        f"\x1e{SHA_A}\x1fEli <eli@example.com>\x1f2026-03-01T16:04:11+01:00\x1fStore card tokens\n\nPAY-142\n"
+        f"\x1e{SHA_B}\x1fRita <rita@example.com>\x1f2026-03-02T08:00:00Z\x1fExpiry reminder\n"
+    )
     response = api.post(url("1.3.0", "commits/"), {"git_log": log})
     assert response.status_code == 200
     assert response.json() == {"added": 2, "total": 2}
@@ -159,9 +183,13 @@ def test_commits__neither_or_both_forms__is_refused(api, created, body):
 
 
 def test_commits__bad_hash__is_refused_and_nothing_attached(api, created):
-    response = api.post(url("1.3.0", "commits/"), {"commits": [{"sha": SHA_A}, {"sha": "not-a-sha"}]})
+    response = api.post(
+        url("1.3.0", "commits/"), {"commits": [{"sha": SHA_A}, {"sha": "not-a-sha"}]}
+    )
     assert response.status_code == 400
-    assert response.json()["details"]["commits"]["1"]["sha"] == ["A commit hash is 7 to 64 hexadecimal digits."]
+    assert response.json()["details"]["commits"]["1"]["sha"] == [
+        "A commit hash is 7 to 64 hexadecimal digits."
+    ]
     assert not Commit.objects.exists()
 
 
@@ -173,10 +201,20 @@ def test_commits__malformed_git_log__is_refused(api, created):
 
 
 def test_tickets__added__change_the_scope(api, created):
-    response = api.post(url("1.3.0", "tickets/"), {"tickets": [
-        {"key": "PAY-142", "title": "Save cards", "url": "https://jira.example.com/browse/PAY-142", "status": "Done"},
-        {"key": "PAY-150"},
-    ]})
+    response = api.post(
+        url("1.3.0", "tickets/"),
+        {
+            "tickets": [
+                {
+                    "key": "PAY-142",
+                    "title": "Save cards",
+                    "url": "https://jira.example.com/browse/PAY-142",
+                    "status": "Done",
+                },
+                {"key": "PAY-150"},
+            ]
+        },
+    )
     assert response.status_code == 200
     assert [t["key"] for t in response.json()["tickets"]] == ["PAY-142", "PAY-150"]
     assert Ticket.objects.filter(release_id=created["id"]).count() == 2
@@ -184,7 +222,9 @@ def test_tickets__added__change_the_scope(api, created):
 
 
 def test_tickets__bad_url__is_refused(api, created):
-    response = api.post(url("1.3.0", "tickets/"), {"tickets": [{"key": "PAY-1", "url": "javascript:alert(1)"}]})
+    response = api.post(
+        url("1.3.0", "tickets/"), {"tickets": [{"key": "PAY-1", "url": "javascript:alert(1)"}]}
+    )
     assert response.status_code == 400
     assert not Ticket.objects.exists()
 
@@ -201,8 +241,9 @@ def test_deployments__started_then_succeeded__records_both(api, created):
     assert finished.status_code == 200
     assert finished.json()["status"] == "succeeded"
     assert finished.json()["id"] == started.json()["id"]
-    assert list(AuditEvent.objects.filter(action__startswith="deployment.").values_list("action", flat=True)) == [
-        "deployment.started", "deployment.succeeded"]
+    assert list(
+        AuditEvent.objects.filter(action__startswith="deployment.").values_list("action", flat=True)
+    ) == ["deployment.started", "deployment.succeeded"]
     assert Release.objects.get(pk=created["id"]).status == "in_progress"
 
 
@@ -253,14 +294,30 @@ def test_deployments__unknown_environment__names_the_known_ones(api, created):
 
 
 def test_test_runs__junit_report__is_summarised_and_audited(api, created):
-    response = api.post(url("1.3.0", "test-runs/"), {"junit_xml": JUNIT_FAILING, "environment": "staging",
-                                                      "coverage_percent": 81.25})
+    response = api.post(
+        url("1.3.0", "test-runs/"),
+        {"junit_xml": JUNIT_FAILING, "environment": "staging", "coverage_percent": 81.25},
+    )
     assert response.status_code == 201
     body = response.json()
-    assert {k: body[k] for k in ("name", "environment", "total", "passed", "failures", "errors", "skipped", "ok")} == {
-        "name": "api", "environment": "staging", "total": 4, "passed": 1, "failures": 2, "errors": 1,
-        "skipped": 0, "ok": False}
-    assert body["failing_tests"] == ["api.Checkout.test_refund", "api.Checkout.test_void", "test_orphan"]
+    assert {
+        k: body[k]
+        for k in ("name", "environment", "total", "passed", "failures", "errors", "skipped", "ok")
+    } == {
+        "name": "api",
+        "environment": "staging",
+        "total": 4,
+        "passed": 1,
+        "failures": 2,
+        "errors": 1,
+        "skipped": 0,
+        "ok": False,
+    }
+    assert body["failing_tests"] == [
+        "api.Checkout.test_refund",
+        "api.Checkout.test_void",
+        "test_orphan",
+    ]
     assert body["coverage_percent"] == 81.25
     run = RecordedTestRun.objects.get()
     assert run.duration_seconds == 3.25
@@ -345,5 +402,10 @@ def test_gate__unparseable_version__is_400(api):
 def test_whoami__token__describes_it(api):
     response = api.get("/api/v1/ci/whoami/")
     assert response.status_code == 200
-    assert response.json() == {"kind": "token", "name": "pipeline", "project": "payments",
-                               "scopes": ["deployments", "read", "releases", "test_results"], "expires_at": None}
+    assert response.json() == {
+        "kind": "token",
+        "name": "pipeline",
+        "project": "payments",
+        "scopes": ["deployments", "read", "releases", "test_results"],
+        "expires_at": None,
+    }

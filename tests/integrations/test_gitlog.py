@@ -17,14 +17,19 @@ def record(sha, author, date, message):
 
 
 def test_parse__two_commits__keeps_order_and_multiline_messages():
-    text = record(SHA_A, "Eli <eli@example.com>", "2026-03-01T16:04:11+01:00",
-                  "Store card tokens\n\nPAY-142: body line\n\nmore") + \
-        record(SHA_B.upper(), "Rita <rita@example.com>", "2026-02-28T09:00:00Z", "Subject only")
+    text = record(
+        SHA_A,
+        "Eli <eli@example.com>",
+        "2026-03-01T16:04:11+01:00",
+        "Store card tokens\n\nPAY-142: body line\n\nmore",
+    ) + record(SHA_B.upper(), "Rita <rita@example.com>", "2026-02-28T09:00:00Z", "Subject only")
     commits = gitlog_parse(text)
     assert [c["sha"] for c in commits] == [SHA_A, SHA_B]
     assert commits[0]["message"] == "Store card tokens\n\nPAY-142: body line\n\nmore"
     assert commits[0]["author"] == "Eli <eli@example.com>"
-    assert commits[0]["committed_at"] == datetime(2026, 3, 1, 16, 4, 11, tzinfo=timezone(timedelta(hours=1)))
+    assert commits[0]["committed_at"] == datetime(
+        2026, 3, 1, 16, 4, 11, tzinfo=timezone(timedelta(hours=1))
+    )
 
 
 def test_parse__empty_range__gives_no_commits():
@@ -35,7 +40,10 @@ def test_parse__empty_range__gives_no_commits():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("commit 9fceb02\nAuthor: Eli\n\n    message\n", "not output of the expected git log format"),
+        (
+            "commit 9fceb02\nAuthor: Eli\n\n    message\n",
+            "not output of the expected git log format",
+        ),
         (record("xyz", "Eli", "2026-03-01T16:04:11+01:00", "m"), "not a commit hash"),
         (record(SHA_A, "Eli", "yesterday", "m"), "not an ISO 8601 date"),
         (record(SHA_A, "Eli", "2026-03-01T16:04:11", "m"), "no time zone"),

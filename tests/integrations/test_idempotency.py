@@ -20,8 +20,9 @@ from tests.integrations.conftest import Api
 RELEASES = "/api/v1/ci/releases/"
 KEY = {"Idempotency-Key": "5f0c8a4e-2b7d-4a51-9d65-0b1f0f3c9e11"}
 
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
-                                   reason="concurrent transactions need PostgreSQL")
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent transactions need PostgreSQL"
+)
 
 
 @pytest.mark.django_db
@@ -67,11 +68,19 @@ class TestReplay:
         alice, adam = Client(), Client()
         alice.force_login(people.alice)
         adam.force_login(people.adam)
-        assert Api(client=alice).post(RELEASES, {"project": "payments", "version": "1.3.0"},
-                                      headers=KEY).status_code == 201
-        again = Api(client=alice).post(RELEASES, {"project": "payments", "version": "1.3.0"}, headers=KEY)
+        assert (
+            Api(client=alice)
+            .post(RELEASES, {"project": "payments", "version": "1.3.0"}, headers=KEY)
+            .status_code
+            == 201
+        )
+        again = Api(client=alice).post(
+            RELEASES, {"project": "payments", "version": "1.3.0"}, headers=KEY
+        )
         assert again["Idempotent-Replayed"] == "true"
-        other = Api(client=adam).post(RELEASES, {"project": "payments", "version": "1.4.0"}, headers=KEY)
+        other = Api(client=adam).post(
+            RELEASES, {"project": "payments", "version": "1.4.0"}, headers=KEY
+        )
         assert other.status_code == 201
 
     def test_refusals_are_replayed_too(self, api):
@@ -91,11 +100,17 @@ class TestReplay:
         assert not Deployment.objects.exists()
 
     def test_rate_limited_answer__is_not_kept(self, api, settings):
-        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "1/min"}}
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"token": "1/min"},
+        }
         assert api.get("/api/v1/ci/whoami/").status_code == 200
         assert api.post(RELEASES, {"version": "1.3.0"}, headers=KEY).status_code == 429
         assert not IdempotencyKey.objects.exists()
-        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "100/min"}}
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"token": "100/min"},
+        }
         assert api.post(RELEASES, {"version": "1.3.0"}, headers=KEY).status_code == 201
 
     def test_revoked_token__gets_no_replay(self, api, people):
@@ -106,7 +121,9 @@ class TestReplay:
         api_token_revoke(token=ApiToken.objects.get(), actor=people.adam)
         assert api.post(RELEASES, {"version": "1.3.0"}, headers=KEY).status_code == 401
 
-    @pytest.mark.parametrize("key", ["", "   ", "k" * 256, "clé-été"], ids=["empty", "blank", "long", "non-ascii"])
+    @pytest.mark.parametrize(
+        "key", ["", "   ", "k" * 256, "clé-été"], ids=["empty", "blank", "long", "non-ascii"]
+    )
     def test_bad_key__is_400(self, api, key):
         response = api.post(RELEASES, {"version": "1.3.0"}, headers={"Idempotency-Key": key})
         assert response.status_code == 400
@@ -122,10 +139,19 @@ class TestReplay:
         settings.SHIPCHECK_IDEMPOTENCY_WAIT_SECONDS = 0.2
         api.post(RELEASES, {"version": "1.2.0"}, headers={"Idempotency-Key": "warm-up"})
         record = IdempotencyKey.objects.get()
-        fingerprint = request_fingerprint(method="POST", path=RELEASES, query="", body=b'{"version": "1.3.0"}')
+        fingerprint = request_fingerprint(
+            method="POST", path=RELEASES, query="", body=b'{"version": "1.3.0"}'
+        )
         now = timezone.now()
-        IdempotencyKey.objects.create(scope=record.scope, key=KEY["Idempotency-Key"], fingerprint=fingerprint,
-                                      method="POST", path=RELEASES, created_at=now, claimed_at=now)
+        IdempotencyKey.objects.create(
+            scope=record.scope,
+            key=KEY["Idempotency-Key"],
+            fingerprint=fingerprint,
+            method="POST",
+            path=RELEASES,
+            created_at=now,
+            claimed_at=now,
+        )
         response = api.post(RELEASES, {"version": "1.3.0"}, headers=KEY)
         assert response.status_code == 409
         assert response.json()["error"] == "idempotency_in_progress"
@@ -135,19 +161,34 @@ class TestReplay:
     def test_claim_of_a_request_that_died__is_taken_over(self, api, settings):
         api.post(RELEASES, {"version": "1.2.0"}, headers={"Idempotency-Key": "warm-up"})
         scope = IdempotencyKey.objects.get().scope
-        fingerprint = request_fingerprint(method="POST", path=RELEASES, query="", body=b'{"version": "1.3.0"}')
+        fingerprint = request_fingerprint(
+            method="POST", path=RELEASES, query="", body=b'{"version": "1.3.0"}'
+        )
         long_ago = timezone.now() - timedelta(hours=1)
-        IdempotencyKey.objects.create(scope=scope, key=KEY["Idempotency-Key"], fingerprint=fingerprint,
-                                      method="POST", path=RELEASES, created_at=long_ago, claimed_at=long_ago)
+        IdempotencyKey.objects.create(
+            scope=scope,
+            key=KEY["Idempotency-Key"],
+            fingerprint=fingerprint,
+            method="POST",
+            path=RELEASES,
+            created_at=long_ago,
+            claimed_at=long_ago,
+        )
         response = api.post(RELEASES, {"version": "1.3.0"}, headers=KEY)
         assert response.status_code == 201
         assert IdempotencyKey.objects.get(key=KEY["Idempotency-Key"]).state == "done"
 
     def test_server_error_answer__gives_the_key_up_for_a_fresh_retry(self):
-        claim = idempotency_claim(scope="token:1", key="k", fingerprint="f", method="POST", path="/api/x/")
-        idempotency_complete(record=claim.record, status=500, content_type="application/json", body=b"{}")
+        claim = idempotency_claim(
+            scope="token:1", key="k", fingerprint="f", method="POST", path="/api/x/"
+        )
+        idempotency_complete(
+            record=claim.record, status=500, content_type="application/json", body=b"{}"
+        )
         assert not IdempotencyKey.objects.exists()
-        again = idempotency_claim(scope="token:1", key="k", fingerprint="f", method="POST", path="/api/x/")
+        again = idempotency_claim(
+            scope="token:1", key="k", fingerprint="f", method="POST", path="/api/x/"
+        )
         assert again.outcome == "execute"
 
 
@@ -157,7 +198,9 @@ def test_purge__forgets_keys_older_than_24_hours_only(api, settings):
     api.post(RELEASES, {"version": "1.3.0"}, headers={"Idempotency-Key": "old"})
     api.post(RELEASES, {"version": "1.4.0"}, headers={"Idempotency-Key": "recent"})
     IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
-    IdempotencyKey.objects.filter(key="recent").update(created_at=timezone.now() - timedelta(hours=23))
+    IdempotencyKey.objects.filter(key="recent").update(
+        created_at=timezone.now() - timedelta(hours=23)
+    )
     assert idempotency_keys_purge_task.delay().get() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["recent"]
     assert idempotency_keys_purge_task.delay().get() == 0
@@ -199,7 +242,9 @@ def test_concurrent_retries_with_one_key__run_once_and_all_get_the_same_answer(m
     token = make_token()
 
     def send():
-        response = Api(token).post(RELEASES, {"version": "1.3.0", "title": "Saved cards"}, headers=KEY)
+        response = Api(token).post(
+            RELEASES, {"version": "1.3.0", "title": "Saved cards"}, headers=KEY
+        )
         return response.status_code, response.json()
 
     answers = _concurrently(6, send)
@@ -218,8 +263,11 @@ def test_concurrent_deploy_starts_with_one_key__start_one_deployment(make_token,
     Api(token).post(RELEASES, {"version": "1.3.0"})
 
     def send():
-        response = Api(token).post(f"{RELEASES}1.3.0/deployments/", {"environment": "dev", "status": "started"},
-                                   headers=KEY)
+        response = Api(token).post(
+            f"{RELEASES}1.3.0/deployments/",
+            {"environment": "dev", "status": "started"},
+            headers=KEY,
+        )
         return response.status_code, response.json()
 
     answers = _concurrently(5, send)
@@ -244,15 +292,21 @@ def test_concurrent_creates_without_a_key__one_release_one_201(make_token):
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_duplicate_waiting_for_a_running_request__replays_its_answer_when_it_finishes(make_token, settings):
+def test_duplicate_waiting_for_a_running_request__replays_its_answer_when_it_finishes(
+    make_token, settings
+):
     settings.SHIPCHECK_IDEMPOTENCY_WAIT_SECONDS = 10
     api = Api(make_token())
     api.post(RELEASES, {"version": "1.2.0"}, headers={"Idempotency-Key": "warm-up"})
     scope = IdempotencyKey.objects.get().scope
     body = b'{"version": "1.3.0"}'
-    held = idempotency_claim(scope=scope, key=KEY["Idempotency-Key"],
-                             fingerprint=request_fingerprint(method="POST", path=RELEASES, query="", body=body),
-                             method="POST", path=RELEASES)
+    held = idempotency_claim(
+        scope=scope,
+        key=KEY["Idempotency-Key"],
+        fingerprint=request_fingerprint(method="POST", path=RELEASES, query="", body=body),
+        method="POST",
+        path=RELEASES,
+    )
     assert held.outcome == "execute"
     result = {}
 
@@ -260,7 +314,10 @@ def test_duplicate_waiting_for_a_running_request__replays_its_answer_when_it_fin
         try:
             response = api.post(RELEASES, raw=body, headers=KEY)
             result["status"], result["body"], result["replayed"] = (
-                response.status_code, response.json(), response.get("Idempotent-Replayed"))
+                response.status_code,
+                response.json(),
+                response.get("Idempotent-Replayed"),
+            )
         finally:
             connection.close()
 
@@ -268,7 +325,9 @@ def test_duplicate_waiting_for_a_running_request__replays_its_answer_when_it_fin
     thread.start()
     thread.join(timeout=0.5)
     assert thread.is_alive(), "the duplicate should be waiting for the first request"
-    idempotency_complete(record=held.record, status=201, content_type="application/json", body=b'{"first": true}')
+    idempotency_complete(
+        record=held.record, status=201, content_type="application/json", body=b'{"first": true}'
+    )
     thread.join(timeout=10)
     assert result == {"status": 201, "body": {"first": True}, "replayed": "true"}
     assert not Release.objects.filter(version="1.3.0").exists()

@@ -20,7 +20,11 @@ def test_parse__testsuites_report__counts_cases_and_uses_suite_time():
 def test_parse__single_testsuite__names_failures_and_errors():
     summary = junit_parse(JUNIT_FAILING.encode())
     assert (summary.total, summary.failures, summary.errors, summary.skipped) == (4, 2, 1, 0)
-    assert summary.failing_tests == ["api.Checkout.test_refund", "api.Checkout.test_void", "test_orphan"]
+    assert summary.failing_tests == [
+        "api.Checkout.test_refund",
+        "api.Checkout.test_void",
+        "test_orphan",
+    ]
     assert summary.duration_seconds == 3.25
     assert summary.name == "api"
 
@@ -36,12 +40,16 @@ def test_parse__nested_suites_without_root_time__sums_top_level_suite_times():
 
 
 def test_parse__summary_only_report__falls_back_to_attributes():
-    summary = junit_parse('<testsuite name="s" tests="10" failures="2" errors="1" skipped="3" time="4"/>')
+    summary = junit_parse(
+        '<testsuite name="s" tests="10" failures="2" errors="1" skipped="3" time="4"/>'
+    )
     assert (summary.total, summary.failures, summary.errors, summary.skipped) == (10, 2, 1, 3)
 
 
 def test_parse__many_failures__keeps_a_bounded_list_of_names():
-    cases = "".join(f'<testcase name="t{i}"><failure/></testcase>' for i in range(MAX_FAILING_NAMES + 50))
+    cases = "".join(
+        f'<testcase name="t{i}"><failure/></testcase>' for i in range(MAX_FAILING_NAMES + 50)
+    )
     summary = junit_parse(f"<testsuite>{cases}</testsuite>")
     assert summary.failures == MAX_FAILING_NAMES + 50
     assert len(summary.failing_tests) == MAX_FAILING_NAMES
@@ -66,8 +74,11 @@ EXTERNAL_DTD = """<?xml version="1.0"?>
 <testsuite><testcase name="x"/></testsuite>"""
 
 
-@pytest.mark.parametrize("document", [BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD],
-                         ids=["billion-laughs", "external-entity", "external-dtd"])
+@pytest.mark.parametrize(
+    "document",
+    [BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD],
+    ids=["billion-laughs", "external-entity", "external-dtd"],
+)
 def test_parse__doctype_or_entities__is_refused(document):
     with pytest.raises(InvalidReport, match="DTD or entities"):
         junit_parse(document)
