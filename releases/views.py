@@ -208,7 +208,7 @@ def _attention_reason(release: Release, deployments: list[Deployment], today) ->
     if release.target_date and release.target_date - today <= ATTENTION_HORIZON:
         days = (release.target_date - today).days
         when = "today" if days == 0 else ("tomorrow" if days == 1 else f"in {days} days")
-        return f"Planned for {when} and not deployed yet.", "warning"
+        return f"Due {when} and not deployed anywhere yet.", "warning"
     return "", ""
 
 

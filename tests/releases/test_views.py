@@ -77,6 +77,27 @@ def test_dashboard__shows_statuses_environments_and_my_attention(people, release
     assert "deployment started" in body
 
 
+def test_dashboard__planned_release_due_soon_or_overdue__needs_attention(people, project):
+    import datetime
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    release_create(project=project, version="6.0.0", title="Due soon", actor=people.alice,
+                   target_date=today + datetime.timedelta(days=2))
+    release_create(project=project, version="6.0.1", title="Overdue", actor=people.alice,
+                   target_date=today - datetime.timedelta(days=3))
+    release_create(project=project, version="6.0.2", title="Far away", actor=people.alice,
+                   target_date=today + datetime.timedelta(days=60))
+    page = _text(_client(people.alice).get(reverse("dashboard")))
+    body = page[page.index("Needs my attention"):page.index("Deploying now")]
+    assert "Due in 2 days and not deployed anywhere yet." in body
+    assert "has passed." in body
+    assert "Far away" not in body
+    # Overdue (danger) comes before due soon (warning).
+    assert body.index("Overdue") < body.index("Due soon")
+
+
 def test_dashboard__person_without_projects__sees_empty_state(db):
     from tests.factories import UserFactory
 
@@ -120,6 +141,12 @@ def test_login_page__is_styled_and_logs_in(client, people):
     response = client.post(reverse("login"), {"username": "alice", "password": "pass"})
     assert response.status_code == 302
     assert response["Location"] == reverse("dashboard")
+
+
+def test_login_page__wrong_password__says_so(client, people):
+    response = client.post(reverse("login"), {"username": "alice", "password": "nope"})
+    assert response.status_code == 200
+    assert "alert-error" in _text(response)
 
 
 def test_logout__is_a_post(people):
