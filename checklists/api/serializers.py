@@ -20,9 +20,10 @@ class ItemSerializer(serializers.ModelSerializer):
     completed_by = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
+        allow_null=True,
         help_text="Who ticked it or marked it not applicable.",
     )
-    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     evidence_is_link = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -96,7 +97,7 @@ class ChecklistSerializer(serializers.Serializer):
 
 
 class TemplateVersionSerializer(serializers.ModelSerializer):
-    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = TemplateVersion
