@@ -16,6 +16,12 @@ from releases.services import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _core_gates_only(gates_only):
+    """These tests are about the core gates; the other apps test their own gates."""
+    gates_only("releases")
+
+
 def _deploy(release, env, actor, ok=True):
     deployment = release_promote(release=release, environment=env, actor=actor)
     return deployment_finish(deployment=deployment, succeeded=ok, actor=actor)
