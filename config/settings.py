@@ -278,7 +278,11 @@ SPECTACULAR_SETTINGS = {
 # --- Shipcheck -------------------------------------------------------------
 # Hosts that health and metric checks may reach although they resolve to a
 # private or loopback address (internal health endpoints). Comma separated.
-SHIPCHECK_FETCH_ALLOWLIST = env_list("SHIPCHECK_FETCH_ALLOWLIST", [])
+# A development server allows 127.0.0.1, where `make run` starts the demo
+# metrics server; production and the tests start from an empty list.
+SHIPCHECK_FETCH_ALLOWLIST = env_list(
+    "SHIPCHECK_FETCH_ALLOWLIST", [] if (PRODUCTION or TESTING) else ["127.0.0.1"]
+)
 SHIPCHECK_BASE_URL = env_str("SHIPCHECK_BASE_URL", "http://127.0.0.1:8000")
 
 # Signs audit checkpoints (docs/audit.md). Lives only in the environment, never
