@@ -25,7 +25,7 @@ STOP_GRACE_SECONDS = 10
 # How long to wait for the web server to accept connections before giving up on the banner.
 WEB_START_TIMEOUT_SECONDS = 60
 
-COLOURS = {"web": "\033[36m", "worker": "\033[33m", "beat": "\033[35m"}
+COLOURS = {"web": "\033[36m", "worker": "\033[33m", "beat": "\033[35m", "metrics": "\033[32m"}
 RESET = "\033[0m"
 
 
@@ -79,6 +79,20 @@ class Command(BaseCommand):
                 f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
             ],
         }
+        # The demo's health and metrics endpoints (monitoring/demo_server.py), unless
+        # turned off or something already listens on its port.
+        from config.env import env_int
+
+        metrics_port = env_int("SHIPCHECK_DEMO_METRICS_PORT", 8001, minimum=1)
+        metrics_on = os.environ.get("SHIPCHECK_DEMO_METRICS", "on") != "off"
+        if metrics_on and not _port_taken("127.0.0.1", metrics_port):
+            commands["metrics"] = [
+                python,
+                "-m",
+                "monitoring.demo_server",
+                "--port",
+                str(metrics_port),
+            ]
         runner = _Runner(self.stdout, colour=self.stdout.isatty())
         previous = {
             sig: signal.signal(sig, runner.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
