@@ -163,17 +163,29 @@ def gate_passed_for_phase(*, release_id: int, phase: str) -> bool:
 
 
 def checklist_gate_steps(*, release: Release, tier: str) -> list[Step]:
-    """The steps of ``release`` that gate entry into ``tier``, with their items (two queries)."""
+    """The steps of ``release`` that gate entry into ``tier``, each with ``gate_items`` loaded.
+
+    Always two queries, whether or not any step gates ``tier``, so that the
+    release page costs the same for every checklist.
+    """
     phases = [phase for phase, gated in PHASE_TIER.items() if gated == tier]
-    return list(
-        Step.objects.filter(checklist__release=release, phase__in=phases)
-        .prefetch_related(Prefetch("items", queryset=Item.objects.order_by("position", "id")))
-        .order_by("position", "id")
+    steps = list(
+        Step.objects.filter(checklist__release=release, phase__in=phases).order_by("position", "id")
     )
+    items = Item.objects.filter(checklist__release=release, step__phase__in=phases).order_by(
+        "position", "id"
+    )
+    by_step: dict[int, list[Item]] = defaultdict(list)
+    for item in items:
+        by_step[item.step_id].append(item)
+    for step in steps:
+        step.gate_items = by_step[step.pk]
+    return steps
 
 
 def missing_items(step: Step) -> list[Item]:
-    return [i for i in step.items.all() if i.required and i.status not in ITEM_RESOLVED_STATES]
+    """Required items of a step from ``checklist_gate_steps`` that are still open."""
+    return [i for i in step.gate_items if i.required and i.status not in ITEM_RESOLVED_STATES]
 
 
 # --- Single objects for the write paths --------------------------------------

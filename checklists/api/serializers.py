@@ -97,7 +97,9 @@ class ChecklistSerializer(serializers.Serializer):
 
 
 class TemplateVersionSerializer(serializers.ModelSerializer):
-    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    published_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = TemplateVersion

@@ -13,6 +13,7 @@ created after it (``small_release``) starts from it:
 from __future__ import annotations
 
 import pytest
+
 from checklists.template_services import (
     template_create,
     template_item_add,
@@ -30,17 +31,36 @@ def checklist_gates(gates_only):
 
 @pytest.fixture
 def small_template(project, people):
-    template = template_create(project=project, actor=people.adam, name="Small release", release_types=["minor"])
+    template = template_create(
+        project=project, actor=people.adam, name="Small release", release_types=["minor"]
+    )
     draft = template.versions.get()
-    branch = template_step_add(version=draft, actor=people.adam, title="Branch ready", phase="before_staging",
-                               expected_output="A branch with a tagged candidate.")
-    template_item_add(step=branch, actor=people.adam, text="Release branch cut", role="release_manager")
-    ready = template_step_add(version=draft, actor=people.adam, title="Ready for production",
-                              phase="before_production")
-    template_item_add(step=ready, actor=people.adam, text="Rollback rehearsed", role="release_manager")
-    template_item_add(step=ready, actor=people.adam, text="Regression suite green", role="qa",
-                      evidence_required=True)
-    template_item_add(step=ready, actor=people.adam, text="Dashboards open", role="engineer", required=False)
+    branch = template_step_add(
+        version=draft,
+        actor=people.adam,
+        title="Branch ready",
+        phase="before_staging",
+        expected_output="A branch with a tagged candidate.",
+    )
+    template_item_add(
+        step=branch, actor=people.adam, text="Release branch cut", role="release_manager"
+    )
+    ready = template_step_add(
+        version=draft, actor=people.adam, title="Ready for production", phase="before_production"
+    )
+    template_item_add(
+        step=ready, actor=people.adam, text="Rollback rehearsed", role="release_manager"
+    )
+    template_item_add(
+        step=ready,
+        actor=people.adam,
+        text="Regression suite green",
+        role="qa",
+        evidence_required=True,
+    )
+    template_item_add(
+        step=ready, actor=people.adam, text="Dashboards open", role="engineer", required=False
+    )
     template_publish(template=template, actor=people.adam, change_note="First version")
     template.refresh_from_db()
     return template
@@ -48,5 +68,10 @@ def small_template(project, people):
 
 @pytest.fixture
 def small_release(small_template, project, people):
-    return release_create(project=project, version="3.1.0", title="Small one", actor=people.alice,
-                          rollback_plan="Redeploy 3.0.0.")
+    return release_create(
+        project=project,
+        version="3.1.0",
+        title="Small one",
+        actor=people.alice,
+        rollback_plan="Redeploy 3.0.0.",
+    )

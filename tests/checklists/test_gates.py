@@ -25,11 +25,16 @@ def _checklist_gate(release, environment):
     return next((g for g in report.gates if g.code == "checklist"), None)
 
 
-def test_gate__incomplete_step__closes_staging_and_names_the_missing_item(small_release, envs, people):
+def test_gate__incomplete_step__closes_staging_and_names_the_missing_item(
+    small_release, envs, people
+):
     deploy(small_release, envs["dev"], people.bob)
     gate = _checklist_gate(small_release, envs["staging"])
     assert gate.state == "closed"
-    assert gate.reason == "Checklist not complete for Staging. 'Branch ready' is missing: Release branch cut."
+    assert (
+        gate.reason
+        == "Checklist not complete for Staging. 'Branch ready' is missing: Release branch cut."
+    )
     with pytest.raises(GateBlocked) as exc:
         release_promote(release=small_release, environment=envs["staging"], actor=people.bob)
     assert "Release branch cut" in exc.value.message
@@ -53,8 +58,11 @@ def test_gate__opens_when_items_are_done_or_not_applicable(small_release, envs, 
     deploy(small_release, envs["staging"], people.bob)
     item_tick(item=item_named(small_release, "Rollback rehearsed"), actor=people.alice)
     assert _checklist_gate(small_release, envs["production"]).state == "closed"
-    item_mark_not_applicable(item=item_named(small_release, "Regression suite green"), actor=people.alice,
-                             reason="Docs-only release.")
+    item_mark_not_applicable(
+        item=item_named(small_release, "Regression suite green"),
+        actor=people.alice,
+        reason="Docs-only release.",
+    )
     gate = _checklist_gate(small_release, envs["production"])
     assert gate.state == "open"
     assert "'Ready for production'" in gate.reason
@@ -63,13 +71,18 @@ def test_gate__opens_when_items_are_done_or_not_applicable(small_release, envs, 
 
 
 def test_gate__many_missing_items__lists_eight_and_counts_the_rest(project, people, envs):
-    template = template_create(project=project, actor=people.adam, name="Long", release_types=["major"])
-    step = template_step_add(version=template.versions.get(), actor=people.adam, title="Lots",
-                             phase="before_staging")
+    template = template_create(
+        project=project, actor=people.adam, name="Long", release_types=["major"]
+    )
+    step = template_step_add(
+        version=template.versions.get(), actor=people.adam, title="Lots", phase="before_staging"
+    )
     for n in range(12):
         template_item_add(step=step, actor=people.adam, text=f"Thing {n}", role="engineer")
     template_publish(template=template, actor=people.adam)
-    big = release_create(project=project, version="9.0.0", title="Big", actor=people.alice, type="major")
+    big = release_create(
+        project=project, version="9.0.0", title="Big", actor=people.alice, type="major"
+    )
     gate = _checklist_gate(big, envs["staging"])
     assert "Thing 7; and 4 more." in gate.reason
     assert "Thing 8" not in gate.reason
@@ -80,6 +93,8 @@ def test_gate__release_without_checklist__is_silent(release, envs):
     assert _checklist_gate(release, envs["production"]) is None
 
 
-def test_gate__evaluation_uses_a_constant_number_of_queries(release, envs, django_assert_max_num_queries):
+def test_gate__evaluation_uses_a_constant_number_of_queries(
+    release, envs, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(10):
         gate_evaluate(release=release, environment=envs["production"])

@@ -6,7 +6,12 @@ import pytest
 
 from audit.models import AuditEvent
 from checklists.choices import ItemStatus
-from checklists.exceptions import ChecklistClosed, EvidenceInvalid, EvidenceRequired, GateAlreadyPassed
+from checklists.exceptions import (
+    ChecklistClosed,
+    EvidenceInvalid,
+    EvidenceRequired,
+    GateAlreadyPassed,
+)
 from checklists.models import Checklist, Item
 from checklists.services import (
     evidence_clean,
@@ -29,23 +34,37 @@ def test_release_created__copies_shipped_release_procedure(release):
     checklist = Checklist.objects.get(release=release)
     assert checklist.template_name == "Release procedure"
     assert checklist.steps.count() == 7
-    assert [s.title for s in checklist.steps.order_by("position")][0] == "Prepare the release branch"
+    assert [s.title for s in checklist.steps.order_by("position")][
+        0
+    ] == "Prepare the release branch"
     assert checklist.items.count() > 40
     assert AuditEvent.objects.filter(action="checklist.created", release_id=release.pk).count() == 1
 
 
 def test_release_created__hotfix__gets_hotfix_template(project, people):
-    hotfix = release_create(project=project, version="2.4.1", title="Fix", actor=people.alice, type="hotfix")
+    hotfix = release_create(
+        project=project, version="2.4.1", title="Fix", actor=people.alice, type="hotfix"
+    )
     assert Checklist.objects.get(release=hotfix).template_name == "Hotfix (emergency path)"
 
 
 def test_release_created__by_ci_token__still_gets_a_checklist(project, people):
-    token, _plain = api_token_create(project=project, name="CI", scopes=["read", "releases"], actor=people.adam)
-    created = release_create(project=project, version="5.0.0", title="From CI", actor=TokenPrincipal(token),
-                             release_manager=people.alice)
+    token, _plain = api_token_create(
+        project=project, name="CI", scopes=["read", "releases"], actor=people.adam
+    )
+    created = release_create(
+        project=project,
+        version="5.0.0",
+        title="From CI",
+        actor=TokenPrincipal(token),
+        release_manager=people.alice,
+    )
     checklist = Checklist.objects.get(release=created)
     assert checklist.created_by is None
-    assert AuditEvent.objects.get(action="checklist.created", release_id=created.pk).actor_label == "token:CI"
+    assert (
+        AuditEvent.objects.get(action="checklist.created", release_id=created.pk).actor_label
+        == "token:CI"
+    )
 
 
 def test_release_created__project_template_for_type_wins(small_release):
@@ -81,7 +100,9 @@ def test_tick__qa_item_by_qa_with_evidence_link__is_recorded(small_release, peop
 
 def test_tick__evidence_as_short_reference__is_accepted(small_release, people):
     item = item_named(small_release, "Regression suite green")
-    assert item_tick(item=item, actor=people.quinn, evidence="CI run 4411").evidence == "CI run 4411"
+    assert (
+        item_tick(item=item, actor=people.quinn, evidence="CI run 4411").evidence == "CI run 4411"
+    )
 
 
 def test_tick__release_manager__may_tick_any_item(small_release, people):
@@ -107,7 +128,9 @@ def test_tick__outsider__gets_not_found(small_release, people):
 
 
 def test_tick__api_token__is_refused_because_tokens_are_not_people(small_release, project, people):
-    token, _ = api_token_create(project=project, name="CI", scopes=["read", "releases"], actor=people.adam)
+    token, _ = api_token_create(
+        project=project, name="CI", scopes=["read", "releases"], actor=people.adam
+    )
     item = item_named(small_release, "Rollback rehearsed")
     with pytest.raises(PermissionDenied) as exc:
         item_tick(item=item, actor=TokenPrincipal(token))
@@ -126,8 +149,18 @@ def test_tick__missing_required_evidence__is_refused_and_changes_nothing(small_r
 
 @pytest.mark.parametrize(
     "evidence",
-    ["javascript:alert(1)", "ftp://files.example.com/run.log", "file:///etc/passwd", "data:text/html,hi",
-     "http://", "https://exa mple.com/x", "line one\nline two", "x" * 201, "x" * 501, "a\x00b"],
+    [
+        "javascript:alert(1)",
+        "ftp://files.example.com/run.log",
+        "file:///etc/passwd",
+        "data:text/html,hi",
+        "http://",
+        "https://exa mple.com/x",
+        "line one\nline two",
+        "x" * 201,
+        "x" * 501,
+        "a\x00b",
+    ],
 )
 def test_tick__bad_evidence__is_refused_with_a_clear_message(small_release, people, evidence):
     item = item_named(small_release, "Regression suite green")
@@ -167,8 +200,11 @@ def test_tick__cancelled_release__is_refused(small_release, people):
 def test_untick__before_the_gate__reopens_and_audits(small_release, people):
     item = item_named(small_release, "Rollback rehearsed")
     item_tick(item=item, actor=people.alice, note="done")
-    reopened = item_untick(item=item_named(small_release, "Rollback rehearsed"), actor=people.alice,
-                           reason="Rehearsal used the wrong artifact.")
+    reopened = item_untick(
+        item=item_named(small_release, "Rollback rehearsed"),
+        actor=people.alice,
+        reason="Rehearsal used the wrong artifact.",
+    )
     assert reopened.status == ItemStatus.OPEN
     assert reopened.completed_by is None and reopened.completed_at is None and reopened.note == ""
     event = AuditEvent.objects.get(action="checklist.item_unticked")
@@ -176,7 +212,9 @@ def test_untick__before_the_gate__reopens_and_audits(small_release, people):
     assert (event.from_state, event.to_state) == ("done", "open")
 
 
-def test_untick__after_the_gated_environment_was_entered__is_refused(small_release, people, envs, checklist_gates):
+def test_untick__after_the_gated_environment_was_entered__is_refused(
+    small_release, people, envs, checklist_gates
+):
     item = item_named(small_release, "Release branch cut")
     item_tick(item=item, actor=people.alice)
     deploy(small_release, envs["dev"], people.bob)
@@ -194,7 +232,10 @@ def test_untick__after_a_failed_attempt__is_allowed(small_release, people, envs,
     item_tick(item=item, actor=people.alice)
     deploy(small_release, envs["dev"], people.bob)
     deploy(small_release, envs["staging"], people.bob, ok=False)
-    assert item_untick(item=item_named(small_release, "Release branch cut"), actor=people.alice).status == "open"
+    assert (
+        item_untick(item=item_named(small_release, "Release branch cut"), actor=people.alice).status
+        == "open"
+    )
 
 
 def test_untick__by_someone_without_the_role__is_forbidden(small_release, people):
@@ -209,7 +250,9 @@ def test_untick__by_someone_without_the_role__is_forbidden(small_release, people
 
 def test_not_applicable__by_release_manager__with_reason__resolves_item(small_release, people):
     item = item_named(small_release, "Regression suite green")
-    marked = item_mark_not_applicable(item=item, actor=people.alice, reason="No code change in this release.")
+    marked = item_mark_not_applicable(
+        item=item, actor=people.alice, reason="No code change in this release."
+    )
     assert marked.status == ItemStatus.NOT_APPLICABLE
     assert marked.na_reason == "No code change in this release."
     event = AuditEvent.objects.get(action="checklist.item_not_applicable")
@@ -218,13 +261,18 @@ def test_not_applicable__by_release_manager__with_reason__resolves_item(small_re
 
 def test_not_applicable__without_reason__is_refused(small_release, people):
     with pytest.raises(ValidationFailed):
-        item_mark_not_applicable(item=item_named(small_release, "Rollback rehearsed"), actor=people.alice, reason=" ")
+        item_mark_not_applicable(
+            item=item_named(small_release, "Rollback rehearsed"), actor=people.alice, reason=" "
+        )
 
 
 def test_not_applicable__by_qa__is_forbidden(small_release, people):
     with pytest.raises(PermissionDenied):
-        item_mark_not_applicable(item=item_named(small_release, "Regression suite green"), actor=people.quinn,
-                                 reason="Not needed")
+        item_mark_not_applicable(
+            item=item_named(small_release, "Regression suite green"),
+            actor=people.quinn,
+            reason="Not needed",
+        )
 
 
 def test_not_applicable__restore__by_release_manager__reopens(small_release, people):
@@ -237,7 +285,9 @@ def test_not_applicable__restore__by_release_manager__reopens(small_release, peo
 
 def test_item_add__adhoc_by_release_manager__is_appended_and_audited(small_release, people):
     step = item_named(small_release, "Rollback rehearsed").step
-    added = item_add(step=step, actor=people.alice, text="Warn the payments partner", role="product_owner")
+    added = item_add(
+        step=step, actor=people.alice, text="Warn the payments partner", role="product_owner"
+    )
     assert added.is_adhoc and added.added_by == people.alice
     assert list(step.items.order_by("position", "id"))[-1] == added
     event = AuditEvent.objects.get(action="checklist.item_added")
@@ -262,7 +312,9 @@ def test_item_add__unknown_role_or_empty_text__is_refused(small_release, people)
 
 def test_step_output__by_item_owner__is_recorded_and_audited(small_release, people):
     step = item_named(small_release, "Regression suite green").step
-    saved = step_record_output(step=step, actor=people.quinn, text="All 412 regression tests green on rc.3.")
+    saved = step_record_output(
+        step=step, actor=people.quinn, text="All 412 regression tests green on rc.3."
+    )
     assert saved.actual_output.startswith("All 412")
     assert saved.actual_output_by == people.quinn
     assert AuditEvent.objects.filter(action="checklist.step_output_recorded").count() == 1

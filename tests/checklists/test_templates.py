@@ -37,8 +37,13 @@ def test_shipped_install__creates_three_templates_once(db):
     assert procedure.status == VersionStatus.PUBLISHED
     steps = version_steps(procedure)
     assert [s.title for s in steps] == [
-        "Prepare the release branch", "Deploy to staging", "Validate on staging", "Get ready for production",
-        "Deploy to production", "Verify production", "Wrap up the release",
+        "Prepare the release branch",
+        "Deploy to staging",
+        "Validate on staging",
+        "Get ready for production",
+        "Deploy to production",
+        "Verify production",
+        "Wrap up the release",
     ]
     assert all(s.expected_output for s in steps)
     assert AuditEvent.objects.filter(action="checklist_template.installed").count() == 3
@@ -47,18 +52,29 @@ def test_shipped_install__creates_three_templates_once(db):
 def test_shipped_install__changed_content__publishes_a_new_version(db, monkeypatch):
     shipped_templates_install()
     changed = dict(SHIPPED_TEMPLATES[1])
-    changed["steps"] = [*changed["steps"], {
-        "title": "Look back", "phase": "after_production", "description": "", "expected_output": "Lessons noted.",
-        "items": [("Short review held", "release_manager", {})],
-    }]
-    monkeypatch.setattr("checklists.template_services.SHIPPED_TEMPLATES", (SHIPPED_TEMPLATES[0], changed))
+    changed["steps"] = [
+        *changed["steps"],
+        {
+            "title": "Look back",
+            "phase": "after_production",
+            "description": "",
+            "expected_output": "Lessons noted.",
+            "items": [("Short review held", "release_manager", {})],
+        },
+    ]
+    monkeypatch.setattr(
+        "checklists.template_services.SHIPPED_TEMPLATES", (SHIPPED_TEMPLATES[0], changed)
+    )
     assert shipped_templates_install() == 1
     hotfix = ChecklistTemplate.objects.get(project__isnull=True, slug="hotfix")
     assert list(hotfix.versions.values_list("number", flat=True)) == [2, 1]
 
 
 def test_default_for__project_without_templates__uses_shipped_ones(project):
-    assert template_default_for(project=project, release_type="minor").template.slug == "release-procedure"
+    assert (
+        template_default_for(project=project, release_type="minor").template.slug
+        == "release-procedure"
+    )
     assert template_default_for(project=project, release_type="hotfix").template.slug == "hotfix"
 
 
@@ -73,8 +89,13 @@ def test_create__non_admin__is_forbidden_and_outsider_gets_not_found(project, pe
 def test_create__copy_of_shipped__starts_a_draft_with_its_content(project, people):
     shipped_templates_install()
     source = TemplateVersion.objects.get(template__slug="hotfix", template__project__isnull=True)
-    template = template_create(project=project, actor=people.adam, name="Our hotfix", copy_from=source,
-                               release_types=["hotfix"])
+    template = template_create(
+        project=project,
+        actor=people.adam,
+        name="Our hotfix",
+        copy_from=source,
+        release_types=["hotfix"],
+    )
     draft = template.versions.get()
     assert draft.status == VersionStatus.DRAFT and draft.number == 1
     assert [s.title for s in version_steps(draft)] == [s.title for s in version_steps(source)]
@@ -105,10 +126,14 @@ def test_shipped_template__cannot_be_edited(project, people):
         template_draft_start(template=shipped, actor=people.adam)
 
 
-def test_new_version__in_flight_release_keeps_its_version(small_template, small_release, project, people):
+def test_new_version__in_flight_release_keeps_its_version(
+    small_template, small_release, project, people
+):
     draft = template_draft_start(template=small_template, actor=people.adam)
     assert draft.number == 2
-    step = template_step_add(version=draft, actor=people.adam, title="Tell support", phase="after_production")
+    step = template_step_add(
+        version=draft, actor=people.adam, title="Tell support", phase="after_production"
+    )
     template_item_add(step=step, actor=people.adam, text="Support briefed", role="product_owner")
     template_publish(template=small_template, actor=people.adam, change_note="Support step")
 
@@ -128,9 +153,13 @@ def test_draft__reorder_edit_delete_and_discard(small_template, people):
     ready = version_steps(draft)[0]
     items = list(ready.items.all())
     template_item_move(item=items[0], actor=people.adam, direction="down")
-    assert [i.text for i in version_steps(draft)[0].items.all()][:2] == ["Regression suite green",
-                                                                         "Rollback rehearsed"]
-    template_item_update(item=items[2], actor=people.adam, text="Dashboards open and shared", required=True)
+    assert [i.text for i in version_steps(draft)[0].items.all()][:2] == [
+        "Regression suite green",
+        "Rollback rehearsed",
+    ]
+    template_item_update(
+        item=items[2], actor=people.adam, text="Dashboards open and shared", required=True
+    )
     template_step_delete(step=version_steps(draft)[1], actor=people.adam)
     assert [s.title for s in version_steps(draft)] == ["Ready for production"]
     # The published version is untouched by all of that.
@@ -151,7 +180,9 @@ def test_move__past_the_end__changes_nothing_and_bad_direction_is_refused(small_
 
 
 def test_update__release_types_move_from_other_templates(small_template, project, people):
-    other = template_create(project=project, actor=people.adam, name="Other", release_types=["minor", "major"])
+    other = template_create(
+        project=project, actor=people.adam, name="Other", release_types=["minor", "major"]
+    )
     small_template.refresh_from_db()
     assert small_template.release_types == []
     template_update(template=small_template, actor=people.adam, release_types=["major"])
@@ -161,8 +192,10 @@ def test_update__release_types_move_from_other_templates(small_template, project
         template_update(template=small_template, actor=people.adam, release_types=["nightly"])
 
 
-@pytest.mark.parametrize("bad", [{"title": ""}, {"title": "x" * 201}, {"title": "ok", "phase": "someday"},
-                                 {"title": "a\x00b"}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"title": ""}, {"title": "x" * 201}, {"title": "ok", "phase": "someday"}, {"title": "a\x00b"}],
+)
 def test_step_add__bad_input__is_refused(small_template, people, bad):
     draft = template_draft_start(template=small_template, actor=people.adam)
     with pytest.raises(ValidationFailed):
