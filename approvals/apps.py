@@ -11,6 +11,11 @@ class ApprovalsConfig(AppConfig):
         from core.nav import nav_item
         from releases.registry import panel
 
-        panel(key="approvals", title="Approvals and go/no-go", template="approvals/partials/panel.html",
-              context=approvals_panel_context, order=30)
+        panel(
+            key="approvals",
+            title="Approvals and go/no-go",
+            template="approvals/partials/panel.html",
+            context=approvals_panel_context,
+            order=30,
+        )
         nav_item("Waiting for me", "approvals:inbox", order=25)

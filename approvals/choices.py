@@ -43,7 +43,12 @@ class ApprovalState(models.TextChoices):
 
 APPROVAL_TRANSITIONS: dict[str, frozenset[str]] = {
     ApprovalState.ACTIVE: frozenset(
-        {ApprovalState.WITHDRAWN, ApprovalState.INVALIDATED, ApprovalState.SUPERSEDED, ApprovalState.EXPIRED}
+        {
+            ApprovalState.WITHDRAWN,
+            ApprovalState.INVALIDATED,
+            ApprovalState.SUPERSEDED,
+            ApprovalState.EXPIRED,
+        }
     ),
     ApprovalState.WITHDRAWN: frozenset(),
     ApprovalState.INVALIDATED: frozenset(),
@@ -62,8 +67,12 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
 # What a change invalidates. A new ticket list changes what was approved as
 # scope and what approvers agreed to ship; a new artifact changes what QA
 # tested and what approvers agreed to ship.
-INVALIDATED_BY_SCOPE = frozenset({ApprovalKind.SCOPE, ApprovalKind.DEPLOYMENT, ApprovalKind.EMERGENCY})
-INVALIDATED_BY_ARTIFACT = frozenset({ApprovalKind.QA_SIGNOFF, ApprovalKind.DEPLOYMENT, ApprovalKind.EMERGENCY})
+INVALIDATED_BY_SCOPE = frozenset(
+    {ApprovalKind.SCOPE, ApprovalKind.DEPLOYMENT, ApprovalKind.EMERGENCY}
+)
+INVALIDATED_BY_ARTIFACT = frozenset(
+    {ApprovalKind.QA_SIGNOFF, ApprovalKind.DEPLOYMENT, ApprovalKind.EMERGENCY}
+)
 
 DEFAULT_APPROVER_ROLES = (Role.APPROVER, Role.EMERGENCY_APPROVER)
 # Seed 004 (approvals) and DESIGN.md: production needs two approvals from two people.

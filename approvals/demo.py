@@ -50,8 +50,14 @@ def seed(ctx) -> None:
     done = []
     with transaction.atomic():
         if not ApprovalPolicy.objects.filter(environment=envs["production"]).exists():
-            approval_policy_update(environment=envs["production"], actor=people["adele"], required_approvals=2,
-                                   requires_qa_signoff=True, requires_scope_approval=True, requires_go_no_go=True)
+            approval_policy_update(
+                environment=envs["production"],
+                actor=people["adele"],
+                required_approvals=2,
+                requires_qa_signoff=True,
+                requires_scope_approval=True,
+                requires_go_no_go=True,
+            )
             done.append("production policy")
     waiting = ctx.releases.get("2.3.0")
     if waiting is not None and not Approval.objects.filter(release=waiting).exists():
@@ -73,63 +79,142 @@ def seed(ctx) -> None:
 
 
 def _waiting_for_second_approval(release, envs, people) -> None:
-    approval_decide(release=release, kind=ApprovalKind.QA_SIGNOFF, decision=Decision.APPROVE,
-                    environment=envs["staging"], actor=people["quinn"],
-                    comment="Regression suite and gift card scenarios pass on staging.")
-    approval_decide(release=release, kind=ApprovalKind.SCOPE, decision=Decision.APPROVE, actor=people["paula"],
-                    comment="Purchase, redeem and balance page: the scope we promised.")
-    approval_decide(release=release, kind=ApprovalKind.DEPLOYMENT, decision=Decision.APPROVE,
-                    environment=envs["production"], actor=people["adrian"],
-                    comment="Migrations are additive; rollback plan checked.")
-    tomorrow = (timezone.localtime() + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
-    meeting = meeting_schedule(release=release, environment=envs["production"], scheduled_for=tomorrow,
-                               actor=people["rita"])
+    approval_decide(
+        release=release,
+        kind=ApprovalKind.QA_SIGNOFF,
+        decision=Decision.APPROVE,
+        environment=envs["staging"],
+        actor=people["quinn"],
+        comment="Regression suite and gift card scenarios pass on staging.",
+    )
+    approval_decide(
+        release=release,
+        kind=ApprovalKind.SCOPE,
+        decision=Decision.APPROVE,
+        actor=people["paula"],
+        comment="Purchase, redeem and balance page: the scope we promised.",
+    )
+    approval_decide(
+        release=release,
+        kind=ApprovalKind.DEPLOYMENT,
+        decision=Decision.APPROVE,
+        environment=envs["production"],
+        actor=people["adrian"],
+        comment="Migrations are additive; rollback plan checked.",
+    )
+    tomorrow = (timezone.localtime() + timedelta(days=1)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    meeting = meeting_schedule(
+        release=release,
+        environment=envs["production"],
+        scheduled_for=tomorrow,
+        actor=people["rita"],
+    )
     tests = meeting.agenda.get(key="tests")
-    meeting_notes_update(item=tests, notes="Staging: 1,284 tests passed, none failing. Load test at 2x peak: p95 210 ms.",
-                         actor=people["rita"])
-    meeting_vote(meeting=meeting, vote="go", actor=people["adrian"], comment="Ready from the engineering side.")
+    meeting_notes_update(
+        item=tests,
+        notes="Staging: 1,284 tests passed, none failing. Load test at 2x peak: p95 210 ms.",
+        actor=people["rita"],
+    )
+    meeting_vote(
+        meeting=meeting,
+        vote="go",
+        actor=people["adrian"],
+        comment="Ready from the engineering side.",
+    )
 
 
 def _rejected(release, envs, people) -> None:
-    approval_decide(release=release, kind=ApprovalKind.SCOPE, decision=Decision.APPROVE, actor=people["paula"],
-                    comment="One-page checkout and wallets, as planned.")
-    approval_decide(release=release, kind=ApprovalKind.DEPLOYMENT, decision=Decision.REJECT,
-                    environment=envs["production"], actor=people["ana"],
-                    comment="The new payment widget has no load test yet; run one on staging before production.")
+    approval_decide(
+        release=release,
+        kind=ApprovalKind.SCOPE,
+        decision=Decision.APPROVE,
+        actor=people["paula"],
+        comment="One-page checkout and wallets, as planned.",
+    )
+    approval_decide(
+        release=release,
+        kind=ApprovalKind.DEPLOYMENT,
+        decision=Decision.REJECT,
+        environment=envs["production"],
+        actor=people["ana"],
+        comment="The new payment widget has no load test yet; run one on staging before production.",
+    )
 
 
 def _emergency_hotfix(project, envs, people) -> Release:
     rita, eli = people["rita"], people["eli"]
     hotfix = releases.release_create(
-        project=project, version=HOTFIX_VERSION, title="Double charge at checkout", actor=eli,
-        type=ReleaseType.HOTFIX, release_manager=rita, artifact_version=f"{project.slug}:{HOTFIX_VERSION}",
+        project=project,
+        version=HOTFIX_VERSION,
+        title="Double charge at checkout",
+        actor=eli,
+        type=ReleaseType.HOTFIX,
+        release_manager=rita,
+        artifact_version=f"{project.slug}:{HOTFIX_VERSION}",
         description="Some card payments were captured twice after a gateway timeout.",
         rollback_plan="Redeploy 2.2.1; refunds for double captures are handled by support either way.",
     )
-    releases.release_tickets_add(release=hotfix, actor=rita, tickets=[
-        {"key": "SF-190", "title": "Payments captured twice after gateway timeout", "status": "Done"}])
+    releases.release_tickets_add(
+        release=hotfix,
+        actor=rita,
+        tickets=[
+            {
+                "key": "SF-190",
+                "title": "Payments captured twice after gateway timeout",
+                "status": "Done",
+            }
+        ],
+    )
     # The demo's history is told with the core and approval gates only (see releases/demo.py).
     with override_settings(SHIPCHECK_GATE_APPS={"releases", "approvals"}):
-        emergency_approve(release=hotfix, environment=envs["production"], actor=people["cora"],
-                          justification="Customers are charged twice; every hour costs refunds and trust. "
-                                        "The fix is one line in the retry handler.")
-        approval_decide(release=hotfix, kind=ApprovalKind.SCOPE, decision=Decision.APPROVE,
-                        actor=people["paula"], comment="Only the retry fix.")
+        emergency_approve(
+            release=hotfix,
+            environment=envs["production"],
+            actor=people["cora"],
+            justification="Customers are charged twice; every hour costs refunds and trust. "
+            "The fix is one line in the retry handler.",
+        )
+        approval_decide(
+            release=hotfix,
+            kind=ApprovalKind.SCOPE,
+            decision=Decision.APPROVE,
+            actor=people["paula"],
+            comment="Only the retry fix.",
+        )
         for approver in ("adrian", "ana"):
-            approval_decide(release=hotfix, kind=ApprovalKind.DEPLOYMENT, decision=Decision.APPROVE,
-                            environment=envs["production"], actor=people[approver], comment="Reviewed the diff.")
-        meeting = meeting_schedule(release=hotfix, environment=envs["production"], scheduled_for=timezone.now(),
-                                   actor=rita)
-        meeting_decide(meeting=meeting, decision="go", actor=rita,
-                       reason="Emergency call: the fix is small, the harm of waiting is large.")
-        production = releases.release_promote(release=hotfix, environment=envs["production"], actor=eli)
+            approval_decide(
+                release=hotfix,
+                kind=ApprovalKind.DEPLOYMENT,
+                decision=Decision.APPROVE,
+                environment=envs["production"],
+                actor=people[approver],
+                comment="Reviewed the diff.",
+            )
+        meeting = meeting_schedule(
+            release=hotfix, environment=envs["production"], scheduled_for=timezone.now(), actor=rita
+        )
+        meeting_decide(
+            meeting=meeting,
+            decision="go",
+            actor=rita,
+            reason="Emergency call: the fix is small, the harm of waiting is large.",
+        )
+        production = releases.release_promote(
+            release=hotfix, environment=envs["production"], actor=eli
+        )
         releases.deployment_finish(deployment=production, succeeded=True, actor=eli)
     hotfix.refresh_from_db()
     if hotfix.status == ReleaseStatus.IN_PROGRESS:
-        releases.release_mark_released(release=hotfix, actor=rita, reason="Verified after the post-deploy window.")
+        releases.release_mark_released(
+            release=hotfix, actor=rita, reason="Verified after the post-deploy window."
+        )
     # Tell the story as it happened three days ago: the review was due yesterday.
     three_days_ago = timezone.now() - timedelta(days=3)
-    EmergencyReview.objects.filter(release=hotfix).update(due_at=three_days_ago + timedelta(hours=48))
+    EmergencyReview.objects.filter(release=hotfix).update(
+        due_at=three_days_ago + timedelta(hours=48)
+    )
     GoNoGoMeeting.objects.filter(release=hotfix).update(scheduled_for=three_days_ago)
     emergency_reviews_overdue_notify()
     hotfix.refresh_from_db()

@@ -1,6 +1,12 @@
 """Named refusals of the approvals app; each message is meant for the person refused."""
 
-from core.exceptions import Conflict, NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from core.exceptions import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 
 __all__ = [
     "AlreadyDecided",

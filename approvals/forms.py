@@ -44,38 +44,60 @@ class WithdrawForm(forms.Form):
 
 class EmergencyForm(forms.Form):
     environment = forms.IntegerField(min_value=1)
-    justification = forms.CharField(max_length=COMMENT_MAX, label="Justification",
-                                    error_messages={"required": "Write why this hotfix cannot wait for staging."})
+    justification = forms.CharField(
+        max_length=COMMENT_MAX,
+        label="Justification",
+        error_messages={"required": "Write why this hotfix cannot wait for staging."},
+    )
 
 
 class ReviewForm(forms.Form):
-    summary = forms.CharField(max_length=NOTES_MAX, label="Review summary",
-                              error_messages={"required": "Write what the review found."})
+    summary = forms.CharField(
+        max_length=NOTES_MAX,
+        label="Review summary",
+        error_messages={"required": "Write what the review found."},
+    )
 
 
 class PolicyForm(forms.Form):
     environment = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    required_approvals = forms.IntegerField(min_value=0, max_value=MAX_REQUIRED_APPROVALS,
-                                            label="Deployment approvals needed")
+    required_approvals = forms.IntegerField(
+        min_value=0, max_value=MAX_REQUIRED_APPROVALS, label="Deployment approvals needed"
+    )
     approver_roles = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, label="Who may approve",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Who may approve",
         choices=[(r.value, r.label) for r in Role if r != Role.AUDITOR],
     )
-    requires_qa_signoff = forms.BooleanField(required=False, label="QA sign-off of the previous environment")
-    requires_scope_approval = forms.BooleanField(required=False, label="Scope approved by the product owner")
+    requires_qa_signoff = forms.BooleanField(
+        required=False, label="QA sign-off of the previous environment"
+    )
+    requires_scope_approval = forms.BooleanField(
+        required=False, label="Scope approved by the product owner"
+    )
     requires_go_no_go = forms.BooleanField(required=False, label="A go/no-go decision")
-    approval_valid_hours = forms.IntegerField(required=False, min_value=1, max_value=MAX_VALID_HOURS,
-                                              label="Approvals expire after (hours)")
+    approval_valid_hours = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_VALID_HOURS,
+        label="Approvals expire after (hours)",
+    )
 
 
 class ScheduleForm(forms.Form):
     environment = forms.ChoiceField(label="Environment")
     scheduled_for = forms.DateTimeField(
-        label="When", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        label="When",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
-    security_sensitive = forms.BooleanField(required=False, label="Security-sensitive: invite security")
-    attendees = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Attendees")
+    security_sensitive = forms.BooleanField(
+        required=False, label="Security-sensitive: invite security"
+    )
+    attendees = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Attendees"
+    )
 
     def __init__(self, data=None, *, environments, seats, **kwargs):
         super().__init__(data, **kwargs)
@@ -110,7 +132,9 @@ class NotesForm(forms.Form):
 
 
 class CriterionForm(forms.Form):
-    checked = forms.ChoiceField(choices=[("yes", "Yes"), ("no", "No"), ("", "Not judged")], required=False)
+    checked = forms.ChoiceField(
+        choices=[("yes", "Yes"), ("no", "No"), ("", "Not judged")], required=False
+    )
     note = forms.CharField(required=False, max_length=2000, label="Note")
 
     def value(self) -> bool | None:
@@ -124,8 +148,11 @@ class CriterionAddForm(forms.Form):
 
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(choices=MeetingDecision.choices, label="Decision")
-    reason = forms.CharField(max_length=COMMENT_MAX, label="Reason",
-                             error_messages={"required": "Give the reason for the decision."})
+    reason = forms.CharField(
+        max_length=COMMENT_MAX,
+        label="Reason",
+        error_messages={"required": "Give the reason for the decision."},
+    )
 
 
 class CancelForm(forms.Form):

@@ -27,7 +27,9 @@ def facts_for(ctx: GateContext) -> ReleaseFacts:
     """One ``ReleaseFacts`` per gate evaluation, sharing the context's environments and deployments."""
     facts = ctx.cache.get(_FACTS_KEY)
     if facts is None:
-        facts = ReleaseFacts(ctx.release, environments=ctx.environments, deployments=ctx.release_deployments)
+        facts = ReleaseFacts(
+            ctx.release, environments=ctx.environments, deployments=ctx.release_deployments
+        )
         ctx.cache[_FACTS_KEY] = facts
     return facts
 

@@ -35,7 +35,8 @@ class ApprovalPolicy(models.Model):
         "projects.Environment", on_delete=models.CASCADE, related_name="approval_policy"
     )
     required_approvals = models.PositiveSmallIntegerField(
-        default=0, help_text="Deployment approvals from different people needed to enter this environment."
+        default=0,
+        help_text="Deployment approvals from different people needed to enter this environment.",
     )
     approver_roles = models.JSONField(
         default=list, help_text="Project roles whose holders may give deployment approvals."
@@ -50,7 +51,9 @@ class ApprovalPolicy(models.Model):
         default=False, help_text="A go/no-go meeting must decide 'go' for this release version."
     )
     approval_valid_hours = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Approvals older than this no longer count (empty: they never expire)."
+        null=True,
+        blank=True,
+        help_text="Approvals older than this no longer count (empty: they never expire).",
     )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -60,7 +63,9 @@ class ApprovalPolicy(models.Model):
     class Meta:
         verbose_name_plural = "approval policies"
         constraints = [
-            models.CheckConstraint(condition=Q(required_approvals__lte=10), name="approval_policy_max_approvals"),
+            models.CheckConstraint(
+                condition=Q(required_approvals__lte=10), name="approval_policy_max_approvals"
+            ),
             models.CheckConstraint(
                 condition=Q(approval_valid_hours__isnull=True) | Q(approval_valid_hours__gte=1),
                 name="approval_policy_expiry_positive",
@@ -91,7 +96,9 @@ class ApprovalPolicy(models.Model):
     @property
     def asks_anything(self) -> bool:
         return bool(
-            self.required_approvals or self.requires_qa_signoff or self.requires_scope_approval
+            self.required_approvals
+            or self.requires_qa_signoff
+            or self.requires_scope_approval
             or self.requires_go_no_go
         )
 
@@ -103,7 +110,9 @@ class ApprovalRequest(models.Model):
     *superseded*), so a rejection blocks until withdrawn or re-requested.
     """
 
-    release = models.ForeignKey("releases.Release", on_delete=models.CASCADE, related_name="approval_requests")
+    release = models.ForeignKey(
+        "releases.Release", on_delete=models.CASCADE, related_name="approval_requests"
+    )
     environment = models.ForeignKey(
         "projects.Environment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
@@ -132,16 +141,28 @@ class Approval(models.Model):
     sign-off, and empty for a scope approval (it covers the whole release).
     """
 
-    release = models.ForeignKey("releases.Release", on_delete=models.CASCADE, related_name="approvals")
+    release = models.ForeignKey(
+        "releases.Release", on_delete=models.CASCADE, related_name="approvals"
+    )
     environment = models.ForeignKey(
-        "projects.Environment", on_delete=models.PROTECT, null=True, blank=True, related_name="approvals"
+        "projects.Environment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="approvals",
     )
     kind = models.CharField(max_length=16, choices=ApprovalKind.choices)
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals"
+    )
     role = models.CharField(max_length=32, help_text="The project role the person acted in.")
     decision = models.CharField(max_length=8, choices=Decision.choices)
-    comment = models.TextField(blank=True, help_text="Required to reject; the justification of an emergency.")
-    state = models.CharField(max_length=16, choices=ApprovalState.choices, default=ApprovalState.ACTIVE)
+    comment = models.TextField(
+        blank=True, help_text="Required to reject; the justification of an emergency."
+    )
+    state = models.CharField(
+        max_length=16, choices=ApprovalState.choices, default=ApprovalState.ACTIVE
+    )
     state_reason = models.TextField(blank=True, help_text="Why it stopped being active.")
     state_changed_at = models.DateTimeField(null=True, blank=True)
     # What the decision was given for, so history shows it after the release changes.
@@ -167,7 +188,8 @@ class Approval(models.Model):
                 name="approval_one_active_release_decision",
             ),
             models.CheckConstraint(
-                condition=~Q(decision="reject") | ~Q(comment=""), name="approval_rejection_has_comment"
+                condition=~Q(decision="reject") | ~Q(comment=""),
+                name="approval_rejection_has_comment",
             ),
             models.CheckConstraint(
                 condition=(Q(kind="scope") & Q(environment__isnull=True))
@@ -204,7 +226,9 @@ class Approval(models.Model):
 class EmergencyReview(models.Model):
     """The post-implementation review an emergency release owes, due 48 hours after approval."""
 
-    release = models.OneToOneField("releases.Release", on_delete=models.CASCADE, related_name="emergency_review")
+    release = models.OneToOneField(
+        "releases.Release", on_delete=models.CASCADE, related_name="emergency_review"
+    )
     approval = models.ForeignKey(Approval, on_delete=models.PROTECT, related_name="+")
     due_at = models.DateTimeField()
     summary = models.TextField(blank=True)
@@ -232,11 +256,17 @@ class EmergencyReview(models.Model):
 
 
 class GoNoGoMeeting(models.Model):
-    release = models.ForeignKey("releases.Release", on_delete=models.CASCADE, related_name="go_no_go_meetings")
-    environment = models.ForeignKey("projects.Environment", on_delete=models.PROTECT, related_name="+")
+    release = models.ForeignKey(
+        "releases.Release", on_delete=models.CASCADE, related_name="go_no_go_meetings"
+    )
+    environment = models.ForeignKey(
+        "projects.Environment", on_delete=models.PROTECT, related_name="+"
+    )
     scheduled_for = models.DateTimeField()
     security_sensitive = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED)
+    status = models.CharField(
+        max_length=16, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED
+    )
     decision = models.CharField(max_length=8, choices=MeetingDecision.choices, blank=True)
     decision_reason = models.TextField(blank=True)
     decided_by = models.ForeignKey(
@@ -256,11 +286,13 @@ class GoNoGoMeeting(models.Model):
         ordering = ["-scheduled_for", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["release", "environment"], condition=Q(status="scheduled"),
+                fields=["release", "environment"],
+                condition=Q(status="scheduled"),
                 name="meeting_one_scheduled_per_environment",
             ),
             models.CheckConstraint(
-                condition=(Q(status="decided") & ~Q(decision="")) | (~Q(status="decided") & Q(decision="")),
+                condition=(Q(status="decided") & ~Q(decision=""))
+                | (~Q(status="decided") & Q(decision="")),
                 name="meeting_decision_iff_decided",
             ),
         ]
@@ -293,7 +325,9 @@ class MeetingAttendee(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["meeting", "person"], name="meeting_attendee_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "person"], name="meeting_attendee_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.person} ({self.get_seat_display()})"
@@ -312,7 +346,9 @@ class AgendaItem(models.Model):
 
     class Meta:
         ordering = ["position"]
-        constraints = [models.UniqueConstraint(fields=["meeting", "position"], name="agenda_item_position")]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "position"], name="agenda_item_position")
+        ]
 
     def __str__(self) -> str:
         return f"{self.position}. {self.title}"
@@ -360,9 +396,10 @@ class MeetingVote(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["meeting", "person"], name="meeting_vote_once"),
-            models.CheckConstraint(condition=~Q(vote="no_go") | ~Q(comment=""), name="meeting_no_go_has_comment"),
+            models.CheckConstraint(
+                condition=~Q(vote="no_go") | ~Q(comment=""), name="meeting_no_go_has_comment"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.person}: {self.get_vote_display()}"
-

@@ -29,18 +29,29 @@ def approvals_panel_context(release, request, *, error: str = "", notice: str = 
         for req in column.requirements:
             duplicate = req.kind == "scope" and seen_scope
             seen_scope = seen_scope or req.kind == "scope"
-            mine = next((a for a in matrix.facts.active(req.kind, req.subject) if a.person_id == me), None)
-            rows.append({
-                "req": req,
-                "duplicate": duplicate,
-                "mine": mine,
-                "can_decide": me is not None and any(u.pk == me for u in req.eligible),
-                "waiting_for_deploy": req.kind == "qa_signoff" and not matrix.facts.succeeded_in(req.subject),
-            })
+            mine = next(
+                (a for a in matrix.facts.active(req.kind, req.subject) if a.person_id == me), None
+            )
+            rows.append(
+                {
+                    "req": req,
+                    "duplicate": duplicate,
+                    "mine": mine,
+                    "can_decide": me is not None and any(u.pk == me for u in req.eligible),
+                    "waiting_for_deploy": req.kind == "qa_signoff"
+                    and not matrix.facts.succeeded_in(req.subject),
+                }
+            )
     emergency_mine = None
     if matrix.emergency is not None and me is not None:
-        emergency_mine = next((a for a in matrix.facts.active("emergency", matrix.emergency.subject)
-                               if a.person_id == me), None)
+        emergency_mine = next(
+            (
+                a
+                for a in matrix.facts.active("emergency", matrix.emergency.subject)
+                if a.person_id == me
+            ),
+            None,
+        )
     release_open = release.status not in RELEASE_CLOSED_STATES
     return {
         "matrix": matrix,
@@ -50,7 +61,9 @@ def approvals_panel_context(release, request, *, error: str = "", notice: str = 
         "can_run_meeting": release_open and can_run_meeting(user, release),
         "can_review": matrix.review is not None and can_complete_review(user, release),
         "emergency_can_approve": (
-            release_open and matrix.emergency is not None and me is not None
+            release_open
+            and matrix.emergency is not None
+            and me is not None
             and any(u.pk == me for u in matrix.emergency.eligible)
         ),
         "emergency_mine": emergency_mine,

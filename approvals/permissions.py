@@ -25,7 +25,14 @@ from approvals.exceptions import (
     SeparationOfDutiesError,
 )
 from projects.choices import Role
-from projects.permissions import can_admin_project, can_manage_release, can_view_project, has_role, is_person
+from projects.permissions import (
+    can_admin_project,
+    can_manage_release,
+    can_view_project,
+    has_role,
+    is_person,
+)
+from projects.principals import is_token
 
 
 def role_label(role: str) -> str:
@@ -36,6 +43,13 @@ def role_label(role: str) -> str:
     return label if label.isupper() else label.lower()
 
 
+def is_insider(user, project) -> bool:
+    """A member of the project, or a token of it (whatever its scopes): told "forbidden", not "not found"."""
+    if is_token(user):
+        return user.api_token.project_id == getattr(project, "pk", project)
+    return can_view_project(user, project)
+
+
 def eligible_roles(kind: str, policy) -> tuple[str, ...]:
     """The project roles whose holders may give this kind of decision, in order of preference."""
     if kind == ApprovalKind.DEPLOYMENT:
@@ -43,10 +57,14 @@ def eligible_roles(kind: str, policy) -> tuple[str, ...]:
     return KIND_ROLES.get(kind, ())
 
 
-def separation_refusal(*, person_id, kind: str, release, deployer_ids: Iterable[int]) -> ApprovalDenied | None:
+def separation_refusal(
+    *, person_id, kind: str, release, deployer_ids: Iterable[int]
+) -> ApprovalDenied | None:
     """Why this person's decision would break separation of duties, or None."""
     if person_id is not None and person_id == release.created_by_id:
-        return SelfApprovalError("You created this release, so you may not approve or sign off on it yourself.")
+        return SelfApprovalError(
+            "You created this release, so you may not approve or sign off on it yourself."
+        )
     if kind in (ApprovalKind.DEPLOYMENT, ApprovalKind.EMERGENCY):
         if person_id == release.release_manager_id:
             return SeparationOfDutiesError(
@@ -59,15 +77,16 @@ def separation_refusal(*, person_id, kind: str, release, deployer_ids: Iterable[
     return None
 
 
-def decision_refusal(*, user, release, kind: str, policy, deployer_ids: Iterable[int],
-                     role: str | None = None) -> ApprovalDenied | OutsiderDenied | None:
+def decision_refusal(
+    *, user, release, kind: str, policy, deployer_ids: Iterable[int], role: str | None = None
+) -> ApprovalDenied | OutsiderDenied | None:
     """The error that refuses ``user`` this decision, or None when they may give it.
 
     Order matters: strangers first (404, as if the release did not exist), then
     machines (never), then roles,
     then separation of duties.
     """
-    if not can_view_project(user, release.project_id):
+    if not is_insider(user, release.project_id):
         return OutsiderDenied("No such release.")
     if not is_person(user):
         return PeopleOnly("Only people can approve or sign off; API tokens never can.")
@@ -79,11 +98,16 @@ def decision_refusal(*, user, release, kind: str, policy, deployer_ids: Iterable
         if role not in allowed:
             return RoleNotHeld(
                 f"A {kind_label} cannot be given as {role_label(role)}; it needs "
-                + _roles_text(allowed) + "."
+                + _roles_text(allowed)
+                + "."
             )
     elif not has_role(user, release.project_id, *allowed):
-        return RoleNotHeld(f"A {kind_label} needs {_roles_text(allowed)}, which you do not hold in this project.")
-    return separation_refusal(person_id=user.pk, kind=kind, release=release, deployer_ids=deployer_ids)
+        return RoleNotHeld(
+            f"A {kind_label} needs {_roles_text(allowed)}, which you do not hold in this project."
+        )
+    return separation_refusal(
+        person_id=user.pk, kind=kind, release=release, deployer_ids=deployer_ids
+    )
 
 
 def _roles_text(roles: Iterable[str]) -> str:
@@ -123,5 +147,7 @@ def can_run_meeting(user, release) -> bool:
 def can_complete_review(user, release) -> bool:
     return is_person(user) and (
         user.pk == release.release_manager_id
-        or has_role(user, release.project_id, Role.RELEASE_MANAGER, Role.ADMIN, Role.EMERGENCY_APPROVER)
+        or has_role(
+            user, release.project_id, Role.RELEASE_MANAGER, Role.ADMIN, Role.EMERGENCY_APPROVER
+        )
     )

@@ -48,8 +48,15 @@ class ReleaseFacts:
     already has them (the gate context does).
     """
 
-    def __init__(self, release: Release, *, environments: list[Environment] | None = None,
-                 deployments: list[Deployment] | None = None, now=None, with_requests: bool = False):
+    def __init__(
+        self,
+        release: Release,
+        *,
+        environments: list[Environment] | None = None,
+        deployments: list[Deployment] | None = None,
+        now=None,
+        with_requests: bool = False,
+    ):
         self.release = release
         self.now = now or timezone.now()
         # Approval requests matter to pages (who asked, when), not to gates.
@@ -61,7 +68,9 @@ class ReleaseFacts:
 
     @cached_property
     def environments(self) -> list[Environment]:
-        return list(Environment.objects.filter(project_id=self.release.project_id).order_by("order"))
+        return list(
+            Environment.objects.filter(project_id=self.release.project_id).order_by("order")
+        )
 
     @cached_property
     def deployments(self) -> list[Deployment]:
@@ -79,13 +88,17 @@ class ReleaseFacts:
 
     @cached_property
     def approvals(self) -> list[Approval]:
-        return list(Approval.objects.filter(release=self.release).select_related("person", "environment"))
+        return list(
+            Approval.objects.filter(release=self.release).select_related("person", "environment")
+        )
 
     @cached_property
     def members(self) -> dict[int, tuple]:
         """user id → (user, frozenset of roles) for everyone in the release's project."""
         found: dict[int, tuple] = {}
-        for membership in Membership.objects.filter(project_id=self.release.project_id).select_related("user"):
+        for membership in Membership.objects.filter(
+            project_id=self.release.project_id
+        ).select_related("user"):
             user, roles = found.get(membership.user_id, (membership.user, frozenset()))
             found[membership.user_id] = (user, roles | {membership.role})
         return dict(sorted(found.items(), key=lambda item: item[1][0].get_username()))
@@ -96,7 +109,9 @@ class ReleaseFacts:
 
     @cached_property
     def requests(self) -> list[ApprovalRequest]:
-        return list(ApprovalRequest.objects.filter(release=self.release).select_related("requested_by"))
+        return list(
+            ApprovalRequest.objects.filter(release=self.release).select_related("requested_by")
+        )
 
     @property
     def deployer_ids(self) -> set[int]:
@@ -115,7 +130,8 @@ class ReleaseFacts:
     def active(self, kind: str, environment: Environment | None) -> list[Approval]:
         env_id = environment.pk if environment is not None else None
         return [
-            a for a in self.approvals
+            a
+            for a in self.approvals
             if a.state == ApprovalState.ACTIVE and a.kind == kind and a.environment_id == env_id
         ]
 
@@ -163,21 +179,29 @@ class Requirement:
             return f"QA sign-off of {self.subject}"
         if self.kind == ApprovalKind.SCOPE:
             return "Scope approved by the product owner"
-        return f"{self.needed} deployment approval{'s' if self.needed != 1 else ''} for {self.subject}"
+        return (
+            f"{self.needed} deployment approval{'s' if self.needed != 1 else ''} for {self.subject}"
+        )
 
     def reason(self) -> str:
         """The sentence the gate shows."""
-        rejected = "; ".join(f"rejected by {person_name(a.person)}: {a.comment}" for a in self.rejections)
+        rejected = "; ".join(
+            f"rejected by {person_name(a.person)}: {a.comment}" for a in self.rejections
+        )
         if self.kind == ApprovalKind.QA_SIGNOFF:
             where = str(self.subject).lower()
             if self.rejections:
-                return _sentence(f"QA refused to sign off {where}: " + rejected.removeprefix("rejected by "))
+                return _sentence(
+                    f"QA refused to sign off {where}: " + rejected.removeprefix("rejected by ")
+                )
             if self.counted:
                 return f"QA signed off {where} ({names(a.person for a in self.counted)})."
             return f"QA sign-off for {where} missing." + self._not_counted_text()
         if self.kind == ApprovalKind.SCOPE:
             if self.rejections:
-                return _sentence("The product owner rejected the scope: " + rejected.removeprefix("rejected by "))
+                return _sentence(
+                    "The product owner rejected the scope: " + rejected.removeprefix("rejected by ")
+                )
             if self.counted:
                 return f"Scope approved by the product owner ({names(a.person for a in self.counted)})."
             return "Scope not approved by the product owner." + self._not_counted_text()
@@ -196,7 +220,11 @@ class Requirement:
     def _not_counted_text(self) -> str:
         if not self.not_counted:
             return ""
-        return " Not counted: " + "; ".join(f"{person_name(a.person)} ({why})" for a, why in self.not_counted) + "."
+        return (
+            " Not counted: "
+            + "; ".join(f"{person_name(a.person)} ({why})" for a, why in self.not_counted)
+            + "."
+        )
 
 
 def _sentence(text: str) -> str:
@@ -205,17 +233,31 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
-def _requirement(facts: ReleaseFacts, *, kind: str, environment: Environment, subject: Environment | None,
-                 needed: int, policy: ApprovalPolicy) -> Requirement:
-    req = Requirement(kind=kind, environment=environment, subject=subject, needed=needed, policy=policy,
-                      roles=eligible_roles(kind, policy))
+def _requirement(
+    facts: ReleaseFacts,
+    *,
+    kind: str,
+    environment: Environment,
+    subject: Environment | None,
+    needed: int,
+    policy: ApprovalPolicy,
+) -> Requirement:
+    req = Requirement(
+        kind=kind,
+        environment=environment,
+        subject=subject,
+        needed=needed,
+        policy=policy,
+        roles=eligible_roles(kind, policy),
+    )
     # Expiry follows the policy of the environment the decision is about.
     decision_policy = facts.policy(subject) if subject is not None else policy
     deployers = facts.deployer_ids
     decided: set[int] = set()
     for approval in facts.active(kind, subject):
-        refusal = separation_refusal(person_id=approval.person_id, kind=kind, release=facts.release,
-                                     deployer_ids=deployers)
+        refusal = separation_refusal(
+            person_id=approval.person_id, kind=kind, release=facts.release, deployer_ids=deployers
+        )
         if approval.decision == Decision.REJECT:
             req.rejections.append(approval)
             decided.add(approval.person_id)
@@ -230,7 +272,9 @@ def _requirement(facts: ReleaseFacts, *, kind: str, environment: Environment, su
     for user_id, (user, roles) in facts.members.items():
         if user_id in decided or not (roles & set(req.roles)):
             continue
-        if separation_refusal(person_id=user_id, kind=kind, release=facts.release, deployer_ids=deployers):
+        if separation_refusal(
+            person_id=user_id, kind=kind, release=facts.release, deployer_ids=deployers
+        ):
             continue
         req.eligible.append(user)
     subject_id = subject.pk if subject is not None else None
@@ -256,14 +300,38 @@ def requirements_for(facts: ReleaseFacts, environment: Environment) -> list[Requ
     found = []
     previous = facts.previous(environment)
     if policy.requires_qa_signoff and previous is not None:
-        found.append(_requirement(facts, kind=ApprovalKind.QA_SIGNOFF, environment=environment,
-                                  subject=previous, needed=1, policy=policy))
+        found.append(
+            _requirement(
+                facts,
+                kind=ApprovalKind.QA_SIGNOFF,
+                environment=environment,
+                subject=previous,
+                needed=1,
+                policy=policy,
+            )
+        )
     if policy.requires_scope_approval:
-        found.append(_requirement(facts, kind=ApprovalKind.SCOPE, environment=environment, subject=None,
-                                  needed=1, policy=policy))
+        found.append(
+            _requirement(
+                facts,
+                kind=ApprovalKind.SCOPE,
+                environment=environment,
+                subject=None,
+                needed=1,
+                policy=policy,
+            )
+        )
     if policy.required_approvals:
-        found.append(_requirement(facts, kind=ApprovalKind.DEPLOYMENT, environment=environment,
-                                  subject=environment, needed=policy.required_approvals, policy=policy))
+        found.append(
+            _requirement(
+                facts,
+                kind=ApprovalKind.DEPLOYMENT,
+                environment=environment,
+                subject=environment,
+                needed=policy.required_approvals,
+                policy=policy,
+            )
+        )
     return found
 
 
@@ -275,31 +343,58 @@ def requirement_for(facts: ReleaseFacts, *, kind: str, subject: Environment | No
     if kind == ApprovalKind.QA_SIGNOFF and subject is not None:
         following = [e for e in facts.environments if e.order > subject.order]
         asker = following[0] if following else subject
-        return _requirement(facts, kind=kind, environment=asker, subject=subject,
-                            needed=1 if facts.policy(asker).requires_qa_signoff else 0,
-                            policy=facts.policy(asker))
+        return _requirement(
+            facts,
+            kind=kind,
+            environment=asker,
+            subject=subject,
+            needed=1 if facts.policy(asker).requires_qa_signoff else 0,
+            policy=facts.policy(asker),
+        )
     if kind == ApprovalKind.SCOPE:
         asking = [e for e in facts.environments if facts.policy(e).requires_scope_approval]
         env = asking[0] if asking else facts.environments[-1]
-        return _requirement(facts, kind=kind, environment=env, subject=None, needed=1 if asking else 0,
-                            policy=facts.policy(env))
+        return _requirement(
+            facts,
+            kind=kind,
+            environment=env,
+            subject=None,
+            needed=1 if asking else 0,
+            policy=facts.policy(env),
+        )
     if kind == ApprovalKind.EMERGENCY:
         return _emergency_requirement(facts, subject)
     policy = facts.policy(subject)
-    return _requirement(facts, kind=kind, environment=subject, subject=subject,
-                        needed=policy.required_approvals, policy=policy)
+    return _requirement(
+        facts,
+        kind=kind,
+        environment=subject,
+        subject=subject,
+        needed=policy.required_approvals,
+        policy=policy,
+    )
 
 
 def _emergency_requirement(facts: ReleaseFacts, environment: Environment) -> Requirement:
     policy = facts.policy(environment)
-    req = Requirement(kind=ApprovalKind.EMERGENCY, environment=environment, subject=environment, needed=1,
-                      policy=policy, roles=eligible_roles(ApprovalKind.EMERGENCY, policy))
+    req = Requirement(
+        kind=ApprovalKind.EMERGENCY,
+        environment=environment,
+        subject=environment,
+        needed=1,
+        policy=policy,
+        roles=eligible_roles(ApprovalKind.EMERGENCY, policy),
+    )
     deployers = facts.deployer_ids
     decided = set()
     for approval in facts.active(ApprovalKind.EMERGENCY, environment):
         decided.add(approval.person_id)
-        refusal = separation_refusal(person_id=approval.person_id, kind=ApprovalKind.EMERGENCY,
-                                     release=facts.release, deployer_ids=deployers)
+        refusal = separation_refusal(
+            person_id=approval.person_id,
+            kind=ApprovalKind.EMERGENCY,
+            release=facts.release,
+            deployer_ids=deployers,
+        )
         if refusal is None and approval.decision == Decision.APPROVE:
             req.counted.append(approval)
         elif refusal is not None:
@@ -307,8 +402,15 @@ def _emergency_requirement(facts: ReleaseFacts, environment: Environment) -> Req
     for user_id, (user, roles) in facts.members.items():
         if user_id in decided or not (roles & set(req.roles)):
             continue
-        if separation_refusal(person_id=user_id, kind=ApprovalKind.EMERGENCY, release=facts.release,
-                              deployer_ids=deployers) is None:
+        if (
+            separation_refusal(
+                person_id=user_id,
+                kind=ApprovalKind.EMERGENCY,
+                release=facts.release,
+                deployer_ids=deployers,
+            )
+            is None
+        ):
             req.eligible.append(user)
     return req
 
@@ -337,7 +439,8 @@ def go_no_go_state(facts: ReleaseFacts, environment: Environment) -> GoNoGoState
     policy = facts.policy(environment)
     meetings = sorted(
         (m for m in facts.meetings if m.environment_id == environment.pk),
-        key=lambda m: (m.decided_at or m.created_at, m.pk), reverse=True,
+        key=lambda m: (m.decided_at or m.created_at, m.pk),
+        reverse=True,
     )
     decided = [m for m in meetings if m.status == MeetingStatus.DECIDED]
     scheduled = [m for m in meetings if m.status == MeetingStatus.SCHEDULED]
@@ -347,21 +450,35 @@ def go_no_go_state(facts: ReleaseFacts, environment: Environment) -> GoNoGoState
     if latest is None:
         if scheduled:
             when = timezone.localtime(scheduled[0].scheduled_for).strftime("%d %b %H:%M")
-            return GoNoGoState(required, False, f"Go/no-go not decided; the meeting is scheduled for {when}.",
-                               scheduled[0])
+            return GoNoGoState(
+                required,
+                False,
+                f"Go/no-go not decided; the meeting is scheduled for {when}.",
+                scheduled[0],
+            )
         return GoNoGoState(required, False, "Go/no-go not decided.", None)
     who = person_name(latest.decided_by)
     if latest.decision == MeetingDecision.NO_GO:
-        return GoNoGoState(required, False, _sentence(f"Go/no-go decided no-go ({who}): {latest.decision_reason}"),
-                           latest)
+        return GoNoGoState(
+            required,
+            False,
+            _sentence(f"Go/no-go decided no-go ({who}): {latest.decision_reason}"),
+            latest,
+        )
     if not latest.holds_for(release):
-        given_for = latest.decided_version + (f" / {latest.decided_artifact_version}"
-                                              if latest.decided_artifact_version else "")
-        return GoNoGoState(required, False,
-                           f"The go was given for {given_for}, not for the release as it is now; decide again.",
-                           latest)
+        given_for = latest.decided_version + (
+            f" / {latest.decided_artifact_version}" if latest.decided_artifact_version else ""
+        )
+        return GoNoGoState(
+            required,
+            False,
+            f"The go was given for {given_for}, not for the release as it is now; decide again.",
+            latest,
+        )
     when = timezone.localtime(latest.decided_at).strftime("%d %b %H:%M")
-    return GoNoGoState(required, True, f"Go decided by {who} on {when} for {latest.decided_version}.", latest)
+    return GoNoGoState(
+        required, True, f"Go decided by {who} on {when} for {latest.decided_version}.", latest
+    )
 
 
 # --- The emergency path -----------------------------------------------------------

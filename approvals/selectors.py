@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from approvals.choices import ApprovalKind, ApprovalState, AutoCriterion, CriterionKind, MeetingStatus
+from approvals.choices import (
+    ApprovalKind,
+    ApprovalState,
+    AutoCriterion,
+    CriterionKind,
+    MeetingStatus,
+)
 from approvals.models import (
     Approval,
     ApprovalPolicy,
@@ -48,7 +54,9 @@ class EnvironmentColumn:
 
     @property
     def satisfied(self) -> bool:
-        return all(r.satisfied for r in self.requirements) and (self.go_no_go is None or self.go_no_go.satisfied)
+        return all(r.satisfied for r in self.requirements) and (
+            self.go_no_go is None or self.go_no_go.satisfied
+        )
 
 
 @dataclass
@@ -65,28 +73,43 @@ class ApprovalMatrix:
         return sorted(self.facts.meetings, key=lambda m: (m.scheduled_for, m.pk), reverse=True)
 
 
-def approval_matrix(*, release: Release, deployments: list[Deployment] | None = None,
-                    environments: list[Environment] | None = None) -> ApprovalMatrix:
+def approval_matrix(
+    *,
+    release: Release,
+    deployments: list[Deployment] | None = None,
+    environments: list[Environment] | None = None,
+) -> ApprovalMatrix:
     """What every environment asks of ``release``, what is given, who may still decide.
 
     A fixed number of queries whatever the number of environments, people or approvals.
     """
-    facts = ReleaseFacts(release, deployments=deployments, environments=environments, with_requests=True)
+    facts = ReleaseFacts(
+        release, deployments=deployments, environments=environments, with_requests=True
+    )
     columns = []
     for environment in facts.environments:
         policy = facts.policy(environment)
         if not policy.asks_anything:
             continue
         state = go_no_go_state(facts, environment) if policy.requires_go_no_go else None
-        columns.append(EnvironmentColumn(environment, policy, requirements_for(facts, environment), state,
-                                         emergency_waiver(facts, environment)))
+        columns.append(
+            EnvironmentColumn(
+                environment,
+                policy,
+                requirements_for(facts, environment),
+                state,
+                emergency_waiver(facts, environment),
+            )
+        )
     emergency = None
     review = None
     if release.type == ReleaseType.HOTFIX or release.is_emergency:
         production = next((e for e in facts.environments if e.is_production), None)
         if production is not None:
             emergency = requirement_for(facts, kind=ApprovalKind.EMERGENCY, subject=production)
-        review = EmergencyReview.objects.filter(release=release).select_related("completed_by").first()
+        review = (
+            EmergencyReview.objects.filter(release=release).select_related("completed_by").first()
+        )
     history = sorted(facts.approvals, key=lambda a: (a.created_at, a.pk), reverse=True)
     return ApprovalMatrix(release, facts, columns, emergency, review, history)
 
@@ -126,7 +149,8 @@ def emergency_review_get(*, user, pk) -> EmergencyReview:
         raise NotFound("No such review.") from None
     review = (
         EmergencyReview.objects.filter(pk=pk, release__project__in=project_list(user=user))
-        .select_related("release", "release__project").first()
+        .select_related("release", "release__project")
+        .first()
     )
     if review is None:
         raise NotFound("No such review.")
@@ -139,8 +163,12 @@ def emergency_review_get(*, user, pk) -> EmergencyReview:
 def policy_rows(*, project: Project) -> list[tuple[Environment, ApprovalPolicy]]:
     """Each environment of ``project`` in promotion order with its policy (saved or default)."""
     environments = list(Environment.objects.filter(project=project).order_by("order"))
-    saved = {p.environment_id: p for p in ApprovalPolicy.objects.filter(environment__project=project)
-             .select_related("updated_by")}
+    saved = {
+        p.environment_id: p
+        for p in ApprovalPolicy.objects.filter(environment__project=project).select_related(
+            "updated_by"
+        )
+    }
     return [(e, saved.get(e.pk) or ApprovalPolicy.default_for(e)) for e in environments]
 
 
@@ -162,11 +190,15 @@ def meeting_get(*, user, pk) -> GoNoGoMeeting:
         raise NotFound("No such meeting.") from None
     meeting = (
         GoNoGoMeeting.objects.filter(pk=pk, release__project__in=project_list(user=user))
-        .select_related("release", "release__project", "release__release_manager", "environment", "decided_by")
+        .select_related(
+            "release", "release__project", "release__release_manager", "environment", "decided_by"
+        )
         .prefetch_related(
             Prefetch("attendees", queryset=MeetingAttendee.objects.select_related("person")),
             Prefetch("agenda"),
-            Prefetch("criteria", queryset=MeetingCriterion.objects.order_by("kind", "position", "id")),
+            Prefetch(
+                "criteria", queryset=MeetingCriterion.objects.order_by("kind", "position", "id")
+            ),
             Prefetch("votes", queryset=MeetingVote.objects.select_related("person")),
         )
         .first()
@@ -186,8 +218,13 @@ def _tests_criterion(release: Release) -> tuple[bool, str]:
     failing = [r for r in latest.values() if not r.ok]
     total = sum(r.total for r in latest.values())
     if failing:
-        return False, "Failing: " + "; ".join(f"{r.name} ({r.failures + r.errors} failed)" for r in failing) + "."
-    return True, f"{len(latest)} suite{'s' if len(latest) != 1 else ''}, {total} tests, all passing."
+        return False, "Failing: " + "; ".join(
+            f"{r.name} ({r.failures + r.errors} failed)" for r in failing
+        ) + "."
+    return (
+        True,
+        f"{len(latest)} suite{'s' if len(latest) != 1 else ''}, {total} tests, all passing.",
+    )
 
 
 # Gate codes that speak for the checklist and for monitoring readiness, owned by
@@ -210,27 +247,42 @@ def meeting_auto_criteria(meeting: GoNoGoMeeting) -> dict[str, tuple[bool | None
     result: dict[str, tuple[bool | None, str]] = {}
     checklist = [gates[c] for c in CHECKLIST_GATE_CODES if c in gates]
     if checklist:
-        result[AutoCriterion.CHECKLIST] = (all(g.is_open for g in checklist), " ".join(g.reason for g in checklist))
+        result[AutoCriterion.CHECKLIST] = (
+            all(g.is_open for g in checklist),
+            " ".join(g.reason for g in checklist),
+        )
     else:
-        result[AutoCriterion.CHECKLIST] = (None, "No checklist gate answers for this release; judge it here.")
+        result[AutoCriterion.CHECKLIST] = (
+            None,
+            "No checklist gate answers for this release; judge it here.",
+        )
     monitoring = [g for code, g in gates.items() if code.startswith(MONITORING_GATE_PREFIXES)]
     if monitoring:
-        result[AutoCriterion.MONITORING] = (all(g.is_open for g in monitoring),
-                                            " ".join(g.reason for g in monitoring))
+        result[AutoCriterion.MONITORING] = (
+            all(g.is_open for g in monitoring),
+            " ".join(g.reason for g in monitoring),
+        )
     else:
-        result[AutoCriterion.MONITORING] = (None, "Shipcheck watches nothing for this environment yet; judge it here.")
+        result[AutoCriterion.MONITORING] = (
+            None,
+            "Shipcheck watches nothing for this environment yet; judge it here.",
+        )
     result[AutoCriterion.TESTS] = _tests_criterion(release)
     plan = (release.rollback_plan or "").strip()
-    result[AutoCriterion.ROLLBACK_PLAN] = (bool(plan), "A rollback plan is written." if plan
-                                           else "The release has no rollback plan.")
+    result[AutoCriterion.ROLLBACK_PLAN] = (
+        bool(plan),
+        "A rollback plan is written." if plan else "The release has no rollback plan.",
+    )
     facts = ReleaseFacts(release)
     reqs = requirements_for(facts, environment)
     missing = [r.reason() for r in reqs if not r.satisfied]
     if not reqs:
         result[AutoCriterion.APPROVALS] = (True, f"{environment} asks for no approvals.")
     else:
-        result[AutoCriterion.APPROVALS] = (not missing, " ".join(missing) if missing
-                                           else " ".join(r.reason() for r in reqs))
+        result[AutoCriterion.APPROVALS] = (
+            not missing,
+            " ".join(missing) if missing else " ".join(r.reason() for r in reqs),
+        )
     return result
 
 
@@ -268,10 +320,17 @@ def meeting_view(*, meeting: GoNoGoMeeting, user) -> MeetingView:
     for v in votes.values():
         tally[v.vote] += 1
     attendees = list(meeting.attendees.all())
-    facts = ReleaseFacts(meeting.release, )
+    facts = ReleaseFacts(
+        meeting.release,
+    )
     return MeetingView(
-        meeting=meeting, attendees=attendees, agenda=list(meeting.agenda.all()), go_criteria=go_criteria,
-        triggers=[c for c in criteria if c.kind == CriterionKind.NO_GO_TRIGGER], votes=votes, tally=tally,
+        meeting=meeting,
+        attendees=attendees,
+        agenda=list(meeting.agenda.all()),
+        go_criteria=go_criteria,
+        triggers=[c for c in criteria if c.kind == CriterionKind.NO_GO_TRIGGER],
+        votes=votes,
+        tally=tally,
         my_vote=votes.get(getattr(user, "pk", None)),
         is_attendee=any(a.person_id == getattr(user, "pk", None) for a in attendees),
         can_run=can_run_meeting(user, meeting.release),
@@ -333,18 +392,32 @@ def inbox(*, user) -> list[InboxItem]:
                 if req.kind == ApprovalKind.QA_SIGNOFF and not facts.succeeded_in(req.subject):
                     continue
                 asked = req.latest_request
-                items.append(InboxItem(
-                    "decide", release, req.title, req.reason(), url,
-                    since=asked.created_at if asked else release.created_at,
-                ))
+                items.append(
+                    InboxItem(
+                        "decide",
+                        release,
+                        req.title,
+                        req.reason(),
+                        url,
+                        since=asked.created_at if asked else release.created_at,
+                    )
+                )
         production = next((e for e in facts.environments if e.is_production), None)
         if release.type == ReleaseType.HOTFIX and production is not None:
             req = requirement_for(facts, kind=ApprovalKind.EMERGENCY, subject=production)
             asked = [r for r in facts.requests if r.kind == ApprovalKind.EMERGENCY]
             if asked and not req.counted and user in req.eligible:
-                items.append(InboxItem("emergency", release, "Emergency approval requested",
-                                       asked[-1].note or "A hotfix asks to skip staging.", url,
-                                       since=asked[-1].created_at, urgent=True))
+                items.append(
+                    InboxItem(
+                        "emergency",
+                        release,
+                        "Emergency approval requested",
+                        asked[-1].note or "A hotfix asks to skip staging.",
+                        url,
+                        since=asked[-1].created_at,
+                        urgent=True,
+                    )
+                )
     meetings = (
         GoNoGoMeeting.objects.filter(release_id__in=ids, status=MeetingStatus.SCHEDULED)
         .select_related("release", "release__project", "environment")
@@ -354,42 +427,75 @@ def inbox(*, user) -> list[InboxItem]:
         attendee_ids = {a.person_id for a in meeting.attendees.all()}
         voted = {v.person_id for v in meeting.votes.all()}
         if user.pk in attendee_ids and user.pk not in voted:
-            items.append(InboxItem("vote", meeting.release, f"Vote in the go/no-go for {meeting.environment}",
-                                   f"Scheduled for {timezone.localtime(meeting.scheduled_for):%d %b %H:%M}.",
-                                   meeting.get_absolute_url(), since=meeting.created_at))
+            items.append(
+                InboxItem(
+                    "vote",
+                    meeting.release,
+                    f"Vote in the go/no-go for {meeting.environment}",
+                    f"Scheduled for {timezone.localtime(meeting.scheduled_for):%d %b %H:%M}.",
+                    meeting.get_absolute_url(),
+                    since=meeting.created_at,
+                )
+            )
         if can_run_meeting(user, meeting.release) and meeting.release.release_manager_id == user.pk:
-            items.append(InboxItem("run_meeting", meeting.release, f"Decide the go/no-go for {meeting.environment}",
-                                   f"{len(voted)} of {len(attendee_ids)} attendees have voted.",
-                                   meeting.get_absolute_url(), since=meeting.scheduled_for))
-    reviews = EmergencyReview.objects.filter(release__project__in=project_list(user=user),
-                                             completed_at__isnull=True).select_related("release", "release__project")
+            items.append(
+                InboxItem(
+                    "run_meeting",
+                    meeting.release,
+                    f"Decide the go/no-go for {meeting.environment}",
+                    f"{len(voted)} of {len(attendee_ids)} attendees have voted.",
+                    meeting.get_absolute_url(),
+                    since=meeting.scheduled_for,
+                )
+            )
+    reviews = EmergencyReview.objects.filter(
+        release__project__in=project_list(user=user), completed_at__isnull=True
+    ).select_related("release", "release__project")
     now = timezone.now()
     for review in reviews:
         if not can_complete_review(user, review.release):
             continue
         overdue = review.is_overdue(now)
-        items.append(InboxItem(
-            "review", review.release, "Post-implementation review " + ("OVERDUE" if overdue else "due"),
-            f"Due {timezone.localtime(review.due_at):%d %b %Y %H:%M}.", release_url(review.release),
-            since=review.due_at, urgent=overdue,
-        ))
+        items.append(
+            InboxItem(
+                "review",
+                review.release,
+                "Post-implementation review " + ("OVERDUE" if overdue else "due"),
+                f"Due {timezone.localtime(review.due_at):%d %b %Y %H:%M}.",
+                release_url(review.release),
+                since=review.due_at,
+                urgent=overdue,
+            )
+        )
     items.sort(key=lambda i: (not i.urgent, i.since or now))
     return items
 
 
-def _bulk_facts(releases: list[Release], ids: list[int], project_ids: set[int]) -> dict[int, ReleaseFacts]:
+def _bulk_facts(
+    releases: list[Release], ids: list[int], project_ids: set[int]
+) -> dict[int, ReleaseFacts]:
     environments = defaultdict(list)
     for env in Environment.objects.filter(project_id__in=project_ids).order_by("order"):
         environments[env.project_id].append(env)
     policies = defaultdict(dict)
-    for policy in ApprovalPolicy.objects.filter(environment__project_id__in=project_ids).select_related("environment"):
+    for policy in ApprovalPolicy.objects.filter(
+        environment__project_id__in=project_ids
+    ).select_related("environment"):
         policies[policy.environment.project_id][policy.environment_id] = policy
     members: dict[int, dict[int, tuple]] = defaultdict(dict)
-    for m in Membership.objects.filter(project_id__in=project_ids).select_related("user").order_by("user__username"):
+    for m in (
+        Membership.objects.filter(project_id__in=project_ids)
+        .select_related("user")
+        .order_by("user__username")
+    ):
         user, roles = members[m.project_id].get(m.user_id, (m.user, frozenset()))
         members[m.project_id][m.user_id] = (user, roles | {m.role})
-    per_release = {name: defaultdict(list) for name in ("approvals", "deployments", "meetings", "requests")}
-    for a in Approval.objects.filter(release_id__in=ids, state=ApprovalState.ACTIVE).select_related("person", "environment"):
+    per_release = {
+        name: defaultdict(list) for name in ("approvals", "deployments", "meetings", "requests")
+    }
+    for a in Approval.objects.filter(release_id__in=ids, state=ApprovalState.ACTIVE).select_related(
+        "person", "environment"
+    ):
         per_release["approvals"][a.release_id].append(a)
     for d in Deployment.objects.filter(release_id__in=ids).order_by("created_at", "id"):
         per_release["deployments"][d.release_id].append(d)
@@ -399,15 +505,21 @@ def _bulk_facts(releases: list[Release], ids: list[int], project_ids: set[int]) 
         per_release["requests"][r.release_id].append(r)
     found = {}
     for release in releases:
-        facts = ReleaseFacts(release, environments=environments[release.project_id],
-                             deployments=per_release["deployments"][release.pk], with_requests=True)
-        facts.__dict__.update({
-            "saved_policies": policies[release.project_id],
-            "members": members[release.project_id],
-            "approvals": per_release["approvals"][release.pk],
-            "meetings": per_release["meetings"][release.pk],
-            "requests": per_release["requests"][release.pk],
-        })
+        facts = ReleaseFacts(
+            release,
+            environments=environments[release.project_id],
+            deployments=per_release["deployments"][release.pk],
+            with_requests=True,
+        )
+        facts.__dict__.update(
+            {
+                "saved_policies": policies[release.project_id],
+                "members": members[release.project_id],
+                "approvals": per_release["approvals"][release.pk],
+                "meetings": per_release["meetings"][release.pk],
+                "requests": per_release["requests"][release.pk],
+            }
+        )
         found[release.pk] = facts
     return found
 
@@ -437,7 +549,9 @@ def meeting_for_vote(*, pk) -> GoNoGoMeeting:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound("No such meeting.") from None
-    meeting = GoNoGoMeeting.objects.select_related("release", "release__project").filter(pk=pk).first()
+    meeting = (
+        GoNoGoMeeting.objects.select_related("release", "release__project").filter(pk=pk).first()
+    )
     if meeting is None:
         raise NotFound("No such meeting.")
     return meeting

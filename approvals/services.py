@@ -66,6 +66,7 @@ from approvals.permissions import (
     can_request_approval,
     can_run_meeting,
     decision_refusal,
+    is_insider,
 )
 from approvals.requirements import ReleaseFacts, gate_states, person_name, requirement_for
 from audit.services import audit_record
@@ -125,7 +126,9 @@ def _subject(release: Release, kind: str, environment: Environment | None) -> En
     if kind == ApprovalKind.SCOPE:
         return None
     if environment is None:
-        raise ValidationFailed(f"Say which environment the {ApprovalKind(kind).label.lower()} is for.")
+        raise ValidationFailed(
+            f"Say which environment the {ApprovalKind(kind).label.lower()} is for."
+        )
     if environment.project_id != release.project_id:
         raise NotFound("No such environment in this project.")
     return environment
@@ -155,21 +158,32 @@ def _approval_data(approval: Approval) -> dict:
     }
 
 
-def _record_gate_changes(*, release: Release, before: dict, after: dict, actor,
-                         environments: list[Environment]) -> None:
+def _record_gate_changes(
+    *, release: Release, before: dict, after: dict, actor, environments: list[Environment]
+) -> None:
     """Write one event per approval gate that opened or closed with this change."""
     names = {e.pk: e.name for e in environments}
-    for (code, env_id), now_open in sorted(after.items(), key=lambda item: (item[0][1], item[0][0])):
+    for (code, env_id), now_open in sorted(
+        after.items(), key=lambda item: (item[0][1], item[0][0])
+    ):
         was_open = before.get((code, env_id))
         if was_open is None or was_open == now_open:
             continue
-        audit_record(actor=actor, action="approvals.gate_opened" if now_open else "approvals.gate_closed",
-                     obj=release, project=release.project_id, release=release,
-                     from_state="closed" if now_open else "open", to_state="open" if now_open else "closed",
-                     data={"gate": code, "environment": names.get(env_id)})
+        audit_record(
+            actor=actor,
+            action="approvals.gate_opened" if now_open else "approvals.gate_closed",
+            obj=release,
+            project=release.project_id,
+            release=release,
+            from_state="closed" if now_open else "open",
+            to_state="open" if now_open else "closed",
+            data={"gate": code, "environment": names.get(env_id)},
+        )
 
 
-def _set_state(approval: Approval, state: str, *, reason: str, actor, now: datetime | None = None) -> None:
+def _set_state(
+    approval: Approval, state: str, *, reason: str, actor, now: datetime | None = None
+) -> None:
     """Move an active approval to ``state`` with its audit event (caller holds the release lock)."""
     now = now or timezone.now()
     updated = Approval.objects.filter(pk=approval.pk, state=ApprovalState.ACTIVE).update(
@@ -180,9 +194,17 @@ def _set_state(approval: Approval, state: str, *, reason: str, actor, now: datet
     from_state = approval.state
     approval.state, approval.state_reason, approval.state_changed_at = state, reason, now
     release = approval.release
-    audit_record(actor=actor, action=f"approval.{state}", obj=approval, project=release.project_id,
-                 release=release, from_state=from_state, to_state=state, reason=reason,
-                 data=_approval_data(approval))
+    audit_record(
+        actor=actor,
+        action=f"approval.{state}",
+        obj=approval,
+        project=release.project_id,
+        release=release,
+        from_state=from_state,
+        to_state=state,
+        reason=reason,
+        data=_approval_data(approval),
+    )
 
 
 def _audited_denial(what: str):
@@ -218,17 +240,32 @@ def _denial_record(*, what: str, exc, kwargs: dict) -> None:
         "error": exc.code,
     }
     with transaction.atomic():
-        audit_record(actor=actor, action="approval.denied", obj=target or release,
-                     project=release.project_id if release else None, release=release,
-                     to_state="denied", reason=exc.message, data={k: v for k, v in data.items() if v})
+        audit_record(
+            actor=actor,
+            action="approval.denied",
+            obj=target or release,
+            project=release.project_id if release else None,
+            release=release,
+            to_state="denied",
+            reason=exc.message,
+            data={k: v for k, v in data.items() if v},
+        )
 
 
 # --- Decisions ----------------------------------------------------------------------
 
 
 @_audited_denial("decide")
-def approval_decide(*, release: Release, kind: str, decision: str, actor, environment: Environment | None = None,
-                    comment: str = "", role: str | None = None) -> Approval:
+def approval_decide(
+    *,
+    release: Release,
+    kind: str,
+    decision: str,
+    actor,
+    environment: Environment | None = None,
+    comment: str = "",
+    role: str | None = None,
+) -> Approval:
     """Record a person's approval or rejection of ``kind`` for ``release`` (and ``environment``).
 
     Callers: people holding a role eligible for ``kind`` (QA for sign-offs,
@@ -241,19 +278,30 @@ def approval_decide(*, release: Release, kind: str, decision: str, actor, enviro
     Notifies the release manager after commit. An emergency approval also
     marks the release as an emergency (see ``_emergency_effects``).
     """
-    return _approval_decide(release=release, kind=kind, decision=decision, actor=actor,
-                            environment=environment, comment=comment, role=role)
+    return _approval_decide(
+        release=release,
+        kind=kind,
+        decision=decision,
+        actor=actor,
+        environment=environment,
+        comment=comment,
+        role=role,
+    )
 
 
 @transaction.atomic
 def _approval_decide(*, release, kind, decision, actor, environment, comment, role) -> Approval:
     if kind not in ApprovalKind.values:
-        raise ValidationFailed(f"Unknown approval kind '{str(kind)[:40]}'. Choose one of {', '.join(ApprovalKind.values)}.")
+        raise ValidationFailed(
+            f"Unknown approval kind '{str(kind)[:40]}'. Choose one of {', '.join(ApprovalKind.values)}."
+        )
     if decision not in Decision.values:
-        raise ValidationFailed(f"Unknown decision '{str(decision)[:40]}'. Choose approve or reject.")
+        raise ValidationFailed(
+            f"Unknown decision '{str(decision)[:40]}'. Choose approve or reject."
+        )
     if role is not None and role != "" and role not in Role.values:
         raise ValidationFailed(f"Unknown role '{str(role)[:40]}'.")
-    if not can_view_project(actor, release.project_id):
+    if not is_insider(actor, release.project_id):
         raise OutsiderDenied("No such release.")
     if not is_person(actor):
         raise PeopleOnly("Only people can approve or sign off; API tokens never can.")
@@ -263,7 +311,9 @@ def _approval_decide(*, release, kind, decision, actor, environment, comment, ro
         raise CommentRequired("Say why you reject: a rejection needs a comment.")
     if kind == ApprovalKind.EMERGENCY:
         if decision != Decision.APPROVE:
-            raise ValidationFailed("An emergency approval is either given or not; to object, reject the deployment.")
+            raise ValidationFailed(
+                "An emergency approval is either given or not; to object, reject the deployment."
+            )
         if not comment:
             raise CommentRequired("An emergency approval needs a written justification.")
     release = _lock_release(release)
@@ -272,11 +322,19 @@ def _approval_decide(*, release, kind, decision, actor, environment, comment, ro
         if release.type != ReleaseType.HOTFIX:
             raise ValidationFailed("Only a hotfix release may take the emergency path.")
         if not subject.is_production:
-            raise ValidationFailed("An emergency approval lets a hotfix into production; choose a production environment.")
+            raise ValidationFailed(
+                "An emergency approval lets a hotfix into production; choose a production environment."
+            )
     facts = ReleaseFacts(release)
     policy = facts.policy(subject) if subject is not None else None
-    refusal = decision_refusal(user=actor, release=release, kind=kind, policy=policy,
-                               deployer_ids=facts.deployer_ids, role=role or None)
+    refusal = decision_refusal(
+        user=actor,
+        release=release,
+        kind=kind,
+        policy=policy,
+        deployer_ids=facts.deployer_ids,
+        role=role or None,
+    )
     if refusal is not None:
         raise refusal
     if kind == ApprovalKind.QA_SIGNOFF and not facts.succeeded_in(subject):
@@ -295,14 +353,26 @@ def _approval_decide(*, release, kind, decision, actor, environment, comment, ro
                 "withdraw that decision first to change it."
             )
         current.release = release
-        _set_state(current, ApprovalState.EXPIRED, reason="Replaced by a new decision after it expired.",
-                   actor=actor, now=now)
+        _set_state(
+            current,
+            ApprovalState.EXPIRED,
+            reason="Replaced by a new decision after it expired.",
+            actor=actor,
+            now=now,
+        )
     before = gate_states(facts)
     approval = Approval(
-        release=release, environment=subject, kind=kind, person=actor,
-        role=acting_role(actor, release, kind, policy, role or None), decision=decision, comment=comment,
-        release_version=release.version, artifact_version=release.artifact_version,
-        commit_sha=release.commit_sha, created_at=now,
+        release=release,
+        environment=subject,
+        kind=kind,
+        person=actor,
+        role=acting_role(actor, release, kind, policy, role or None),
+        decision=decision,
+        comment=comment,
+        release_version=release.version,
+        artifact_version=release.artifact_version,
+        commit_sha=release.commit_sha,
+        created_at=now,
     )
     try:
         with transaction.atomic():
@@ -312,31 +382,54 @@ def _approval_decide(*, release, kind, decision, actor, environment, comment, ro
         raise AlreadyDecided(f"You already decided on this {_what(kind, subject)}.") from None
     facts.approvals.append(approval)
     action = "approval.approved" if decision == Decision.APPROVE else "approval.rejected"
-    audit_record(actor=actor, action=action, obj=approval, project=release.project_id, release=release,
-                 to_state=decision, reason=comment, data=_approval_data(approval))
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=approval,
+        project=release.project_id,
+        release=release,
+        to_state=decision,
+        reason=comment,
+        data=_approval_data(approval),
+    )
     if kind == ApprovalKind.EMERGENCY:
         _emergency_effects(release=release, approval=approval, actor=actor, now=now)
-    _record_gate_changes(release=release, before=before, after=gate_states(facts), actor=actor,
-                         environments=facts.environments)
+    _record_gate_changes(
+        release=release,
+        before=before,
+        after=gate_states(facts),
+        actor=actor,
+        environments=facts.environments,
+    )
     verb = "approved" if decision == Decision.APPROVE else "rejected"
     if release.release_manager_id != actor.pk:
         notification_send(
             recipients=[release.release_manager],
             subject=f"{person_name(actor)} {verb} the {_what(kind, subject)} of {release.version}",
-            body=comment, url=release_url(release), project=release.project,
+            body=comment,
+            url=release_url(release),
+            project=release.project,
         )
     return approval
 
 
-def emergency_approve(*, release: Release, environment: Environment, actor, justification: str) -> Approval:
+def emergency_approve(
+    *, release: Release, environment: Environment, actor, justification: str
+) -> Approval:
     """Let a hotfix skip staging: an emergency approver's approval with a written justification.
 
     The loud part (``_emergency_effects``): the release is flagged as an
     emergency, ``release.marked_emergency`` is audited, the whole project is
     told at once (urgent), and a post-implementation review falls due in 48 hours.
     """
-    return approval_decide(release=release, kind=ApprovalKind.EMERGENCY, decision=Decision.APPROVE,
-                           environment=environment, actor=actor, comment=justification)
+    return approval_decide(
+        release=release,
+        kind=ApprovalKind.EMERGENCY,
+        decision=Decision.APPROVE,
+        environment=environment,
+        actor=actor,
+        comment=justification,
+    )
 
 
 def _emergency_effects(*, release: Release, approval: Approval, actor, now: datetime) -> None:
@@ -344,21 +437,42 @@ def _emergency_effects(*, release: Release, approval: Approval, actor, now: date
         # The releases app owns the field; a queryset update leaves its other fields alone.
         Release.objects.filter(pk=release.pk).update(is_emergency=True)
         release.is_emergency = True
-        audit_record(actor=actor, action="release.marked_emergency", obj=release, project=release.project_id,
-                     release=release, from_state="", to_state="emergency", reason=approval.comment,
-                     data={"approval": approval.pk, "environment": approval.environment.name})
+        audit_record(
+            actor=actor,
+            action="release.marked_emergency",
+            obj=release,
+            project=release.project_id,
+            release=release,
+            from_state="",
+            to_state="emergency",
+            reason=approval.comment,
+            data={"approval": approval.pk, "environment": approval.environment.name},
+        )
     review, created = EmergencyReview.objects.get_or_create(
-        release=release, defaults={"approval": approval, "due_at": now + timedelta(hours=EMERGENCY_REVIEW_DUE_HOURS)}
+        release=release,
+        defaults={
+            "approval": approval,
+            "due_at": now + timedelta(hours=EMERGENCY_REVIEW_DUE_HOURS),
+        },
     )
     if created:
-        audit_record(actor=actor, action="emergency_review.opened", obj=review, project=release.project_id,
-                     release=release, to_state="due", data={"due_at": review.due_at.isoformat()})
+        audit_record(
+            actor=actor,
+            action="emergency_review.opened",
+            obj=review,
+            project=release.project_id,
+            release=release,
+            to_state="due",
+            data={"due_at": review.due_at.isoformat()},
+        )
     notification_send(
         recipients=_members(release),
         subject=f"EMERGENCY: {release.version} may go to {approval.environment} without staging",
         body=f"{person_name(actor)} gave an emergency approval: {approval.comment}\n\n"
-             f"A post-implementation review is due by {timezone.localtime(review.due_at):%d %b %Y %H:%M}.",
-        url=release_url(release), project=release.project, urgent=True,
+        f"A post-implementation review is due by {timezone.localtime(review.due_at):%d %b %Y %H:%M}.",
+        url=release_url(release),
+        project=release.project,
+        urgent=True,
     )
 
 
@@ -374,7 +488,7 @@ def approval_withdraw(*, approval: Approval, actor, reason: str = "") -> Approva
 
 @transaction.atomic
 def _approval_withdraw(*, approval: Approval, actor, reason: str) -> Approval:
-    if not can_view_project(actor, approval.release.project_id):
+    if not is_insider(actor, approval.release.project_id):
         raise OutsiderDenied("No such approval.")
     if not is_person(actor):
         raise PeopleOnly("Only people can withdraw decisions; API tokens never can.")
@@ -386,26 +500,40 @@ def _approval_withdraw(*, approval: Approval, actor, reason: str) -> Approval:
     facts = ReleaseFacts(release)
     current = next((a for a in facts.approvals if a.pk == approval.pk), None)
     if current is None or current.state != ApprovalState.ACTIVE:
-        raise TransitionNotAllowed("This decision is no longer active, so there is nothing to withdraw.")
+        raise TransitionNotAllowed(
+            "This decision is no longer active, so there is nothing to withdraw."
+        )
     before = gate_states(facts)
     current.release = release
-    _set_state(current, ApprovalState.WITHDRAWN, reason=reason or "Withdrawn by the person who gave it.",
-               actor=actor)
-    _record_gate_changes(release=release, before=before, after=gate_states(facts), actor=actor,
-                         environments=facts.environments)
+    _set_state(
+        current,
+        ApprovalState.WITHDRAWN,
+        reason=reason or "Withdrawn by the person who gave it.",
+        actor=actor,
+    )
+    _record_gate_changes(
+        release=release,
+        before=before,
+        after=gate_states(facts),
+        actor=actor,
+        environments=facts.environments,
+    )
     if release.release_manager_id != actor.pk:
         notification_send(
             recipients=[release.release_manager],
             subject=f"{person_name(actor)} withdrew their {_what(current.kind, current.environment)} "
-                    f"of {release.version}",
-            body=reason, url=release_url(release), project=release.project,
+            f"of {release.version}",
+            body=reason,
+            url=release_url(release),
+            project=release.project,
         )
     return current
 
 
 @transaction.atomic
-def approval_request(*, release: Release, kind: str, actor, environment: Environment | None = None,
-                     note: str = "") -> ApprovalRequest:
+def approval_request(
+    *, release: Release, kind: str, actor, environment: Environment | None = None, note: str = ""
+) -> ApprovalRequest:
     """Ask the eligible people for a decision; a new request sets aside active rejections.
 
     Callers: whoever may manage the release (its release manager, release
@@ -429,27 +557,50 @@ def approval_request(*, release: Release, kind: str, actor, environment: Environ
     who = actor.get_username() if hasattr(actor, "get_username") else str(actor)
     for rejection in req.rejections:
         rejection.release = release
-        _set_state(rejection, ApprovalState.SUPERSEDED, reason=f"Set aside by a new request from {who}.",
-                   actor=actor)
+        _set_state(
+            rejection,
+            ApprovalState.SUPERSEDED,
+            reason=f"Set aside by a new request from {who}.",
+            actor=actor,
+        )
     superseded = [r.pk for r in req.rejections]
     # Those whose rejection was set aside may decide again: ask them too.
     req = requirement_for(facts, kind=kind, subject=subject)
     request = ApprovalRequest.objects.create(
-        release=release, environment=subject, kind=kind, requested_by=actor if is_person(actor) else None,
-        requested_by_label=who, note=note,
+        release=release,
+        environment=subject,
+        kind=kind,
+        requested_by=actor if is_person(actor) else None,
+        requested_by_label=who,
+        note=note,
     )
-    audit_record(actor=actor, action="approval.requested", obj=request, project=release.project_id,
-                 release=release, reason=note,
-                 data={"kind": kind, "environment": subject.name if subject else None,
-                       "notified": [u.get_username() for u in req.eligible],
-                       "superseded": superseded})
-    _record_gate_changes(release=release, before=before, after=gate_states(facts), actor=actor,
-                         environments=facts.environments)
+    audit_record(
+        actor=actor,
+        action="approval.requested",
+        obj=request,
+        project=release.project_id,
+        release=release,
+        reason=note,
+        data={
+            "kind": kind,
+            "environment": subject.name if subject else None,
+            "notified": [u.get_username() for u in req.eligible],
+            "superseded": superseded,
+        },
+    )
+    _record_gate_changes(
+        release=release,
+        before=before,
+        after=gate_states(facts),
+        actor=actor,
+        environments=facts.environments,
+    )
     notification_send(
         recipients=[u for u in req.eligible if u.pk != getattr(actor, "pk", None)],
         subject=f"Your {_what(kind, subject)} of {release.version} is requested",
         body=note or f"{who} asks for your decision on {release.version} · {release.title}.",
-        url=release_url(release), project=release.project,
+        url=release_url(release),
+        project=release.project,
     )
     return request
 
@@ -463,8 +614,11 @@ def approvals_invalidate(*, release: Release, kinds, reason: str, actor) -> list
     per approval and any gate change. Tells each person whose approval lapsed.
     """
     facts = ReleaseFacts(release)
-    targets = [a for a in facts.approvals
-               if a.state == ApprovalState.ACTIVE and a.decision == Decision.APPROVE and a.kind in kinds]
+    targets = [
+        a
+        for a in facts.approvals
+        if a.state == ApprovalState.ACTIVE and a.decision == Decision.APPROVE and a.kind in kinds
+    ]
     if not targets:
         return []
     before = gate_states(facts)
@@ -472,8 +626,13 @@ def approvals_invalidate(*, release: Release, kinds, reason: str, actor) -> list
     for approval in targets:
         approval.release = release
         _set_state(approval, ApprovalState.INVALIDATED, reason=reason, actor=actor, now=now)
-    _record_gate_changes(release=release, before=before, after=gate_states(facts), actor=actor,
-                         environments=facts.environments)
+    _record_gate_changes(
+        release=release,
+        before=before,
+        after=gate_states(facts),
+        actor=actor,
+        environments=facts.environments,
+    )
     by_person: dict[int, list[Approval]] = {}
     for approval in targets:
         by_person.setdefault(approval.person_id, []).append(approval)
@@ -482,17 +641,25 @@ def approvals_invalidate(*, release: Release, kinds, reason: str, actor) -> list
         notification_send(
             recipients=[person],
             subject=f"Your approval of {release.version} no longer counts",
-            body=f"{reason}\n\nInvalidated: " + ", ".join(_what(a.kind, a.environment) for a in approvals)
-                 + ". Look at the release again and decide anew.",
-            url=release_url(release), project=release.project,
+            body=f"{reason}\n\nInvalidated: "
+            + ", ".join(_what(a.kind, a.environment) for a in approvals)
+            + ". Look at the release again and decide anew.",
+            url=release_url(release),
+            project=release.project,
         )
     return targets
 
 
 # --- Policies -----------------------------------------------------------------------
 
-POLICY_FIELDS = ("required_approvals", "approver_roles", "requires_qa_signoff", "requires_scope_approval",
-                 "requires_go_no_go", "approval_valid_hours")
+POLICY_FIELDS = (
+    "required_approvals",
+    "approver_roles",
+    "requires_qa_signoff",
+    "requires_scope_approval",
+    "requires_go_no_go",
+    "approval_valid_hours",
+)
 # A year: longer than any release waits; beyond it "never expires" is the honest setting.
 MAX_VALID_HOURS = 24 * 365
 
@@ -512,10 +679,13 @@ def approval_policy_update(*, environment: Environment, actor, **values) -> Appr
     if unknown:
         raise ValidationFailed(f"These policy fields do not exist: {', '.join(sorted(unknown))}.")
     environment = Environment.objects.select_for_update().get(pk=environment.pk)
-    policy = ApprovalPolicy.objects.select_for_update().filter(environment=environment).first() \
-        or ApprovalPolicy.default_for(environment)
+    policy = ApprovalPolicy.objects.select_for_update().filter(
+        environment=environment
+    ).first() or ApprovalPolicy.default_for(environment)
     clean = _policy_clean(environment, {**{f: getattr(policy, f) for f in POLICY_FIELDS}, **values})
-    changes = {f: [getattr(policy, f), clean[f]] for f in POLICY_FIELDS if getattr(policy, f) != clean[f]}
+    changes = {
+        f: [getattr(policy, f), clean[f]] for f in POLICY_FIELDS if getattr(policy, f) != clean[f]
+    }
     if not changes and policy.is_saved:
         return policy
     created = not policy.is_saved
@@ -523,8 +693,13 @@ def approval_policy_update(*, environment: Environment, actor, **values) -> Appr
         setattr(policy, name, value)
     policy.updated_by = actor
     policy.save()
-    audit_record(actor=actor, action="approval_policy.updated", obj=policy, project=environment.project_id,
-                 data={"environment": environment.name, "changes": changes, "created": created})
+    audit_record(
+        actor=actor,
+        action="approval_policy.updated",
+        obj=policy,
+        project=environment.project_id,
+        data={"environment": environment.name, "changes": changes, "created": created},
+    )
     return policy
 
 
@@ -534,7 +709,9 @@ def _policy_clean(environment: Environment, values: dict) -> dict:
     except (TypeError, ValueError):
         raise ValidationFailed("The number of approvals must be a whole number.") from None
     if not 0 <= required <= MAX_REQUIRED_APPROVALS:
-        raise ValidationFailed(f"The number of approvals must be between 0 and {MAX_REQUIRED_APPROVALS}.")
+        raise ValidationFailed(
+            f"The number of approvals must be between 0 and {MAX_REQUIRED_APPROVALS}."
+        )
     roles = values["approver_roles"] or []
     if isinstance(roles, str) or not all(isinstance(r, str) for r in roles):
         raise ValidationFailed("Approver roles must be a list of role names.")
@@ -545,7 +722,9 @@ def _policy_clean(environment: Environment, values: dict) -> dict:
         raise ValidationFailed("Auditors read and never decide; they cannot be approvers.")
     roles = [r for r in Role.values if r in roles]
     if required and not roles:
-        raise ValidationFailed("Name at least one role that may give the approvals this environment needs.")
+        raise ValidationFailed(
+            "Name at least one role that may give the approvals this environment needs."
+        )
     hours = values["approval_valid_hours"]
     if hours in ("", None):
         hours = None
@@ -555,14 +734,26 @@ def _policy_clean(environment: Environment, values: dict) -> dict:
         except (TypeError, ValueError):
             raise ValidationFailed("The expiry must be a whole number of hours.") from None
         if not 1 <= hours <= MAX_VALID_HOURS:
-            raise ValidationFailed(f"The expiry must be between 1 and {MAX_VALID_HOURS} hours, or empty.")
+            raise ValidationFailed(
+                f"The expiry must be between 1 and {MAX_VALID_HOURS} hours, or empty."
+            )
     qa = bool(values["requires_qa_signoff"])
-    if qa and not Environment.objects.filter(project_id=environment.project_id, order__lt=environment.order).exists():
-        raise ValidationFailed(f"{environment} is the first environment: there is nothing before it for QA to sign off.")
+    if (
+        qa
+        and not Environment.objects.filter(
+            project_id=environment.project_id, order__lt=environment.order
+        ).exists()
+    ):
+        raise ValidationFailed(
+            f"{environment} is the first environment: there is nothing before it for QA to sign off."
+        )
     return {
-        "required_approvals": required, "approver_roles": roles, "requires_qa_signoff": qa,
+        "required_approvals": required,
+        "approver_roles": roles,
+        "requires_qa_signoff": qa,
         "requires_scope_approval": bool(values["requires_scope_approval"]),
-        "requires_go_no_go": bool(values["requires_go_no_go"]), "approval_valid_hours": hours,
+        "requires_go_no_go": bool(values["requires_go_no_go"]),
+        "approval_valid_hours": hours,
     }
 
 
@@ -580,7 +771,9 @@ def emergency_review_complete(*, review: EmergencyReview, actor, summary: str) -
     if not can_view_project(actor, release.project_id):
         raise NotFound("No such review.")
     if not can_complete_review(actor, release):
-        raise PermissionDenied("Only the release manager, an admin or an emergency approver may record the review.")
+        raise PermissionDenied(
+            "Only the release manager, an admin or an emergency approver may record the review."
+        )
     summary = _clean(summary, "The summary", 20000)
     if not summary:
         raise ValidationFailed("Write what the review found: the summary is required.")
@@ -591,9 +784,17 @@ def emergency_review_complete(*, review: EmergencyReview, actor, summary: str) -
     overdue = review.due_at <= now
     review.summary, review.completed_at, review.completed_by = summary, now, actor
     review.save(update_fields=["summary", "completed_at", "completed_by"])
-    audit_record(actor=actor, action="emergency_review.completed", obj=review, project=release.project_id,
-                 release=release, from_state="overdue" if overdue else "due", to_state="done", reason=summary,
-                 data={"due_at": review.due_at.isoformat(), "late": overdue})
+    audit_record(
+        actor=actor,
+        action="emergency_review.completed",
+        obj=review,
+        project=release.project_id,
+        release=release,
+        from_state="overdue" if overdue else "due",
+        to_state="done",
+        reason=summary,
+        data={"due_at": review.due_at.isoformat(), "late": overdue},
+    )
     return review
 
 
@@ -606,23 +807,39 @@ def emergency_reviews_overdue_notify(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     sent = 0
-    candidates = EmergencyReview.objects.filter(completed_at__isnull=True, overdue_notified_at__isnull=True,
-                                                due_at__lte=now).values_list("pk", flat=True)
+    candidates = EmergencyReview.objects.filter(
+        completed_at__isnull=True, overdue_notified_at__isnull=True, due_at__lte=now
+    ).values_list("pk", flat=True)
     for pk in list(candidates[:500]):
         with transaction.atomic():
-            claimed = EmergencyReview.objects.filter(pk=pk, overdue_notified_at__isnull=True,
-                                                     completed_at__isnull=True).update(overdue_notified_at=now)
+            claimed = EmergencyReview.objects.filter(
+                pk=pk, overdue_notified_at__isnull=True, completed_at__isnull=True
+            ).update(overdue_notified_at=now)
             if not claimed:
                 continue
-            review = EmergencyReview.objects.select_related("release", "release__project",
-                                                            "release__release_manager").get(pk=pk)
+            review = EmergencyReview.objects.select_related(
+                "release", "release__project", "release__release_manager"
+            ).get(pk=pk)
             release = review.release
-            audit_record(actor=None, action="emergency_review.overdue", obj=review, project=release.project_id,
-                         release=release, from_state="due", to_state="overdue",
-                         data={"due_at": review.due_at.isoformat()})
-            people = [release.release_manager, *_members(release, Role.EMERGENCY_APPROVER, Role.ADMIN)]
+            audit_record(
+                actor=None,
+                action="emergency_review.overdue",
+                obj=review,
+                project=release.project_id,
+                release=release,
+                from_state="due",
+                to_state="overdue",
+                data={"due_at": review.due_at.isoformat()},
+            )
+            people = [
+                release.release_manager,
+                *_members(release, Role.EMERGENCY_APPROVER, Role.ADMIN),
+            ]
             notification_send(
-                recipients=people, urgent=True, project=release.project, url=release_url(release),
+                recipients=people,
+                urgent=True,
+                project=release.project,
+                url=release_url(release),
                 subject=f"Overdue: the post-implementation review of emergency release {release.version}",
                 body=f"It was due {timezone.localtime(review.due_at):%d %b %Y %H:%M}.",
             )
@@ -637,9 +854,13 @@ def meeting_default_attendees(release: Release, *, security_sensitive: bool = Fa
     """(person, seat) for everyone whose role fills a seat, the release manager first."""
     from projects.models import Membership
 
-    found: dict[int, tuple] = {release.release_manager_id: (release.release_manager, Seat.RELEASE_MANAGER)}
-    memberships = Membership.objects.filter(project_id=release.project_id).select_related("user").order_by(
-        "user__username"
+    found: dict[int, tuple] = {
+        release.release_manager_id: (release.release_manager, Seat.RELEASE_MANAGER)
+    }
+    memberships = (
+        Membership.objects.filter(project_id=release.project_id)
+        .select_related("user")
+        .order_by("user__username")
     )
     by_role: dict[str, list] = {}
     for membership in memberships:
@@ -661,8 +882,15 @@ def meeting_default_attendees(release: Release, *, security_sensitive: bool = Fa
 
 
 @transaction.atomic
-def meeting_schedule(*, release: Release, environment: Environment, scheduled_for: datetime, actor,
-                     attendees: list[tuple] | None = None, security_sensitive: bool = False) -> GoNoGoMeeting:
+def meeting_schedule(
+    *,
+    release: Release,
+    environment: Environment,
+    scheduled_for: datetime,
+    actor,
+    attendees: list[tuple] | None = None,
+    security_sensitive: bool = False,
+) -> GoNoGoMeeting:
     """Schedule a go/no-go meeting with its agenda, criteria and triggers.
 
     Callers: the release's manager or a release manager. ``attendees`` is a
@@ -679,48 +907,80 @@ def meeting_schedule(*, release: Release, environment: Environment, scheduled_fo
         raise ValidationFailed("Say when the meeting takes place.")
     release = _lock_release(release)
     _ensure_open(release)
-    existing = GoNoGoMeeting.objects.filter(release=release, environment=environment,
-                                            status=MeetingStatus.SCHEDULED).first()
+    existing = GoNoGoMeeting.objects.filter(
+        release=release, environment=environment, status=MeetingStatus.SCHEDULED
+    ).first()
     if existing is not None:
         raise TransitionNotAllowed(
             f"A go/no-go meeting for {environment} is already scheduled; use it or cancel it first."
         )
-    seats = attendees if attendees is not None else meeting_default_attendees(
-        release, security_sensitive=security_sensitive)
-    chosen: dict[int, tuple] = {release.release_manager_id: (release.release_manager, Seat.RELEASE_MANAGER)}
+    seats = (
+        attendees
+        if attendees is not None
+        else meeting_default_attendees(release, security_sensitive=security_sensitive)
+    )
+    chosen: dict[int, tuple] = {
+        release.release_manager_id: (release.release_manager, Seat.RELEASE_MANAGER)
+    }
     for person, seat in seats:
         if seat not in Seat.values:
             raise ValidationFailed(f"Unknown seat '{str(seat)[:40]}'.")
         if not roles_for(person, release.project_id):
             raise ValidationFailed(f"{person.get_username()} is not a member of this project.")
         chosen.setdefault(person.pk, (person, seat))
-    meeting = GoNoGoMeeting.objects.create(release=release, environment=environment, scheduled_for=scheduled_for,
-                                           security_sensitive=security_sensitive, created_by=actor)
+    meeting = GoNoGoMeeting.objects.create(
+        release=release,
+        environment=environment,
+        scheduled_for=scheduled_for,
+        security_sensitive=security_sensitive,
+        created_by=actor,
+    )
     MeetingAttendee.objects.bulk_create(
         [MeetingAttendee(meeting=meeting, person=p, seat=s) for p, s in chosen.values()]
     )
     AgendaItem.objects.bulk_create(
-        [AgendaItem(meeting=meeting, position=i, key=key, title=title) for i, (key, title) in enumerate(AGENDA, 1)]
+        [
+            AgendaItem(meeting=meeting, position=i, key=key, title=title)
+            for i, (key, title) in enumerate(AGENDA, 1)
+        ]
     )
-    criteria = [MeetingCriterion(meeting=meeting, kind=CriterionKind.GO, title=c.label, auto_key=c.value,
-                                 position=i) for i, c in enumerate(AutoCriterion, 1)]
+    criteria = [
+        MeetingCriterion(
+            meeting=meeting, kind=CriterionKind.GO, title=c.label, auto_key=c.value, position=i
+        )
+        for i, c in enumerate(AutoCriterion, 1)
+    ]
     offset = len(criteria)
-    criteria += [MeetingCriterion(meeting=meeting, kind=CriterionKind.GO, title=t, position=offset + i)
-                 for i, t in enumerate(MANUAL_GO_CRITERIA, 1)]
-    criteria += [MeetingCriterion(meeting=meeting, kind=CriterionKind.NO_GO_TRIGGER, title=t, position=i)
-                 for i, t in enumerate(NO_GO_TRIGGERS, 1)]
+    criteria += [
+        MeetingCriterion(meeting=meeting, kind=CriterionKind.GO, title=t, position=offset + i)
+        for i, t in enumerate(MANUAL_GO_CRITERIA, 1)
+    ]
+    criteria += [
+        MeetingCriterion(meeting=meeting, kind=CriterionKind.NO_GO_TRIGGER, title=t, position=i)
+        for i, t in enumerate(NO_GO_TRIGGERS, 1)
+    ]
     MeetingCriterion.objects.bulk_create(criteria)
-    audit_record(actor=actor, action="meeting.scheduled", obj=meeting, project=release.project_id, release=release,
-                 to_state=meeting.status,
-                 data={"environment": environment.name, "scheduled_for": scheduled_for.isoformat(),
-                       "security_sensitive": security_sensitive,
-                       "attendees": [{"person": p.get_username(), "seat": s} for p, s in chosen.values()]})
+    audit_record(
+        actor=actor,
+        action="meeting.scheduled",
+        obj=meeting,
+        project=release.project_id,
+        release=release,
+        to_state=meeting.status,
+        data={
+            "environment": environment.name,
+            "scheduled_for": scheduled_for.isoformat(),
+            "security_sensitive": security_sensitive,
+            "attendees": [{"person": p.get_username(), "seat": s} for p, s in chosen.values()],
+        },
+    )
     notification_send(
         recipients=[p for p, _ in chosen.values() if p.pk != actor.pk],
         subject=f"Go/no-go for {release.version} → {environment}: "
-                f"{timezone.localtime(scheduled_for):%d %b %H:%M}",
+        f"{timezone.localtime(scheduled_for):%d %b %H:%M}",
         body="You are invited as an attendee. The agenda: " + "; ".join(t for _, t in AGENDA) + ".",
-        url=meeting.get_absolute_url(), project=release.project,
+        url=meeting.get_absolute_url(),
+        project=release.project,
     )
     return meeting
 
@@ -734,18 +994,25 @@ def _lock_meeting(meeting: GoNoGoMeeting) -> tuple[GoNoGoMeeting, Release]:
 
 def _ensure_meeting_open(meeting: GoNoGoMeeting) -> None:
     if meeting.status != MeetingStatus.SCHEDULED:
-        raise TransitionNotAllowed(f"This meeting is {meeting.get_status_display().lower()}; it can no longer change.")
+        raise TransitionNotAllowed(
+            f"This meeting is {meeting.get_status_display().lower()}; it can no longer change."
+        )
 
 
 def _is_attendee(meeting: GoNoGoMeeting, user) -> bool:
-    return is_person(user) and MeetingAttendee.objects.filter(meeting=meeting, person_id=user.pk).exists()
+    return (
+        is_person(user)
+        and MeetingAttendee.objects.filter(meeting=meeting, person_id=user.pk).exists()
+    )
 
 
 def _may_take_part(meeting: GoNoGoMeeting, actor) -> None:
     if not can_view_project(actor, meeting.release.project_id):
         raise NotFound("No such meeting.")
     if not (can_run_meeting(actor, meeting.release) or _is_attendee(meeting, actor)):
-        raise PermissionDenied("Only the meeting's attendees and release managers may change its minutes.")
+        raise PermissionDenied(
+            "Only the meeting's attendees and release managers may change its minutes."
+        )
 
 
 @transaction.atomic
@@ -761,13 +1028,24 @@ def meeting_attendee_add(*, meeting: GoNoGoMeeting, person, seat: str, actor) ->
         raise ValidationFailed("Invite a member of this project.")
     meeting, release = _lock_meeting(meeting)
     _ensure_meeting_open(meeting)
-    attendee, created = MeetingAttendee.objects.get_or_create(meeting=meeting, person=person,
-                                                              defaults={"seat": seat})
+    attendee, created = MeetingAttendee.objects.get_or_create(
+        meeting=meeting, person=person, defaults={"seat": seat}
+    )
     if created:
-        audit_record(actor=actor, action="meeting.attendee_added", obj=meeting, project=release.project_id,
-                     release=release, data={"person": person.get_username(), "seat": seat})
-        notification_send(recipients=[person], subject=f"You are invited to the go/no-go for {release.version}",
-                          url=meeting.get_absolute_url(), project=release.project)
+        audit_record(
+            actor=actor,
+            action="meeting.attendee_added",
+            obj=meeting,
+            project=release.project_id,
+            release=release,
+            data={"person": person.get_username(), "seat": seat},
+        )
+        notification_send(
+            recipients=[person],
+            subject=f"You are invited to the go/no-go for {release.version}",
+            url=meeting.get_absolute_url(),
+            project=release.project,
+        )
     return attendee
 
 
@@ -784,13 +1062,21 @@ def meeting_notes_update(*, item: AgendaItem, notes: str, actor) -> AgendaItem:
         return item
     item.notes, item.updated_by, item.updated_at = notes, actor, timezone.now()
     item.save(update_fields=["notes", "updated_by", "updated_at"])
-    audit_record(actor=actor, action="meeting.notes_updated", obj=meeting, project=release.project_id,
-                 release=release, data={"item": item.key, "characters": len(notes)})
+    audit_record(
+        actor=actor,
+        action="meeting.notes_updated",
+        obj=meeting,
+        project=release.project_id,
+        release=release,
+        data={"item": item.key, "characters": len(notes)},
+    )
     return item
 
 
 @transaction.atomic
-def meeting_criterion_set(*, criterion: MeetingCriterion, checked: bool | None, actor, note: str = "") -> MeetingCriterion:
+def meeting_criterion_set(
+    *, criterion: MeetingCriterion, checked: bool | None, actor, note: str = ""
+) -> MeetingCriterion:
     """Judge a manual go criterion (met?) or a no-go trigger (raised?).
 
     Criteria Shipcheck fills in itself cannot be set by hand. Callers:
@@ -807,10 +1093,17 @@ def meeting_criterion_set(*, criterion: MeetingCriterion, checked: bool | None, 
     old = criterion.checked
     criterion.checked, criterion.note, criterion.updated_by = checked, note, actor
     criterion.save(update_fields=["checked", "note", "updated_by"])
-    audit_record(actor=actor, action="meeting.criterion_set", obj=meeting, project=release.project_id,
-                 release=release, from_state=_checked_text(criterion.kind, old),
-                 to_state=_checked_text(criterion.kind, checked), reason=note,
-                 data={"criterion": criterion.title, "kind": criterion.kind})
+    audit_record(
+        actor=actor,
+        action="meeting.criterion_set",
+        obj=meeting,
+        project=release.project_id,
+        release=release,
+        from_state=_checked_text(criterion.kind, old),
+        to_state=_checked_text(criterion.kind, checked),
+        reason=note,
+        data={"criterion": criterion.title, "kind": criterion.kind},
+    )
     return criterion
 
 
@@ -823,7 +1116,9 @@ def _checked_text(kind: str, checked: bool | None) -> str:
 
 
 @transaction.atomic
-def meeting_criterion_add(*, meeting: GoNoGoMeeting, kind: str, title: str, actor) -> MeetingCriterion:
+def meeting_criterion_add(
+    *, meeting: GoNoGoMeeting, kind: str, title: str, actor
+) -> MeetingCriterion:
     """Add a manual go criterion or no-go trigger. Callers: attendees, release managers. Audit: ``meeting.criterion_added``."""
     _may_take_part(meeting, actor)
     if kind not in CriterionKind.values:
@@ -834,10 +1129,17 @@ def meeting_criterion_add(*, meeting: GoNoGoMeeting, kind: str, title: str, acto
     meeting, release = _lock_meeting(meeting)
     _ensure_meeting_open(meeting)
     last = MeetingCriterion.objects.filter(meeting=meeting, kind=kind).order_by("-position").first()
-    criterion = MeetingCriterion.objects.create(meeting=meeting, kind=kind, title=title,
-                                                position=(last.position + 1) if last else 1)
-    audit_record(actor=actor, action="meeting.criterion_added", obj=meeting, project=release.project_id,
-                 release=release, data={"criterion": title, "kind": kind})
+    criterion = MeetingCriterion.objects.create(
+        meeting=meeting, kind=kind, title=title, position=(last.position + 1) if last else 1
+    )
+    audit_record(
+        actor=actor,
+        action="meeting.criterion_added",
+        obj=meeting,
+        project=release.project_id,
+        release=release,
+        data={"criterion": title, "kind": kind},
+    )
     return criterion
 
 
@@ -855,12 +1157,14 @@ def meeting_vote(*, meeting: GoNoGoMeeting, vote: str, actor, comment: str = "")
 def _meeting_vote(*, meeting, vote, actor, comment) -> MeetingVote:
     if vote not in Vote.values:
         raise ValidationFailed("Vote go, no_go or abstain.")
-    if not can_view_project(actor, meeting.release.project_id):
+    if not is_insider(actor, meeting.release.project_id):
         raise OutsiderDenied("No such meeting.")
     if not is_person(actor):
         raise PeopleOnly("Only people vote; API tokens never can.")
     if not _is_attendee(meeting, actor):
-        raise NotAnAttendee("Only the meeting's attendees may vote; ask the release manager to invite you.")
+        raise NotAnAttendee(
+            "Only the meeting's attendees may vote; ask the release manager to invite you."
+        )
     comment = _clean(comment, "The comment", 2000)
     if vote == Vote.NO_GO and not comment:
         raise CommentRequired("Say why: a no-go vote needs a comment.")
@@ -872,12 +1176,23 @@ def _meeting_vote(*, meeting, vote, actor, comment) -> MeetingVote:
         return existing
     old = existing.vote if existing else ""
     if existing is None:
-        existing = MeetingVote.objects.create(meeting=meeting, person=actor, vote=vote, comment=comment)
+        existing = MeetingVote.objects.create(
+            meeting=meeting, person=actor, vote=vote, comment=comment
+        )
     else:
         existing.vote, existing.comment = vote, comment
         existing.save(update_fields=["vote", "comment", "updated_at"])
-    audit_record(actor=actor, action="meeting.vote_cast", obj=meeting, project=release.project_id, release=release,
-                 from_state=old, to_state=vote, reason=comment, data={"person": actor.get_username()})
+    audit_record(
+        actor=actor,
+        action="meeting.vote_cast",
+        obj=meeting,
+        project=release.project_id,
+        release=release,
+        from_state=old,
+        to_state=vote,
+        reason=comment,
+        data={"person": actor.get_username()},
+    )
     return existing
 
 
@@ -891,7 +1206,7 @@ def meeting_decide(*, meeting: GoNoGoMeeting, decision: str, reason: str, actor)
     """
     from approvals.selectors import meeting_auto_criteria
 
-    if not can_view_project(actor, meeting.release.project_id):
+    if not is_insider(actor, meeting.release.project_id):
         raise NotFound("No such meeting.")
     if not is_person(actor):
         raise PeopleOnly("Only a person decides go or no-go; API tokens never can.")
@@ -908,32 +1223,54 @@ def meeting_decide(*, meeting: GoNoGoMeeting, decision: str, reason: str, actor)
     criteria = list(MeetingCriterion.objects.select_for_update().filter(meeting=meeting))
     raised = [c.title for c in criteria if c.kind == CriterionKind.NO_GO_TRIGGER and c.checked]
     if decision == MeetingDecision.GO and raised:
-        raise NoGoTriggerRaised("A no-go trigger is raised (" + "; ".join(raised) + "): clear it or decide no-go.")
+        raise NoGoTriggerRaised(
+            "A no-go trigger is raised (" + "; ".join(raised) + "): clear it or decide no-go."
+        )
     auto = meeting_auto_criteria(meeting)
     for criterion in criteria:
         if criterion.auto_key in auto:
             criterion.checked, criterion.note = auto[criterion.auto_key]
             criterion.save(update_fields=["checked", "note"])
     now = timezone.now()
-    meeting.status, meeting.decision, meeting.decision_reason = MeetingStatus.DECIDED, decision, reason
+    meeting.status, meeting.decision, meeting.decision_reason = (
+        MeetingStatus.DECIDED,
+        decision,
+        reason,
+    )
     meeting.decided_by, meeting.decided_at = actor, now
     meeting.decided_version = release.version
     meeting.decided_artifact_version = release.artifact_version or ""
     meeting.decided_commit_sha = release.commit_sha or ""
     meeting.save()
     votes = list(MeetingVote.objects.filter(meeting=meeting).select_related("person"))
-    audit_record(actor=actor, action="meeting.decided", obj=meeting, project=release.project_id, release=release,
-                 from_state=MeetingStatus.SCHEDULED, to_state=decision, reason=reason,
-                 data={"environment": meeting.environment.name, "version": release.version,
-                       "artifact_version": release.artifact_version, "commit_sha": release.commit_sha,
-                       "votes": {v.person.get_username(): v.vote for v in votes},
-                       "criteria": {c.title: _checked_text(c.kind, c.checked) for c in criteria}})
-    attendees = [a.person for a in MeetingAttendee.objects.filter(meeting=meeting).select_related("person")]
+    audit_record(
+        actor=actor,
+        action="meeting.decided",
+        obj=meeting,
+        project=release.project_id,
+        release=release,
+        from_state=MeetingStatus.SCHEDULED,
+        to_state=decision,
+        reason=reason,
+        data={
+            "environment": meeting.environment.name,
+            "version": release.version,
+            "artifact_version": release.artifact_version,
+            "commit_sha": release.commit_sha,
+            "votes": {v.person.get_username(): v.vote for v in votes},
+            "criteria": {c.title: _checked_text(c.kind, c.checked) for c in criteria},
+        },
+    )
+    attendees = [
+        a.person for a in MeetingAttendee.objects.filter(meeting=meeting).select_related("person")
+    ]
     notification_send(
         recipients=[p for p in attendees if p.pk != actor.pk],
         subject=f"Go/no-go for {release.version} → {meeting.environment}: "
-                f"{MeetingDecision(decision).label.upper()}",
-        body=reason, url=meeting.get_absolute_url(), project=release.project,
+        f"{MeetingDecision(decision).label.upper()}",
+        body=reason,
+        url=meeting.get_absolute_url(),
+        project=release.project,
     )
     return meeting
 
@@ -952,7 +1289,14 @@ def meeting_cancel(*, meeting: GoNoGoMeeting, actor, reason: str) -> GoNoGoMeeti
     _ensure_meeting_open(meeting)
     meeting.status = MeetingStatus.CANCELLED
     meeting.save(update_fields=["status"])
-    audit_record(actor=actor, action="meeting.cancelled", obj=meeting, project=release.project_id, release=release,
-                 from_state=MeetingStatus.SCHEDULED, to_state=MeetingStatus.CANCELLED, reason=reason)
+    audit_record(
+        actor=actor,
+        action="meeting.cancelled",
+        obj=meeting,
+        project=release.project_id,
+        release=release,
+        from_state=MeetingStatus.SCHEDULED,
+        to_state=MeetingStatus.CANCELLED,
+        reason=reason,
+    )
     return meeting
-

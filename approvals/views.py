@@ -91,8 +91,11 @@ def _panel(request, pk, *, error: str = "", notice: str = "", changed: bool = Fa
         url = release.get_absolute_url() if request.method == "POST" else None
         if url:
             return redirect(url + "#panel-approvals")
-    context = {**approvals_panel_context(release, request, error=error, notice=notice),
-               "release": release, "request": request}
+    context = {
+        **approvals_panel_context(release, request, error=error, notice=notice),
+        "release": release,
+        "request": request,
+    }
     if _is_fragment(request):
         response = render(request, "approvals/partials/panel.html", context)
         if changed:
@@ -127,9 +130,15 @@ def decide(request, pk):
     form = DecisionForm(request.POST)
 
     def action(data):
-        services.approval_decide(release=release, kind=data["kind"], decision=data["decision"],
-                                 environment=_environment(release, data["environment"]), actor=request.user,
-                                 comment=data["comment"], role=data["role"] or None)
+        services.approval_decide(
+            release=release,
+            kind=data["kind"],
+            decision=data["decision"],
+            environment=_environment(release, data["environment"]),
+            actor=request.user,
+            comment=data["comment"],
+            role=data["role"] or None,
+        )
 
     verb = "approved" if request.POST.get("decision") == "approve" else "rejected"
     return _act(request, pk, form, action, f"You {verb}. Your decision is recorded.")
@@ -142,8 +151,13 @@ def request_approval(request, pk):
     form = RequestForm(request.POST)
 
     def action(data):
-        services.approval_request(release=release, kind=data["kind"], actor=request.user,
-                                  environment=_environment(release, data["environment"]), note=data["note"])
+        services.approval_request(
+            release=release,
+            kind=data["kind"],
+            actor=request.user,
+            environment=_environment(release, data["environment"]),
+            note=data["note"],
+        )
 
     return _act(request, pk, form, action, "Request sent to everyone who may decide.")
 
@@ -157,7 +171,9 @@ def withdraw(request, pk, approval_pk):
     form = WithdrawForm(request.POST)
 
     def action(data):
-        services.approval_withdraw(approval=approval, actor=request.user, reason=data.get("reason", ""))
+        services.approval_withdraw(
+            approval=approval, actor=request.user, reason=data.get("reason", "")
+        )
 
     return _act(request, pk, form, action, "Your decision is withdrawn.")
 
@@ -169,10 +185,16 @@ def emergency(request, pk):
     form = EmergencyForm(request.POST)
 
     def action(data):
-        services.emergency_approve(release=release, environment=_environment(release, data["environment"]),
-                                   actor=request.user, justification=data["justification"])
+        services.emergency_approve(
+            release=release,
+            environment=_environment(release, data["environment"]),
+            actor=request.user,
+            justification=data["justification"],
+        )
 
-    return _act(request, pk, form, action, "Emergency approval recorded; the whole project has been told.")
+    return _act(
+        request, pk, form, action, "Emergency approval recorded; the whole project has been told."
+    )
 
 
 @login_required
@@ -184,7 +206,9 @@ def review_complete(request, pk, review_pk):
     form = ReviewForm(request.POST)
 
     def action(data):
-        services.emergency_review_complete(review=review, actor=request.user, summary=data["summary"])
+        services.emergency_review_complete(
+            review=review, actor=request.user, summary=data["summary"]
+        )
 
     return _act(request, pk, form, action, "Post-implementation review recorded.")
 
@@ -196,7 +220,9 @@ def review_complete(request, pk, review_pk):
 def inbox_view(request):
     """Everything waiting for the signed-in person, across their projects."""
     items = inbox(user=request.user)
-    template = "approvals/partials/inbox_list.html" if _is_fragment(request) else "approvals/inbox.html"
+    template = (
+        "approvals/partials/inbox_list.html" if _is_fragment(request) else "approvals/inbox.html"
+    )
     return render(request, template, {"items": items, "now": timezone.now()})
 
 
@@ -216,7 +242,9 @@ def policies(request, slug):
         form = PolicyForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
-            environment = Environment.objects.filter(project=project, pk=data.pop("environment")).first()
+            environment = Environment.objects.filter(
+                project=project, pk=data.pop("environment")
+            ).first()
             if environment is None:
                 raise NotFound("No such environment in this project.")
             try:
@@ -234,11 +262,21 @@ def policies(request, slug):
             errors[int(env_id) if env_id.isdigit() else 0] = form_errors(form)
     rows = []
     for environment, policy in policy_rows(project=project):
-        rows.append({"environment": environment, "policy": policy, "errors": errors.get(environment.pk, []),
-                     "roles": set(policy.approver_roles or [])})
-    context = {"project": project, "rows": rows, "editable": editable,
-               "role_choices": PolicyForm.base_fields["approver_roles"].choices,
-               "orphan_errors": errors.get(0, [])}
+        rows.append(
+            {
+                "environment": environment,
+                "policy": policy,
+                "errors": errors.get(environment.pk, []),
+                "roles": set(policy.approver_roles or []),
+            }
+        )
+    context = {
+        "project": project,
+        "rows": rows,
+        "editable": editable,
+        "role_choices": PolicyForm.base_fields["approver_roles"].choices,
+        "orphan_errors": errors.get(0, []),
+    }
     return render(request, "approvals/policies.html", context, status=status)
 
 
@@ -250,35 +288,56 @@ def meeting_schedule(request, pk):
     release = release_with_pipeline(user=request.user, pk=pk)
     if not can_run_meeting(request.user, release):
         raise PermissionDenied("Only a release manager may schedule a go/no-go meeting.")
-    production_first = sorted(release.pipeline_environments, key=lambda e: (not e.is_production, -e.order))
-    security = request.POST.get("security_sensitive") == "on" if request.method == "POST" else (
-        release.type == "security")
-    seats = {p.pk: (p, s) for p, s in services.meeting_default_attendees(release, security_sensitive=True)}
-    form = ScheduleForm(request.POST if request.method == "POST" else None, environments=production_first,
-                        seats=seats, initial={
-                            "environment": str(production_first[0].pk) if production_first else "",
-                            "scheduled_for": timezone.localtime().replace(second=0, microsecond=0)
-                            + timedelta(hours=1),
-                            "security_sensitive": security,
-                            "attendees": [str(pk) for pk, (_, seat) in seats.items()
-                                          if seat != Seat.SECURITY or security],
-                        })
+    production_first = sorted(
+        release.pipeline_environments, key=lambda e: (not e.is_production, -e.order)
+    )
+    security = (
+        request.POST.get("security_sensitive") == "on"
+        if request.method == "POST"
+        else (release.type == "security")
+    )
+    seats = {
+        p.pk: (p, s)
+        for p, s in services.meeting_default_attendees(release, security_sensitive=True)
+    }
+    form = ScheduleForm(
+        request.POST if request.method == "POST" else None,
+        environments=production_first,
+        seats=seats,
+        initial={
+            "environment": str(production_first[0].pk) if production_first else "",
+            "scheduled_for": timezone.localtime().replace(second=0, microsecond=0)
+            + timedelta(hours=1),
+            "security_sensitive": security,
+            "attendees": [
+                str(pk) for pk, (_, seat) in seats.items() if seat != Seat.SECURITY or security
+            ],
+        },
+    )
     error = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             meeting = services.meeting_schedule(
-                release=release, environment=data["environment"], scheduled_for=data["scheduled_for"],
-                actor=request.user, attendees=form.chosen(), security_sensitive=data["security_sensitive"],
+                release=release,
+                environment=data["environment"],
+                scheduled_for=data["scheduled_for"],
+                actor=request.user,
+                attendees=form.chosen(),
+                security_sensitive=data["security_sensitive"],
             )
         except DomainError as exc:
             if not _fixable(exc):
                 raise
             error = exc.message
         else:
-            messages.success(request, "The go/no-go meeting is scheduled and the attendees are invited.")
+            messages.success(
+                request, "The go/no-go meeting is scheduled and the attendees are invited."
+            )
             return redirect(meeting.get_absolute_url())
-    return render(request, "approvals/meeting_form.html", {"release": release, "form": form, "error": error})
+    return render(
+        request, "approvals/meeting_form.html", {"release": release, "form": form, "error": error}
+    )
 
 
 def _meeting_context(request, meeting, *, error: str = "", notice: str = "") -> dict:
@@ -287,10 +346,22 @@ def _meeting_context(request, meeting, *, error: str = "", notice: str = "") -> 
     invitable = []
     if view.can_run and meeting.is_open:
         seated = {a.person_id for a in view.attendees}
-        invitable = list(user_model.objects.filter(memberships__project_id=meeting.release.project_id)
-                         .exclude(pk__in=seated).distinct().order_by("username"))
-    return {"meeting": meeting, "release": meeting.release, "view": view, "error": error, "notice": notice,
-            "invitable": invitable, "seats": Seat.choices, "now": timezone.now()}
+        invitable = list(
+            user_model.objects.filter(memberships__project_id=meeting.release.project_id)
+            .exclude(pk__in=seated)
+            .distinct()
+            .order_by("username")
+        )
+    return {
+        "meeting": meeting,
+        "release": meeting.release,
+        "view": view,
+        "error": error,
+        "notice": notice,
+        "invitable": invitable,
+        "seats": Seat.choices,
+        "now": timezone.now(),
+    }
 
 
 @login_required
@@ -341,9 +412,13 @@ def meeting_vote(request, pk):
     target = meeting_for_vote(pk=pk)
 
     def action(meeting, data):
-        services.meeting_vote(meeting=target, vote=data["vote"], actor=request.user, comment=data["comment"])
+        services.meeting_vote(
+            meeting=target, vote=data["vote"], actor=request.user, comment=data["comment"]
+        )
 
-    return _meeting_act(request, pk, VoteForm(request.POST), action, "Your vote is recorded.", target=target)
+    return _meeting_act(
+        request, pk, VoteForm(request.POST), action, "Your vote is recorded.", target=target
+    )
 
 
 @login_required
@@ -369,8 +444,9 @@ def meeting_criterion(request, pk, criterion_pk):
         if criterion is None:
             raise NotFound("No such criterion.")
         criterion.meeting = meeting
-        services.meeting_criterion_set(criterion=criterion, checked=form.value(), note=data["note"],
-                                       actor=request.user)
+        services.meeting_criterion_set(
+            criterion=criterion, checked=form.value(), note=data["note"], actor=request.user
+        )
 
     return _meeting_act(request, pk, form, action, "Saved.")
 
@@ -379,7 +455,9 @@ def meeting_criterion(request, pk, criterion_pk):
 @require_POST
 def meeting_criterion_add(request, pk):
     def action(meeting, data):
-        services.meeting_criterion_add(meeting=meeting, kind=data["kind"], title=data["title"], actor=request.user)
+        services.meeting_criterion_add(
+            meeting=meeting, kind=data["kind"], title=data["title"], actor=request.user
+        )
 
     return _meeting_act(request, pk, CriterionAddForm(request.POST), action, "Added.")
 
@@ -389,7 +467,9 @@ def meeting_criterion_add(request, pk):
 def meeting_attendee_add(request, pk):
     def action(meeting, data):
         person = get_user_model().objects.filter(pk=data["person"]).first()
-        services.meeting_attendee_add(meeting=meeting, person=person, seat=data["seat"], actor=request.user)
+        services.meeting_attendee_add(
+            meeting=meeting, person=person, seat=data["seat"], actor=request.user
+        )
 
     return _meeting_act(request, pk, AttendeeForm(request.POST), action, "Invited.", part="page")
 
@@ -398,10 +478,13 @@ def meeting_attendee_add(request, pk):
 @require_POST
 def meeting_decide(request, pk):
     def action(meeting, data):
-        services.meeting_decide(meeting=meeting, decision=data["decision"], reason=data["reason"],
-                                actor=request.user)
+        services.meeting_decide(
+            meeting=meeting, decision=data["decision"], reason=data["reason"], actor=request.user
+        )
 
-    return _meeting_act(request, pk, DecideForm(request.POST), action, "The decision is recorded.", part="page")
+    return _meeting_act(
+        request, pk, DecideForm(request.POST), action, "The decision is recorded.", part="page"
+    )
 
 
 @login_required
@@ -410,5 +493,6 @@ def meeting_cancel(request, pk):
     def action(meeting, data):
         services.meeting_cancel(meeting=meeting, actor=request.user, reason=data["reason"])
 
-    return _meeting_act(request, pk, CancelForm(request.POST), action, "The meeting is cancelled.", part="page")
-
+    return _meeting_act(
+        request, pk, CancelForm(request.POST), action, "The meeting is cancelled.", part="page"
+    )

@@ -26,8 +26,21 @@ class ApprovalSerializer(serializers.ModelSerializer):
     class Meta:
         model = Approval
         fields = [
-            "id", "release", "kind", "environment", "person", "role", "decision", "comment", "state",
-            "state_reason", "state_changed_at", "release_version", "artifact_version", "commit_sha", "created_at",
+            "id",
+            "release",
+            "kind",
+            "environment",
+            "person",
+            "role",
+            "decision",
+            "comment",
+            "state",
+            "state_reason",
+            "state_changed_at",
+            "release_version",
+            "artifact_version",
+            "commit_sha",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -49,7 +62,9 @@ class RequirementSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ApprovalKind.choices)
     gate = serializers.CharField(help_text="The promotion gate this requirement feeds.")
     title = serializers.CharField()
-    about = serializers.CharField(allow_null=True, help_text="The environment the decision is about; null: the release.")
+    about = serializers.CharField(
+        allow_null=True, help_text="The environment the decision is about; null: the release."
+    )
     needed = serializers.IntegerField()
     given = serializers.IntegerField()
     satisfied = serializers.BooleanField()
@@ -57,7 +72,9 @@ class RequirementSerializer(serializers.Serializer):
     approved_by = serializers.ListField(child=serializers.CharField())
     rejections = RejectionSerializer(many=True)
     not_counted = NotCountedSerializer(many=True)
-    eligible = serializers.ListField(child=serializers.CharField(), help_text="Usernames who may still decide.")
+    eligible = serializers.ListField(
+        child=serializers.CharField(), help_text="Usernames who may still decide."
+    )
 
 
 class GoNoGoSerializer(serializers.Serializer):
@@ -77,7 +94,9 @@ class PolicySerializer(serializers.Serializer):
 
 class EnvironmentMatrixSerializer(serializers.Serializer):
     environment = serializers.CharField()
-    ready = serializers.BooleanField(help_text="Every approval, sign-off and go/no-go this environment asks for is given.")
+    ready = serializers.BooleanField(
+        help_text="Every approval, sign-off and go/no-go this environment asks for is given."
+    )
     policy = PolicySerializer()
     requirements = RequirementSerializer(many=True)
     go_no_go = GoNoGoSerializer(allow_null=True)
@@ -109,8 +128,9 @@ def _requirement(req) -> dict:
         "needed": req.needed,
         "given": req.given,
         "satisfied": req.satisfied,
-        "reason": req.reason() if req.kind != ApprovalKind.EMERGENCY else (
-            "Given." if req.counted else "Not given."),
+        "reason": req.reason()
+        if req.kind != ApprovalKind.EMERGENCY
+        else ("Given." if req.counted else "Not given."),
         "approved_by": [a.person.username for a in req.counted],
         "rejections": [{"person": a.person.username, "comment": a.comment} for a in req.rejections],
         "not_counted": [{"person": a.person.username, "why": why} for a, why in req.not_counted],
@@ -123,21 +143,29 @@ def matrix_data(matrix) -> dict:
     environments = []
     for column in matrix.columns:
         p = column.policy
-        environments.append({
-            "environment": column.environment.name,
-            "ready": column.satisfied,
-            "policy": {
-                "required_approvals": p.required_approvals, "approver_roles": list(p.approver_roles or []),
-                "requires_qa_signoff": p.requires_qa_signoff, "requires_scope_approval": p.requires_scope_approval,
-                "requires_go_no_go": p.requires_go_no_go, "approval_valid_hours": p.approval_valid_hours,
-            },
-            "requirements": [_requirement(r) for r in column.requirements],
-            "go_no_go": None if column.go_no_go is None else {
-                "satisfied": column.go_no_go.satisfied, "reason": column.go_no_go.reason,
-                "meeting": column.go_no_go.meeting.pk if column.go_no_go.meeting else None,
-            },
-            "emergency_waiver": column.waiver,
-        })
+        environments.append(
+            {
+                "environment": column.environment.name,
+                "ready": column.satisfied,
+                "policy": {
+                    "required_approvals": p.required_approvals,
+                    "approver_roles": list(p.approver_roles or []),
+                    "requires_qa_signoff": p.requires_qa_signoff,
+                    "requires_scope_approval": p.requires_scope_approval,
+                    "requires_go_no_go": p.requires_go_no_go,
+                    "approval_valid_hours": p.approval_valid_hours,
+                },
+                "requirements": [_requirement(r) for r in column.requirements],
+                "go_no_go": None
+                if column.go_no_go is None
+                else {
+                    "satisfied": column.go_no_go.satisfied,
+                    "reason": column.go_no_go.reason,
+                    "meeting": column.go_no_go.meeting.pk if column.go_no_go.meeting else None,
+                },
+                "emergency_waiver": column.waiver,
+            }
+        )
     review = matrix.review
     return {
         "release": matrix.release.pk,
@@ -145,8 +173,12 @@ def matrix_data(matrix) -> dict:
         "is_emergency": matrix.release.is_emergency,
         "environments": environments,
         "emergency": _requirement(matrix.emergency) if matrix.emergency is not None else None,
-        "review": None if review is None else {
-            "due_at": review.due_at, "completed_at": review.completed_at, "overdue": review.is_overdue(),
+        "review": None
+        if review is None
+        else {
+            "due_at": review.due_at,
+            "completed_at": review.completed_at,
+            "overdue": review.is_overdue(),
         },
         "approvals": ApprovalSerializer(matrix.history, many=True).data,
     }
@@ -169,14 +201,18 @@ class CriterionSerializer(serializers.Serializer):
     kind = serializers.CharField()
     title = serializers.CharField()
     automatic = serializers.BooleanField(source="is_auto")
-    checked = serializers.BooleanField(allow_null=True, help_text="Met (go criterion) or raised (trigger).")
+    checked = serializers.BooleanField(
+        allow_null=True, help_text="Met (go criterion) or raised (trigger)."
+    )
     note = serializers.CharField()
 
 
 class MeetingSerializer(serializers.ModelSerializer):
     release = serializers.IntegerField(source="release_id", read_only=True)
     environment = serializers.CharField(source="environment.name", read_only=True)
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True, default=None)
+    decided_by = serializers.CharField(
+        source="decided_by.username", read_only=True, allow_null=True, default=None
+    )
     attendees = AttendeeSerializer(many=True, read_only=True)
     votes = VoteOutSerializer(many=True, read_only=True)
     criteria = CriterionSerializer(many=True, read_only=True)
@@ -184,9 +220,22 @@ class MeetingSerializer(serializers.ModelSerializer):
     class Meta:
         model = GoNoGoMeeting
         fields = [
-            "id", "release", "environment", "scheduled_for", "security_sensitive", "status", "decision",
-            "decision_reason", "decided_by", "decided_at", "decided_version", "decided_artifact_version",
-            "decided_commit_sha", "attendees", "votes", "criteria",
+            "id",
+            "release",
+            "environment",
+            "scheduled_for",
+            "security_sensitive",
+            "status",
+            "decision",
+            "decision_reason",
+            "decided_by",
+            "decided_at",
+            "decided_version",
+            "decided_artifact_version",
+            "decided_commit_sha",
+            "attendees",
+            "votes",
+            "criteria",
         ]
         read_only_fields = fields
 
@@ -195,16 +244,31 @@ class MeetingSerializer(serializers.ModelSerializer):
 
 
 class DecisionInputSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ApprovalKind.choices,
-                                   help_text="An emergency approval also needs the justification as comment.")
+    kind = serializers.ChoiceField(
+        choices=ApprovalKind.choices,
+        help_text="An emergency approval also needs the justification as comment.",
+    )
     environment = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=40,
         help_text="Environment name (the one the decision is about); omit for a scope approval.",
     )
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000,
-                                    help_text="Required to reject.")
-    role = serializers.ChoiceField(required=False, allow_blank=True, default="", choices=Role.choices,
-                                   help_text="The role you act in; defaults to the first eligible role you hold.")
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        help_text="Required to reject.",
+    )
+    role = serializers.ChoiceField(
+        required=False,
+        allow_blank=True,
+        default="",
+        choices=Role.choices,
+        help_text="The role you act in; defaults to the first eligible role you hold.",
+    )
 
 
 class WithdrawInputSerializer(serializers.Serializer):
@@ -218,15 +282,25 @@ class RequestInputSerializer(serializers.Serializer):
 
 
 class EmergencyInputSerializer(serializers.Serializer):
-    environment = serializers.CharField(max_length=40, default="production",
-                                        help_text="The production environment the hotfix goes to.")
-    justification = serializers.CharField(max_length=5000, help_text="Why the hotfix cannot wait for staging.")
+    environment = serializers.CharField(
+        max_length=40,
+        default="production",
+        help_text="The production environment the hotfix goes to.",
+    )
+    justification = serializers.CharField(
+        max_length=5000, help_text="Why the hotfix cannot wait for staging."
+    )
 
 
 class VoteInputSerializer(serializers.Serializer):
     vote = serializers.ChoiceField(choices=Vote.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000,
-                                    help_text="Required for a no-go vote.")
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Required for a no-go vote.",
+    )
 
 
 class MeetingDecisionInputSerializer(serializers.Serializer):

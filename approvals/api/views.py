@@ -60,12 +60,17 @@ RELEASE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The
 @extend_schema_view(
     list=extend_schema(
         summary="Approval records visible to the caller, newest first",
-        parameters=[OpenApiParameter("release", int, description="Only this release's records."),
-                    OpenApiParameter("kind", str), OpenApiParameter("state", str)],
+        parameters=[
+            OpenApiParameter("release", int, description="Only this release's records."),
+            OpenApiParameter("kind", str),
+            OpenApiParameter("state", str),
+        ],
         responses={200: ApprovalSerializer(many=True), **error_responses(401, 403)},
     ),
-    retrieve=extend_schema(summary="One approval record",
-                           responses={200: ApprovalSerializer, **error_responses(401, 403, 404)}),
+    retrieve=extend_schema(
+        summary="One approval record",
+        responses={200: ApprovalSerializer, **error_responses(401, 403, 404)},
+    ),
 )
 class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ApprovalSerializer
@@ -85,13 +90,18 @@ class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_object(self):
         return approval_get(user=self.request.user, pk=self.kwargs["pk"])
 
-    @extend_schema(summary="Withdraw your own decision", request=WithdrawInputSerializer,
-                   responses={200: ApprovalSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @extend_schema(
+        summary="Withdraw your own decision",
+        request=WithdrawInputSerializer,
+        responses={200: ApprovalSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         approval = self.get_object()
         data = _valid(WithdrawInputSerializer, request)
-        approval = services.approval_withdraw(approval=approval, actor=request.user, reason=data["reason"])
+        approval = services.approval_withdraw(
+            approval=approval, actor=request.user, reason=data["reason"]
+        )
         return Response(ApprovalSerializer(approval).data)
 
 
@@ -120,8 +130,12 @@ class ReleaseApprovalsViewSet(viewsets.GenericViewSet):
         release = release_for_decision(pk=pk)
         data = _valid(DecisionInputSerializer, request)
         approval = services.approval_decide(
-            release=release, kind=data["kind"], decision=decision, actor=request.user,
-            environment=_environment(release, data["environment"]), comment=data["comment"],
+            release=release,
+            kind=data["kind"],
+            decision=decision,
+            actor=request.user,
+            environment=_environment(release, data["environment"]),
+            comment=data["comment"],
             role=data["role"] or None,
         )
         return Response(ApprovalSerializer(approval).data, status=status.HTTP_201_CREATED)
@@ -131,49 +145,75 @@ class ReleaseApprovalsViewSet(viewsets.GenericViewSet):
         description="Scope approvals need no environment; QA sign-offs name the environment QA tested in; "
         "deployment approvals name the target. Giving the same decision again returns it unchanged. "
         "API tokens get 403 `people_only`.",
-        request=DecisionInputSerializer, parameters=[RELEASE_ID],
+        request=DecisionInputSerializer,
+        parameters=[RELEASE_ID],
         responses={201: ApprovalSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._decide(request, pk, Decision.APPROVE)
 
-    @extend_schema(summary="Reject, with a comment", request=DecisionInputSerializer, parameters=[RELEASE_ID],
-                   description="A rejection blocks its gate until withdrawn or until a new request sets it aside.",
-                   responses={201: ApprovalSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @extend_schema(
+        summary="Reject, with a comment",
+        request=DecisionInputSerializer,
+        parameters=[RELEASE_ID],
+        description="A rejection blocks its gate until withdrawn or until a new request sets it aside.",
+        responses={201: ApprovalSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._decide(request, pk, Decision.REJECT)
 
-    @extend_schema(summary="Ask the eligible people for a decision", request=RequestInputSerializer,
-                   parameters=[RELEASE_ID],
-                   responses={201: MatrixSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @extend_schema(
+        summary="Ask the eligible people for a decision",
+        request=RequestInputSerializer,
+        parameters=[RELEASE_ID],
+        responses={201: MatrixSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"], url_path="request")
     def request_decision(self, request, pk=None):
         release = release_get(user=request.user, pk=pk)
         data = _valid(RequestInputSerializer, request)
-        services.approval_request(release=release, kind=data["kind"], actor=request.user,
-                                  environment=_environment(release, data["environment"]), note=data["note"])
-        return Response(matrix_data(approval_matrix(release=release)), status=status.HTTP_201_CREATED)
+        services.approval_request(
+            release=release,
+            kind=data["kind"],
+            actor=request.user,
+            environment=_environment(release, data["environment"]),
+            note=data["note"],
+        )
+        return Response(
+            matrix_data(approval_matrix(release=release)), status=status.HTTP_201_CREATED
+        )
 
-    @extend_schema(summary="Give an emergency approval to a hotfix (emergency approvers only)",
-                   request=EmergencyInputSerializer, parameters=[RELEASE_ID],
-                   responses={201: ApprovalSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @extend_schema(
+        summary="Give an emergency approval to a hotfix (emergency approvers only)",
+        request=EmergencyInputSerializer,
+        parameters=[RELEASE_ID],
+        responses={201: ApprovalSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def emergency(self, request, pk=None):
         release = release_for_decision(pk=pk)
         data = _valid(EmergencyInputSerializer, request)
-        approval = services.emergency_approve(release=release, environment=_environment(release, data["environment"]),
-                                              actor=request.user, justification=data["justification"])
+        approval = services.emergency_approve(
+            release=release,
+            environment=_environment(release, data["environment"]),
+            actor=request.user,
+            justification=data["justification"],
+        )
         return Response(ApprovalSerializer(approval).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Go/no-go meetings visible to the caller",
-                       parameters=[OpenApiParameter("release", int, description="Only this release's meetings.")],
-                       responses={200: MeetingSerializer(many=True), **error_responses(401, 403)}),
-    retrieve=extend_schema(summary="One go/no-go meeting with attendees, votes and criteria",
-                           responses={200: MeetingSerializer, **error_responses(401, 403, 404)}),
+    list=extend_schema(
+        summary="Go/no-go meetings visible to the caller",
+        parameters=[OpenApiParameter("release", int, description="Only this release's meetings.")],
+        responses={200: MeetingSerializer(many=True), **error_responses(401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="One go/no-go meeting with attendees, votes and criteria",
+        responses={200: MeetingSerializer, **error_responses(401, 403, 404)},
+    ),
 )
 class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = MeetingSerializer
@@ -207,21 +247,30 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise NotFound("No such meeting.")
         return meeting
 
-    @extend_schema(summary="Vote go, no-go or abstain (attendees only)", request=VoteInputSerializer,
-                   responses={200: MeetingSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @extend_schema(
+        summary="Vote go, no-go or abstain (attendees only)",
+        request=VoteInputSerializer,
+        responses={200: MeetingSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def vote(self, request, pk=None):
         meeting = meeting_for_vote(pk=pk)
         data = _valid(VoteInputSerializer, request)
-        services.meeting_vote(meeting=meeting, vote=data["vote"], actor=request.user, comment=data["comment"])
+        services.meeting_vote(
+            meeting=meeting, vote=data["vote"], actor=request.user, comment=data["comment"]
+        )
         return Response(MeetingSerializer(self.get_object()).data)
 
-    @extend_schema(summary="Decide go or no-go (release managers)", request=MeetingDecisionInputSerializer,
-                   responses={200: MeetingSerializer, **error_responses(400, 401, 403, 404, 409)})
+    @extend_schema(
+        summary="Decide go or no-go (release managers)",
+        request=MeetingDecisionInputSerializer,
+        responses={200: MeetingSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         meeting = self.get_object()
         data = _valid(MeetingDecisionInputSerializer, request)
-        services.meeting_decide(meeting=meeting, decision=data["decision"], reason=data["reason"],
-                                actor=request.user)
+        services.meeting_decide(
+            meeting=meeting, decision=data["decision"], reason=data["reason"], actor=request.user
+        )
         return Response(MeetingSerializer(self.get_object()).data)

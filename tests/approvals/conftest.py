@@ -25,13 +25,25 @@ def grant(project, user, *roles):
 
 
 def approve(release, person, kind=ApprovalKind.DEPLOYMENT, environment=None, **kwargs):
-    return approval_decide(release=release, kind=kind, decision=Decision.APPROVE, environment=environment,
-                           actor=person, **kwargs)
+    return approval_decide(
+        release=release,
+        kind=kind,
+        decision=Decision.APPROVE,
+        environment=environment,
+        actor=person,
+        **kwargs,
+    )
 
 
 def reject(release, person, comment, kind=ApprovalKind.DEPLOYMENT, environment=None):
-    return approval_decide(release=release, kind=kind, decision=Decision.REJECT, environment=environment,
-                           actor=person, comment=comment)
+    return approval_decide(
+        release=release,
+        kind=kind,
+        decision=Decision.REJECT,
+        environment=environment,
+        actor=person,
+        comment=comment,
+    )
 
 
 @pytest.fixture

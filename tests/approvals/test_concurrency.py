@@ -24,7 +24,9 @@ from tests.factories import UserFactory
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: SQLite serialises writers"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs PostgreSQL: SQLite serialises writers"
+    ),
 ]
 
 THREADS = 20
@@ -57,22 +59,37 @@ def _race(calls):
 
 
 def _approve(release, environment, person):
-    return lambda: approval_decide(release=release, kind="deployment", decision="approve",
-                                   environment=environment, actor=person)
+    return lambda: approval_decide(
+        release=release,
+        kind="deployment",
+        decision="approve",
+        environment=environment,
+        actor=person,
+    )
 
 
 def test_twenty_people_approving_at_once__count_exactly_once_each(staged, envs, project):
-    approvers = [grant(project, UserFactory(username=f"lead{n:02d}"), Role.APPROVER) for n in range(THREADS)]
+    approvers = [
+        grant(project, UserFactory(username=f"lead{n:02d}"), Role.APPROVER) for n in range(THREADS)
+    ]
     production = envs["production"]
     results, errors = _race([_approve(staged, production, person) for person in approvers])
     assert errors == []
     assert len({a.pk for a in results}) == THREADS
-    assert Approval.objects.filter(state=ApprovalState.ACTIVE, environment=production).count() == THREADS
+    assert (
+        Approval.objects.filter(state=ApprovalState.ACTIVE, environment=production).count()
+        == THREADS
+    )
     assert AuditEvent.objects.filter(action="approval.approved").count() == THREADS
-    opened = AuditEvent.objects.filter(action="approvals.gate_opened", data__gate="deployment_approvals")
+    opened = AuditEvent.objects.filter(
+        action="approvals.gate_opened", data__gate="deployment_approvals"
+    )
     assert opened.count() == 1
-    gate = next(g for g in gate_evaluate(release=staged, environment=production).gates
-                if g.code == "deployment_approvals")
+    gate = next(
+        g
+        for g in gate_evaluate(release=staged, environment=production).gates
+        if g.code == "deployment_approvals"
+    )
     assert gate.state == "open"
     assert gate.reason.startswith(f"{THREADS} of 2 production approvals")
     count, problem = audit_chain_verify()
@@ -87,16 +104,29 @@ def test_one_person_approving_twenty_times_at_once__is_one_decision(staged, envs
     assert len(results) == THREADS
     assert {a.pk for a in results} == {Approval.objects.get().pk}
     assert AuditEvent.objects.filter(action="approval.approved").count() == 1
-    assert not AuditEvent.objects.filter(action="approvals.gate_opened", data__gate="deployment_approvals").exists()
+    assert not AuditEvent.objects.filter(
+        action="approvals.gate_opened", data__gate="deployment_approvals"
+    ).exists()
     count, problem = audit_chain_verify()
     assert problem is None and count == AuditEvent.objects.count()
 
 
-def test_approving_and_rejecting_at_once__leaves_one_consistent_decision_each(staged, envs, people, project):
+def test_approving_and_rejecting_at_once__leaves_one_consistent_decision_each(
+    staged, envs, people, project
+):
     production = envs["production"]
     calls = [_approve(staged, production, people.ada) for _ in range(10)]
-    calls += [lambda: approval_decide(release=staged, kind="deployment", decision="reject", environment=production,
-                                      actor=people.ada, comment="No.") for _ in range(10)]
+    calls += [
+        lambda: approval_decide(
+            release=staged,
+            kind="deployment",
+            decision="reject",
+            environment=production,
+            actor=people.ada,
+            comment="No.",
+        )
+        for _ in range(10)
+    ]
     results, errors = _race(calls)
     # Whichever came first wins; every other call either repeats it or is told to withdraw first.
     assert Approval.objects.filter(person=people.ada).count() == 1
@@ -104,4 +134,7 @@ def test_approving_and_rejecting_at_once__leaves_one_consistent_decision_each(st
     assert all(a.decision == winner for a in results)
     assert all(getattr(e, "code", "") == "already_decided" for e in errors)
     assert len(results) + len(errors) == 20
-    assert AuditEvent.objects.filter(action__in=["approval.approved", "approval.rejected"]).count() == 1
+    assert (
+        AuditEvent.objects.filter(action__in=["approval.approved", "approval.rejected"]).count()
+        == 1
+    )

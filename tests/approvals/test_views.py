@@ -33,7 +33,9 @@ def _decide_url(release):
 # --- The release page panel ------------------------------------------------------------
 
 
-def test_release_page__shows_the_matrix_and_approve_buttons_to_approvers(client, staged, people, envs):
+def test_release_page__shows_the_matrix_and_approve_buttons_to_approvers(
+    client, staged, people, envs
+):
     approve(staged, people.ada, environment=envs["production"])
     body = _login(client, people.abe).get(staged.get_absolute_url()).content.decode()
     assert 'id="approvals-panel"' in body
@@ -49,8 +51,11 @@ def test_release_page__auditor_sees_no_buttons(client, staged, people):
 
 
 def test_decide__htmx__answers_the_fragment_and_refreshes_the_page(client, staged, people, envs):
-    response = _login(client, people.ada).post(_decide_url(staged), {
-        "kind": "deployment", "environment": envs["production"].pk, "decision": "approve"}, **HTMX)
+    response = _login(client, people.ada).post(
+        _decide_url(staged),
+        {"kind": "deployment", "environment": envs["production"].pk, "decision": "approve"},
+        **HTMX,
+    )
     assert response.status_code == 200
     assert response["HX-Trigger"] == "releaseChanged"
     body = response.content.decode()
@@ -59,8 +64,12 @@ def test_decide__htmx__answers_the_fragment_and_refreshes_the_page(client, stage
     assert Approval.objects.get().person == people.ada
 
 
-def test_decide__reject_without_comment__shows_the_error_and_changes_nothing(client, staged, people):
-    response = _login(client, people.pat).post(_decide_url(staged), {"kind": "scope", "decision": "reject"}, **HTMX)
+def test_decide__reject_without_comment__shows_the_error_and_changes_nothing(
+    client, staged, people
+):
+    response = _login(client, people.pat).post(
+        _decide_url(staged), {"kind": "scope", "decision": "reject"}, **HTMX
+    )
     assert response.status_code == 200
     assert "a rejection needs a comment" in response.content.decode()
     assert "HX-Trigger" not in response
@@ -68,34 +77,51 @@ def test_decide__reject_without_comment__shows_the_error_and_changes_nothing(cli
 
 
 def test_decide__without_javascript__redirects_to_the_release(client, staged, people):
-    response = _login(client, people.pat).post(_decide_url(staged), {"kind": "scope", "decision": "approve"})
+    response = _login(client, people.pat).post(
+        _decide_url(staged), {"kind": "scope", "decision": "approve"}
+    )
     assert response.status_code == 302
     assert response["Location"].endswith(f"/releases/{staged.pk}/#panel-approvals")
 
 
 def test_decide__self_approval__403(client, project, people, envs):
     grant(project, people.ada, Role.ENGINEER)
-    own = release_create(project=project, version="7.0.0", title="Own", actor=people.ada,
-                         release_manager=people.alice)
-    response = _login(client, people.ada).post(_decide_url(own), {
-        "kind": "deployment", "environment": envs["production"].pk, "decision": "approve"}, **HTMX)
+    own = release_create(
+        project=project,
+        version="7.0.0",
+        title="Own",
+        actor=people.ada,
+        release_manager=people.alice,
+    )
+    response = _login(client, people.ada).post(
+        _decide_url(own),
+        {"kind": "deployment", "environment": envs["production"].pk, "decision": "approve"},
+        **HTMX,
+    )
     assert response.status_code == 403
     assert not Approval.objects.exists()
     assert AuditEvent.objects.filter(action="approval.denied").count() == 1
 
 
 def test_decide__outsider__404_and_denial_audited(client, staged, people, envs):
-    response = _login(client, people.olga).post(_decide_url(staged), {"kind": "scope", "decision": "approve"})
+    response = _login(client, people.olga).post(
+        _decide_url(staged), {"kind": "scope", "decision": "approve"}
+    )
     assert response.status_code == 404
     assert AuditEvent.objects.filter(action="approval.denied", actor_label="olga").count() == 1
 
 
-@pytest.mark.parametrize("data", [
-    {}, {"kind": "x", "decision": "approve"}, {"kind": "deployment", "decision": "maybe"},
-    {"kind": "deployment", "decision": "approve", "environment": "abc"},
-    {"kind": "deployment", "decision": "approve", "environment": "99999"},
-    {"kind": "scope", "decision": "approve", "comment": "\x00"},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"kind": "x", "decision": "approve"},
+        {"kind": "deployment", "decision": "maybe"},
+        {"kind": "deployment", "decision": "approve", "environment": "abc"},
+        {"kind": "deployment", "decision": "approve", "environment": "99999"},
+        {"kind": "scope", "decision": "approve", "comment": "\x00"},
+    ],
+)
 def test_decide__malformed__never_500(client, staged, people, data):
     response = _login(client, people.ada).post(_decide_url(staged), data, **HTMX)
     assert response.status_code in (200, 403, 404)
@@ -114,8 +140,9 @@ def test_withdraw__from_the_panel(client, staged, people, envs):
 def test_request__from_the_panel(client, staged, people, envs):
     reject(staged, people.abe, "Not now.", environment=envs["production"])
     url = reverse("approvals:request", args=[staged.pk])
-    response = _login(client, people.alice).post(url, {"kind": "deployment", "environment": envs["production"].pk},
-                                                 **HTMX)
+    response = _login(client, people.alice).post(
+        url, {"kind": "deployment", "environment": envs["production"].pk}, **HTMX
+    )
     assert response.status_code == 200
     assert Approval.objects.get().state == "superseded"
 
@@ -149,18 +176,28 @@ def test_release_approvals_page__works_without_javascript(client, staged, people
     response = _login(client, people.aud).get(reverse("approvals:release", args=[staged.pk]))
     assert response.status_code == 200
     assert "Approvals and go/no-go of 2.4.0" in response.content.decode()
-    assert _login(client, people.olga).get(reverse("approvals:release", args=[staged.pk])).status_code == 404
+    assert (
+        _login(client, people.olga).get(reverse("approvals:release", args=[staged.pk])).status_code
+        == 404
+    )
 
 
 # --- The emergency path on the page --------------------------------------------------------
 
 
-def test_panel__emergency_release_is_loud_and_shows_an_overdue_review(client, project, people, envs,
-                                                                     only_approval_gates):
-    hotfix = release_create(project=project, version="2.3.5", title="Fix", actor=people.alice, type="hotfix")
+def test_panel__emergency_release_is_loud_and_shows_an_overdue_review(
+    client, project, people, envs, only_approval_gates
+):
+    hotfix = release_create(
+        project=project, version="2.3.5", title="Fix", actor=people.alice, type="hotfix"
+    )
     deploy(hotfix, envs["dev"], people.bob)
-    emergency_approve(release=hotfix, environment=envs["production"], actor=people.emma,
-                      justification="Card payments fail.")
+    emergency_approve(
+        release=hotfix,
+        environment=envs["production"],
+        actor=people.emma,
+        justification="Card payments fail.",
+    )
     EmergencyReview.objects.update(due_at=timezone.now() - timedelta(hours=2))
     body = _login(client, people.alice).get(hotfix.get_absolute_url()).content.decode()
     assert "⚡ Emergency release" in body
@@ -171,17 +208,28 @@ def test_panel__emergency_release_is_loud_and_shows_an_overdue_review(client, pr
     assert "Post-implementation review OVERDUE" in inbox
 
 
-def test_emergency_form__for_emergency_approvers_only(client, project, people, envs, only_approval_gates):
-    hotfix = release_create(project=project, version="2.3.6", title="Fix", actor=people.alice, type="hotfix")
-    assert "Give the emergency approval" in _login(client, people.emma).get(hotfix.get_absolute_url()).content.decode()
-    assert "Give the emergency approval" not in _login(client, people.ada).get(
-        hotfix.get_absolute_url()).content.decode()
+def test_emergency_form__for_emergency_approvers_only(
+    client, project, people, envs, only_approval_gates
+):
+    hotfix = release_create(
+        project=project, version="2.3.6", title="Fix", actor=people.alice, type="hotfix"
+    )
+    assert (
+        "Give the emergency approval"
+        in _login(client, people.emma).get(hotfix.get_absolute_url()).content.decode()
+    )
+    assert (
+        "Give the emergency approval"
+        not in _login(client, people.ada).get(hotfix.get_absolute_url()).content.decode()
+    )
     url = reverse("approvals:emergency", args=[hotfix.pk])
-    response = _login(client, people.ada).post(url, {"environment": envs["production"].pk,
-                                                     "justification": "Please"}, **HTMX)
+    response = _login(client, people.ada).post(
+        url, {"environment": envs["production"].pk, "justification": "Please"}, **HTMX
+    )
     assert response.status_code == 403
-    response = _login(client, people.emma).post(url, {"environment": envs["production"].pk,
-                                                      "justification": "Payments down."}, **HTMX)
+    response = _login(client, people.emma).post(
+        url, {"environment": envs["production"].pk, "justification": "Payments down."}, **HTMX
+    )
     assert response.status_code == 200
     hotfix.refresh_from_db()
     assert hotfix.is_emergency
@@ -205,7 +253,9 @@ def test_inbox__outsider_sees_nothing(client, staged, people):
     assert "Nothing is waiting for you" in body
 
 
-def test_inbox__query_count_is_fixed(client, staged, people, project, django_assert_max_num_queries):
+def test_inbox__query_count_is_fixed(
+    client, staged, people, project, django_assert_max_num_queries
+):
     for n in range(5):
         release_create(project=project, version=f"5.{n}.0", title=f"R{n}", actor=people.alice)
     _login(client, people.ada)
@@ -220,8 +270,15 @@ def test_inbox__query_count_is_fixed(client, staged, people, project, django_ass
 def test_policies__admin_edits_and_it_is_audited(client, project, people, envs):
     url = reverse("approvals:policies", args=[project.slug])
     assert 'name="required_approvals"' in _login(client, people.adam).get(url).content.decode()
-    response = client.post(url, {"environment": envs["staging"].pk, "required_approvals": "1",
-                                 "approver_roles": ["approver"], "requires_qa_signoff": "on"})
+    response = client.post(
+        url,
+        {
+            "environment": envs["staging"].pk,
+            "required_approvals": "1",
+            "approver_roles": ["approver"],
+            "requires_qa_signoff": "on",
+        },
+    )
     assert response.status_code == 302
     policy = ApprovalPolicy.objects.get(environment=envs["staging"])
     assert policy.required_approvals == 1 and policy.requires_qa_signoff
@@ -230,8 +287,9 @@ def test_policies__admin_edits_and_it_is_audited(client, project, people, envs):
 
 def test_policies__bad_value__shows_the_error(client, project, people, envs):
     url = reverse("approvals:policies", args=[project.slug])
-    response = _login(client, people.adam).post(url, {"environment": envs["dev"].pk, "required_approvals": "0",
-                                                       "requires_qa_signoff": "on"})
+    response = _login(client, people.adam).post(
+        url, {"environment": envs["dev"].pk, "required_approvals": "0", "requires_qa_signoff": "on"}
+    )
     assert response.status_code == 200
     assert "first environment" in response.content.decode()
     response = client.post(url, {"environment": envs["dev"].pk, "required_approvals": "50"})
@@ -239,11 +297,16 @@ def test_policies__bad_value__shows_the_error(client, project, people, envs):
     assert not ApprovalPolicy.objects.exists()
 
 
-def test_policies__read_only_for_members_403_on_post_404_for_outsiders(client, project, people, envs):
+def test_policies__read_only_for_members_403_on_post_404_for_outsiders(
+    client, project, people, envs
+):
     url = reverse("approvals:policies", args=[project.slug])
     body = _login(client, people.ada).get(url).content.decode()
     assert 'name="required_approvals"' not in body and "Deployment approvals" in body
-    assert client.post(url, {"environment": envs["dev"].pk, "required_approvals": "1"}).status_code == 403
+    assert (
+        client.post(url, {"environment": envs["dev"].pk, "required_approvals": "1"}).status_code
+        == 403
+    )
     assert _login(client, people.olga).get(url).status_code == 404
 
 
@@ -255,8 +318,14 @@ def test_schedule__release_manager_only(client, staged, people, envs):
     assert _login(client, people.ada).get(url).status_code == 403
     assert _login(client, people.alice).get(url).status_code == 200
     when = (timezone.localtime() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post(url, {"environment": envs["production"].pk, "scheduled_for": when,
-                                 "attendees": [str(people.ada.pk), str(people.quinn.pk)]})
+    response = client.post(
+        url,
+        {
+            "environment": envs["production"].pk,
+            "scheduled_for": when,
+            "attendees": [str(people.ada.pk), str(people.quinn.pk)],
+        },
+    )
     meeting = GoNoGoMeeting.objects.get()
     assert response.status_code == 302 and response["Location"] == meeting.get_absolute_url()
     assert {a.person.username for a in meeting.attendees.all()} == {"alice", "ada", "quinn"}
@@ -265,14 +334,22 @@ def test_schedule__release_manager_only(client, staged, people, envs):
 
 @pytest.fixture
 def meeting(cleared, people, envs):
-    return meeting_schedule(release=cleared, environment=envs["production"], scheduled_for=timezone.now(),
-                            actor=people.alice)
+    return meeting_schedule(
+        release=cleared,
+        environment=envs["production"],
+        scheduled_for=timezone.now(),
+        actor=people.alice,
+    )
 
 
 def test_meeting_page__agenda_and_criteria_filled_in(client, meeting, people):
     body = _login(client, people.ada).get(meeting.get_absolute_url()).content.decode()
-    for title in ("Walk through the release checklist", "Go over the test results", "Known issues",
-                  "Decide: go or no-go"):
+    for title in (
+        "Walk through the release checklist",
+        "Go over the test results",
+        "Known issues",
+        "Decide: go or no-go",
+    ):
         assert title in body
     assert "A rollback plan is written." in body
     assert "No test results are recorded for this release." in body
@@ -287,7 +364,7 @@ def test_meeting__vote_live_and_refused_to_non_attendees(client, meeting, people
     assert 'id="meeting-board"' in response.content.decode()
     assert "Looks fine" in response.content.decode()
     board = client.get(meeting.get_absolute_url() + "?part=board", **HTMX).content.decode()
-    assert board.lstrip().startswith('{#') is False and 'id="meeting-board"' in board
+    assert board.lstrip().startswith("{#") is False and 'id="meeting-board"' in board
     assert _login(client, people.aud).post(url, {"vote": "go"}, **HTMX).status_code == 403
     assert _login(client, people.olga).post(url, {"vote": "go"}, **HTMX).status_code == 404
     assert MeetingVote.objects.count() == 1
@@ -306,7 +383,9 @@ def test_meeting__raised_trigger_blocks_go_then_decide(client, meeting, people, 
     crit_url = reverse("approvals:meeting-criterion", args=[meeting.pk, trigger.pk])
     _login(client, people.quinn).post(crit_url, {"checked": "yes"}, **HTMX)
     decide_url = reverse("approvals:meeting-decide", args=[meeting.pk])
-    response = _login(client, people.alice).post(decide_url, {"decision": "go", "reason": "Ship"}, **HTMX)
+    response = _login(client, people.alice).post(
+        decide_url, {"decision": "go", "reason": "Ship"}, **HTMX
+    )
     assert "A no-go trigger is raised" in response.content.decode()
     client.post(crit_url, {"checked": "no"}, **HTMX)
     response = client.post(decide_url, {"decision": "go", "reason": "Ship it."}, **HTMX)
@@ -320,7 +399,10 @@ def test_meeting__raised_trigger_blocks_go_then_decide(client, meeting, people, 
 
 def test_meeting__only_release_managers_decide(client, meeting, people):
     url = reverse("approvals:meeting-decide", args=[meeting.pk])
-    assert _login(client, people.ada).post(url, {"decision": "go", "reason": "x"}, **HTMX).status_code == 403
+    assert (
+        _login(client, people.ada).post(url, {"decision": "go", "reason": "x"}, **HTMX).status_code
+        == 403
+    )
     assert GoNoGoMeeting.objects.get().status == "scheduled"
 
 

@@ -55,7 +55,9 @@ def test_approvals_journey__from_staging_to_production(login_as, people, release
         expect(row).to_contain_text("eligible:")
         row.locator("textarea[name=comment]").fill("Reviewed the rollback plan.")
         _decide(page, "req-production-deployment-production", "Approve")
-    expect(page.locator("#gates-production")).to_contain_text("2 of 2 production approvals (Ada, Abe).")
+    expect(page.locator("#gates-production")).to_contain_text(
+        "2 of 2 production approvals (Ada, Abe)."
+    )
     expect(page.locator("#gates-production")).to_contain_text("Go/no-go not decided.")
 
     alice = login_as(people.alice)
@@ -76,7 +78,9 @@ def test_approvals_journey__from_staging_to_production(login_as, people, release
     expect(ada.locator("#vote-ada")).to_contain_text("Good to go.")
     expect(alice.locator("#vote-ada")).to_contain_text("Go", timeout=15_000)
 
-    alice.locator("#notes-" + str(meeting.agenda.get(key="risks").pk)).fill("Friday traffic peak: deploy Thursday.")
+    alice.locator("#notes-" + str(meeting.agenda.get(key="risks").pk)).fill(
+        "Friday traffic peak: deploy Thursday."
+    )
     alice.locator("#agenda-risks").get_by_role("button", name="Save notes").click()
     expect(alice.locator("#meeting-live .alert-success")).to_contain_text("Notes saved.")
     alice.fill("#decision-reason", "Every criterion is met; the team is on call.")
@@ -95,7 +99,9 @@ def test_approvals_journey__from_staging_to_production(login_as, people, release
     assert AuditEvent.objects.filter(action="meeting.decided", to_state="go").count() == 1
 
 
-def test_rejection_with_comment__blocks_and_shows_the_reason(login_as, people, release, envs, gates_only):
+def test_rejection_with_comment__blocks_and_shows_the_reason(
+    login_as, people, release, envs, gates_only
+):
     gates_only("approvals")
     _deploy(release, envs["dev"], people.bob)
     page = login_as(people.abe)
@@ -103,9 +109,13 @@ def test_rejection_with_comment__blocks_and_shows_the_reason(login_as, people, r
     row = page.locator("#req-production-deployment-production")
     row.get_by_role("button", name="Reject").click()
     # The browser refuses an empty comment? No: the service does, and the panel says so.
-    expect(page.locator("#approvals-panel .alert-error")).to_contain_text("a rejection needs a comment")
+    expect(page.locator("#approvals-panel .alert-error")).to_contain_text(
+        "a rejection needs a comment"
+    )
     row = page.locator("#req-production-deployment-production")
     row.locator("textarea[name=comment]").fill("No load test yet.")
     row.get_by_role("button", name="Reject").click()
     expect(page.locator("#gates-production")).to_contain_text("rejected by Abe: No load test yet.")
-    expect(page.locator("#req-production-deployment-production .mine")).to_contain_text("You rejected.")
+    expect(page.locator("#req-production-deployment-production .mine")).to_contain_text(
+        "You rejected."
+    )
