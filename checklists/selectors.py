@@ -56,6 +56,18 @@ def _pk(value) -> int:
 # --- Templates ---------------------------------------------------------------
 
 
+def shipped_templates_ensure() -> None:
+    """Install the shipped templates on a database that has none yet (one query otherwise).
+
+    ``seed_demo`` and ``manage.py checklists_install`` install them too; this
+    covers a fresh production database and tests that emptied the tables.
+    """
+    if not ChecklistTemplate.objects.filter(project__isnull=True).exists():
+        from checklists.template_services import shipped_templates_install
+
+        shipped_templates_install()
+
+
 def template_default_for(*, project: Project, release_type: str) -> TemplateVersion | None:
     """The newest published version of the template a new release of ``release_type`` starts from.
 
@@ -91,6 +103,7 @@ def template_default_for(*, project: Project, release_type: str) -> TemplateVers
 
 def template_list(*, user, project: Project | None = None) -> list[ChecklistTemplate]:
     """Templates ``user`` may see (their projects' and the shipped ones), with their versions."""
+    shipped_templates_ensure()
     projects = project_list(user=user)
     qs = ChecklistTemplate.objects.filter(Q(project__in=projects) | Q(project__isnull=True))
     if project is not None:
@@ -485,6 +498,7 @@ def template_versions_in_use(template: ChecklistTemplate) -> dict[int, int]:
 
 
 def templates_queryset_for_api(*, user) -> QuerySet[ChecklistTemplate]:
+    shipped_templates_ensure()
     projects = project_list(user=user)
     return (
         ChecklistTemplate.objects.filter(Q(project__in=projects) | Q(project__isnull=True))

@@ -14,13 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from checklists.template_services import (
-    template_create,
-    template_item_add,
-    template_publish,
-    template_step_add,
-)
 from releases.services import release_create
+from tests.checklists.helpers import small_template_create
 
 
 @pytest.fixture
@@ -31,39 +26,7 @@ def checklist_gates(gates_only):
 
 @pytest.fixture
 def small_template(project, people):
-    template = template_create(
-        project=project, actor=people.adam, name="Small release", release_types=["minor"]
-    )
-    draft = template.versions.get()
-    branch = template_step_add(
-        version=draft,
-        actor=people.adam,
-        title="Branch ready",
-        phase="before_staging",
-        expected_output="A branch with a tagged candidate.",
-    )
-    template_item_add(
-        step=branch, actor=people.adam, text="Release branch cut", role="release_manager"
-    )
-    ready = template_step_add(
-        version=draft, actor=people.adam, title="Ready for production", phase="before_production"
-    )
-    template_item_add(
-        step=ready, actor=people.adam, text="Rollback rehearsed", role="release_manager"
-    )
-    template_item_add(
-        step=ready,
-        actor=people.adam,
-        text="Regression suite green",
-        role="qa",
-        evidence_required=True,
-    )
-    template_item_add(
-        step=ready, actor=people.adam, text="Dashboards open", role="engineer", required=False
-    )
-    template_publish(template=template, actor=people.adam, change_note="First version")
-    template.refresh_from_db()
-    return template
+    return small_template_create(project=project, admin=people.adam)
 
 
 @pytest.fixture
