@@ -62,9 +62,12 @@ def pipeline_stages(release: Release) -> list[dict]:
 
 def environment_get(*, release: Release, name_or_id) -> Environment:
     qs = Environment.objects.filter(project_id=release.project_id)
-    env = qs.filter(name=str(name_or_id)).first()
-    if env is None and str(name_or_id).isdigit():
-        env = qs.filter(pk=int(name_or_id)).first()
+    text = str(name_or_id)
+    # Names are short slugs; a NUL byte or an over-long id would make PostgreSQL raise, not miss.
+    plausible = "\x00" not in text and len(text) <= 40
+    env = qs.filter(name=text).first() if plausible else None
+    if env is None and plausible and text.isascii() and text.isdigit() and len(text) <= 18:
+        env = qs.filter(pk=int(text)).first()
     if env is None:
         raise NotFound(f"No environment '{str(name_or_id)[:40]}' in this project.")
     return env

@@ -224,7 +224,9 @@ def test_promote__bad_payload__is_a_400(api, people, release, unchanged, payload
     unchanged.check()
 
 
-@pytest.mark.parametrize("environment", ["moon", "999999", "dev%00", "..", "%F0%9F%9A%80"])
+@pytest.mark.parametrize(
+    "environment", ["moon", "999999", "dev%00", "..", "%F0%9F%9A%80", "9" * 30, "%C2%B2", "x" * 300]
+)
 def test_gates__odd_environment_names__are_404(api, people, release, environment):
     response = api(people.alice).get(f"{LIST}{release.pk}/gates/{environment}/")
 
