@@ -37,7 +37,7 @@ def _counts() -> dict[str, int]:
     }
 
 
-def test_seed_demo__people_projects_and_releases_in_every_state(seeded, client):
+def test_seed_demo__every_state_verified_isolated_and_idempotent(seeded, client):
     storefront = Project.objects.get(slug="storefront")
     releases = Release.objects.filter(project=storefront)
     assert releases.count() >= 8
@@ -82,12 +82,9 @@ def test_seed_demo__people_projects_and_releases_in_every_state(seeded, client):
     assert "mobile-app" not in {p.slug for p in project_list(user=people["rita"])}
     assert {"mobile-app", "storefront"} <= {p.slug for p in project_list(user=people["quinn"])}
 
-
-def test_seed_demo__second_run_creates_nothing(seeded):
+    # A second run creates nothing.
     before = _counts()
-
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-
+    again = StringIO()
+    call_command("seed_demo", stdout=again)
     assert _counts() == before
-    assert "0 releases created" in out.getvalue()
+    assert "0 releases created" in again.getvalue()
