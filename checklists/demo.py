@@ -109,12 +109,12 @@ def _extras(releases: dict, people: dict) -> None:
     if gift_cards is not None:
         item = (
             Item.objects.select_related("step", "checklist__release")
-            .filter(checklist__release=gift_cards, text__startswith="Bugs found here fixed")
+            .filter(checklist__release=gift_cards, text__startswith="Feature flags set up")
             .first()
         )
         if item is not None and item.status == ItemStatus.OPEN:
             item_mark_not_applicable(
-                item=item, actor=rita, reason="QA found no bugs on staging; rc.1 stands."
+                item=item, actor=rita, reason="Gift cards ship without a feature flag."
             )
     checkout = releases.get("2.4.0")
     if checkout is not None:

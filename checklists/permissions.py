@@ -6,7 +6,6 @@ Ticking is for people: an API token can read a checklist but never tick it.
 from __future__ import annotations
 
 from checklists.choices import ItemStatus
-from projects.choices import Role
 from projects.permissions import (
     can_admin_project,
     can_manage_release,
@@ -63,7 +62,3 @@ def can_view_template(user, template) -> bool:
 def can_edit_templates(user, project) -> bool:
     """Create, edit and publish a project's templates: its admins."""
     return is_person(user) and can_admin_project(user, project)
-
-
-def is_auditor_only(user, project) -> bool:
-    return roles_for(user, project) == frozenset({Role.AUDITOR})

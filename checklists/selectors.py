@@ -111,7 +111,10 @@ def template_list(*, user, project: Project | None = None) -> list[ChecklistTemp
     return list(
         qs.select_related("project")
         .prefetch_related(
-            Prefetch("versions", queryset=TemplateVersion.objects.order_by("-number"))
+            Prefetch(
+                "versions",
+                queryset=TemplateVersion.objects.select_related("published_by").order_by("-number"),
+            )
         )
         .order_by("project__name", "name", "id")
     )
@@ -121,7 +124,10 @@ def template_get(*, user, pk) -> ChecklistTemplate:
     template = (
         ChecklistTemplate.objects.select_related("project")
         .prefetch_related(
-            Prefetch("versions", queryset=TemplateVersion.objects.order_by("-number"))
+            Prefetch(
+                "versions",
+                queryset=TemplateVersion.objects.select_related("published_by").order_by("-number"),
+            )
         )
         .filter(pk=_pk(pk))
         .first()
@@ -504,7 +510,10 @@ def templates_queryset_for_api(*, user) -> QuerySet[ChecklistTemplate]:
         ChecklistTemplate.objects.filter(Q(project__in=projects) | Q(project__isnull=True))
         .select_related("project")
         .prefetch_related(
-            Prefetch("versions", queryset=TemplateVersion.objects.order_by("-number"))
+            Prefetch(
+                "versions",
+                queryset=TemplateVersion.objects.select_related("published_by").order_by("-number"),
+            )
         )
         .order_by("project__name", "name", "id")
     )
