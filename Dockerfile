@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
-    SHIPCHECK_VAR_DIR=/var/lib/shipcheck
+    SHIPCHECK_VAR_DIR=/var/lib/shipcheck \
+    PYTHONPATH=/app
 
 WORKDIR /app
 
@@ -20,8 +21,9 @@ RUN mkdir -p config && touch config/__init__.py \
     && pip uninstall -y shipcheck \
     && rm -rf config build *.egg-info
 
+# Editable, so every process imports the code in /app, next to templates/ and static/.
 COPY . .
-RUN pip install --no-deps . \
+RUN pip install --no-deps -e . \
     && python manage.py collectstatic --noinput -v0 \
     && chown -R shipcheck /var/lib/shipcheck
 
