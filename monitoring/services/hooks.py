@@ -109,7 +109,7 @@ def hook_call_send(*, call_id: int) -> HookCall | None:
 def _hook_call_finish(*, call_id: int, accepted: bool, result: fetch.FetchResult) -> None:
     from releases.services import deployment_rollback
 
-    call = HookCall.objects.select_for_update().select_related(
+    call = HookCall.objects.select_for_update(of=("self",)).select_related(
         "deployment__release__project", "deployment__environment"
     ).get(pk=call_id)
     call.status = HookCallStatus.SUCCEEDED if accepted else HookCallStatus.FAILED

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ALL_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -58,15 +58,19 @@ from monitoring.verdicts import (
 
 logger = logging.getLogger(__name__)
 
-# Enough threads to keep a few hundred probes in flight on a small machine;
-# they wait on sockets, not on the CPU.
-DEFAULT_POLL_THREADS = 64
+# Probes wait on sockets, but every answer is parsed under the GIL: past a few
+# dozen threads they queue for it and throughput falls (bench/poll_bench.py on 2
+# cores: 16 threads poll 1,000 checks about twice as fast as 64). Each probe has
+# its own deadline, so a hanging endpoint holds one thread, never the others.
+DEFAULT_POLL_THREADS = 16
 # A pending baseline or hook call older than this was lost with its task (worker
 # restart); the tick takes it over.
 STALE_TASK_AFTER = timedelta(seconds=10)
 # A hook call "sending" for this long died with its worker; it is not resent.
 HOOK_SENDING_EXPIRY = timedelta(minutes=2)
 MAX_WINDOWS_PER_TICK = 1000
+# While probes are out, windows whose probes are all in are recorded this often (seconds).
+RECORD_EVERY = 0.25
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -185,54 +189,111 @@ TALLY_FIELDS = ["passes", "failures", "inconclusives", "errors", "consecutive_er
                 "last_detail", "last_error"]
 
 
+def _save_tallies(checks: list[WindowCheck]) -> None:
+    """One UPDATE per check, sent in one round trip.
+
+    ``bulk_update`` builds a CASE expression per field and row, which costs more
+    than the polling itself at a thousand checks per tick (bench/poll_bench.py).
+    """
+    table = WindowCheck._meta.db_table
+    columns = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in TALLY_FIELDS)
+    rows = [[getattr(check, name) for name in TALLY_FIELDS] + [check.pk] for check in checks]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {connection.ops.quote_name(table)} SET {columns} WHERE id = %s", rows)  # noqa: S608 - names are ours
+
+
 def _states(checks: list[WindowCheck]) -> list[CheckState]:
     return [CheckState(c.name, c.is_critical, c.status, c.reason) for c in checks]
 
 
+@dataclass
+class SlotResult:
+    """One claimed slot of one window, with what each of its checks' probes returned."""
+
+    window_id: int
+    slot: int
+    taken_at: datetime
+    readings: dict[int, Reading]
+
+
 def window_record(*, window_id: int, slot: int, taken_at: datetime, readings: dict[int, Reading]) -> None:
     """Store one slot's samples, update the tallies and act on the verdict, in one transaction."""
+    windows_record([SlotResult(window_id, slot, taken_at, readings)])
+
+
+def windows_record(results: list[SlotResult]) -> int:
+    """Record the slots of several windows in one transaction; returns how many windows were recorded.
+
+    Every window is locked, its samples stored, its tallies and verdicts
+    updated: a few statements for the whole batch, not per window. Windows whose
+    verdict is reached are closed one by one, each in a savepoint, so one
+    window's trouble (a refused transition) never undoes the others.
+    """
     from monitoring.services.windows import window_close
 
+    if not results:
+        return 0
     with transaction.atomic():
-        window = (MonitoringWindow.objects.select_for_update()
-                  .select_related("deployment__release__project", "deployment__environment")
-                  .filter(pk=window_id).first())
-        if window is None:
-            return
-        checks = list(WindowCheck.objects.filter(window=window).select_related("baseline"))
-        running = window.status == WindowStatus.RUNNING
-        samples = []
-        for check in checks:
-            reading = readings.get(check.pk)
-            if reading is None:
+        windows = {
+            w.pk: w for w in MonitoringWindow.objects.select_for_update(of=("self",))
+            .select_related("deployment__release__project", "deployment__environment")
+            .filter(pk__in=[r.window_id for r in results])
+        }
+        checks_of: dict[int, list[WindowCheck]] = {}
+        for check in WindowCheck.objects.filter(window_id__in=list(windows)).select_related("baseline"):
+            checks_of.setdefault(check.window_id, []).append(check)
+        samples, changed, reasons, closing = [], [], [], []
+        for result in results:
+            window = windows.get(result.window_id)
+            if window is None:
                 continue
-            judgement = _judge(check, reading)
-            samples.append(Sample(
-                window_check=check, slot=slot, taken_at=taken_at, status=reading.status,
-                outcome=judgement.outcome, value=reading.value, http_status=reading.http_status,
-                latency_ms=reading.latency_ms, detail=judgement.detail[:300],
-            ))
-            if not running or check.status not in (CheckVerdictStatus.RUNNING,):
+            checks = sorted(checks_of.get(window.pk, []), key=lambda c: (c.position, c.pk))
+            running = window.status == WindowStatus.RUNNING
+            for check in checks:
+                reading = result.readings.get(check.pk)
+                if reading is None:
+                    continue
+                judgement = _judge(check, reading)
+                samples.append(Sample(
+                    window_check=check, slot=result.slot, taken_at=result.taken_at, status=reading.status,
+                    outcome=judgement.outcome, value=reading.value, http_status=reading.http_status,
+                    latency_ms=reading.latency_ms, detail=judgement.detail[:300],
+                ))
+                if not running or check.status != CheckVerdictStatus.RUNNING:
+                    continue
+                tally = _tally(check).add(judgement.outcome)
+                _store_tally(check, tally)
+                check.last_detail = judgement.detail[:300]
+                if reading.status == SampleStatus.ERROR:
+                    check.last_error = (reading.error or judgement.detail)[:300]
+                verdict = check_verdict(check.name, tally, _limits(check), finished=False,
+                                        last_detail=check.last_detail, last_error=check.last_error)
+                check.status, check.reason = verdict.status, verdict.reason
+                changed.append(check)
+            if not running:
                 continue
-            tally = _tally(check).add(judgement.outcome)
-            _store_tally(check, tally)
-            check.last_detail = judgement.detail[:300]
-            if reading.status == SampleStatus.ERROR:
-                check.last_error = (reading.error or judgement.detail)[:300]
-            verdict = check_verdict(check.name, tally, _limits(check), finished=False,
-                                    last_detail=check.last_detail, last_error=check.last_error)
-            check.status, check.reason = verdict.status, verdict.reason
+            verdict = window_verdict(_states(checks), finished=False)
+            if verdict.status != WindowStatus.RUNNING:
+                closing.append((window, verdict))
+            elif window.reason != verdict.reason:
+                window.reason = verdict.reason
+                reasons.append((verdict.reason, window.pk))
         # The unique (check, slot) constraint makes a duplicate write a no-op.
         Sample.objects.bulk_create(samples, ignore_conflicts=True)
-        if not running:
-            return
-        WindowCheck.objects.bulk_update(checks, TALLY_FIELDS)
-        verdict = window_verdict(_states(checks), finished=False)
-        if verdict.status == WindowStatus.RUNNING:
-            window.reason = verdict.reason
-            window.save(update_fields=["reason"])
-        else:
-            window_close(window, verdict, actor=None)
+        _save_tallies(changed)
+        if reasons:
+            table = connection.ops.quote_name(MonitoringWindow._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.executemany(f"UPDATE {table} SET reason = %s WHERE id = %s", reasons)  # noqa: S608
+        for window, verdict in closing:
+            try:
+                with transaction.atomic():
+                    window_close(window, verdict, actor=None)
+            except Exception:  # noqa: BLE001 - logged; the window stays running and is judged again
+                logger.exception("Closing window %s as %s failed", window.pk, verdict.status)
+    return len(windows)
 
 
 def final_verdicts(window: MonitoringWindow) -> Verdict:
@@ -248,7 +309,13 @@ def final_verdicts(window: MonitoringWindow) -> Verdict:
 
 
 def poll_claims(claims: list[Claim], report: TickReport, now: datetime | None = None) -> None:
-    """Probe every check of the claimed windows at once; record each window as soon as its probes are in."""
+    """Probe every check of the claimed windows at once; record windows as their probes come in.
+
+    Every RECORD_EVERY seconds (or when all probes are in) the calling thread
+    records every window whose probes have all answered, in one transaction: a
+    slow endpoint delays only its own window, and a thousand checks cost a
+    handful of commits, not a thousand.
+    """
     polls = [c for c in claims if c.slot is not None and c.slot >= 0]
     if not polls:
         return
@@ -264,20 +331,33 @@ def poll_claims(claims: list[Claim], report: TickReport, now: datetime | None = 
     taken_at = now or timezone.now()
     pool = executor()
     futures = {pool.submit(_safe_probe, _spec(check)): check for check in checks}
-    for future in as_completed(futures):
-        check = futures[future]
-        readings[check.window_id][check.pk] = future.result()
-        pending[check.window_id] -= 1
-        if pending[check.window_id] == 0:
-            claim = by_window[check.window_id]
-            try:
-                window_record(window_id=claim.window_id, slot=claim.slot, taken_at=taken_at,
-                              readings=readings[check.window_id])
-            except Exception:  # noqa: BLE001 - one window's trouble must not stop the others
-                logger.exception("Recording window %s slot %s failed", claim.window_id, claim.slot)
-                continue
-            report.polled += 1
-            report.samples += len(readings[check.window_id])
+    waiting = set(futures)
+    while waiting:
+        # Record in batches: each database call hands the GIL back to the probe
+        # threads and waits to get it again, so a few big batches cost far less
+        # than one per window. A hanging probe delays others' records by RECORD_EVERY.
+        done, waiting = wait(waiting, timeout=RECORD_EVERY, return_when=ALL_COMPLETED)
+        complete = []
+        for future in done:
+            check = futures[future]
+            readings[check.window_id][check.pk] = future.result()
+            pending[check.window_id] -= 1
+            if pending[check.window_id] == 0:
+                complete.append(by_window[check.window_id])
+        if complete:
+            _record_batch(complete, readings, taken_at, report)
+
+
+def _record_batch(claims: list[Claim], readings: dict[int, dict[int, Reading]], taken_at: datetime,
+                  report: TickReport) -> None:
+    results = [SlotResult(c.window_id, c.slot, taken_at, readings[c.window_id]) for c in claims]
+    try:
+        windows_record(results)
+    except Exception:  # noqa: BLE001 - the slots stay claimed; their windows are polled again next slot
+        logger.exception("Recording %d windows failed", len(results))
+        return
+    report.polled += len(results)
+    report.samples += sum(len(r.readings) for r in results)
 
 
 def _safe_probe(spec: ProbeSpec) -> Reading:
@@ -308,18 +388,21 @@ def monitoring_tick(*, now: datetime | None = None) -> TickReport:
         .values("id", "next_slot", "started_at", "ends_at", "poll_interval")[:MAX_WINDOWS_PER_TICK]
     )
     claims = []
-    for row in rows:
-        claim = claim_slot(row, now)
-        if claim is None:
-            continue
-        if claim.slot == -1:
-            report.lost_races += 1
-            continue
-        report.claimed += 1
-        report.window_ids.append(claim.window_id)
-        if claim.gap:
-            report.gaps += claim.gap[1] - claim.gap[0] + 1
-        claims.append(claim)
+    # One transaction for all the claims of this tick (each claim is still its own
+    # conditional UPDATE, decided row by row): one commit instead of one per window.
+    with transaction.atomic():
+        for row in rows:
+            claim = claim_slot(row, now)
+            if claim is None:
+                continue
+            if claim.slot == -1:
+                report.lost_races += 1
+                continue
+            report.claimed += 1
+            report.window_ids.append(claim.window_id)
+            if claim.gap:
+                report.gaps += claim.gap[1] - claim.gap[0] + 1
+            claims.append(claim)
     _take_stale_baselines(now, report)
     poll_claims(claims, report, now)
     ending = MonitoringWindow.objects.filter(

@@ -311,7 +311,7 @@ def _window_failed(window: MonitoringWindow, *, actor) -> None:
     from monitoring.services.hooks import hook_call_request
     from releases.services import deployment_finish
 
-    deployment = Deployment.objects.select_for_update().select_related("release", "environment").get(
+    deployment = Deployment.objects.select_for_update(of=("self",)).select_related("release", "environment").get(
         pk=window.deployment_id
     )
     if deployment.status in (DeploymentStatus.IN_PROGRESS, DeploymentStatus.SUCCEEDED):
@@ -333,7 +333,7 @@ def window_conclude(*, window_id: int, now=None) -> MonitoringWindow | None:
 
     now = now or timezone.now()
     with transaction.atomic():
-        window = (MonitoringWindow.objects.select_for_update()
+        window = (MonitoringWindow.objects.select_for_update(of=("self",))
                   .select_related("deployment__release__project", "deployment__environment")
                   .filter(pk=window_id).first())
         if window is None or window.status != WindowStatus.RUNNING or now < window.ends_at:
@@ -377,7 +377,7 @@ def window_decide(*, window: MonitoringWindow, actor, action: str, reason: str =
     if action != DecisionAction.PROMOTE and not reason:
         raise ValidationFailed("Say why: the decision goes into the audit trail.",
                                details={"reason": "Say why you decide this."})
-    window = (MonitoringWindow.objects.select_for_update()
+    window = (MonitoringWindow.objects.select_for_update(of=("self",))
               .select_related("deployment__release__project", "deployment__environment").get(pk=window.pk))
     from_status = window.status
     if from_status not in _DECISIONS[action]:
