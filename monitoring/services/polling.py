@@ -239,7 +239,7 @@ def windows_record(results: list[SlotResult]) -> int:
         windows = {
             w.pk: w for w in MonitoringWindow.objects.select_for_update(of=("self",))
             .select_related("deployment__release__project", "deployment__environment")
-            .filter(pk__in=[r.window_id for r in results])
+            .filter(pk__in=[r.window_id for r in results]).order_by("id")
         }
         checks_of: dict[int, list[WindowCheck]] = {}
         for check in WindowCheck.objects.filter(window_id__in=list(windows)).select_related("baseline"):
@@ -384,7 +384,7 @@ def monitoring_tick(*, now: datetime | None = None) -> TickReport:
     rows = list(
         MonitoringWindow.objects.filter(status=WindowStatus.RUNNING, next_poll_at__lte=now)
         .filter(next_poll_at__lte=F("ends_at"))
-        .order_by("next_poll_at")
+        .order_by("next_poll_at", "id")  # one lock order for every worker: no deadlocks
         .values("id", "next_slot", "started_at", "ends_at", "poll_interval")[:MAX_WINDOWS_PER_TICK]
     )
     claims = []
