@@ -25,3 +25,13 @@ def tick_seconds() -> float:
     if not 0.05 <= value <= 60:
         raise ImproperlyConfigured(f"SHIPCHECK_MONITORING_TICK must be between 0.05 and 60 seconds, got {value}")
     return value
+
+
+def poll_threads(default: int) -> int:
+    """Probe threads per worker process (``SHIPCHECK_POLL_THREADS``)."""
+    raw = os.environ.get("SHIPCHECK_POLL_THREADS", "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 256:
+        raise ImproperlyConfigured(f"SHIPCHECK_POLL_THREADS must be a whole number from 1 to 256, got {raw!r}")
+    return int(raw)

@@ -28,7 +28,6 @@ from concurrent.futures import ALL_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -41,6 +40,7 @@ from monitoring.choices import (
     SampleStatus,
     WindowStatus,
 )
+from monitoring.conf import poll_threads
 from monitoring.models import Baseline, HookCall, MonitoringWindow, PollGap, Sample, WindowCheck
 from monitoring.probes import ProbeSpec, probe
 from monitoring.services.config import bounds_from, spec_for
@@ -81,7 +81,7 @@ def executor() -> ThreadPoolExecutor:
     global _executor
     with _executor_lock:
         if _executor is None:
-            size = int(getattr(settings, "SHIPCHECK_POLL_THREADS", DEFAULT_POLL_THREADS))
+            size = poll_threads(DEFAULT_POLL_THREADS)
             _executor = ThreadPoolExecutor(max_workers=max(size, 1), thread_name_prefix="shipcheck-probe")
         return _executor
 
