@@ -305,7 +305,7 @@ def meeting_schedule(request, pk):
         environments=production_first,
         seats=seats,
         initial={
-            "environment": str(production_first[0].pk) if production_first else "",
+            "environment": _asked_environment(request, production_first),
             "scheduled_for": timezone.localtime().replace(second=0, microsecond=0)
             + timedelta(hours=1),
             "security_sensitive": security,
@@ -338,6 +338,13 @@ def meeting_schedule(request, pk):
     return render(
         request, "approvals/meeting_form.html", {"release": release, "form": form, "error": error}
     )
+
+
+def _asked_environment(request, environments) -> str:
+    """The environment named by ``?environment=`` (the panel's Schedule link), else the first one."""
+    asked = request.GET.get("environment", "")
+    known = [str(e.pk) for e in environments]
+    return asked if asked in known else (known[0] if known else "")
 
 
 def _meeting_context(request, meeting, *, error: str = "", notice: str = "") -> dict:
