@@ -9,9 +9,9 @@ from django.core.exceptions import ImproperlyConfigured
 # How often the scheduler asks workers for due polls. A window's own interval
 # (10 s by default) is what matters; the tick only has to be finer than that.
 DEFAULT_TICK_SECONDS = 2.0
-# How often production pre-deployment checks are refreshed (each refresh skips
-# environments whose latest run is younger than five minutes).
-PRECHECK_REFRESH_SECONDS = 60.0
+# How often the scheduler looks for stale production pre-deployment checks (see
+# monitoring/services/prechecks.py for when a run counts as stale).
+PRECHECK_REFRESH_SECONDS = 30.0
 
 
 def tick_seconds() -> float:

@@ -34,8 +34,10 @@ from projects.models import Environment
 
 # Keep this many runs per environment; older ones say nothing the audit needs.
 KEEP_RUNS = 50
-# How often the scheduler refreshes the checks of a production environment.
+# How often the scheduler refreshes the checks of a production environment; a
+# failed run is retried sooner, so a fixed endpoint reopens the gate quickly.
 REFRESH_EVERY = timedelta(minutes=5)
+RETRY_FAILED_AFTER = timedelta(seconds=30)
 
 
 def precheck_checks(environment: Environment) -> tuple[list[HealthCheck], list[MetricCheck]]:
@@ -118,7 +120,8 @@ def precheck_refresh_due(*, now=None) -> int:
     candidates = Environment.objects.filter(tier=Tier.PRODUCTION, health_checks__enabled=True).distinct()
     for environment in candidates:
         latest = Precheck.objects.filter(environment=environment).order_by("-finished_at").first()
-        stale = latest is None or latest.finished_at <= now - REFRESH_EVERY
+        stale = (latest is None or latest.finished_at <= now - REFRESH_EVERY
+                 or (not latest.passed and latest.finished_at <= now - RETRY_FAILED_AFTER))
         if stale and precheck_run(environment=environment) is not None:
             count += 1
     return count

@@ -240,3 +240,16 @@ def test_prechecks_button__runs_and_feeds_the_production_gate(client, people, en
     report = gate_evaluate(release=release, environment=envs["production"])
     gate = next(g for g in report.gates if g.code == "monitoring_prechecks")
     assert gate.state == "closed" and "answered HTTP 503" in gate.reason
+
+
+def test_window_page__query_count_does_not_grow_with_samples(client, people, running_window,
+                                                            django_assert_max_num_queries):
+    login(client, people.alice)
+    url = f"/monitoring/windows/{running_window.pk}/?part=live"
+    with django_assert_max_num_queries(12):
+        client.get(url, HTTP_HX_REQUEST="true")
+    for slot in range(4, 20):
+        monitoring_tick(now=running_window.started_at + running_window.poll_interval * slot
+                        + timedelta(milliseconds=5))
+    with django_assert_max_num_queries(12):
+        assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
