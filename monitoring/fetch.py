@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import socket
 import ssl
 import threading
@@ -134,6 +135,13 @@ def host_allowlisted(host: str, entries: tuple[str, ...] | None = None) -> bool:
 
 # One small pool for DNS lookups, so a resolver that hangs cannot outlast the deadline.
 _resolver = ThreadPoolExecutor(max_workers=8, thread_name_prefix="shipcheck-dns")
+
+
+def _after_fork() -> None:
+    """A forked worker (Celery prefork) gets fresh pools: threads and sockets do not survive a fork."""
+    global _resolver, _clients, _clients_lock
+    _resolver = ThreadPoolExecutor(max_workers=8, thread_name_prefix="shipcheck-dns")
+    _clients, _clients_lock = {}, threading.Lock()
 
 
 def resolve(host: str, port: int, timeout: float) -> list[str]:
@@ -300,6 +308,7 @@ def _ssl_context() -> ssl.SSLContext:
 
 _clients: dict[tuple, httpx.Client] = {}
 _clients_lock = threading.Lock()
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def client() -> httpx.Client:

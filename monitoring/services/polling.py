@@ -23,6 +23,7 @@ calling thread, one short transaction per window.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from concurrent.futures import ALL_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -74,6 +75,15 @@ RECORD_EVERY = 0.25
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
+
+
+def _after_fork() -> None:
+    """A forked worker process starts its own probe pool (threads do not survive a fork)."""
+    global _executor, _executor_lock
+    _executor, _executor_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def executor() -> ThreadPoolExecutor:
