@@ -23,8 +23,10 @@ import uuid
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -54,7 +56,19 @@ schema.config.generation.update(
 
 
 @pytest.fixture
-def fuzz_headers(people, project, release):
+def _keep_the_test_connection():
+    """Calls go straight to the WSGI handler, whose request signals would close the test's
+    database connection (inside its transaction) on PostgreSQL; Django's test client
+    disconnects them the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_headers(people, project, release, _keep_the_test_connection):
     """A token with every scope on a project with people, environments and release 2.4.0."""
     cache.clear()  # a fresh rate-limit budget
     _token, plain = api_token_create(
