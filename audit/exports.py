@@ -1,10 +1,12 @@
 """Streamed exports of the audit trail: JSON Lines (verifiable offline) and CSV.
 
-Both read keyset batches (audit.selectors.audit_row_batches) and yield one
-chunk per batch, so memory stays flat however many events match. Lines are
-spelled by hand rather than through ``json.dumps`` per row: the text columns
-go through the C string encoder and ``data`` is passed on in the database's
-own JSON spelling, which the verifier parses back into the same value.
+On PostgreSQL the database spells the rows and streams them with COPY
+(audit/exports_pg.py). Elsewhere (SQLite) keyset batches
+(audit.selectors.audit_row_batches) are spelled by hand: text through the C
+string encoder, ``data`` in the database's own JSON spelling. Either way each
+chunk is a batch of whole lines, memory stays flat however many events
+match, and the verifier parses every line back into the values the hash was
+computed over.
 
 JSON Lines layout (docs/audit.md): a header line, one line per event with
 every hashed field exactly as hashed plus ``hash`` and the project link, and
@@ -20,8 +22,10 @@ import json
 from collections.abc import Iterator
 from json.encoder import encode_basestring as _s
 
+from django.db import connection
 from django.utils import timezone
 
+from audit import exports_pg
 from audit.chain import GENESIS_HASH, ROW_FIELDS
 from audit.checkpoints import export_seal
 from audit.filters import AuditFilters
@@ -141,17 +145,24 @@ def jsonl_lines(rows: list[tuple]) -> str:
     ])
 
 
+def _python_jsonl_rows(plan: ExportPlan, progress: dict) -> Iterator[bytes]:
+    for rows in audit_row_batches(plan.queryset, upper=plan.upper):
+        if progress["first"] is None:
+            progress["first"] = rows[0][0]
+        progress["count"] += len(rows)
+        progress["last"], progress["last_hash"] = rows[-1][0], rows[-1][16]
+        yield jsonl_lines(rows).encode("utf-8")
+
+
 def jsonl_stream(plan: ExportPlan) -> Iterator[bytes]:
     header_line = json.dumps(plan.header(), ensure_ascii=False).encode("utf-8")
     yield header_line + b"\n"
-    count = 0
-    first = last = last_hash = None
-    for rows in audit_row_batches(plan.queryset, upper=plan.upper):
-        if first is None:
-            first = rows[0][0]
-        count += len(rows)
-        last, last_hash = rows[-1][0], rows[-1][16]
-        yield jsonl_lines(rows).encode("utf-8")
+    progress: dict = {"first": None, "count": 0, "last": None, "last_hash": None}
+    if connection.vendor == "postgresql":
+        yield from exports_pg.jsonl_rows(plan.queryset, plan.upper, progress)
+    else:
+        yield from _python_jsonl_rows(plan, progress)
+    count, first, last, last_hash = progress["count"], progress["first"], progress["last"], progress["last_hash"]
     end = {
         "shipcheck_audit_export_end": True,
         "rows": count,
@@ -197,6 +208,9 @@ def csv_stream(plan: ExportPlan) -> Iterator[bytes]:
                                                              "checkpoints")}, ensure_ascii=False) + "\r\n")
     writer.writerow(CSV_COLUMNS)
     yield buffer.getvalue().encode("utf-8")
+    if connection.vendor == "postgresql":
+        yield from exports_pg.csv_rows(plan.queryset, plan.upper, CSV_COLUMNS)
+        return
     cell = csv_cell
     for rows in audit_row_batches(plan.queryset, upper=plan.upper):
         buffer.seek(0)

@@ -256,10 +256,22 @@ def audit_chain_check(*, all_checkpoints: bool = False, key: bytes | None = None
             promise(walk, checkpoint.statement())
     broken = None
     cache: dict = {}
-    for rows in audit_row_batches(AuditEvent.objects.all()):
-        broken = verify_rows(canonical_data_rows(rows, cache), walk, start_seq=1, start_prev_hash=GENESIS_HASH)
-        if broken:
-            break
+    fast = None
+    if connection.vendor == "postgresql":
+        from audit.verify_pg import FALLBACK, verify_chain_pg
+
+        fast = verify_chain_pg(walk, cache)
+        if fast is FALLBACK:
+            walk = Walk(mode="all", expect_seq=walk.expect_seq, expect_project=walk.expect_project)
+            cache = {}
+        else:
+            broken = fast
+    if connection.vendor != "postgresql" or fast is FALLBACK:
+        for rows in audit_row_batches(AuditEvent.objects.all()):
+            broken = verify_rows(canonical_data_rows(rows, cache), walk, start_seq=1,
+                                 start_prev_hash=GENESIS_HASH)
+            if broken:
+                break
     if broken is None:
         broken = unmet_promises(walk)
     warnings = _staleness_warnings(walk)

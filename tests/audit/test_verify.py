@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from audit.checkpoints import audit_checkpoint_take
 from audit.models import AuditEvent
@@ -270,3 +271,32 @@ def test_offline_cli__runs_without_django_and_reports(trail, root, tmp_path):
                                "if m.split('.')[0] in ('django', 'config', 'projects', 'releases')))"],
         capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
     assert imports.stdout.strip() == "[]"
+
+
+# --- The PostgreSQL fast path ------------------------------------------------------------------
+
+
+def test_audit_verify__control_characters_and_unicode__verify(release, people):
+    from django.db import transaction
+
+    from audit.services import audit_record
+
+    awkward = "tab\there, bell\x07, del\x7f, line\u2028sep, quote \" and back\\slash, emoji 🚀, é"
+    with transaction.atomic():
+        audit_record(actor=people.alice, action="release.noted", obj=release, project=release.project_id,
+                     release=release, reason=awkward, object_repr=awkward, data={"k\x01": awkward, "n": [1.5, 2]})
+    report = audit_chain_check()
+    assert report.broken is None, report.broken
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY fast path is PostgreSQL only")
+def test_audit_verify__database_spelling_differs__second_look_then_generic_walk(trail, monkeypatch):
+    from audit import verify_pg
+
+    monkeypatch.setattr(verify_pg, "QUERY", verify_pg.QUERY.replace("to_json(action)::text",
+                                                                    "upper(to_json(action)::text)"))
+    assert audit_chain_check().broken is None  # every row looked at again, field by field
+    monkeypatch.setattr(verify_pg, "MAX_SUSPECTS", 2)
+    assert audit_chain_check().broken is None  # too many: walked the generic way
+    tamper_sql("UPDATE audit_auditevent SET reason = %s WHERE seq = %s", ["changed", 5])
+    assert audit_chain_check().broken.seq == 5
