@@ -13,6 +13,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -91,7 +92,10 @@ class IdempotencyMiddleware:
         problem = key_problem(key)
         if problem:
             return _error(400, "invalid_idempotency_key", problem, {"header": HEADER})
-        scope = caller_scope(request)
+        try:
+            scope = caller_scope(request)
+        except DatabaseError:
+            scope = None  # the view will meet the same problem and answer it
         if scope is None:
             return self.get_response(request)
         fingerprint = request_fingerprint(
@@ -100,9 +104,24 @@ class IdempotencyMiddleware:
             query=request.META.get("QUERY_STRING", ""),
             body=body,
         )
-        claim = idempotency_claim(
-            scope=scope, key=key, fingerprint=fingerprint, method=request.method, path=request.path
-        )
+        try:
+            claim = idempotency_claim(
+                scope=scope,
+                key=key,
+                fingerprint=fingerprint,
+                method=request.method,
+                path=request.path,
+            )
+        except DatabaseError:
+            # Outside every view, so no other handler would turn this into JSON.
+            logger.exception("Could not claim Idempotency-Key %r", key)
+            return _error(
+                503,
+                "unavailable",
+                "Shipcheck cannot store the Idempotency-Key right now; retry with the same key.",
+                {"header": HEADER},
+                Retry_After="5",
+            )
         if claim.outcome == "mismatch":
             return _error(
                 422,
