@@ -443,7 +443,6 @@ def checklist_board(*, release: Release, user) -> ChecklistBoard | None:
         can_manage=manage and not cancelled,
         next_environment=next_environment,
     )
-    board.roles = roles
     return board
 
 

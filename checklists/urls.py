@@ -1,6 +1,6 @@
 from django.urls import path
 
-from checklists import views
+from checklists import template_views, views
 
 app_name = "checklists"
 urlpatterns = [
@@ -17,19 +17,27 @@ urlpatterns = [
     ),
     path("checklists/steps/<int:step_id>/items/", views.item_add, name="item_add"),
     path("checklists/steps/<int:step_id>/output/", views.step_output, name="step_output"),
-    path("checklists/templates/", views.templates, name="templates"),
-    path("checklists/templates/new/", views.template_create, name="template_create"),
-    path("checklists/templates/<int:pk>/", views.template_detail, name="template_detail"),
-    path("checklists/templates/<int:pk>/preview/", views.template_preview, name="template_preview"),
-    path("checklists/templates/<int:pk>/<slug:op>/", views.template_action, name="template_action"),
+    path("checklists/templates/", template_views.templates, name="templates"),
+    path("checklists/templates/new/", template_views.template_create, name="template_create"),
+    path("checklists/templates/<int:pk>/", template_views.template_detail, name="template_detail"),
+    path(
+        "checklists/templates/<int:pk>/preview/",
+        template_views.template_preview,
+        name="template_preview",
+    ),
+    path(
+        "checklists/templates/<int:pk>/<slug:op>/",
+        template_views.template_action,
+        name="template_action",
+    ),
     path(
         "checklists/template-steps/<int:pk>/<slug:op>/",
-        views.template_step_action,
+        template_views.template_step_action,
         name="template_step_action",
     ),
     path(
         "checklists/template-items/<int:pk>/<slug:op>/",
-        views.template_item_action,
+        template_views.template_item_action,
         name="template_item_action",
     ),
 ]
