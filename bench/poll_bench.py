@@ -39,8 +39,12 @@ def _serve(port_queue) -> None:
                 head = await reader.readuntil(b"\r\n\r\n")
                 if not head:
                     break
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                             + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    + str(len(BODY)).encode()
+                    + b"\r\n\r\n"
+                    + BODY
+                )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -72,37 +76,67 @@ def _arrange(base_url: str, round_number: int) -> list[str]:
     suffix = uuid.uuid4().hex[:6]
     project = project_create(name=f"Poll bench {suffix}", actor=None)
     project.environments.all().delete()
-    environments = Environment.objects.bulk_create([
-        Environment(project=project, name=f"env-{n}", display_name=f"Env {n}", tier=Tier.STAGING, order=n)
-        for n in range(WINDOWS)
-    ])
+    environments = Environment.objects.bulk_create(
+        [
+            Environment(
+                project=project,
+                name=f"env-{n}",
+                display_name=f"Env {n}",
+                tier=Tier.STAGING,
+                order=n,
+            )
+            for n in range(WINDOWS)
+        ]
+    )
     from django.contrib.auth import get_user_model
 
     manager = get_user_model().objects.create_user(f"bench-poll-{suffix}")
-    release = Release.objects.create(project=project, version="1.0.0", version_major=1, title="Bench",
-                                     release_manager=manager)
+    release = Release.objects.create(
+        project=project, version="1.0.0", version_major=1, title="Bench", release_manager=manager
+    )
     now = timezone.now()
     interval = timedelta(seconds=INTERVAL_SECONDS)
     started = now - interval + timedelta(milliseconds=50)  # slot 1 is due and fresh
     urls, checks, windows = [], [], []
     for environment in environments:
-        deployment = Deployment.objects.create(release=release, environment=environment,
-                                               status=DeploymentStatus.IN_PROGRESS, started_at=now)
-        windows.append(MonitoringWindow(deployment=deployment, kind=WindowKind.CANARY, status=WindowStatus.RUNNING,
-                                        poll_interval=interval, started_at=started,
-                                        ends_at=started + timedelta(minutes=15), next_slot=1,
-                                        next_poll_at=started + interval))
+        deployment = Deployment.objects.create(
+            release=release,
+            environment=environment,
+            status=DeploymentStatus.IN_PROGRESS,
+            started_at=now,
+        )
+        windows.append(
+            MonitoringWindow(
+                deployment=deployment,
+                kind=WindowKind.CANARY,
+                status=WindowStatus.RUNNING,
+                poll_interval=interval,
+                started_at=started,
+                ends_at=started + timedelta(minutes=15),
+                next_slot=1,
+                next_poll_at=started + interval,
+            )
+        )
         for n in range(CHECKS_PER_WINDOW):
             url = f"{base_url}/health/{round_number}/{environment.order}/{n}"
             urls.append(url)
-            checks.append(HealthCheck(environment=environment, name=f"check {n}", url=url, timeout_seconds=5))
+            checks.append(
+                HealthCheck(environment=environment, name=f"check {n}", url=url, timeout_seconds=5)
+            )
     HealthCheck.objects.bulk_create(checks)
     MonitoringWindow.objects.bulk_create(windows)
     by_env = {w.deployment.environment_id: w for w in windows}
     rows = []
     for check in HealthCheck.objects.filter(environment__project=project).order_by("id"):
-        rows.append(WindowCheck(window=by_env[check.environment_id], kind=CheckKind.HEALTH, health_check=check,
-                                name=check.name, config=health_config(check)))
+        rows.append(
+            WindowCheck(
+                window=by_env[check.environment_id],
+                kind=CheckKind.HEALTH,
+                health_check=check,
+                name=check.name,
+                config=health_config(check),
+            )
+        )
     WindowCheck.objects.bulk_create(rows)
     return urls
 
@@ -138,21 +172,31 @@ def main() -> int:
                 poll_times.append(time.perf_counter() - started)
                 # Stop this round's windows so a later round's tick polls only its own.
                 MonitoringWindow.objects.filter(pk__in=report.window_ids).update(status="cancelled")
-                ok = Sample.objects.filter(status="ok", taken_at__gte=timezone.now() - timedelta(minutes=5)).count()
-                print(f"round {round_number}: bare httpx loop {bare_times[-1]:6.2f} s   "
-                      f"monitoring_tick {poll_times[-1]:6.2f} s ({report.samples} samples from "
-                      f"{report.polled} windows)   poller/bare rate {bare_times[-1] / poll_times[-1]:.2f}")
+                ok = Sample.objects.filter(
+                    status="ok", taken_at__gte=timezone.now() - timedelta(minutes=5)
+                ).count()
+                print(
+                    f"round {round_number}: bare httpx loop {bare_times[-1]:6.2f} s   "
+                    f"monitoring_tick {poll_times[-1]:6.2f} s ({report.samples} samples from "
+                    f"{report.polled} windows)   poller/bare rate {bare_times[-1] / poll_times[-1]:.2f}"
+                )
                 if report.samples != total:
                     print(f"  only {report.samples} of {total} checks were polled")
         bare, poller = statistics.median(bare_times), statistics.median(poll_times)
         bare_rate, poll_rate = total / bare, total / poller
-        print(f"median bare httpx loop (sequential, keep-alive): {total} GETs in {bare:6.2f} s = "
-              f"{bare_rate:5.0f}/s")
-        print(f"median monitoring_tick (one worker: claim, probe, store, judge): {total} checks in "
-              f"{poller:6.2f} s = {poll_rate:5.0f}/s")
+        print(
+            f"median bare httpx loop (sequential, keep-alive): {total} GETs in {bare:6.2f} s = "
+            f"{bare_rate:5.0f}/s"
+        )
+        print(
+            f"median monitoring_tick (one worker: claim, probe, store, judge): {total} checks in "
+            f"{poller:6.2f} s = {poll_rate:5.0f}/s"
+        )
         met = poller <= INTERVAL_SECONDS and poll_rate >= bare_rate / 2 and ok == total * ROUNDS
-        print(f"poller / bare rate: {poll_rate / bare_rate:.2f}   goal: all within {INTERVAL_SECONDS:g} s and at "
-              f"least 0.5 of the bare rate -> {'met' if met else 'NOT met'}")
+        print(
+            f"poller / bare rate: {poll_rate / bare_rate:.2f}   goal: all within {INTERVAL_SECONDS:g} s and at "
+            f"least 0.5 of the bare rate -> {'met' if met else 'NOT met'}"
+        )
     finally:
         server.kill()
         server.join(timeout=5)

@@ -18,7 +18,12 @@ class MonitoringConfig(AppConfig):
         registry.release_hold(release_hold)
         registry.gate("monitoring_prechecks", order=80)(gates.prechecks_gate)
         registry.gate("monitoring_verified", order=25)(gates.verified_gate)
-        registry.panel(key="monitoring", title="Monitoring", template="monitoring/partials/release_panel.html",
-                       context=monitoring_panel_context, order=40)
+        registry.panel(
+            key="monitoring",
+            title="Monitoring",
+            template="monitoring/partials/release_panel.html",
+            context=monitoring_panel_context,
+            order=40,
+        )
         nav_item("Monitoring", "monitoring:index", order=40)
         schedule(celery_app)

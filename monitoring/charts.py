@@ -85,12 +85,20 @@ def _x_scale(window: MonitoringWindow, now: datetime):
     return x
 
 
-def check_chart(check: WindowCheck, samples: list[Sample], window: MonitoringWindow, gaps: list[PollGap],
-                now: datetime) -> Chart:
+def check_chart(
+    check: WindowCheck,
+    samples: list[Sample],
+    window: MonitoringWindow,
+    gaps: list[PollGap],
+    now: datetime,
+) -> Chart:
     x = _x_scale(window, now)
     chart = Chart(kind=check.kind)
     chart.gaps = [(x(g.from_time), round(max(x(g.to_time) - x(g.from_time), 2.0), 1)) for g in gaps]
-    chart.x_labels = [(LEFT, f"{window.started_at:%H:%M:%S}"), (WIDTH - RIGHT, f"{window.ends_at:%H:%M:%S}")]
+    chart.x_labels = [
+        (LEFT, f"{window.started_at:%H:%M:%S}"),
+        (WIDTH - RIGHT, f"{window.ends_at:%H:%M:%S}"),
+    ]
     if window.started_at <= now <= window.ends_at and window.finished_at is None:
         chart.now_x = x(now)
     if check.kind == CheckKind.HEALTH:
@@ -103,14 +111,27 @@ def _health(chart: Chart, samples: list[Sample], x, window: MonitoringWindow) ->
     chart.plot_bottom = chart.height - BOTTOM
     slots = max(int((window.ends_at - window.started_at) // window.poll_interval), len(samples), 1)
     chart.bar_width = max(min((chart.plot_right - chart.plot_left) / slots - 1, 8.0), 1.5)
-    css = {Outcome.PASS: "pass", Outcome.FAIL: "fail", Outcome.ERROR: "error", Outcome.INCONCLUSIVE: "nodata"}
+    css = {
+        Outcome.PASS: "pass",
+        Outcome.FAIL: "fail",
+        Outcome.ERROR: "error",
+        Outcome.INCONCLUSIVE: "nodata",
+    }
     half = chart.bar_width / 2
     for sample in samples:
-        chart.bars.append(Mark(round(x(sample.taken_at) - half, 1), chart.plot_top,
-                               css.get(sample.outcome, "nodata"), f"{sample.taken_at:%H:%M:%S}: {sample.detail}"))
+        chart.bars.append(
+            Mark(
+                round(x(sample.taken_at) - half, 1),
+                chart.plot_top,
+                css.get(sample.outcome, "nodata"),
+                f"{sample.taken_at:%H:%M:%S}: {sample.detail}",
+            )
+        )
     counts = {o: sum(1 for s in samples if s.outcome == o) for o in css}
-    chart.summary = (f"{len(samples)} probes: {counts[Outcome.PASS]} as expected, {counts[Outcome.FAIL]} unhealthy, "
-                     f"{counts[Outcome.ERROR]} unreachable.")
+    chart.summary = (
+        f"{len(samples)} probes: {counts[Outcome.PASS]} as expected, {counts[Outcome.FAIL]} unhealthy, "
+        f"{counts[Outcome.ERROR]} unreachable."
+    )
     return chart
 
 
@@ -147,7 +168,10 @@ def _metric(chart: Chart, check: WindowCheck, samples: list[Sample], x) -> Chart
         if math.isinf(value):
             return float(chart.plot_top if value > 0 else chart.plot_bottom)
         fraction = (value - low) / (high - low)
-        return round(chart.plot_bottom - min(max(fraction, 0.0), 1.0) * (chart.plot_bottom - chart.plot_top), 1)
+        return round(
+            chart.plot_bottom - min(max(fraction, 0.0), 1.0) * (chart.plot_bottom - chart.plot_top),
+            1,
+        )
 
     chart.lines = [Line(y(value), label, css) for value, label, css in references]
     chart.y_labels = [(chart.plot_top + 4, fmt(high, unit)), (chart.plot_bottom, fmt(low, unit))]
@@ -159,17 +183,37 @@ def _metric(chart: Chart, check: WindowCheck, samples: list[Sample], x) -> Chart
                 chart.paths.append(" ".join(segment))
             segment = []
             css = "error" if sample.outcome == Outcome.ERROR else "nodata"
-            chart.marks.append(Mark(x(sample.taken_at), chart.plot_bottom + 6, css,
-                                    f"{sample.taken_at:%H:%M:%S}: {sample.detail}"))
+            chart.marks.append(
+                Mark(
+                    x(sample.taken_at),
+                    chart.plot_bottom + 6,
+                    css,
+                    f"{sample.taken_at:%H:%M:%S}: {sample.detail}",
+                )
+            )
             continue
         point = f"{x(sample.taken_at)},{y(value)}"
         segment.append(point)
-        chart.dots.append(Mark(x(sample.taken_at), y(value), "dot", f"{sample.taken_at:%H:%M:%S}: {sample.detail}"))
+        chart.dots.append(
+            Mark(
+                x(sample.taken_at), y(value), "dot", f"{sample.taken_at:%H:%M:%S}: {sample.detail}"
+            )
+        )
         if sample.outcome == Outcome.FAIL or math.isinf(value):
-            chart.marks.append(Mark(x(sample.taken_at), y(value), "fail", f"{sample.taken_at:%H:%M:%S}: {sample.detail}"))
+            chart.marks.append(
+                Mark(
+                    x(sample.taken_at),
+                    y(value),
+                    "fail",
+                    f"{sample.taken_at:%H:%M:%S}: {sample.detail}",
+                )
+            )
     if segment:
         chart.paths.append(" ".join(segment))
     last = next((s for s in reversed(samples) if s.value is not None), None)
-    chart.summary = (f"{len(samples)} samples; latest {fmt(last.value, unit)}." if last
-                     else f"{len(samples)} samples; no value yet.")
+    chart.summary = (
+        f"{len(samples)} samples; latest {fmt(last.value, unit)}."
+        if last
+        else f"{len(samples)} samples; no value yet."
+    )
     return chart

@@ -34,16 +34,31 @@ class WindowStatus(models.TextChoices):
 
 
 WINDOW_TRANSITIONS: dict[str, frozenset[str]] = {
-    WindowStatus.RUNNING: frozenset({
-        WindowStatus.PASSED, WindowStatus.FAILED, WindowStatus.INCONCLUSIVE, WindowStatus.ERROR,
-        WindowStatus.CANCELLED,
-    }),
-    WindowStatus.INCONCLUSIVE: frozenset({
-        WindowStatus.PASSED, WindowStatus.RUNNING, WindowStatus.FAILED, WindowStatus.CANCELLED,
-    }),
-    WindowStatus.ERROR: frozenset({
-        WindowStatus.PASSED, WindowStatus.RUNNING, WindowStatus.FAILED, WindowStatus.CANCELLED,
-    }),
+    WindowStatus.RUNNING: frozenset(
+        {
+            WindowStatus.PASSED,
+            WindowStatus.FAILED,
+            WindowStatus.INCONCLUSIVE,
+            WindowStatus.ERROR,
+            WindowStatus.CANCELLED,
+        }
+    ),
+    WindowStatus.INCONCLUSIVE: frozenset(
+        {
+            WindowStatus.PASSED,
+            WindowStatus.RUNNING,
+            WindowStatus.FAILED,
+            WindowStatus.CANCELLED,
+        }
+    ),
+    WindowStatus.ERROR: frozenset(
+        {
+            WindowStatus.PASSED,
+            WindowStatus.RUNNING,
+            WindowStatus.FAILED,
+            WindowStatus.CANCELLED,
+        }
+    ),
     WindowStatus.PASSED: frozenset(),
     WindowStatus.FAILED: frozenset(),
     WindowStatus.CANCELLED: frozenset(),

@@ -21,9 +21,13 @@ def tick_seconds() -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"SHIPCHECK_MONITORING_TICK must be a number of seconds, got {raw!r}") from None
+        raise ImproperlyConfigured(
+            f"SHIPCHECK_MONITORING_TICK must be a number of seconds, got {raw!r}"
+        ) from None
     if not 0.05 <= value <= 60:
-        raise ImproperlyConfigured(f"SHIPCHECK_MONITORING_TICK must be between 0.05 and 60 seconds, got {value}")
+        raise ImproperlyConfigured(
+            f"SHIPCHECK_MONITORING_TICK must be between 0.05 and 60 seconds, got {value}"
+        )
     return value
 
 
@@ -33,5 +37,7 @@ def poll_threads(default: int) -> int:
     if not raw:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= 256:
-        raise ImproperlyConfigured(f"SHIPCHECK_POLL_THREADS must be a whole number from 1 to 256, got {raw!r}")
+        raise ImproperlyConfigured(
+            f"SHIPCHECK_POLL_THREADS must be a whole number from 1 to 256, got {raw!r}"
+        )
     return int(raw)

@@ -27,8 +27,18 @@ from urllib.parse import parse_qs, urlsplit
 MODES = ("healthy", "degraded", "outage")
 
 # Steady values and how far they wander; "degraded" is what a bad release looks like.
-HEALTHY = {"error_rate": (0.4, 0.12), "p95_ms": (180.0, 14.0), "cpu": (42.0, 6.0), "memory": (58.0, 2.0)}
-DEGRADED = {"error_rate": (6.5, 1.2), "p95_ms": (1350.0, 160.0), "cpu": (91.0, 4.0), "memory": (77.0, 2.0)}
+HEALTHY = {
+    "error_rate": (0.4, 0.12),
+    "p95_ms": (180.0, 14.0),
+    "cpu": (42.0, 6.0),
+    "memory": (58.0, 2.0),
+}
+DEGRADED = {
+    "error_rate": (6.5, 1.2),
+    "p95_ms": (1350.0, 160.0),
+    "cpu": (91.0, 4.0),
+    "memory": (77.0, 2.0),
+}
 
 
 class State:
@@ -45,8 +55,13 @@ class State:
         return round(max(centre + wave + random.uniform(-spread, spread) * 0.5, 0.0), 3)
 
     def snapshot(self) -> dict:
-        return {"error_rate": self.value("error_rate"), "latency": {"p95": self.value("p95_ms")},
-                "cpu": self.value("cpu"), "memory": self.value("memory"), "mode": self.mode}
+        return {
+            "error_rate": self.value("error_rate"),
+            "latency": {"p95": self.value("p95_ms")},
+            "cpu": self.value("cpu"),
+            "memory": self.value("memory"),
+            "mode": self.mode,
+        }
 
 
 def metric_for(query: str) -> str:
@@ -84,14 +99,32 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"status": "ok", "mode": state.mode})
         if parts.path in ("/api/v1/query", "/prometheus/api/v1/query"):
             if state.mode == "outage":
-                return self._send(503, {"status": "error", "errorType": "unavailable",
-                                        "error": "the demo Prometheus is switched off"})
+                return self._send(
+                    503,
+                    {
+                        "status": "error",
+                        "errorType": "unavailable",
+                        "error": "the demo Prometheus is switched off",
+                    },
+                )
             query = (parse_qs(parts.query).get("query") or [""])[0]
             if not query.strip():
-                return self._send(400, {"status": "error", "errorType": "bad_data", "error": "empty query"})
+                return self._send(
+                    400, {"status": "error", "errorType": "bad_data", "error": "empty query"}
+                )
             value = state.value(metric_for(query))
-            return self._send(200, {"status": "success", "data": {"resultType": "vector", "result": [
-                {"metric": {"job": "storefront"}, "value": [time.time(), str(value)]}]}})
+            return self._send(
+                200,
+                {
+                    "status": "success",
+                    "data": {
+                        "resultType": "vector",
+                        "result": [
+                            {"metric": {"job": "storefront"}, "value": [time.time(), str(value)]}
+                        ],
+                    },
+                },
+            )
         if parts.path == "/metrics.json":
             return self._send(200, state.snapshot())
         return self._send(404, {"error": "no such path"})
@@ -110,7 +143,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"mode": mode})
         if parts.path == "/rollback":
             # Stands in for a deployment tool's rollback webhook.
-            return self._send(202, {"accepted": True, "idempotency_key": self.headers.get("Idempotency-Key", "")})
+            return self._send(
+                202, {"accepted": True, "idempotency_key": self.headers.get("Idempotency-Key", "")}
+            )
         return self._send(404, {"error": "no such path"})
 
 
@@ -128,8 +163,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mode", choices=MODES, default="healthy")
     args = parser.parse_args(argv)
     server = serve(args.host, args.port, args.mode)
-    print(f"Demo metrics server on http://{args.host}:{args.port}/ ({args.mode}); "  # noqa: T201
-          f"POST /mode?set=degraded|healthy|outage to change it.", flush=True)
+    print(
+        f"Demo metrics server on http://{args.host}:{args.port}/ ({args.mode}); "  # noqa: T201
+        f"POST /mode?set=degraded|healthy|outage to change it.",
+        flush=True,
+    )
     try:
         server.serve_forever(poll_interval=0.25)
     except KeyboardInterrupt:

@@ -109,7 +109,9 @@ def normalise_host(host: str) -> str:
 
 
 def allowlist() -> tuple[str, ...]:
-    return tuple(normalise_host(h) for h in getattr(settings, "SHIPCHECK_FETCH_ALLOWLIST", ()) if h.strip())
+    return tuple(
+        normalise_host(h) for h in getattr(settings, "SHIPCHECK_FETCH_ALLOWLIST", ()) if h.strip()
+    )
 
 
 def host_allowlisted(host: str, entries: tuple[str, ...] | None = None) -> bool:
@@ -173,7 +175,9 @@ def refusal_message(host: str, address: str, why: str) -> str:
     except ValueError:
         literal = False
     subject = f"{shown} is" if literal else f"{shown} resolves to {address}, which is"
-    return f"Refused: {subject} {why}. Internal endpoints must be listed in SHIPCHECK_FETCH_ALLOWLIST."
+    return (
+        f"Refused: {subject} {why}. Internal endpoints must be listed in SHIPCHECK_FETCH_ALLOWLIST."
+    )
 
 
 def url_problem(url: str, *, resolve_names: bool = True) -> str | None:
@@ -191,7 +195,9 @@ def url_problem(url: str, *, resolve_names: bool = True) -> str | None:
     except ValueError:
         return "The URL is malformed (check the host and port)."
     if parts.scheme not in ("http", "https"):
-        return f"Only http:// and https:// URLs can be checked, not '{parts.scheme or 'no scheme'}'."
+        return (
+            f"Only http:// and https:// URLs can be checked, not '{parts.scheme or 'no scheme'}'."
+        )
     if not parts.hostname:
         return "The URL has no host name."
     if parts.username or parts.password:
@@ -276,7 +282,11 @@ class _GuardedBackend(httpcore.SyncBackend):
         for address in permitted:
             try:
                 stream = super().connect_tcp(
-                    address, port, _remaining(timeout, httpcore.ConnectTimeout), local_address, socket_options
+                    address,
+                    port,
+                    _remaining(timeout, httpcore.ConnectTimeout),
+                    local_address,
+                    socket_options,
                 )
                 return _DeadlineStream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
@@ -317,7 +327,9 @@ def client() -> httpx.Client:
     with _clients_lock:
         found = _clients.get(key)
         if found is None:
-            limits = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30)
+            limits = httpx.Limits(
+                max_connections=256, max_keepalive_connections=64, keepalive_expiry=30
+            )
             found = httpx.Client(
                 transport=_GuardedTransport(ssl_context=_ssl_context(), limits=limits),
                 trust_env=False,
@@ -378,24 +390,40 @@ def fetch(
         return FetchResult(elapsed_ms=round((time.monotonic() - started) * 1000, 1), **kwargs)
 
     try:
-        with client().stream(method, url, headers=headers or {}, params=params, content=content,
-                             timeout=httpx.Timeout(timeout)) as response:
+        with client().stream(
+            method,
+            url,
+            headers=headers or {},
+            params=params,
+            content=content,
+            timeout=httpx.Timeout(timeout),
+        ) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
-                return result(status_code=response.status_code, error_kind="too_large",
-                              error=f"The response is {int(declared):,} bytes; the limit is {max_bytes:,}.")
+                return result(
+                    status_code=response.status_code,
+                    error_kind="too_large",
+                    error=f"The response is {int(declared):,} bytes; the limit is {max_bytes:,}.",
+                )
             tls_not_after = _tls_not_after(response) if response.url.scheme == "https" else None
             chunks, size = [], 0
             for chunk in response.iter_raw():
                 size += len(chunk)
                 if size > max_bytes:
-                    return result(status_code=response.status_code, error_kind="too_large",
-                                  error=f"The response passed the {max_bytes:,}-byte limit; reading stopped.")
+                    return result(
+                        status_code=response.status_code,
+                        error_kind="too_large",
+                        error=f"The response passed the {max_bytes:,}-byte limit; reading stopped.",
+                    )
                 chunks.append(chunk)
                 if time.monotonic() > _local.deadline:
                     raise httpx.ReadTimeout("the total deadline for this request passed")
-            return result(status_code=response.status_code, body=b"".join(chunks),
-                          content_type=response.headers.get("content-type", ""), tls_not_after=tls_not_after)
+            return result(
+                status_code=response.status_code,
+                body=b"".join(chunks),
+                content_type=response.headers.get("content-type", ""),
+                tls_not_after=tls_not_after,
+            )
     except AddressRefused as exc:
         return result(error=str(exc), error_kind="refused")
     except httpx.TimeoutException:
@@ -409,13 +437,17 @@ def fetch(
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         return result(error=_short(f"Invalid URL: {exc}"), error_kind="invalid")
     except httpx.HTTPError as exc:
-        return result(error=_short(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__),
-                      error_kind="protocol")
+        return result(
+            error=_short(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__),
+            error_kind="protocol",
+        )
     except (ValueError, UnicodeError, ssl.SSLError, OSError) as exc:
         return result(error=_short(f"{type(exc).__name__}: {exc}"), error_kind="protocol")
     except Exception as exc:  # noqa: BLE001 - a poll must end as a recorded sample, never a crash
         logger.exception("Unexpected error fetching %s", url)
-        return result(error=_short(f"Unexpected error: {type(exc).__name__}"), error_kind="protocol")
+        return result(
+            error=_short(f"Unexpected error: {type(exc).__name__}"), error_kind="protocol"
+        )
     finally:
         _local.deadline = None
 

@@ -19,25 +19,38 @@ def prechecks_gate(ctx: GateContext):
     environment = ctx.environment
     if not environment.is_production:
         return None
-    has_checks = (HealthCheck.objects.filter(environment=environment, enabled=True).exists()
-                  or MetricCheck.objects.filter(environment=environment, enabled=True, use_in_precheck=True).exists())
+    has_checks = (
+        HealthCheck.objects.filter(environment=environment, enabled=True).exists()
+        or MetricCheck.objects.filter(
+            environment=environment, enabled=True, use_in_precheck=True
+        ).exists()
+    )
     if not has_checks:
         return None
     latest = precheck_latest(environment)
     policy = policy_for(environment)
     if latest is None:
-        return closed("monitoring_prechecks", PRECHECK_TITLE,
-                      f"The pre-deployment checks of {environment} have not run yet.")
+        return closed(
+            "monitoring_prechecks",
+            PRECHECK_TITLE,
+            f"The pre-deployment checks of {environment} have not run yet.",
+        )
     age = timezone.now() - latest.finished_at
     if age > policy.precheck_max_age:
         minutes = int(policy.precheck_max_age.total_seconds() // 60)
-        return closed("monitoring_prechecks", PRECHECK_TITLE,
-                      f"The pre-deployment checks of {environment} last ran {int(age.total_seconds() // 60)} "
-                      f"minutes ago; they must have run within {minutes} minutes.")
+        return closed(
+            "monitoring_prechecks",
+            PRECHECK_TITLE,
+            f"The pre-deployment checks of {environment} last ran {int(age.total_seconds() // 60)} "
+            f"minutes ago; they must have run within {minutes} minutes.",
+        )
     if not latest.passed:
         return closed("monitoring_prechecks", PRECHECK_TITLE, latest.summary)
-    return opened("monitoring_prechecks", PRECHECK_TITLE,
-                  f"{latest.summary} (checked {int(age.total_seconds() // 60)} min ago)")
+    return opened(
+        "monitoring_prechecks",
+        PRECHECK_TITLE,
+        f"{latest.summary} (checked {int(age.total_seconds() // 60)} min ago)",
+    )
 
 
 def verified_gate(ctx: GateContext):
@@ -53,10 +66,18 @@ def verified_gate(ctx: GateContext):
     if window is None:
         return None
     if window.status in WINDOW_OPEN_STATES:
-        return closed("monitoring_verified", VERIFIED_TITLE,
-                      f"The post-deploy window in {previous} is {window.get_status_display().lower()} "
-                      f"(until {window.ends_at:%H:%M} UTC).")
+        return closed(
+            "monitoring_verified",
+            VERIFIED_TITLE,
+            f"The post-deploy window in {previous} is {window.get_status_display().lower()} "
+            f"(until {window.ends_at:%H:%M} UTC).",
+        )
     if window.status == WindowStatus.FAILED:
-        return closed("monitoring_verified", VERIFIED_TITLE, f"The post-deploy window in {previous} failed.")
-    return opened("monitoring_verified", VERIFIED_TITLE,
-                  f"Post-deploy monitoring in {previous}: {window.get_status_display().lower()}.")
+        return closed(
+            "monitoring_verified", VERIFIED_TITLE, f"The post-deploy window in {previous} failed."
+        )
+    return opened(
+        "monitoring_verified",
+        VERIFIED_TITLE,
+        f"Post-deploy monitoring in {previous}: {window.get_status_display().lower()}.",
+    )

@@ -42,7 +42,9 @@ def compile_path(text: str) -> tuple[str | int, ...]:
             if not match:
                 if rest[i + 1 : i + 2] == "*":
                     raise JsonPathError("Wildcards ('*') are not supported; point at one value.")
-                raise JsonPathError(f"Expected a member name after '.' at position {i + 2} of the path.")
+                raise JsonPathError(
+                    f"Expected a member name after '.' at position {i + 2} of the path."
+                )
             keys.append(match.group())
             i = match.end()
         elif ch == "[":
@@ -55,12 +57,18 @@ def compile_path(text: str) -> tuple[str | int, ...]:
             elif _INDEX.fullmatch(inner):
                 keys.append(int(inner))
             elif inner in ("*", ""):
-                raise JsonPathError("Wildcards and empty brackets are not supported; use an index like [0].")
+                raise JsonPathError(
+                    "Wildcards and empty brackets are not supported; use an index like [0]."
+                )
             else:
-                raise JsonPathError(f"'[{inner}]' is neither an index like [0] nor a quoted name like ['a b'].")
+                raise JsonPathError(
+                    f"'[{inner}]' is neither an index like [0] nor a quoted name like ['a b']."
+                )
             i = end + 1
         else:
-            raise JsonPathError(f"Unexpected '{ch}' at position {i + 1} of the path; use '.name' or '[0]'.")
+            raise JsonPathError(
+                f"Unexpected '{ch}' at position {i + 1} of the path; use '.name' or '[0]'."
+            )
     return tuple(keys)
 
 

@@ -50,7 +50,8 @@ class EnvironmentPolicy(models.Model):
         default=timedelta(minutes=30), help_text="Zero: no post-deploy window in this environment."
     )
     auto_promote_canary = models.BooleanField(
-        default=False, help_text="Proceed to full rollout as soon as the canary passes, without a person."
+        default=False,
+        help_text="Proceed to full rollout as soon as the canary passes, without a person.",
     )
     rollback_hook_url = models.CharField(max_length=500, blank=True)
     # Sent as "Authorization: Bearer <secret>"; stored, never shown again.
@@ -65,8 +66,10 @@ class EnvironmentPolicy(models.Model):
     class Meta:
         verbose_name_plural = "environment policies"
         constraints = [
-            models.CheckConstraint(condition=Q(canary_percent__gte=1, canary_percent__lte=100),
-                                   name="policy_canary_percent_range"),
+            models.CheckConstraint(
+                condition=Q(canary_percent__gte=1, canary_percent__lte=100),
+                name="policy_canary_percent_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -74,7 +77,9 @@ class EnvironmentPolicy(models.Model):
 
 
 class CheckBase(models.Model):
-    environment = models.ForeignKey("projects.Environment", on_delete=models.CASCADE, related_name="+")
+    environment = models.ForeignKey(
+        "projects.Environment", on_delete=models.CASCADE, related_name="+"
+    )
     name = models.CharField(max_length=80)
     url = models.CharField(max_length=500)
     # Header values are secrets (tokens): stored, sent, never rendered back.
@@ -101,7 +106,9 @@ class CheckBase(models.Model):
 
 
 class HealthCheck(CheckBase):
-    environment = models.ForeignKey("projects.Environment", on_delete=models.CASCADE, related_name="health_checks")
+    environment = models.ForeignKey(
+        "projects.Environment", on_delete=models.CASCADE, related_name="health_checks"
+    )
     method = models.CharField(max_length=8, choices=HttpMethod.choices, default=HttpMethod.GET)
     expected_statuses = models.CharField(max_length=60, default="200")
     json_path = models.CharField(max_length=200, blank=True)
@@ -116,26 +123,37 @@ class HealthCheck(CheckBase):
 
 
 class MetricCheck(CheckBase):
-    environment = models.ForeignKey("projects.Environment", on_delete=models.CASCADE, related_name="metric_checks")
-    provider = models.CharField(max_length=16, choices=MetricProvider.choices, default=MetricProvider.PROMETHEUS)
+    environment = models.ForeignKey(
+        "projects.Environment", on_delete=models.CASCADE, related_name="metric_checks"
+    )
+    provider = models.CharField(
+        max_length=16, choices=MetricProvider.choices, default=MetricProvider.PROMETHEUS
+    )
     query = models.TextField(blank=True, help_text="PromQL instant query (Prometheus).")
-    json_path = models.CharField(max_length=200, blank=True, help_text="Path to the number (JSON endpoint).")
+    json_path = models.CharField(
+        max_length=200, blank=True, help_text="Path to the number (JSON endpoint)."
+    )
     unit = models.CharField(max_length=16, blank=True)
-    direction = models.CharField(max_length=20, choices=Direction.choices, default=Direction.HIGHER_IS_WORSE)
+    direction = models.CharField(
+        max_length=20, choices=Direction.choices, default=Direction.HIGHER_IS_WORSE
+    )
     min_value = models.FloatField(null=True, blank=True)
     max_value = models.FloatField(null=True, blank=True)
     baseline_delta = models.FloatField(null=True, blank=True)
     baseline_ratio = models.FloatField(null=True, blank=True)
     noise_floor = models.FloatField(null=True, blank=True)
     use_in_precheck = models.BooleanField(
-        default=False, help_text="Its absolute bounds must hold before a production deployment (CPU, memory)."
+        default=False,
+        help_text="Its absolute bounds must hold before a production deployment (CPU, memory).",
     )
 
     class Meta(CheckBase.Meta):
         constraints = [
             models.UniqueConstraint(fields=["environment", "name"], name="metriccheck_unique_name"),
             models.CheckConstraint(
-                condition=Q(min_value__isnull=True) | Q(max_value__isnull=True) | Q(min_value__lte=models.F("max_value")),
+                condition=Q(min_value__isnull=True)
+                | Q(max_value__isnull=True)
+                | Q(min_value__lte=models.F("max_value")),
                 name="metriccheck_min_not_above_max",
             ),
         ]
@@ -155,9 +173,13 @@ class MetricCheck(CheckBase):
             parts.append(f"below {fmt(self.min_value, unit)}")
         relative = []
         if self.baseline_ratio is not None:
-            relative.append(f"baseline {'×' if worse == 'above' else '÷'} {fmt(self.baseline_ratio)}")
+            relative.append(
+                f"baseline {'×' if worse == 'above' else '÷'} {fmt(self.baseline_ratio)}"
+            )
         if self.baseline_delta is not None:
-            relative.append(f"baseline {'+' if worse == 'above' else '−'} {fmt(self.baseline_delta, unit)}")
+            relative.append(
+                f"baseline {'+' if worse == 'above' else '−'} {fmt(self.baseline_delta, unit)}"
+            )
         if relative:
             text = f"{worse} " + " and ".join(relative)
             if self.noise_floor is not None:
@@ -169,10 +191,16 @@ class MetricCheck(CheckBase):
 class Baseline(models.Model):
     """A metric's value just before a deployment started; relative bounds compare with it."""
 
-    deployment = models.ForeignKey("releases.Deployment", on_delete=models.CASCADE, related_name="baselines")
-    metric_check = models.ForeignKey(MetricCheck, on_delete=models.SET_NULL, null=True, related_name="baselines")
+    deployment = models.ForeignKey(
+        "releases.Deployment", on_delete=models.CASCADE, related_name="baselines"
+    )
+    metric_check = models.ForeignKey(
+        MetricCheck, on_delete=models.SET_NULL, null=True, related_name="baselines"
+    )
     name = models.CharField(max_length=80)
-    status = models.CharField(max_length=10, choices=BaselineStatus.choices, default=BaselineStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=BaselineStatus.choices, default=BaselineStatus.PENDING
+    )
     value = models.FloatField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
     taken_at = models.DateTimeField(null=True, blank=True)
@@ -180,7 +208,9 @@ class Baseline(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["deployment", "metric_check"], name="baseline_unique_per_check"),
+            models.UniqueConstraint(
+                fields=["deployment", "metric_check"], name="baseline_unique_per_check"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -188,9 +218,13 @@ class Baseline(models.Model):
 
 
 class MonitoringWindow(models.Model):
-    deployment = models.ForeignKey("releases.Deployment", on_delete=models.CASCADE, related_name="monitoring_windows")
+    deployment = models.ForeignKey(
+        "releases.Deployment", on_delete=models.CASCADE, related_name="monitoring_windows"
+    )
     kind = models.CharField(max_length=12, choices=WindowKind.choices)
-    status = models.CharField(max_length=12, choices=WindowStatus.choices, default=WindowStatus.RUNNING)
+    status = models.CharField(
+        max_length=12, choices=WindowStatus.choices, default=WindowStatus.RUNNING
+    )
     reason = models.TextField(blank=True)
     traffic_percent = models.PositiveSmallIntegerField(null=True, blank=True)
     rollout_state = models.CharField(max_length=20, choices=RolloutState.choices, blank=True)
@@ -226,17 +260,23 @@ class WindowCheck(models.Model):
 
     window = models.ForeignKey(MonitoringWindow, on_delete=models.CASCADE, related_name="checks")
     kind = models.CharField(max_length=8, choices=CheckKind.choices)
-    health_check = models.ForeignKey(HealthCheck, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+")
-    metric_check = models.ForeignKey(MetricCheck, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+")
-    baseline = models.ForeignKey(Baseline, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    health_check = models.ForeignKey(
+        HealthCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    metric_check = models.ForeignKey(
+        MetricCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    baseline = models.ForeignKey(
+        Baseline, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     name = models.CharField(max_length=80)
     position = models.PositiveSmallIntegerField(default=0)
     # The check's settings when the window opened (headers excluded: they are read live).
     config = models.JSONField(default=dict)
     is_critical = models.BooleanField(default=True)
-    status = models.CharField(max_length=12, choices=CheckVerdictStatus.choices, default=CheckVerdictStatus.RUNNING)
+    status = models.CharField(
+        max_length=12, choices=CheckVerdictStatus.choices, default=CheckVerdictStatus.RUNNING
+    )
     reason = models.TextField(blank=True)
     passes = models.PositiveIntegerField(default=0)
     failures = models.PositiveIntegerField(default=0)
@@ -316,13 +356,22 @@ class WindowDecision(models.Model):
 class HookCall(models.Model):
     """The one call of an environment's rollback webhook for a deployment."""
 
-    deployment = models.ForeignKey("releases.Deployment", on_delete=models.CASCADE, related_name="hook_calls")
-    window = models.ForeignKey(MonitoringWindow, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="hook_calls")
+    deployment = models.ForeignKey(
+        "releases.Deployment", on_delete=models.CASCADE, related_name="hook_calls"
+    )
+    window = models.ForeignKey(
+        MonitoringWindow,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hook_calls",
+    )
     purpose = models.CharField(max_length=16, default="rollback")
     idempotency_key = models.CharField(max_length=80, unique=True)
     url = models.CharField(max_length=500)
-    status = models.CharField(max_length=10, choices=HookCallStatus.choices, default=HookCallStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=HookCallStatus.choices, default=HookCallStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
@@ -335,7 +384,9 @@ class HookCall(models.Model):
         ordering = ["-created_at"]
         constraints = [
             # Exactly one rollback call per deployment, whoever asks and however often.
-            models.UniqueConstraint(fields=["deployment", "purpose"], name="hookcall_once_per_deployment"),
+            models.UniqueConstraint(
+                fields=["deployment", "purpose"], name="hookcall_once_per_deployment"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -345,7 +396,9 @@ class HookCall(models.Model):
 class Precheck(models.Model):
     """One run of the pre-deployment checks of an environment; the production gate reads the latest."""
 
-    environment = models.ForeignKey("projects.Environment", on_delete=models.CASCADE, related_name="prechecks")
+    environment = models.ForeignKey(
+        "projects.Environment", on_delete=models.CASCADE, related_name="prechecks"
+    )
     passed = models.BooleanField(default=False)
     results = models.JSONField(default=list)
     summary = models.TextField(blank=True)

@@ -31,4 +31,6 @@ def can_decide_window(user, release) -> bool:
 
 def can_run_prechecks(user, project) -> bool:
     """Run the pre-deployment checks now: the people who deploy, and admins."""
-    return is_person(user) and has_role(user, project, Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN)
+    return is_person(user) and has_role(
+        user, project, Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN
+    )

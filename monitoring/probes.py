@@ -56,7 +56,9 @@ def parse_statuses(text: str) -> tuple[tuple[int, int], ...]:
             continue
         match = _STATUS_PART.match(part.lower())
         if not match:
-            raise ValueError(f"'{part}' is not a status code, a range like 200-299, or a class like 2xx.")
+            raise ValueError(
+                f"'{part}' is not a status code, a range like 200-299, or a class like 2xx."
+            )
         if match.group(3):
             low = int(match.group(3)) * 100
             ranges.append((low, low + 99))
@@ -111,20 +113,31 @@ def _decode_json(result: fetching.FetchResult) -> tuple[Any, str]:
         return json.loads(text), ""
     except (ValueError, RecursionError):
         shown = " ".join(text[:60].split())
-        return None, f"the answer is not JSON (starts with '{shown}')" if shown else "the answer is empty"
+        return (
+            None,
+            f"the answer is not JSON (starts with '{shown}')" if shown else "the answer is empty",
+        )
 
 
 def _http_failure(result: fetching.FetchResult, who: str) -> Reading | None:
     if result.error:
-        return Reading(SampleStatus.ERROR, error=result.error, http_status=result.status_code,
-                       latency_ms=result.elapsed_ms)
+        return Reading(
+            SampleStatus.ERROR,
+            error=result.error,
+            http_status=result.status_code,
+            latency_ms=result.elapsed_ms,
+        )
     if result.status_code is None or result.status_code >= 400:
         detail = ""
         document, problem = _decode_json(result)
         if not problem and isinstance(document, dict) and isinstance(document.get("error"), str):
             detail = f": {document['error'][:200]}"
-        return Reading(SampleStatus.ERROR, error=f"{who} answered HTTP {result.status_code}{detail}",
-                       http_status=result.status_code, latency_ms=result.elapsed_ms)
+        return Reading(
+            SampleStatus.ERROR,
+            error=f"{who} answered HTTP {result.status_code}{detail}",
+            http_status=result.status_code,
+            latency_ms=result.elapsed_ms,
+        )
     return None
 
 
@@ -138,37 +151,61 @@ def read_prometheus(result: fetching.FetchResult) -> Reading:
     if problem:
         return Reading(SampleStatus.ERROR, error=f"Prometheus: {problem}", **extra)
     if not isinstance(document, dict):
-        return Reading(SampleStatus.ERROR, error="Prometheus: the answer is not a JSON object", **extra)
+        return Reading(
+            SampleStatus.ERROR, error="Prometheus: the answer is not a JSON object", **extra
+        )
     if document.get("status") == "error":
         kind = document.get("errorType") or "error"
-        return Reading(SampleStatus.ERROR, error=f"Prometheus {kind}: {str(document.get('error', ''))[:200]}",
-                       **extra)
+        return Reading(
+            SampleStatus.ERROR,
+            error=f"Prometheus {kind}: {str(document.get('error', ''))[:200]}",
+            **extra,
+        )
     data = document.get("data")
     if document.get("status") != "success" or not isinstance(data, dict):
-        return Reading(SampleStatus.ERROR, error="Prometheus: the answer has no 'data' of a successful query",
-                       **extra)
+        return Reading(
+            SampleStatus.ERROR,
+            error="Prometheus: the answer has no 'data' of a successful query",
+            **extra,
+        )
     kind, items = data.get("resultType"), data.get("result")
     if kind == "scalar":
         pair = items
     elif kind == "vector":
         if not isinstance(items, list):
-            return Reading(SampleStatus.ERROR, error="Prometheus: the vector result is not a list", **extra)
+            return Reading(
+                SampleStatus.ERROR, error="Prometheus: the vector result is not a list", **extra
+            )
         if not items:
-            return Reading(SampleStatus.NO_DATA, error="the query returned no series (no data)", **extra)
+            return Reading(
+                SampleStatus.NO_DATA, error="the query returned no series (no data)", **extra
+            )
         if len(items) > 1:
-            return Reading(SampleStatus.ERROR, error=f"the query returned {len(items)} series; aggregate it "
-                                                     "to one, e.g. with sum() or max()", **extra)
+            return Reading(
+                SampleStatus.ERROR,
+                error=f"the query returned {len(items)} series; aggregate it "
+                "to one, e.g. with sum() or max()",
+                **extra,
+            )
         pair = items[0].get("value") if isinstance(items[0], dict) else None
     else:
-        return Reading(SampleStatus.ERROR, error=f"the query returned a {kind or 'missing'} result; "
-                                                 "use an instant query giving a vector or a scalar", **extra)
+        return Reading(
+            SampleStatus.ERROR,
+            error=f"the query returned a {kind or 'missing'} result; "
+            "use an instant query giving a vector or a scalar",
+            **extra,
+        )
     if not isinstance(pair, list) or len(pair) != 2:
-        return Reading(SampleStatus.ERROR, error="Prometheus: a sample is not a [time, value] pair", **extra)
+        return Reading(
+            SampleStatus.ERROR, error="Prometheus: a sample is not a [time, value] pair", **extra
+        )
     value, problem = parse_number(pair[1])
     if value is None:
         return Reading(SampleStatus.ERROR, error=f"Prometheus: {problem}", **extra)
     if math.isnan(value):
-        return Reading(SampleStatus.NO_DATA, value=None, error="the query returned NaN (no data)", **extra)
+        return Reading(
+            SampleStatus.NO_DATA, value=None, error="the query returned NaN (no data)", **extra
+        )
     return Reading(SampleStatus.OK, value=value, **extra)
 
 
@@ -187,7 +224,9 @@ def read_json_metric(result: fetching.FetchResult, json_path: str) -> Reading:
         return Reading(SampleStatus.ERROR, error=str(exc), **extra)
     found, raw = lookup(document, keys)
     if not found:
-        return Reading(SampleStatus.NO_DATA, error=f"nothing at {json_path or '$'} in the answer", **extra)
+        return Reading(
+            SampleStatus.NO_DATA, error=f"nothing at {json_path or '$'} in the answer", **extra
+        )
     value, problem = parse_number(raw)
     if value is None:
         status = SampleStatus.NO_DATA if raw is None else SampleStatus.ERROR
@@ -207,17 +246,30 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def read_health(result: fetching.FetchResult, *, expected_statuses: str = "200", json_path: str = "",
-                expected_value: str = "") -> Reading:
+def read_health(
+    result: fetching.FetchResult,
+    *,
+    expected_statuses: str = "200",
+    json_path: str = "",
+    expected_value: str = "",
+) -> Reading:
     """A health endpoint's answer → ok, unhealthy (answered wrongly) or error (no answer)."""
     if result.error:
-        return Reading(SampleStatus.ERROR, error=result.error, http_status=result.status_code,
-                       latency_ms=result.elapsed_ms)
+        return Reading(
+            SampleStatus.ERROR,
+            error=result.error,
+            http_status=result.status_code,
+            latency_ms=result.elapsed_ms,
+        )
     extra = {"http_status": result.status_code, "latency_ms": result.elapsed_ms}
     code = result.status_code or 0
     if not status_expected(code, expected_statuses):
-        return Reading(SampleStatus.UNHEALTHY, value=0.0,
-                       error=f"answered HTTP {code}; expected {expected_statuses}", **extra)
+        return Reading(
+            SampleStatus.UNHEALTHY,
+            value=0.0,
+            error=f"answered HTTP {code}; expected {expected_statuses}",
+            **extra,
+        )
     if json_path and expected_value != "":
         document, problem = _decode_json(result)
         if problem:
@@ -227,12 +279,21 @@ def read_health(result: fetching.FetchResult, *, expected_statuses: str = "200",
         except ValueError as exc:
             return Reading(SampleStatus.ERROR, error=str(exc), **extra)
         if not found:
-            return Reading(SampleStatus.UNHEALTHY, value=0.0, error=f"nothing at {json_path} in the answer", **extra)
+            return Reading(
+                SampleStatus.UNHEALTHY,
+                value=0.0,
+                error=f"nothing at {json_path} in the answer",
+                **extra,
+            )
         if _as_text(raw) != expected_value:
             shown = _as_text(raw)
             shown = shown if len(shown) <= 60 else shown[:59] + "…"
-            return Reading(SampleStatus.UNHEALTHY, value=0.0,
-                           error=f"{json_path} is '{shown}', expected '{expected_value}'", **extra)
+            return Reading(
+                SampleStatus.UNHEALTHY,
+                value=0.0,
+                error=f"{json_path} is '{shown}', expected '{expected_value}'",
+                **extra,
+            )
     return Reading(SampleStatus.OK, value=1.0, **extra)
 
 
@@ -247,12 +308,22 @@ def prometheus_query_url(base_url: str) -> str:
 def probe(spec: ProbeSpec) -> tuple[Reading, fetching.FetchResult]:
     """Fetch and read one check. Never raises for anything the remote side does."""
     if spec.kind == CheckKind.HEALTH:
-        result = fetching.fetch(spec.url, method=spec.method, headers=spec.headers, timeout=spec.timeout)
-        return read_health(result, expected_statuses=spec.expected_statuses, json_path=spec.json_path,
-                           expected_value=spec.expected_value), result
+        result = fetching.fetch(
+            spec.url, method=spec.method, headers=spec.headers, timeout=spec.timeout
+        )
+        return read_health(
+            result,
+            expected_statuses=spec.expected_statuses,
+            json_path=spec.json_path,
+            expected_value=spec.expected_value,
+        ), result
     if spec.provider == MetricProvider.PROMETHEUS:
-        result = fetching.fetch(prometheus_query_url(spec.url), headers=spec.headers, timeout=spec.timeout,
-                                params={"query": spec.query})
+        result = fetching.fetch(
+            prometheus_query_url(spec.url),
+            headers=spec.headers,
+            timeout=spec.timeout,
+            params={"query": spec.query},
+        )
         return read_prometheus(result), result
     result = fetching.fetch(spec.url, headers=spec.headers, timeout=spec.timeout)
     return read_json_metric(result, spec.json_path), result

@@ -11,8 +11,12 @@ from monitoring import services
 def tick() -> dict:
     """Sent by the scheduler every few seconds: claim and poll due slots, conclude ended windows."""
     report = services.monitoring_tick()
-    return {"claimed": report.claimed, "polled": report.polled, "gaps": report.gaps,
-            "concluded": report.concluded}
+    return {
+        "claimed": report.claimed,
+        "polled": report.polled,
+        "gaps": report.gaps,
+        "concluded": report.concluded,
+    }
 
 
 @shared_task(ignore_result=True)
@@ -39,9 +43,14 @@ def schedule(app) -> None:
         **(app.conf.beat_schedule or {}),
         # A tick nobody ran within a few periods is useless (the next one does its
         # work), so stale ticks expire instead of running in a burst after a restart.
-        "monitoring-tick": {"task": "monitoring.tasks.tick", "schedule": every,
-                            "options": {"expires": max(every * 5, 10.0)}},
-        "monitoring-prechecks": {"task": "monitoring.tasks.prechecks_refresh",
-                                 "schedule": PRECHECK_REFRESH_SECONDS,
-                                 "options": {"expires": PRECHECK_REFRESH_SECONDS}},
+        "monitoring-tick": {
+            "task": "monitoring.tasks.tick",
+            "schedule": every,
+            "options": {"expires": max(every * 5, 10.0)},
+        },
+        "monitoring-prechecks": {
+            "task": "monitoring.tasks.prechecks_refresh",
+            "schedule": PRECHECK_REFRESH_SECONDS,
+            "options": {"expires": PRECHECK_REFRESH_SECONDS},
+        },
     }

@@ -84,8 +84,14 @@ class Tally:
 
     def add(self, outcome: str) -> Tally:
         if outcome == Outcome.ERROR:
-            return replace(self, errors=self.errors + 1, consecutive_errors=self.consecutive_errors + 1)
-        field = {Outcome.PASS: "passes", Outcome.FAIL: "failures", Outcome.INCONCLUSIVE: "inconclusives"}[outcome]
+            return replace(
+                self, errors=self.errors + 1, consecutive_errors=self.consecutive_errors + 1
+            )
+        field = {
+            Outcome.PASS: "passes",
+            Outcome.FAIL: "failures",
+            Outcome.INCONCLUSIVE: "inconclusives",
+        }[outcome]
         return replace(self, consecutive_errors=0, **{field: getattr(self, field) + 1})
 
 
@@ -142,11 +148,15 @@ def relative_limit(bounds: Bounds, baseline: float) -> tuple[float, str]:
     if bounds.baseline_ratio is not None:
         limit = baseline * bounds.baseline_ratio if higher else baseline / bounds.baseline_ratio
         sign = "×" if higher else "÷"
-        candidates.append((limit, f"baseline {fmt(baseline, unit)} {sign} {fmt(bounds.baseline_ratio)}"))
+        candidates.append(
+            (limit, f"baseline {fmt(baseline, unit)} {sign} {fmt(bounds.baseline_ratio)}")
+        )
     if bounds.baseline_delta is not None:
         limit = baseline + bounds.baseline_delta if higher else baseline - bounds.baseline_delta
         sign = "+" if higher else "−"
-        candidates.append((limit, f"baseline {fmt(baseline, unit)} {sign} {fmt(bounds.baseline_delta, unit)}"))
+        candidates.append(
+            (limit, f"baseline {fmt(baseline, unit)} {sign} {fmt(bounds.baseline_delta, unit)}")
+        )
     # Worse than *every* relative bound counts as a breach, so the loosest one binds.
     return max(candidates) if higher else min(candidates)
 
@@ -162,32 +172,50 @@ def judge_metric(reading: Reading, bounds: Bounds, baseline: float | None) -> Ju
     assert value is not None
     shown = fmt(value, unit)
     if bounds.min_value is not None and value < bounds.min_value:
-        return Judgement(Outcome.FAIL, f"{shown} is below the minimum {fmt(bounds.min_value, unit)}")
+        return Judgement(
+            Outcome.FAIL, f"{shown} is below the minimum {fmt(bounds.min_value, unit)}"
+        )
     if bounds.max_value is not None and value > bounds.max_value:
-        return Judgement(Outcome.FAIL, f"{shown} is above the maximum {fmt(bounds.max_value, unit)}")
+        return Judgement(
+            Outcome.FAIL, f"{shown} is above the maximum {fmt(bounds.max_value, unit)}"
+        )
     if bounds.relative:
         if not _usable(baseline):
             if bounds.absolute:
-                return Judgement(Outcome.PASS, f"{shown} is within the absolute bounds "
-                                               "(no baseline, so the relative bounds were skipped)")
-            return Judgement(Outcome.INCONCLUSIVE, f"{shown} cannot be compared: no baseline was taken")
+                return Judgement(
+                    Outcome.PASS,
+                    f"{shown} is within the absolute bounds "
+                    "(no baseline, so the relative bounds were skipped)",
+                )
+            return Judgement(
+                Outcome.INCONCLUSIVE, f"{shown} cannot be compared: no baseline was taken"
+            )
         assert baseline is not None
         limit, how = relative_limit(bounds, baseline)
         floor = bounds.noise_floor
         if bounds.direction == Direction.HIGHER_IS_WORSE:
             if value > limit and (floor is None or value > floor):
                 beyond = f" and above {fmt(floor, unit)}" if floor is not None else ""
-                return Judgement(Outcome.FAIL, f"{shown} is above {fmt(limit, unit)} ({how}){beyond}")
+                return Judgement(
+                    Outcome.FAIL, f"{shown} is above {fmt(limit, unit)} ({how}){beyond}"
+                )
             word = "at most"
         else:
             if value < limit and (floor is None or value < floor):
                 beyond = f" and below {fmt(floor, unit)}" if floor is not None else ""
-                return Judgement(Outcome.FAIL, f"{shown} is below {fmt(limit, unit)} ({how}){beyond}")
+                return Judgement(
+                    Outcome.FAIL, f"{shown} is below {fmt(limit, unit)} ({how}){beyond}"
+                )
             word = "at least"
-        if floor is not None and ((bounds.direction == Direction.HIGHER_IS_WORSE and value > limit)
-                                  or (bounds.direction == Direction.LOWER_IS_WORSE and value < limit)):
-            return Judgement(Outcome.PASS, f"{shown} is past {fmt(limit, unit)} ({how}) but within the "
-                                           f"noise floor {fmt(floor, unit)}")
+        if floor is not None and (
+            (bounds.direction == Direction.HIGHER_IS_WORSE and value > limit)
+            or (bounds.direction == Direction.LOWER_IS_WORSE and value < limit)
+        ):
+            return Judgement(
+                Outcome.PASS,
+                f"{shown} is past {fmt(limit, unit)} ({how}) but within the "
+                f"noise floor {fmt(floor, unit)}",
+            )
         return Judgement(Outcome.PASS, f"{shown} is {word} {fmt(limit, unit)} ({how})")
     if bounds.absolute:
         return Judgement(Outcome.PASS, f"{shown} is within {_range(bounds)}")
@@ -226,8 +254,15 @@ def _measurements(n: int) -> str:
     return f"{n} measurement" + ("" if n == 1 else "s")
 
 
-def check_verdict(name: str, tally: Tally, limits: Limits, *, finished: bool, last_detail: str = "",
-                  last_error: str = "") -> Verdict:
+def check_verdict(
+    name: str,
+    tally: Tally,
+    limits: Limits,
+    *,
+    finished: bool,
+    last_detail: str = "",
+    last_error: str = "",
+) -> Verdict:
     """The verdict on one check after ``tally``; ``finished`` once the window's time is up."""
     taken = tally.total
     if tally.failures > limits.failure_limit:
@@ -253,7 +288,12 @@ def check_verdict(name: str, tally: Tally, limits: Limits, *, finished: bool, la
         return Verdict(
             CheckVerdictStatus.RUNNING,
             f"{name}: {tally.passes} of {_measurements(taken)} passed so far"
-            + (f", {tally.failures} failed (limit {limits.failure_limit})" if tally.failures else "") + ".",
+            + (
+                f", {tally.failures} failed (limit {limits.failure_limit})"
+                if tally.failures
+                else ""
+            )
+            + ".",
         )
     if judged == 0:
         if tally.errors:
@@ -262,8 +302,10 @@ def check_verdict(name: str, tally: Tally, limits: Limits, *, finished: bool, la
                 f"{name} could not be measured once in this window ({tally.errors} errors); "
                 f"last error: {last_error or 'unknown'}.",
             )
-        return Verdict(CheckVerdictStatus.INCONCLUSIVE,
-                       f"{name} has no usable measurement in this window ({_measurements(taken)} taken).")
+        return Verdict(
+            CheckVerdictStatus.INCONCLUSIVE,
+            f"{name} has no usable measurement in this window ({_measurements(taken)} taken).",
+        )
     extras = []
     if tally.failures:
         extras.append(f"{tally.failures} failed, within the limit of {limits.failure_limit}")
@@ -274,7 +316,8 @@ def check_verdict(name: str, tally: Tally, limits: Limits, *, finished: bool, la
     return Verdict(
         CheckVerdictStatus.PASSED,
         f"{name} passed {tally.passes} of {_measurements(taken)}"
-        + (f" ({'; '.join(extras)})" if extras else "") + f"; last: {last_detail}.",
+        + (f" ({'; '.join(extras)})" if extras else "")
+        + f"; last: {last_detail}.",
     )
 
 
@@ -289,7 +332,9 @@ def _names(states: Sequence[CheckState]) -> str:
 def window_verdict(states: Sequence[CheckState], *, finished: bool) -> Verdict:
     """The verdict on a window from its checks' verdicts."""
     if not states:
-        return Verdict(WindowStatus.INCONCLUSIVE, "This window has no checks to watch; a person decides.")
+        return Verdict(
+            WindowStatus.INCONCLUSIVE, "This window has no checks to watch; a person decides."
+        )
     by_status: dict[str, list[CheckState]] = {}
     for state in states:
         by_status.setdefault(state.status, []).append(state)
@@ -300,8 +345,10 @@ def window_verdict(states: Sequence[CheckState], *, finished: bool) -> Verdict:
     if critical_failed:
         first = critical_failed[0]
         noun = "check" if len(critical_failed) == 1 else "checks"
-        return Verdict(WindowStatus.FAILED,
-                       f"Critical {noun} {_names(critical_failed)} failed: {first.reason} Rollback recommended.")
+        return Verdict(
+            WindowStatus.FAILED,
+            f"Critical {noun} {_names(critical_failed)} failed: {first.reason} Rollback recommended.",
+        )
     if errors:
         return Verdict(
             WindowStatus.ERROR,
@@ -323,5 +370,8 @@ def window_verdict(states: Sequence[CheckState], *, finished: bool) -> Verdict:
             f"{failed[0].reason} Every critical check passed; a person decides.",
         )
     count = len(states)
-    return Verdict(WindowStatus.PASSED,
-                   f"All {count} check{'s' if count != 1 else ''} passed. " + " ".join(s.reason for s in states))
+    return Verdict(
+        WindowStatus.PASSED,
+        f"All {count} check{'s' if count != 1 else ''} passed. "
+        + " ".join(s.reason for s in states),
+    )

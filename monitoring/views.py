@@ -62,10 +62,16 @@ def index(request):
     open_windows = list(windows.filter(status__in=WINDOW_OPEN_STATES)[:50])
     recent = list(windows.exclude(status__in=WINDOW_OPEN_STATES)[:30])
     environments = selectors.project_environments(user=request.user)
-    return render(request, "monitoring/index.html", {
-        "open_windows": open_windows, "recent_windows": recent, "projects": environments,
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "monitoring/index.html",
+        {
+            "open_windows": open_windows,
+            "recent_windows": recent,
+            "projects": environments,
+            "now": timezone.now(),
+        },
+    )
 
 
 # --- The live window view ------------------------------------------------------------------------
@@ -78,8 +84,13 @@ def _window_context(request, window, *, error: str = "", notice: str = "") -> di
     rows = []
     for check in window.checks.all():
         samples = grouped.get(check.pk, [])
-        rows.append({"check": check, "chart": check_chart(check, samples, window, gaps, now),
-                     "latest": samples[-1] if samples else None})
+        rows.append(
+            {
+                "check": check,
+                "chart": check_chart(check, samples, window, gaps, now),
+                "latest": samples[-1] if samples else None,
+            }
+        )
     release = window.deployment.release
     is_open = window.status in WINDOW_OPEN_STATES
     can_decide = can_decide_window(request.user, release)
@@ -88,7 +99,11 @@ def _window_context(request, window, *, error: str = "", notice: str = "") -> di
         actions = [DecisionAction.ROLLBACK, DecisionAction.EXTEND, DecisionAction.ACCEPT]
     awaiting = window.rollout_state == RolloutState.AWAITING_PROMOTION
     deployment = window.deployment
-    remaining = max(int((window.ends_at - now).total_seconds()), 0) if window.status == WindowStatus.RUNNING else 0
+    remaining = (
+        max(int((window.ends_at - now).total_seconds()), 0)
+        if window.status == WindowStatus.RUNNING
+        else 0
+    )
     return {
         "window": window,
         "deployment": deployment,
@@ -100,13 +115,18 @@ def _window_context(request, window, *, error: str = "", notice: str = "") -> di
         "is_open": is_open,
         "remaining_seconds": remaining,
         "remaining_text": f"{remaining // 3600:d}:{remaining % 3600 // 60:02d}:{remaining % 60:02d}"
-        if remaining >= 3600 else f"{remaining // 60:d}:{remaining % 60:02d}",
+        if remaining >= 3600
+        else f"{remaining // 60:d}:{remaining % 60:02d}",
         "elapsed_percent": _elapsed_percent(window, now),
         "can_decide": can_decide,
         "actions": actions,
         "can_promote": can_decide and awaiting and window.status == WindowStatus.PASSED,
-        "can_record_rollback": (can_deploy(request.user, release) and can_decide
-                                and window.status == WindowStatus.FAILED and deployment.status == "failed"),
+        "can_record_rollback": (
+            can_deploy(request.user, release)
+            and can_decide
+            and window.status == WindowStatus.FAILED
+            and deployment.status == "failed"
+        ),
         "live": is_open or awaiting,
         "refresh_seconds": LIVE_REFRESH_SECONDS,
         "seen": f"{window.status}:{window.rollout_state}",
@@ -150,8 +170,13 @@ def window_decide(request, pk):
     else:
         data = form.cleaned_data
         try:
-            services.window_decide(window=window, actor=request.user, action=data["action"],
-                                   reason=data.get("reason") or "", extend_minutes=data.get("extend_minutes"))
+            services.window_decide(
+                window=window,
+                actor=request.user,
+                action=data["action"],
+                reason=data.get("reason") or "",
+                extend_minutes=data.get("extend_minutes"),
+            )
             notice = {
                 DecisionAction.ACCEPT: "Accepted: the window passed.",
                 DecisionAction.EXTEND: "Extended: polling continues.",
@@ -164,8 +189,11 @@ def window_decide(request, pk):
     if not request.htmx:
         return redirect("monitoring:window", pk=window.pk)
     window = _get(selectors.window_get, user=request.user, pk=pk)
-    return render(request, "monitoring/partials/window_body.html",
-                  _window_context(request, window, error=error, notice=notice))
+    return render(
+        request,
+        "monitoring/partials/window_body.html",
+        _window_context(request, window, error=error, notice=notice),
+    )
 
 
 @login_required
@@ -177,10 +205,15 @@ def window_record_rollback(request, pk):
     window = _get(selectors.window_get, user=request.user, pk=pk)
     error, notice = "", ""
     if not can_decide_window(request.user, window.deployment.release):
-        raise DjangoPermissionDenied("Only a person who may deploy this release records its rollback.")
+        raise DjangoPermissionDenied(
+            "Only a person who may deploy this release records its rollback."
+        )
     try:
-        deployment_rollback(deployment=window.deployment, actor=request.user,
-                            reason=(request.POST.get("reason") or "").strip())
+        deployment_rollback(
+            deployment=window.deployment,
+            actor=request.user,
+            reason=(request.POST.get("reason") or "").strip(),
+        )
         notice = "Recorded: the deployment is rolled back."
     except DomainError as exc:
         _domain(exc)
@@ -188,14 +221,19 @@ def window_record_rollback(request, pk):
     if not request.htmx:
         return redirect("monitoring:window", pk=window.pk)
     window = _get(selectors.window_get, user=request.user, pk=pk)
-    return render(request, "monitoring/partials/window_body.html",
-                  _window_context(request, window, error=error, notice=notice))
+    return render(
+        request,
+        "monitoring/partials/window_body.html",
+        _window_context(request, window, error=error, notice=notice),
+    )
 
 
 # --- Configuration pages ---------------------------------------------------------------------------
 
 
-def _config_context(request, environment, *, policy_form=None, notice: str = "", error: str = "") -> dict:
+def _config_context(
+    request, environment, *, policy_form=None, notice: str = "", error: str = ""
+) -> dict:
     policy = services.policy_for(environment)
     health, metrics = selectors.environment_checks(environment)
     project = environment.project
@@ -217,7 +255,9 @@ def _config_context(request, environment, *, policy_form=None, notice: str = "",
 
 @login_required
 def environment_config(request, project_slug, env_name):
-    environment = _get(selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name)
+    environment = _get(
+        selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name
+    )
     return render(request, "monitoring/environment.html", _config_context(request, environment))
 
 
@@ -236,12 +276,16 @@ def _apply_errors(form, error: ValidationFailed, field_map: dict | None = None) 
 @login_required
 @require_POST
 def policy_save(request, project_slug, env_name):
-    environment = _get(selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name)
+    environment = _get(
+        selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name
+    )
     form = PolicyForm(request.POST)
     notice = ""
     if form.is_valid():
         try:
-            services.policy_update(environment=environment, actor=request.user, **form.service_data())
+            services.policy_update(
+                environment=environment, actor=request.user, **form.service_data()
+            )
             notice = "Saved the monitoring policy."
             form = None
         except ValidationFailed as exc:
@@ -266,22 +310,34 @@ def _form_class(kind: str):
 
 @login_required
 def check_new(request, project_slug, env_name, kind):
-    environment = _get(selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name)
+    environment = _get(
+        selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name
+    )
     form_class = _form_class(kind)
     if not can_configure_checks(request.user, environment.project):
         raise DjangoPermissionDenied("Only a project admin may add checks.")
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.check_create(environment=environment, kind=kind, actor=request.user, **form.service_data())
+            services.check_create(
+                environment=environment, kind=kind, actor=request.user, **form.service_data()
+            )
             return redirect("monitoring:environment", project_slug=project_slug, env_name=env_name)
         except ValidationFailed as exc:
             _apply_errors(form, exc)
         except DomainError as exc:
             _domain(exc)
-    return render(request, "monitoring/check_form.html", {
-        "form": form, "environment": environment, "project": environment.project, "kind": kind, "check": None,
-    })
+    return render(
+        request,
+        "monitoring/check_form.html",
+        {
+            "form": form,
+            "environment": environment,
+            "project": environment.project,
+            "kind": kind,
+            "check": None,
+        },
+    )
 
 
 @login_required
@@ -294,17 +350,32 @@ def check_edit(request, kind, pk):
     form = form_class(request.POST or None, initial=check_initial(check))
     if request.method == "POST" and form.is_valid():
         try:
-            services.check_update(check=check, actor=request.user, keep_headers=not form.clears_headers,
-                                  **form.service_data())
-            return redirect("monitoring:environment", project_slug=environment.project.slug,
-                            env_name=environment.name)
+            services.check_update(
+                check=check,
+                actor=request.user,
+                keep_headers=not form.clears_headers,
+                **form.service_data(),
+            )
+            return redirect(
+                "monitoring:environment",
+                project_slug=environment.project.slug,
+                env_name=environment.name,
+            )
         except ValidationFailed as exc:
             _apply_errors(form, exc)
         except DomainError as exc:
             _domain(exc)
-    return render(request, "monitoring/check_form.html", {
-        "form": form, "environment": environment, "project": environment.project, "kind": kind, "check": check,
-    })
+    return render(
+        request,
+        "monitoring/check_form.html",
+        {
+            "form": form,
+            "environment": environment,
+            "project": environment.project,
+            "kind": kind,
+            "check": check,
+        },
+    )
 
 
 @login_required
@@ -338,15 +409,22 @@ def check_test(request, kind, pk):
     if request.htmx:
         return render(request, "monitoring/partials/test_result.html", context)
     environment = check.environment
-    return render(request, "monitoring/environment.html", {
-        **_config_context(request, environment), "test_result": context,
-    })
+    return render(
+        request,
+        "monitoring/environment.html",
+        {
+            **_config_context(request, environment),
+            "test_result": context,
+        },
+    )
 
 
 @login_required
 @require_POST
 def precheck_run(request, project_slug, env_name):
-    environment = _get(selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name)
+    environment = _get(
+        selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name
+    )
     error = ""
     try:
         run = services.precheck_run(environment=environment, actor=request.user)
@@ -356,6 +434,9 @@ def precheck_run(request, project_slug, env_name):
         _domain(exc)
         error = exc.message
     if request.htmx:
-        return render(request, "monitoring/partials/precheck_card.html",
-                      _config_context(request, environment, error=error))
+        return render(
+            request,
+            "monitoring/partials/precheck_card.html",
+            _config_context(request, environment, error=error),
+        )
     return redirect("monitoring:environment", project_slug=project_slug, env_name=env_name)

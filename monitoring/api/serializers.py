@@ -37,12 +37,21 @@ def _text(value) -> str:
 
 class DeploymentStartSerializer(serializers.Serializer):
     release = serializers.IntegerField(help_text="The release's id.")
-    environment = serializers.CharField(max_length=40, help_text="Environment name, e.g. production.")
-    strategy = serializers.ChoiceField(choices=DeploymentStrategy.choices, default=DeploymentStrategy.ALL_AT_ONCE)
+    environment = serializers.CharField(
+        max_length=40, help_text="Environment name, e.g. production."
+    )
+    strategy = serializers.ChoiceField(
+        choices=DeploymentStrategy.choices, default=DeploymentStrategy.ALL_AT_ONCE
+    )
     canary_percent = serializers.IntegerField(
-        required=False, min_value=1, max_value=100,
-        help_text="Canary only: the share of traffic; the environment's policy when omitted.")
-    artifact_version = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+        required=False,
+        min_value=1,
+        max_value=100,
+        help_text="Canary only: the share of traffic; the environment's policy when omitted.",
+    )
+    artifact_version = serializers.CharField(
+        required=False, allow_blank=True, max_length=120, default=""
+    )
     commit_sha = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
 
@@ -61,8 +70,21 @@ class WindowCheckSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WindowCheck
-        fields = ["id", "name", "kind", "is_critical", "status", "reason", "passes", "failures",
-                  "inconclusives", "errors", "consecutive_errors", "baseline", "limits"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "is_critical",
+            "status",
+            "reason",
+            "passes",
+            "failures",
+            "inconclusives",
+            "errors",
+            "consecutive_errors",
+            "baseline",
+            "limits",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.DictField(allow_null=True))
@@ -70,22 +92,48 @@ class WindowCheckSerializer(serializers.ModelSerializer):
         baseline = check.baseline
         if baseline is None:
             return None
-        return {"status": baseline.status, "value": _finite(baseline.value), "value_text": _text(baseline.value),
-                "taken_at": baseline.taken_at}
+        return {
+            "status": baseline.status,
+            "value": _finite(baseline.value),
+            "value_text": _text(baseline.value),
+            "taken_at": baseline.taken_at,
+        }
 
     @extend_schema_field(serializers.DictField())
     def get_limits(self, check: WindowCheck) -> dict:
         config = check.config or {}
-        return {key: config.get(key) for key in ("failure_limit", "inconclusive_limit", "consecutive_error_limit",
-                                                 "min_value", "max_value", "baseline_delta", "baseline_ratio",
-                                                 "noise_floor", "direction", "unit") if key in config}
+        return {
+            key: config.get(key)
+            for key in (
+                "failure_limit",
+                "inconclusive_limit",
+                "consecutive_error_limit",
+                "min_value",
+                "max_value",
+                "baseline_delta",
+                "baseline_ratio",
+                "noise_floor",
+                "direction",
+                "unit",
+            )
+            if key in config
+        }
 
 
 class HookCallSerializer(serializers.ModelSerializer):
     class Meta:
         model = HookCall
-        fields = ["id", "purpose", "status", "idempotency_key", "response_status", "error", "created_at",
-                  "sent_at", "finished_at"]
+        fields = [
+            "id",
+            "purpose",
+            "status",
+            "idempotency_key",
+            "response_status",
+            "error",
+            "created_at",
+            "sent_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 
@@ -93,17 +141,36 @@ class WindowSerializer(serializers.ModelSerializer):
     deployment = serializers.IntegerField(source="deployment_id", read_only=True)
     release = serializers.CharField(source="deployment.release.version", read_only=True)
     environment = serializers.CharField(source="deployment.environment.name", read_only=True)
-    verdict = serializers.CharField(source="reason", read_only=True, help_text="Why, in a sentence with the numbers.")
+    verdict = serializers.CharField(
+        source="reason", read_only=True, help_text="Why, in a sentence with the numbers."
+    )
     poll_interval_seconds = serializers.SerializerMethodField()
     proceed = serializers.SerializerMethodField(
-        help_text="Canary: true once the pipeline may continue to full rollout. Post-deploy: true once verified.")
+        help_text="Canary: true once the pipeline may continue to full rollout. Post-deploy: true once verified."
+    )
     web_url = serializers.SerializerMethodField()
 
     class Meta:
         model = MonitoringWindow
-        fields = ["id", "deployment", "release", "environment", "kind", "status", "verdict", "proceed",
-                  "rollout_state", "traffic_percent", "started_at", "ends_at", "finished_at",
-                  "poll_interval_seconds", "missed_slots", "extensions", "web_url"]
+        fields = [
+            "id",
+            "deployment",
+            "release",
+            "environment",
+            "kind",
+            "status",
+            "verdict",
+            "proceed",
+            "rollout_state",
+            "traffic_percent",
+            "started_at",
+            "ends_at",
+            "finished_at",
+            "poll_interval_seconds",
+            "missed_slots",
+            "extensions",
+            "web_url",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.FloatField())
@@ -113,7 +180,9 @@ class WindowSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.BooleanField())
     def get_proceed(self, window: MonitoringWindow) -> bool:
         if window.kind == "canary":
-            return window.status == WindowStatus.PASSED and window.rollout_state == RolloutState.FULL
+            return (
+                window.status == WindowStatus.PASSED and window.rollout_state == RolloutState.FULL
+            )
         return window.status == WindowStatus.PASSED
 
     @extend_schema_field(serializers.CharField())
@@ -138,8 +207,20 @@ class SampleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Sample
-        fields = ["id", "check_id", "check_name", "slot", "taken_at", "status", "outcome", "value", "value_text",
-                  "http_status", "latency_ms", "detail"]
+        fields = [
+            "id",
+            "check_id",
+            "check_name",
+            "slot",
+            "taken_at",
+            "status",
+            "outcome",
+            "value",
+            "value_text",
+            "http_status",
+            "latency_ms",
+            "detail",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
@@ -159,14 +240,30 @@ class MonitoredDeploymentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deployment
-        fields = ["id", "release", "release_version", "environment", "status", "strategy", "deployed_by_label",
-                  "artifact_version", "commit_sha", "started_at", "finished_at", "verified_at", "windows"]
+        fields = [
+            "id",
+            "release",
+            "release_version",
+            "environment",
+            "status",
+            "strategy",
+            "deployed_by_label",
+            "artifact_version",
+            "commit_sha",
+            "started_at",
+            "finished_at",
+            "verified_at",
+            "windows",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(WindowSerializer(many=True))
     def get_windows(self, deployment: Deployment) -> list:
         windows = getattr(deployment, "monitored_windows", None)
         if windows is None:
-            windows = list(deployment.monitoring_windows.select_related("deployment__release",
-                                                                        "deployment__environment"))
+            windows = list(
+                deployment.monitoring_windows.select_related(
+                    "deployment__release", "deployment__environment"
+                )
+            )
         return WindowSerializer(windows, many=True).data

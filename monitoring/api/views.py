@@ -48,7 +48,9 @@ class MonitoredDeploymentViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request, pk=None):
         deployment = deployment_get(user=request.user, pk=pk)
-        deployment.monitored_windows = selectors.deployment_windows(user=request.user, deployment_id=deployment.pk)
+        deployment.monitored_windows = selectors.deployment_windows(
+            user=request.user, deployment_id=deployment.pk
+        )
         return Response(MonitoredDeploymentSerializer(deployment).data)
 
     @extend_schema(
@@ -64,10 +66,15 @@ class MonitoredDeploymentViewSet(viewsets.GenericViewSet):
         data = _valid(DeploymentStartSerializer, request)
         release = release_get(user=request.user, pk=data.pop("release"))
         environment = environment_get(release=release, name_or_id=data.pop("environment"))
-        deployment = services.deployment_start(release=release, environment=environment, actor=request.user,
-                                               **data)
-        deployment.monitored_windows = selectors.deployment_windows(user=request.user, deployment_id=deployment.pk)
-        return Response(MonitoredDeploymentSerializer(deployment).data, status=status.HTTP_201_CREATED)
+        deployment = services.deployment_start(
+            release=release, environment=environment, actor=request.user, **data
+        )
+        deployment.monitored_windows = selectors.deployment_windows(
+            user=request.user, deployment_id=deployment.pk
+        )
+        return Response(
+            MonitoredDeploymentSerializer(deployment).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(
         summary="Report a deployment finished or failed",
@@ -83,16 +90,29 @@ class MonitoredDeploymentViewSet(viewsets.GenericViewSet):
 
         data = _valid(DeploymentReportSerializer, request)
         deployment = deployment_get(user=request.user, pk=pk)
-        deployment = deployment_finish(deployment=deployment, succeeded=data["succeeded"], actor=request.user,
-                                       reason=data["reason"])
-        deployment.monitored_windows = selectors.deployment_windows(user=request.user, deployment_id=deployment.pk)
+        deployment = deployment_finish(
+            deployment=deployment,
+            succeeded=data["succeeded"],
+            actor=request.user,
+            reason=data["reason"],
+        )
+        deployment.monitored_windows = selectors.deployment_windows(
+            user=request.user, deployment_id=deployment.pk
+        )
         return Response(MonitoredDeploymentSerializer(deployment).data)
 
 
-STATUS_PARAM = OpenApiParameter("status", str, enum=WindowStatus.values, required=False,
-                                description="Only windows in this status.")
+STATUS_PARAM = OpenApiParameter(
+    "status",
+    str,
+    enum=WindowStatus.values,
+    required=False,
+    description="Only windows in this status.",
+)
 PROJECT_PARAM = OpenApiParameter("project", str, required=False, description="Project slug.")
-CHECK_PARAM = OpenApiParameter("check", int, required=False, description="Only samples of this check id.")
+CHECK_PARAM = OpenApiParameter(
+    "check", int, required=False, description="Only samples of this check id."
+)
 
 
 @extend_schema_view(
@@ -113,8 +133,10 @@ class WindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     token_read_scopes = READ_SCOPES
 
     def get_queryset(self):
-        filters = {"status": self.request.query_params.get("status", ""),
-                   "project": self.request.query_params.get("project", "")}
+        filters = {
+            "status": self.request.query_params.get("status", ""),
+            "project": self.request.query_params.get("project", ""),
+        }
         return selectors.window_list(user=self.request.user, filters=filters)
 
     def retrieve(self, request, pk=None):
@@ -135,5 +157,3 @@ class WindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             qs = qs.filter(window_check_id=int(check)) if check.isdigit() else qs.none()
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(SampleSerializer(page, many=True).data)
-
-

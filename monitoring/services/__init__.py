@@ -22,8 +22,24 @@ from monitoring.services.windows import (
 )
 
 __all__ = [
-    "baselines_take", "check_create", "check_delete", "check_test_now", "check_update", "deployment_start",
-    "hook_call_request", "hook_call_send", "monitoring_tick", "on_deployment_changed", "policy_for",
-    "policy_update", "precheck_latest", "precheck_refresh_due", "precheck_run", "release_hold", "window_close",
-    "window_conclude", "window_decide", "window_open",
+    "baselines_take",
+    "check_create",
+    "check_delete",
+    "check_test_now",
+    "check_update",
+    "deployment_start",
+    "hook_call_request",
+    "hook_call_send",
+    "monitoring_tick",
+    "on_deployment_changed",
+    "policy_for",
+    "policy_update",
+    "precheck_latest",
+    "precheck_refresh_due",
+    "precheck_run",
+    "release_hold",
+    "window_close",
+    "window_conclude",
+    "window_decide",
+    "window_open",
 ]

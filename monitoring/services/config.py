@@ -32,16 +32,54 @@ _FORBIDDEN_HEADERS = {"host", "content-length", "transfer-encoding", "connection
 MAX_HEADERS = 20
 LIMIT_MAX = 1000
 
-HEALTH_FIELDS = ("name", "url", "method", "expected_statuses", "json_path", "expected_value",
-                 "timeout_seconds", "headers", "failure_limit", "inconclusive_limit",
-                 "consecutive_error_limit", "is_critical", "enabled")
-METRIC_FIELDS = ("name", "url", "provider", "query", "json_path", "unit", "direction", "min_value",
-                 "max_value", "baseline_delta", "baseline_ratio", "noise_floor", "use_in_precheck",
-                 "timeout_seconds", "headers", "failure_limit", "inconclusive_limit",
-                 "consecutive_error_limit", "is_critical", "enabled")
-POLICY_FIELDS = ("poll_interval", "canary_percent", "canary_duration", "post_deploy_duration",
-                 "auto_promote_canary", "rollback_hook_url", "rollback_hook_secret", "tls_min_days",
-                 "precheck_max_age")
+HEALTH_FIELDS = (
+    "name",
+    "url",
+    "method",
+    "expected_statuses",
+    "json_path",
+    "expected_value",
+    "timeout_seconds",
+    "headers",
+    "failure_limit",
+    "inconclusive_limit",
+    "consecutive_error_limit",
+    "is_critical",
+    "enabled",
+)
+METRIC_FIELDS = (
+    "name",
+    "url",
+    "provider",
+    "query",
+    "json_path",
+    "unit",
+    "direction",
+    "min_value",
+    "max_value",
+    "baseline_delta",
+    "baseline_ratio",
+    "noise_floor",
+    "use_in_precheck",
+    "timeout_seconds",
+    "headers",
+    "failure_limit",
+    "inconclusive_limit",
+    "consecutive_error_limit",
+    "is_critical",
+    "enabled",
+)
+POLICY_FIELDS = (
+    "poll_interval",
+    "canary_percent",
+    "canary_duration",
+    "post_deploy_duration",
+    "auto_promote_canary",
+    "rollback_hook_url",
+    "rollback_hook_secret",
+    "tls_min_days",
+    "precheck_max_age",
+)
 
 
 # --- Reading the configuration -------------------------------------------------------
@@ -59,45 +97,76 @@ def policy_for(environment: Environment) -> EnvironmentPolicy:
 
 
 def enabled_checks(environment: Environment) -> tuple[list[HealthCheck], list[MetricCheck]]:
-    return (list(HealthCheck.objects.filter(environment=environment, enabled=True).order_by("name", "id")),
-            list(MetricCheck.objects.filter(environment=environment, enabled=True).order_by("name", "id")))
+    return (
+        list(
+            HealthCheck.objects.filter(environment=environment, enabled=True).order_by("name", "id")
+        ),
+        list(
+            MetricCheck.objects.filter(environment=environment, enabled=True).order_by("name", "id")
+        ),
+    )
 
 
 def health_config(check: HealthCheck) -> dict[str, Any]:
     return {
-        "url": check.url, "method": check.method, "expected_statuses": check.expected_statuses,
-        "json_path": check.json_path, "expected_value": check.expected_value,
-        "timeout_seconds": check.timeout_seconds, "failure_limit": check.failure_limit,
-        "inconclusive_limit": check.inconclusive_limit, "consecutive_error_limit": check.consecutive_error_limit,
+        "url": check.url,
+        "method": check.method,
+        "expected_statuses": check.expected_statuses,
+        "json_path": check.json_path,
+        "expected_value": check.expected_value,
+        "timeout_seconds": check.timeout_seconds,
+        "failure_limit": check.failure_limit,
+        "inconclusive_limit": check.inconclusive_limit,
+        "consecutive_error_limit": check.consecutive_error_limit,
     }
 
 
 def metric_config(check: MetricCheck) -> dict[str, Any]:
     return {
-        "url": check.url, "provider": check.provider, "query": check.query, "json_path": check.json_path,
-        "unit": check.unit, "direction": check.direction, "min_value": check.min_value,
-        "max_value": check.max_value, "baseline_delta": check.baseline_delta,
-        "baseline_ratio": check.baseline_ratio, "noise_floor": check.noise_floor,
-        "timeout_seconds": check.timeout_seconds, "failure_limit": check.failure_limit,
-        "inconclusive_limit": check.inconclusive_limit, "consecutive_error_limit": check.consecutive_error_limit,
+        "url": check.url,
+        "provider": check.provider,
+        "query": check.query,
+        "json_path": check.json_path,
+        "unit": check.unit,
+        "direction": check.direction,
+        "min_value": check.min_value,
+        "max_value": check.max_value,
+        "baseline_delta": check.baseline_delta,
+        "baseline_ratio": check.baseline_ratio,
+        "noise_floor": check.noise_floor,
+        "timeout_seconds": check.timeout_seconds,
+        "failure_limit": check.failure_limit,
+        "inconclusive_limit": check.inconclusive_limit,
+        "consecutive_error_limit": check.consecutive_error_limit,
     }
 
 
 def bounds_from(config: dict[str, Any]) -> Bounds:
     return Bounds(
         direction=config.get("direction") or Direction.HIGHER_IS_WORSE,
-        min_value=config.get("min_value"), max_value=config.get("max_value"),
-        baseline_delta=config.get("baseline_delta"), baseline_ratio=config.get("baseline_ratio"),
-        noise_floor=config.get("noise_floor"), unit=config.get("unit") or "",
+        min_value=config.get("min_value"),
+        max_value=config.get("max_value"),
+        baseline_delta=config.get("baseline_delta"),
+        baseline_ratio=config.get("baseline_ratio"),
+        noise_floor=config.get("noise_floor"),
+        unit=config.get("unit") or "",
     )
 
 
-def spec_for(kind: str, config: dict[str, Any], headers: dict[str, str] | None, key: Any) -> ProbeSpec:
+def spec_for(
+    kind: str, config: dict[str, Any], headers: dict[str, str] | None, key: Any
+) -> ProbeSpec:
     return ProbeSpec(
-        key=key, kind=kind, url=config["url"], method=config.get("method") or "GET",
-        headers=dict(headers or {}), timeout=float(config.get("timeout_seconds") or 5.0),
-        provider=config.get("provider") or "", query=config.get("query") or "",
-        json_path=config.get("json_path") or "", expected_statuses=config.get("expected_statuses") or "200",
+        key=key,
+        kind=kind,
+        url=config["url"],
+        method=config.get("method") or "GET",
+        headers=dict(headers or {}),
+        timeout=float(config.get("timeout_seconds") or 5.0),
+        provider=config.get("provider") or "",
+        query=config.get("query") or "",
+        json_path=config.get("json_path") or "",
+        expected_statuses=config.get("expected_statuses") or "200",
         expected_value=config.get("expected_value") or "",
     )
 
@@ -112,8 +181,15 @@ class _Errors(dict):
             raise ValidationFailed(message, details=dict(self))
 
 
-def _text(errors: _Errors, field: str, value: Any, *, max_length: int, required: bool = False,
-          label: str = "") -> str:
+def _text(
+    errors: _Errors,
+    field: str,
+    value: Any,
+    *,
+    max_length: int,
+    required: bool = False,
+    label: str = "",
+) -> str:
     text = "" if value is None else str(value)
     label = label or field.replace("_", " ").capitalize()
     if "\x00" in text:
@@ -125,8 +201,17 @@ def _text(errors: _Errors, field: str, value: Any, *, max_length: int, required:
     return text.strip()
 
 
-def _number(errors: _Errors, field: str, value: Any, *, label: str, minimum: float | None = None,
-            maximum: float | None = None, integer: bool = False, allow_none: bool = True):
+def _number(
+    errors: _Errors,
+    field: str,
+    value: Any,
+    *,
+    label: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    integer: bool = False,
+    allow_none: bool = True,
+):
     if value is None or value == "":
         if not allow_none:
             errors[field] = f"{label} is required."
@@ -153,8 +238,10 @@ def parse_headers(text: str) -> dict[str, str]:
         if not line.strip():
             continue
         if ":" not in line:
-            raise ValidationFailed(f"Header line {number} needs the form 'Name: value'.",
-                                   details={"headers": f"Line {number} needs the form 'Name: value'."})
+            raise ValidationFailed(
+                f"Header line {number} needs the form 'Name: value'.",
+                details={"headers": f"Line {number} needs the form 'Name: value'."},
+            )
         name, value = line.split(":", 1)
         headers[name.strip()] = value.strip()
     return headers
@@ -207,18 +294,34 @@ def _common(errors: _Errors, data: dict[str, Any]) -> dict[str, Any]:
     clean = {
         "name": _text(errors, "name", data.get("name"), max_length=80, required=True),
         "url": _url(errors, "url", data.get("url")),
-        "timeout_seconds": _number(errors, "timeout_seconds", data.get("timeout_seconds", 5.0),
-                                   label="Timeout", minimum=0.1, maximum=fetch.MAX_TIMEOUT_SECONDS,
-                                   allow_none=False),
+        "timeout_seconds": _number(
+            errors,
+            "timeout_seconds",
+            data.get("timeout_seconds", 5.0),
+            label="Timeout",
+            minimum=0.1,
+            maximum=fetch.MAX_TIMEOUT_SECONDS,
+            allow_none=False,
+        ),
         "headers": _headers(errors, data.get("headers", {})),
         "is_critical": bool(data.get("is_critical", True)),
         "enabled": bool(data.get("enabled", True)),
     }
-    for field, label, default in (("failure_limit", "Failure limit", 1),
-                                  ("inconclusive_limit", "Inconclusive limit", 3),
-                                  ("consecutive_error_limit", "Consecutive error limit", 4)):
-        clean[field] = _number(errors, field, data.get(field, default), label=label, minimum=0,
-                               maximum=LIMIT_MAX, integer=True, allow_none=False)
+    for field, label, default in (
+        ("failure_limit", "Failure limit", 1),
+        ("inconclusive_limit", "Inconclusive limit", 3),
+        ("consecutive_error_limit", "Consecutive error limit", 4),
+    ):
+        clean[field] = _number(
+            errors,
+            field,
+            data.get(field, default),
+            label=label,
+            minimum=0,
+            maximum=LIMIT_MAX,
+            integer=True,
+            allow_none=False,
+        )
     return clean
 
 
@@ -229,16 +332,22 @@ def validate_health(data: dict[str, Any]) -> dict[str, Any]:
     if method not in HttpMethod.values:
         errors["method"] = f"Method must be one of {', '.join(HttpMethod.values)}."
     clean["method"] = method
-    statuses = _text(errors, "expected_statuses", data.get("expected_statuses") or "200", max_length=60,
-                     label="Expected statuses")
+    statuses = _text(
+        errors,
+        "expected_statuses",
+        data.get("expected_statuses") or "200",
+        max_length=60,
+        label="Expected statuses",
+    )
     try:
         parse_statuses(statuses)
     except ValueError as exc:
         errors["expected_statuses"] = str(exc)
     clean["expected_statuses"] = statuses
     clean["json_path"] = _json_path(errors, "json_path", data.get("json_path"))
-    clean["expected_value"] = _text(errors, "expected_value", data.get("expected_value"), max_length=200,
-                                    label="Expected value")
+    clean["expected_value"] = _text(
+        errors, "expected_value", data.get("expected_value"), max_length=200, label="Expected value"
+    )
     if clean["json_path"] and not clean["expected_value"] and "json_path" not in errors:
         errors["expected_value"] = "Say which value is expected at the JSON path (for example ok)."
     if clean["expected_value"] and not clean["json_path"]:
@@ -259,7 +368,9 @@ def validate_metric(data: dict[str, Any]) -> dict[str, Any]:
     if provider == MetricProvider.PROMETHEUS and not clean["query"] and "query" not in errors:
         errors["query"] = "A Prometheus check needs a PromQL query."
     if provider == MetricProvider.JSON and not clean["json_path"] and "json_path" not in errors:
-        errors["json_path"] = "A JSON endpoint check needs the JSON path of the number, such as $.p95_ms."
+        errors["json_path"] = (
+            "A JSON endpoint check needs the JSON path of the number, such as $.p95_ms."
+        )
     clean["unit"] = _text(errors, "unit", data.get("unit"), max_length=16, label="Unit")
     direction = data.get("direction") or Direction.HIGHER_IS_WORSE
     if direction not in Direction.values:
@@ -267,19 +378,36 @@ def validate_metric(data: dict[str, Any]) -> dict[str, Any]:
     clean["direction"] = direction
     clean["min_value"] = _number(errors, "min_value", data.get("min_value"), label="Minimum")
     clean["max_value"] = _number(errors, "max_value", data.get("max_value"), label="Maximum")
-    clean["baseline_delta"] = _number(errors, "baseline_delta", data.get("baseline_delta"),
-                                      label="Allowed change from the baseline", minimum=0)
-    clean["baseline_ratio"] = _number(errors, "baseline_ratio", data.get("baseline_ratio"),
-                                      label="Allowed ratio to the baseline", minimum=1)
-    clean["noise_floor"] = _number(errors, "noise_floor", data.get("noise_floor"), label="Noise floor")
+    clean["baseline_delta"] = _number(
+        errors,
+        "baseline_delta",
+        data.get("baseline_delta"),
+        label="Allowed change from the baseline",
+        minimum=0,
+    )
+    clean["baseline_ratio"] = _number(
+        errors,
+        "baseline_ratio",
+        data.get("baseline_ratio"),
+        label="Allowed ratio to the baseline",
+        minimum=1,
+    )
+    clean["noise_floor"] = _number(
+        errors, "noise_floor", data.get("noise_floor"), label="Noise floor"
+    )
     low, high = clean["min_value"], clean["max_value"]
     if low is not None and high is not None and low > high:
         errors["min_value"] = f"The minimum ({low:g}) is above the maximum ({high:g})."
     absolute = low is not None or high is not None
     relative = clean["baseline_delta"] is not None or clean["baseline_ratio"] is not None
-    if not absolute and not relative and not {"min_value", "max_value", "baseline_delta",
-                                              "baseline_ratio"} & set(errors):
-        errors["max_value"] = "Set at least one bound: a minimum, a maximum, or a change from the baseline."
+    if (
+        not absolute
+        and not relative
+        and not {"min_value", "max_value", "baseline_delta", "baseline_ratio"} & set(errors)
+    ):
+        errors["max_value"] = (
+            "Set at least one bound: a minimum, a maximum, or a change from the baseline."
+        )
     if clean["noise_floor"] is not None and not relative:
         errors["noise_floor"] = "A noise floor only applies to bounds relative to the baseline."
     clean["use_in_precheck"] = bool(data.get("use_in_precheck", False))
@@ -297,31 +425,59 @@ def validate_policy(data: dict[str, Any]) -> dict[str, Any]:
         raw = data.get(field)
         if isinstance(raw, timedelta):
             raw = raw.total_seconds()
-        value = _number(errors, field, raw, label=label, minimum=minimum, maximum=maximum, allow_none=False)
+        value = _number(
+            errors, field, raw, label=label, minimum=minimum, maximum=maximum, allow_none=False
+        )
         return timedelta(seconds=value) if value is not None else None
 
     clean["poll_interval"] = seconds("poll_interval", "Poll interval (seconds)", 0.2, 600)
     clean["canary_duration"] = seconds("canary_duration", "Canary duration (seconds)", 1, 24 * 3600)
-    clean["post_deploy_duration"] = seconds("post_deploy_duration", "Post-deploy duration (seconds)", 0,
-                                            24 * 3600)
-    clean["precheck_max_age"] = seconds("precheck_max_age", "Pre-check freshness (seconds)", 60, 24 * 3600)
-    clean["canary_percent"] = _number(errors, "canary_percent", data.get("canary_percent"),
-                                      label="Canary traffic", minimum=1, maximum=100, integer=True,
-                                      allow_none=False)
-    clean["tls_min_days"] = _number(errors, "tls_min_days", data.get("tls_min_days"),
-                                    label="Minimum certificate validity (days)", minimum=0, maximum=365,
-                                    integer=True, allow_none=False)
+    clean["post_deploy_duration"] = seconds(
+        "post_deploy_duration", "Post-deploy duration (seconds)", 0, 24 * 3600
+    )
+    clean["precheck_max_age"] = seconds(
+        "precheck_max_age", "Pre-check freshness (seconds)", 60, 24 * 3600
+    )
+    clean["canary_percent"] = _number(
+        errors,
+        "canary_percent",
+        data.get("canary_percent"),
+        label="Canary traffic",
+        minimum=1,
+        maximum=100,
+        integer=True,
+        allow_none=False,
+    )
+    clean["tls_min_days"] = _number(
+        errors,
+        "tls_min_days",
+        data.get("tls_min_days"),
+        label="Minimum certificate validity (days)",
+        minimum=0,
+        maximum=365,
+        integer=True,
+        allow_none=False,
+    )
     clean["auto_promote_canary"] = bool(data.get("auto_promote_canary", False))
-    clean["rollback_hook_url"] = _url(errors, "rollback_hook_url", data.get("rollback_hook_url"), required=False)
+    clean["rollback_hook_url"] = _url(
+        errors, "rollback_hook_url", data.get("rollback_hook_url"), required=False
+    )
     if data.get("rollback_hook_secret") is not None:
-        clean["rollback_hook_secret"] = _text(errors, "rollback_hook_secret", data.get("rollback_hook_secret"),
-                                              max_length=200, label="Hook secret")
+        clean["rollback_hook_secret"] = _text(
+            errors,
+            "rollback_hook_secret",
+            data.get("rollback_hook_secret"),
+            max_length=200,
+            label="Hook secret",
+        )
     interval = clean.get("poll_interval")
     if interval and clean.get("canary_duration") and clean["canary_duration"] < interval:
         errors["canary_duration"] = "The canary must last at least one poll interval."
     post = clean.get("post_deploy_duration")
     if interval and post and post < interval:
-        errors["post_deploy_duration"] = "The post-deploy window must last at least one poll interval (or be 0)."
+        errors["post_deploy_duration"] = (
+            "The post-deploy window must last at least one poll interval (or be 0)."
+        )
     errors.raise_if_any()
     return clean
 
@@ -341,7 +497,9 @@ def policy_update(*, environment: Environment, actor, **data: Any) -> Environmen
     """Save the monitoring policy of ``environment``. Admins only. Audit: ``monitoring.policy_updated``."""
     _require_admin(actor, environment)
     current = policy_for(environment)
-    merged = {field: getattr(current, field) for field in POLICY_FIELDS if field != "rollback_hook_secret"}
+    merged = {
+        field: getattr(current, field) for field in POLICY_FIELDS if field != "rollback_hook_secret"
+    }
     unknown = set(data) - set(POLICY_FIELDS)
     if unknown:
         raise ValidationFailed(f"Unknown policy fields: {', '.join(sorted(unknown))}.")
@@ -360,8 +518,13 @@ def policy_update(*, environment: Environment, actor, **data: Any) -> Environmen
         return policy
     policy.updated_by = actor
     policy.save()
-    audit_record(actor=actor, action="monitoring.policy_updated", obj=policy, project=environment.project_id,
-                 data={"environment": environment.name, "changes": changes})
+    audit_record(
+        actor=actor,
+        action="monitoring.policy_updated",
+        obj=policy,
+        project=environment.project_id,
+        data={"environment": environment.name, "changes": changes},
+    )
     return policy
 
 
@@ -376,28 +539,40 @@ def _check_model(kind: str):
 
 
 @transaction.atomic
-def check_create(*, environment: Environment, kind: str, actor, **data: Any) -> HealthCheck | MetricCheck:
+def check_create(
+    *, environment: Environment, kind: str, actor, **data: Any
+) -> HealthCheck | MetricCheck:
     """Add a health or metric check to ``environment``. Admins only. Audit: ``monitoring.check_created``."""
     _require_admin(actor, environment)
     clean = validate_health(data) if kind == CheckKind.HEALTH else validate_metric(data)
     model = _check_model(kind)
     if model.objects.filter(environment=environment, name=clean["name"]).exists():
-        raise ValidationFailed(f"{environment} already has a check named '{clean['name']}'.",
-                               details={"name": "This name is already used in this environment."})
+        raise ValidationFailed(
+            f"{environment} already has a check named '{clean['name']}'.",
+            details={"name": "This name is already used in this environment."},
+        )
     try:
         with transaction.atomic():
             check = model.objects.create(environment=environment, **clean)
     except IntegrityError:
-        raise ValidationFailed(f"{environment} already has a check named '{clean['name']}'.",
-                               details={"name": "This name is already used in this environment."}) from None
-    audit_record(actor=actor, action="monitoring.check_created", obj=check, project=environment.project_id,
-                 data={"environment": environment.name, "kind": kind, **_auditable(clean)})
+        raise ValidationFailed(
+            f"{environment} already has a check named '{clean['name']}'.",
+            details={"name": "This name is already used in this environment."},
+        ) from None
+    audit_record(
+        actor=actor,
+        action="monitoring.check_created",
+        obj=check,
+        project=environment.project_id,
+        data={"environment": environment.name, "kind": kind, **_auditable(clean)},
+    )
     return check
 
 
 @transaction.atomic
-def check_update(*, check: HealthCheck | MetricCheck, actor, keep_headers: bool = True,
-                 **data: Any) -> HealthCheck | MetricCheck:
+def check_update(
+    *, check: HealthCheck | MetricCheck, actor, keep_headers: bool = True, **data: Any
+) -> HealthCheck | MetricCheck:
     """Change a check. Running windows keep the settings they started with. Audit: ``monitoring.check_updated``.
 
     ``keep_headers``: when no headers are given, keep the stored ones (their
@@ -413,9 +588,14 @@ def check_update(*, check: HealthCheck | MetricCheck, actor, keep_headers: bool 
         data.pop("headers", None)
     merged.update({k: v for k, v in data.items() if k in fields})
     clean = validate_health(merged) if model is HealthCheck else validate_metric(merged)
-    if clean["name"] != check.name and model.objects.filter(environment=environment, name=clean["name"]).exists():
-        raise ValidationFailed(f"{environment} already has a check named '{clean['name']}'.",
-                               details={"name": "This name is already used in this environment."})
+    if (
+        clean["name"] != check.name
+        and model.objects.filter(environment=environment, name=clean["name"]).exists()
+    ):
+        raise ValidationFailed(
+            f"{environment} already has a check named '{clean['name']}'.",
+            details={"name": "This name is already used in this environment."},
+        )
     changes = {}
     for field, value in clean.items():
         if getattr(check, field) != value:
@@ -424,8 +604,13 @@ def check_update(*, check: HealthCheck | MetricCheck, actor, keep_headers: bool 
     if not changes:
         return check
     check.save()
-    audit_record(actor=actor, action="monitoring.check_updated", obj=check, project=environment.project_id,
-                 data={"environment": environment.name, "kind": check.kind, "changes": changes})
+    audit_record(
+        actor=actor,
+        action="monitoring.check_updated",
+        obj=check,
+        project=environment.project_id,
+        data={"environment": environment.name, "kind": check.kind, "changes": changes},
+    )
     return check
 
 
@@ -434,8 +619,13 @@ def check_delete(*, check: HealthCheck | MetricCheck, actor) -> None:
     """Delete a check; windows that watched it keep their samples. Audit: ``monitoring.check_deleted``."""
     environment = check.environment
     _require_admin(actor, environment)
-    audit_record(actor=actor, action="monitoring.check_deleted", obj=check, project=environment.project_id,
-                 data={"environment": environment.name, "kind": check.kind, "name": check.name})
+    audit_record(
+        actor=actor,
+        action="monitoring.check_deleted",
+        obj=check,
+        project=environment.project_id,
+        data={"environment": environment.name, "kind": check.kind, "name": check.name},
+    )
     check.delete()
 
 
@@ -464,5 +654,9 @@ def check_test_now(*, check: HealthCheck | MetricCheck, actor) -> dict[str, Any]
         spec = spec_for(CheckKind.METRIC, config, check.headers, key=check.pk)
         reading, result = probe(spec)
         judgement = judge_metric(reading, bounds_from(config), None)
-    return {"reading": reading, "judgement": judgement, "elapsed_ms": result.elapsed_ms,
-            "tls_not_after": result.tls_not_after}
+    return {
+        "reading": reading,
+        "judgement": judgement,
+        "elapsed_ms": result.elapsed_ms,
+        "tls_not_after": result.tls_not_after,
+    }

@@ -93,7 +93,9 @@ def executor() -> ThreadPoolExecutor:
     with _executor_lock:
         if _executor is None:
             size = poll_threads(DEFAULT_POLL_THREADS)
-            _executor = ThreadPoolExecutor(max_workers=max(size, 1), thread_name_prefix="shipcheck-probe")
+            _executor = ThreadPoolExecutor(
+                max_workers=max(size, 1), thread_name_prefix="shipcheck-probe"
+            )
         return _executor
 
 
@@ -155,10 +157,16 @@ def claim_slot(row: dict, now: datetime) -> Claim | None:
         gap = None
         if missed:
             gap = (first_due, last_missed)
-            PollGap.objects.create(window_id=row["id"], first_slot=first_due, last_slot=last_missed,
-                                   from_time=started + interval * first_due,
-                                   to_time=started + interval * last_missed)
-    return Claim(window_id=row["id"], slot=poll_slot, slot_time=latest_time if fresh else None, gap=gap)
+            PollGap.objects.create(
+                window_id=row["id"],
+                first_slot=first_due,
+                last_slot=last_missed,
+                from_time=started + interval * first_due,
+                to_time=started + interval * last_missed,
+            )
+    return Claim(
+        window_id=row["id"], slot=poll_slot, slot_time=latest_time if fresh else None, gap=gap
+    )
 
 
 # --- Probing and recording -----------------------------------------------------------------------
@@ -174,20 +182,29 @@ def _judge(check: WindowCheck, reading: Reading):
     if check.kind == CheckKind.HEALTH:
         return judge_health(reading)
     baseline = check.baseline
-    value = baseline.value if baseline is not None and baseline.status == BaselineStatus.TAKEN else None
+    value = (
+        baseline.value if baseline is not None and baseline.status == BaselineStatus.TAKEN else None
+    )
     return judge_metric(reading, bounds_from(check.config), value)
 
 
 def _limits(check: WindowCheck) -> Limits:
     config = check.config
-    return Limits(failure_limit=int(config.get("failure_limit", 1)),
-                  inconclusive_limit=int(config.get("inconclusive_limit", 3)),
-                  consecutive_error_limit=int(config.get("consecutive_error_limit", 4)))
+    return Limits(
+        failure_limit=int(config.get("failure_limit", 1)),
+        inconclusive_limit=int(config.get("inconclusive_limit", 3)),
+        consecutive_error_limit=int(config.get("consecutive_error_limit", 4)),
+    )
 
 
 def _tally(check: WindowCheck) -> Tally:
-    return Tally(passes=check.passes, failures=check.failures, inconclusives=check.inconclusives,
-                 errors=check.errors, consecutive_errors=check.consecutive_errors)
+    return Tally(
+        passes=check.passes,
+        failures=check.failures,
+        inconclusives=check.inconclusives,
+        errors=check.errors,
+        consecutive_errors=check.consecutive_errors,
+    )
 
 
 def _store_tally(check: WindowCheck, tally: Tally) -> None:
@@ -196,12 +213,30 @@ def _store_tally(check: WindowCheck, tally: Tally) -> None:
     check.consecutive_errors = tally.consecutive_errors
 
 
-TALLY_FIELDS = ["passes", "failures", "inconclusives", "errors", "consecutive_errors", "status", "reason",
-                "last_detail", "last_error"]
+TALLY_FIELDS = [
+    "passes",
+    "failures",
+    "inconclusives",
+    "errors",
+    "consecutive_errors",
+    "status",
+    "reason",
+    "last_detail",
+    "last_error",
+]
 
 
-SAMPLE_FIELDS = ["window_check_id", "slot", "taken_at", "status", "outcome", "value", "http_status", "latency_ms",
-                 "detail"]
+SAMPLE_FIELDS = [
+    "window_check_id",
+    "slot",
+    "taken_at",
+    "status",
+    "outcome",
+    "value",
+    "http_status",
+    "latency_ms",
+    "detail",
+]
 
 
 def _insert_samples(rows: list[tuple]) -> None:
@@ -218,9 +253,11 @@ def _insert_samples(rows: list[tuple]) -> None:
     fields = [Sample._meta.get_field(name) for name in SAMPLE_FIELDS]
     columns = ", ".join(ops.quote_name(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    sql = (f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {ops.quote_name(Sample._meta.db_table)} "
-           f"({columns}) VALUES ({placeholders})"
-           f"{ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)}")
+    sql = (
+        f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {ops.quote_name(Sample._meta.db_table)} "
+        f"({columns}) VALUES ({placeholders})"
+        f"{ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)}"
+    )
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
@@ -236,8 +273,10 @@ def _save_tallies(checks: list[WindowCheck]) -> None:
     rows = [[getattr(check, name) for name in TALLY_FIELDS] + [check.pk] for check in checks]
     if not rows:
         return
+    # Only our own table and column names are interpolated; every value is a parameter.
+    sql = f"UPDATE {connection.ops.quote_name(table)} SET {columns} WHERE id = %s"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {connection.ops.quote_name(table)} SET {columns} WHERE id = %s", rows)  # noqa: S608 - names are ours
+        cursor.executemany(sql, rows)
 
 
 def _states(checks: list[WindowCheck]) -> list[CheckState]:
@@ -254,7 +293,9 @@ class SlotResult:
     readings: dict[int, Reading]
 
 
-def window_record(*, window_id: int, slot: int, taken_at: datetime, readings: dict[int, Reading]) -> None:
+def window_record(
+    *, window_id: int, slot: int, taken_at: datetime, readings: dict[int, Reading]
+) -> None:
     """Store one slot's samples, update the tallies and act on the verdict, in one transaction."""
     windows_record([SlotResult(window_id, slot, taken_at, readings)])
 
@@ -273,12 +314,16 @@ def windows_record(results: list[SlotResult]) -> int:
         return 0
     with transaction.atomic():
         windows = {
-            w.pk: w for w in MonitoringWindow.objects.select_for_update(of=("self",))
+            w.pk: w
+            for w in MonitoringWindow.objects.select_for_update(of=("self",))
             .select_related("deployment__release__project", "deployment__environment")
-            .filter(pk__in=[r.window_id for r in results]).order_by("id")
+            .filter(pk__in=[r.window_id for r in results])
+            .order_by("id")
         }
         checks_of: dict[int, list[WindowCheck]] = {}
-        for check in WindowCheck.objects.filter(window_id__in=list(windows)).select_related("baseline"):
+        for check in WindowCheck.objects.filter(window_id__in=list(windows)).select_related(
+            "baseline"
+        ):
             checks_of.setdefault(check.window_id, []).append(check)
         samples, changed, reasons, closing = [], [], [], []
         for result in results:
@@ -286,15 +331,28 @@ def windows_record(results: list[SlotResult]) -> int:
             if window is None:
                 continue
             checks = sorted(checks_of.get(window.pk, []), key=lambda c: (c.position, c.pk))
-            taken_at = Sample._meta.get_field("taken_at").get_db_prep_save(result.taken_at, connection)
+            taken_at = Sample._meta.get_field("taken_at").get_db_prep_save(
+                result.taken_at, connection
+            )
             running = window.status == WindowStatus.RUNNING
             for check in checks:
                 reading = result.readings.get(check.pk)
                 if reading is None:
                     continue
                 judgement = _judge(check, reading)
-                samples.append((check.pk, result.slot, taken_at, reading.status, judgement.outcome, reading.value,
-                                reading.http_status, reading.latency_ms, judgement.detail[:300]))
+                samples.append(
+                    (
+                        check.pk,
+                        result.slot,
+                        taken_at,
+                        reading.status,
+                        judgement.outcome,
+                        reading.value,
+                        reading.http_status,
+                        reading.latency_ms,
+                        judgement.detail[:300],
+                    )
+                )
                 if not running or check.status != CheckVerdictStatus.RUNNING:
                     continue
                 tally = _tally(check).add(judgement.outcome)
@@ -302,8 +360,14 @@ def windows_record(results: list[SlotResult]) -> int:
                 check.last_detail = judgement.detail[:300]
                 if reading.status == SampleStatus.ERROR:
                     check.last_error = (reading.error or judgement.detail)[:300]
-                verdict = check_verdict(check.name, tally, _limits(check), finished=False,
-                                        last_detail=check.last_detail, last_error=check.last_error)
+                verdict = check_verdict(
+                    check.name,
+                    tally,
+                    _limits(check),
+                    finished=False,
+                    last_detail=check.last_detail,
+                    last_error=check.last_error,
+                )
                 check.status, check.reason = verdict.status, verdict.reason
                 changed.append(check)
             if not running:
@@ -334,8 +398,14 @@ def final_verdicts(window: MonitoringWindow) -> Verdict:
     checks = list(window.checks.all())
     for check in checks:
         if check.status == CheckVerdictStatus.RUNNING:
-            verdict = check_verdict(check.name, _tally(check), _limits(check), finished=True,
-                                    last_detail=check.last_detail, last_error=check.last_error)
+            verdict = check_verdict(
+                check.name,
+                _tally(check),
+                _limits(check),
+                finished=True,
+                last_detail=check.last_detail,
+                last_error=check.last_error,
+            )
             check.status, check.reason = verdict.status, verdict.reason
     WindowCheck.objects.bulk_update(checks, ["status", "reason"])
     return window_verdict(_states(checks), finished=True)
@@ -355,7 +425,8 @@ def poll_claims(claims: list[Claim], report: TickReport, now: datetime | None = 
     by_window = {c.window_id: c for c in polls}
     checks = list(
         WindowCheck.objects.filter(window_id__in=by_window)
-        .select_related("health_check", "metric_check").order_by("window_id", "position")
+        .select_related("health_check", "metric_check")
+        .order_by("window_id", "position")
     )
     pending: dict[int, int] = {}
     for check in checks:
@@ -381,8 +452,12 @@ def poll_claims(claims: list[Claim], report: TickReport, now: datetime | None = 
             _record_batch(complete, readings, taken_at, report)
 
 
-def _record_batch(claims: list[Claim], readings: dict[int, dict[int, Reading]], taken_at: datetime,
-                  report: TickReport) -> None:
+def _record_batch(
+    claims: list[Claim],
+    readings: dict[int, dict[int, Reading]],
+    taken_at: datetime,
+    report: TickReport,
+) -> None:
     results = [SlotResult(c.window_id, c.slot, taken_at, readings[c.window_id]) for c in claims]
     try:
         windows_record(results)
@@ -454,8 +529,11 @@ def monitoring_tick(*, now: datetime | None = None) -> TickReport:
 
 def baselines_take(*, deployment_id: int) -> int:
     """Measure every pending baseline of a deployment (concurrently). Returns how many were taken."""
-    baselines = list(Baseline.objects.filter(deployment_id=deployment_id, status=BaselineStatus.PENDING)
-                     .select_related("metric_check"))
+    baselines = list(
+        Baseline.objects.filter(
+            deployment_id=deployment_id, status=BaselineStatus.PENDING
+        ).select_related("metric_check")
+    )
     specs = {}
     for baseline in baselines:
         check = baseline.metric_check
@@ -463,7 +541,9 @@ def baselines_take(*, deployment_id: int) -> int:
             continue
         from monitoring.services.config import metric_config
 
-        specs[baseline.pk] = spec_for(CheckKind.METRIC, metric_config(check), check.headers, key=baseline.pk)
+        specs[baseline.pk] = spec_for(
+            CheckKind.METRIC, metric_config(check), check.headers, key=baseline.pk
+        )
     if not specs:
         return 0
     pool = executor()
@@ -487,8 +567,13 @@ def baselines_take(*, deployment_id: int) -> int:
 
 
 def _take_stale_baselines(now: datetime, report: TickReport) -> None:
-    stale = (Baseline.objects.filter(status=BaselineStatus.PENDING, created_at__lte=now - STALE_TASK_AFTER)
-             .values_list("deployment_id", flat=True).distinct())
+    stale = (
+        Baseline.objects.filter(
+            status=BaselineStatus.PENDING, created_at__lte=now - STALE_TASK_AFTER
+        )
+        .values_list("deployment_id", flat=True)
+        .distinct()
+    )
     for deployment_id in list(stale)[:50]:
         report.baselines += baselines_take(deployment_id=deployment_id)
 
@@ -496,11 +581,16 @@ def _take_stale_baselines(now: datetime, report: TickReport) -> None:
 def _send_stale_hooks(now: datetime, report: TickReport) -> None:
     from monitoring.services.hooks import hook_call_send
 
-    HookCall.objects.filter(status=HookCallStatus.SENDING, sent_at__lte=now - HOOK_SENDING_EXPIRY).update(
-        status=HookCallStatus.FAILED, finished_at=now,
+    HookCall.objects.filter(
+        status=HookCallStatus.SENDING, sent_at__lte=now - HOOK_SENDING_EXPIRY
+    ).update(
+        status=HookCallStatus.FAILED,
+        finished_at=now,
         error="The worker sending this call stopped; whether the hook received it is unknown.",
     )
-    stale = HookCall.objects.filter(status=HookCallStatus.PENDING, created_at__lte=now - STALE_TASK_AFTER)
+    stale = HookCall.objects.filter(
+        status=HookCallStatus.PENDING, created_at__lte=now - STALE_TASK_AFTER
+    )
     for call_id in list(stale.values_list("id", flat=True)[:20]):
         hook_call_send(call_id=call_id)
         report.hooks += 1

@@ -58,7 +58,9 @@ logger = logging.getLogger(__name__)
 
 MAX_EXTENSION = timedelta(hours=2)
 # A canary share asked for by ``deployment_start``, read by the listener that opens the window.
-_canary_percent: contextvars.ContextVar[int | None] = contextvars.ContextVar("canary_percent", default=None)
+_canary_percent: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "canary_percent", default=None
+)
 
 
 def _slot_time(window: MonitoringWindow, slot: int):
@@ -69,20 +71,30 @@ def _window_url(window: MonitoringWindow) -> str:
     return window.get_absolute_url()
 
 
-def _notify(window: MonitoringWindow, *, subject: str, body: str, urgent: bool, everyone: bool) -> None:
+def _notify(
+    window: MonitoringWindow, *, subject: str, body: str, urgent: bool, everyone: bool
+) -> None:
     """Tell the release manager, and with ``everyone`` the whole project, about a window."""
     release = window.deployment.release
     recipients = [release.release_manager]
     if everyone:
         members = Membership.objects.filter(project_id=release.project_id).select_related("user")
         recipients += [m.user for m in members]
-    notification_send(recipients=recipients, subject=subject, body=body, url=_window_url(window),
-                      project=release.project, urgent=urgent)
+    notification_send(
+        recipients=recipients,
+        subject=subject,
+        body=body,
+        url=_window_url(window),
+        project=release.project,
+        urgent=urgent,
+    )
 
 
 def _label(window: MonitoringWindow) -> str:
     deployment = window.deployment
-    return f"{window.get_kind_display()} of {deployment.release.version} in {deployment.environment}"
+    return (
+        f"{window.get_kind_display()} of {deployment.release.version} in {deployment.environment}"
+    )
 
 
 # --- Opening -------------------------------------------------------------------------------
@@ -103,36 +115,80 @@ def window_open(*, deployment: Deployment, kind: str, actor) -> MonitoringWindow
     now = timezone.now()
     interval = policy.poll_interval
     window = MonitoringWindow.objects.create(
-        deployment=deployment, kind=kind, status=WindowStatus.RUNNING, poll_interval=interval,
-        started_at=now, ends_at=now + duration, next_slot=1, next_poll_at=now + interval,
-        traffic_percent=(_canary_percent.get() or policy.canary_percent) if kind == WindowKind.CANARY else None,
+        deployment=deployment,
+        kind=kind,
+        status=WindowStatus.RUNNING,
+        poll_interval=interval,
+        started_at=now,
+        ends_at=now + duration,
+        next_slot=1,
+        next_poll_at=now + interval,
+        traffic_percent=(_canary_percent.get() or policy.canary_percent)
+        if kind == WindowKind.CANARY
+        else None,
         rollout_state=RolloutState.CANARY if kind == WindowKind.CANARY else "",
         reason=f"Watching {len(health) + len(metrics)} checks every {interval.total_seconds():g} s.",
     )
     baselines = {b.metric_check_id: b for b in Baseline.objects.filter(deployment=deployment)}
     rows = []
     for position, check in enumerate(health):
-        rows.append(WindowCheck(window=window, kind=CheckKind.HEALTH, health_check=check, name=check.name,
-                                position=position, config=health_config(check), is_critical=check.is_critical))
+        rows.append(
+            WindowCheck(
+                window=window,
+                kind=CheckKind.HEALTH,
+                health_check=check,
+                name=check.name,
+                position=position,
+                config=health_config(check),
+                is_critical=check.is_critical,
+            )
+        )
     for position, check in enumerate(metrics, start=len(health)):
-        rows.append(WindowCheck(window=window, kind=CheckKind.METRIC, metric_check=check, name=check.name,
-                                position=position, config=metric_config(check), is_critical=check.is_critical,
-                                baseline=baselines.get(check.pk)))
+        rows.append(
+            WindowCheck(
+                window=window,
+                kind=CheckKind.METRIC,
+                metric_check=check,
+                name=check.name,
+                position=position,
+                config=metric_config(check),
+                is_critical=check.is_critical,
+                baseline=baselines.get(check.pk),
+            )
+        )
     WindowCheck.objects.bulk_create(rows)
     audit_record(
-        actor=actor, action="monitoring.window_opened", obj=window, project=deployment.release.project_id,
-        release=deployment.release, to_state=window.status,
-        data={"kind": kind, "environment": environment.name, "deployment": deployment.pk,
-              "duration_seconds": duration.total_seconds(), "interval_seconds": interval.total_seconds(),
-              "traffic_percent": window.traffic_percent, "checks": [r.name for r in rows]},
+        actor=actor,
+        action="monitoring.window_opened",
+        obj=window,
+        project=deployment.release.project_id,
+        release=deployment.release,
+        to_state=window.status,
+        data={
+            "kind": kind,
+            "environment": environment.name,
+            "deployment": deployment.pk,
+            "duration_seconds": duration.total_seconds(),
+            "interval_seconds": interval.total_seconds(),
+            "traffic_percent": window.traffic_percent,
+            "checks": [r.name for r in rows],
+        },
     )
     return window
 
 
 @transaction.atomic
-def deployment_start(*, release, environment, actor, strategy: str = DeploymentStrategy.ALL_AT_ONCE,
-                     canary_percent: int | None = None, artifact_version: str = "", commit_sha: str = "",
-                     notes: str = "") -> Deployment:
+def deployment_start(
+    *,
+    release,
+    environment,
+    actor,
+    strategy: str = DeploymentStrategy.ALL_AT_ONCE,
+    canary_percent: int | None = None,
+    artifact_version: str = "",
+    commit_sha: str = "",
+    notes: str = "",
+) -> Deployment:
     """Start a deployment with a strategy: ``release_promote`` plus the canary's traffic share.
 
     Same callers, gates and audit events as ``release_promote``; a canary
@@ -142,15 +198,26 @@ def deployment_start(*, release, environment, actor, strategy: str = DeploymentS
 
     if canary_percent is not None:
         if strategy != DeploymentStrategy.CANARY:
-            raise ValidationFailed("A traffic share only applies to a canary deployment.",
-                                   details={"canary_percent": "Only for strategy canary."})
+            raise ValidationFailed(
+                "A traffic share only applies to a canary deployment.",
+                details={"canary_percent": "Only for strategy canary."},
+            )
         if not isinstance(canary_percent, int) or not 1 <= canary_percent <= 100:
-            raise ValidationFailed("The canary's traffic share is a whole percentage from 1 to 100.",
-                                   details={"canary_percent": "1 to 100."})
+            raise ValidationFailed(
+                "The canary's traffic share is a whole percentage from 1 to 100.",
+                details={"canary_percent": "1 to 100."},
+            )
     token = _canary_percent.set(canary_percent)
     try:
-        return release_promote(release=release, environment=environment, actor=actor, strategy=strategy,
-                               artifact_version=artifact_version, commit_sha=commit_sha, notes=notes)
+        return release_promote(
+            release=release,
+            environment=environment,
+            actor=actor,
+            strategy=strategy,
+            artifact_version=artifact_version,
+            commit_sha=commit_sha,
+            notes=notes,
+        )
     finally:
         _canary_percent.reset(token)
 
@@ -160,7 +227,8 @@ def _baselines_queue(deployment: Deployment) -> None:
     if not metrics:
         return
     Baseline.objects.bulk_create(
-        [Baseline(deployment=deployment, metric_check=m, name=m.name) for m in metrics], ignore_conflicts=True
+        [Baseline(deployment=deployment, metric_check=m, name=m.name) for m in metrics],
+        ignore_conflicts=True,
     )
     from monitoring.tasks import baselines_take
 
@@ -168,14 +236,18 @@ def _baselines_queue(deployment: Deployment) -> None:
     transaction.on_commit(lambda: baselines_take.delay(deployment_id))
 
 
-def on_deployment_changed(*, deployment: Deployment, actor, from_status: str, to_status: str) -> None:
+def on_deployment_changed(
+    *, deployment: Deployment, actor, from_status: str, to_status: str
+) -> None:
     """``deployment_changed`` listener (runs inside the releases service's transaction)."""
     if not from_status and to_status == DeploymentStatus.IN_PROGRESS:
         _baselines_queue(deployment)
         if deployment.strategy == DeploymentStrategy.CANARY:
             window_open(deployment=deployment, kind=WindowKind.CANARY, actor=actor)
     elif to_status == DeploymentStatus.SUCCEEDED:
-        canary = MonitoringWindow.objects.filter(deployment=deployment, kind=WindowKind.CANARY).first()
+        canary = MonitoringWindow.objects.filter(
+            deployment=deployment, kind=WindowKind.CANARY
+        ).first()
         if canary is not None and canary.status in WINDOW_OPEN_STATES:
             raise Conflict(
                 f"The canary of {deployment.release.version} in {deployment.environment} is still being "
@@ -196,7 +268,11 @@ def on_deployment_changed(*, deployment: Deployment, actor, from_status: str, to
         for window in open_windows:
             window.deployment = deployment
             verb = "failed" if to_status == DeploymentStatus.FAILED else "was rolled back"
-            _transition(window, Verdict(WindowStatus.CANCELLED, f"Stopped: the deployment {verb}."), actor=actor)
+            _transition(
+                window,
+                Verdict(WindowStatus.CANCELLED, f"Stopped: the deployment {verb}."),
+                actor=actor,
+            )
 
 
 def release_hold(deployment: Deployment) -> str | None:
@@ -206,14 +282,18 @@ def release_hold(deployment: Deployment) -> str | None:
     ).first()
     if window is None:
         return None
-    return (f"Post-deploy monitoring of {deployment.environment} runs until "
-            f"{window.ends_at:%Y-%m-%d %H:%M} UTC; the release is released when it passes.")
+    return (
+        f"Post-deploy monitoring of {deployment.environment} runs until "
+        f"{window.ends_at:%Y-%m-%d %H:%M} UTC; the release is released when it passes."
+    )
 
 
 # --- Closing -------------------------------------------------------------------------------
 
 
-def _transition(window: MonitoringWindow, verdict: Verdict, *, actor, data: dict | None = None) -> str:
+def _transition(
+    window: MonitoringWindow, verdict: Verdict, *, actor, data: dict | None = None
+) -> str:
     """Move a locked window to the verdict's status and write its audit event; returns the old status."""
     from_status = window.status
     to_status = verdict.status
@@ -232,10 +312,20 @@ def _transition(window: MonitoringWindow, verdict: Verdict, *, actor, data: dict
     window.save()
     deployment = window.deployment
     audit_record(
-        actor=actor, action=f"monitoring.window_{to_status}", obj=window, project=deployment.release.project_id,
-        release=deployment.release, from_state=from_status, to_state=to_status, reason=verdict.reason,
-        data={"kind": window.kind, "environment": deployment.environment.name, "deployment": deployment.pk,
-              **(data or {})},
+        actor=actor,
+        action=f"monitoring.window_{to_status}",
+        obj=window,
+        project=deployment.release.project_id,
+        release=deployment.release,
+        from_state=from_status,
+        to_state=to_status,
+        reason=verdict.reason,
+        data={
+            "kind": window.kind,
+            "environment": deployment.environment.name,
+            "deployment": deployment.pk,
+            **(data or {}),
+        },
     )
     return from_status
 
@@ -259,23 +349,43 @@ def window_close(window: MonitoringWindow, verdict: Verdict, *, actor) -> None:
         _window_failed(window, actor=actor)
     elif status in WINDOW_WAITING_STATES:
         word = "holds on an error" if status == WindowStatus.ERROR else "is inconclusive"
-        _notify(window, subject=f"Decide: {label} {word}", body=verdict.reason, urgent=True, everyone=True)
+        _notify(
+            window,
+            subject=f"Decide: {label} {word}",
+            body=verdict.reason,
+            urgent=True,
+            everyone=True,
+        )
 
 
 def _canary_passed(window: MonitoringWindow, *, actor) -> None:
     deployment = window.deployment
     policy = policy_for(deployment.environment)
     if policy.auto_promote_canary or actor is not None:
-        _promote(window, actor=actor, reason="The environment's policy promotes a passed canary automatically."
-                 if actor is None else "Accepted by a person.")
-        _notify(window, subject=f"Canary passed: {deployment.release.version} in {deployment.environment}",
-                body=f"{window.reason} Full rollout proceeds.", urgent=False, everyone=False)
+        _promote(
+            window,
+            actor=actor,
+            reason="The environment's policy promotes a passed canary automatically."
+            if actor is None
+            else "Accepted by a person.",
+        )
+        _notify(
+            window,
+            subject=f"Canary passed: {deployment.release.version} in {deployment.environment}",
+            body=f"{window.reason} Full rollout proceeds.",
+            urgent=False,
+            everyone=False,
+        )
     else:
         window.rollout_state = RolloutState.AWAITING_PROMOTION
         window.save(update_fields=["rollout_state"])
-        _notify(window, subject=f"Approve full rollout: {deployment.release.version} in {deployment.environment}",
-                body=f"{window.reason} The canary waits for a person to approve the full rollout.",
-                urgent=False, everyone=False)
+        _notify(
+            window,
+            subject=f"Approve full rollout: {deployment.release.version} in {deployment.environment}",
+            body=f"{window.reason} The canary waits for a person to approve the full rollout.",
+            urgent=False,
+            everyone=False,
+        )
 
 
 def _promote(window: MonitoringWindow, *, actor, reason: str) -> None:
@@ -283,10 +393,17 @@ def _promote(window: MonitoringWindow, *, actor, reason: str) -> None:
     window.rollout_state = RolloutState.FULL
     window.save(update_fields=["rollout_state"])
     deployment = window.deployment
-    audit_record(actor=actor, action="monitoring.canary_promoted", obj=window,
-                 project=deployment.release.project_id, release=deployment.release, from_state=from_state,
-                 to_state=RolloutState.FULL, reason=reason,
-                 data={"environment": deployment.environment.name, "deployment": deployment.pk})
+    audit_record(
+        actor=actor,
+        action="monitoring.canary_promoted",
+        obj=window,
+        project=deployment.release.project_id,
+        release=deployment.release,
+        from_state=from_state,
+        to_state=RolloutState.FULL,
+        reason=reason,
+        data={"environment": deployment.environment.name, "deployment": deployment.pk},
+    )
 
 
 def _post_deploy_passed(window: MonitoringWindow, *, actor) -> None:
@@ -300,28 +417,56 @@ def _post_deploy_passed(window: MonitoringWindow, *, actor) -> None:
     deployment.verified_at = now
     release = deployment.release
     others = [why for hold in holds() if hold is not release_hold and (why := hold(deployment))]
-    if deployment.environment.is_production and release.status == ReleaseStatus.IN_PROGRESS and not others:
-        release_mark_released(release=release, actor=actor,
-                              reason=f"Post-deploy monitoring of {deployment.environment} passed.")
-    _notify(window, subject=f"Verified: {release.version} in {deployment.environment}", body=window.reason,
-            urgent=False, everyone=False)
+    if (
+        deployment.environment.is_production
+        and release.status == ReleaseStatus.IN_PROGRESS
+        and not others
+    ):
+        release_mark_released(
+            release=release,
+            actor=actor,
+            reason=f"Post-deploy monitoring of {deployment.environment} passed.",
+        )
+    _notify(
+        window,
+        subject=f"Verified: {release.version} in {deployment.environment}",
+        body=window.reason,
+        urgent=False,
+        everyone=False,
+    )
 
 
 def _window_failed(window: MonitoringWindow, *, actor) -> None:
     from monitoring.services.hooks import hook_call_request
     from releases.services import deployment_finish
 
-    deployment = Deployment.objects.select_for_update(of=("self",)).select_related("release", "environment").get(
-        pk=window.deployment_id
+    deployment = (
+        Deployment.objects.select_for_update(of=("self",))
+        .select_related("release", "environment")
+        .get(pk=window.deployment_id)
     )
     if deployment.status in (DeploymentStatus.IN_PROGRESS, DeploymentStatus.SUCCEEDED):
-        deployment_finish(deployment=deployment, succeeded=False, actor=actor,
-                          reason=f"{window.get_kind_display()} window failed: {window.reason}"[:2000])
-    call = hook_call_request(deployment=deployment, window=window, actor=actor, reason=window.reason)
-    action = ("The rollback hook is being called." if call is not None
-              else "Roll back now: no rollback hook is configured for this environment.")
-    _notify(window, subject=f"Failed: {_label(window)}. Rollback recommended",
-            body=f"{window.reason} {action}", urgent=True, everyone=True)
+        deployment_finish(
+            deployment=deployment,
+            succeeded=False,
+            actor=actor,
+            reason=f"{window.get_kind_display()} window failed: {window.reason}"[:2000],
+        )
+    call = hook_call_request(
+        deployment=deployment, window=window, actor=actor, reason=window.reason
+    )
+    action = (
+        "The rollback hook is being called."
+        if call is not None
+        else "Roll back now: no rollback hook is configured for this environment."
+    )
+    _notify(
+        window,
+        subject=f"Failed: {_label(window)}. Rollback recommended",
+        body=f"{window.reason} {action}",
+        urgent=True,
+        everyone=True,
+    )
 
 
 # --- Concluding from the measurements ----------------------------------------------------------
@@ -333,9 +478,12 @@ def window_conclude(*, window_id: int, now=None) -> MonitoringWindow | None:
 
     now = now or timezone.now()
     with transaction.atomic():
-        window = (MonitoringWindow.objects.select_for_update(of=("self",))
-                  .select_related("deployment__release__project", "deployment__environment")
-                  .filter(pk=window_id).first())
+        window = (
+            MonitoringWindow.objects.select_for_update(of=("self",))
+            .select_related("deployment__release__project", "deployment__environment")
+            .filter(pk=window_id)
+            .first()
+        )
         if window is None or window.status != WindowStatus.RUNNING or now < window.ends_at:
             return window
         if _slot_time(window, window.next_slot) <= window.ends_at:
@@ -356,8 +504,14 @@ _DECISIONS = {
 
 
 @transaction.atomic
-def window_decide(*, window: MonitoringWindow, actor, action: str, reason: str = "",
-                  extend_minutes: float | None = None) -> MonitoringWindow:
+def window_decide(
+    *,
+    window: MonitoringWindow,
+    actor,
+    action: str,
+    reason: str = "",
+    extend_minutes: float | None = None,
+) -> MonitoringWindow:
     """A person accepts, extends, rolls back, or promotes a passed canary.
 
     Callers: people who may deploy the release (never API tokens).
@@ -367,18 +521,29 @@ def window_decide(*, window: MonitoringWindow, actor, action: str, reason: str =
     if not can_view_monitoring(actor, release.project_id):
         raise NotFound("No such monitoring window.")
     if not can_decide_window(actor, release):
-        raise PermissionDenied("Only a person who may deploy this release decides on its monitoring.")
+        raise PermissionDenied(
+            "Only a person who may deploy this release decides on its monitoring."
+        )
     if action not in DecisionAction.values:
-        raise ValidationFailed(f"Unknown decision '{str(action)[:20]}'. Choose one of "
-                               f"{', '.join(DecisionAction.values)}.")
+        raise ValidationFailed(
+            f"Unknown decision '{str(action)[:20]}'. Choose one of "
+            f"{', '.join(DecisionAction.values)}."
+        )
     reason = (reason or "").strip()
     if "\x00" in reason or len(reason) > 2000:
-        raise ValidationFailed("The reason must be at most 2,000 characters of text.", details={"reason": "Too long."})
+        raise ValidationFailed(
+            "The reason must be at most 2,000 characters of text.", details={"reason": "Too long."}
+        )
     if action != DecisionAction.PROMOTE and not reason:
-        raise ValidationFailed("Say why: the decision goes into the audit trail.",
-                               details={"reason": "Say why you decide this."})
-    window = (MonitoringWindow.objects.select_for_update(of=("self",))
-              .select_related("deployment__release__project", "deployment__environment").get(pk=window.pk))
+        raise ValidationFailed(
+            "Say why: the decision goes into the audit trail.",
+            details={"reason": "Say why you decide this."},
+        )
+    window = (
+        MonitoringWindow.objects.select_for_update(of=("self",))
+        .select_related("deployment__release__project", "deployment__environment")
+        .get(pk=window.pk)
+    )
     from_status = window.status
     if from_status not in _DECISIONS[action]:
         raise TransitionNotAllowed(
@@ -388,29 +553,66 @@ def window_decide(*, window: MonitoringWindow, actor, action: str, reason: str =
     who = actor.get_username()
     extend_by = None
     if action == DecisionAction.PROMOTE:
-        if window.kind != WindowKind.CANARY or window.rollout_state != RolloutState.AWAITING_PROMOTION:
-            raise TransitionNotAllowed("Only a passed canary that waits for a person can be promoted.")
+        if (
+            window.kind != WindowKind.CANARY
+            or window.rollout_state != RolloutState.AWAITING_PROMOTION
+        ):
+            raise TransitionNotAllowed(
+                "Only a passed canary that waits for a person can be promoted."
+            )
         _promote(window, actor=actor, reason=reason or f"Full rollout approved by {who}.")
     elif action == DecisionAction.ACCEPT:
-        window_close(window, Verdict(WindowStatus.PASSED, f"Accepted by {who}: {reason}"), actor=actor)
+        window_close(
+            window, Verdict(WindowStatus.PASSED, f"Accepted by {who}: {reason}"), actor=actor
+        )
     elif action == DecisionAction.ROLLBACK:
-        window_close(window, Verdict(WindowStatus.FAILED, f"Aborted by {who} to roll back: {reason}"),
-                     actor=actor)
+        window_close(
+            window,
+            Verdict(WindowStatus.FAILED, f"Aborted by {who} to roll back: {reason}"),
+            actor=actor,
+        )
     else:
         try:
             minutes = float(extend_minutes if extend_minutes not in (None, "") else 15)
         except (TypeError, ValueError):
-            raise ValidationFailed("Extend by a number of minutes.", details={"extend_minutes": "A number."}) from None
+            raise ValidationFailed(
+                "Extend by a number of minutes.", details={"extend_minutes": "A number."}
+            ) from None
         extend_by = timedelta(minutes=minutes)
         if not timedelta(seconds=1) <= extend_by <= MAX_EXTENSION:
-            raise ValidationFailed("Extend by 1 to 120 minutes.", details={"extend_minutes": "1 to 120 minutes."})
-        _extend(window, extend_by=extend_by, actor=actor, reason=f"Extended by {who} for {minutes:g} min: {reason}")
-    WindowDecision.objects.create(window=window, action=action, actor=actor, reason=reason, extend_by=extend_by,
-                                  from_status=from_status, to_status=window.status)
-    audit_record(actor=actor, action="monitoring.decision", obj=window, project=release.project_id,
-                 release=release, from_state=from_status, to_state=window.status, reason=reason,
-                 data={"decision": action, "kind": window.kind,
-                       "extend_minutes": extend_by.total_seconds() / 60 if extend_by else None})
+            raise ValidationFailed(
+                "Extend by 1 to 120 minutes.", details={"extend_minutes": "1 to 120 minutes."}
+            )
+        _extend(
+            window,
+            extend_by=extend_by,
+            actor=actor,
+            reason=f"Extended by {who} for {minutes:g} min: {reason}",
+        )
+    WindowDecision.objects.create(
+        window=window,
+        action=action,
+        actor=actor,
+        reason=reason,
+        extend_by=extend_by,
+        from_status=from_status,
+        to_status=window.status,
+    )
+    audit_record(
+        actor=actor,
+        action="monitoring.decision",
+        obj=window,
+        project=release.project_id,
+        release=release,
+        from_state=from_status,
+        to_state=window.status,
+        reason=reason,
+        data={
+            "decision": action,
+            "kind": window.kind,
+            "extend_minutes": extend_by.total_seconds() / 60 if extend_by else None,
+        },
+    )
     return window
 
 
@@ -422,7 +624,9 @@ def _extend(window: MonitoringWindow, *, extend_by: timedelta, actor, reason: st
     # Resume with the next slot after now; the idle time was a decision, not a gap.
     window.next_slot = int((now - window.started_at) // window.poll_interval) + 1
     window.save(update_fields=["ends_at", "extensions", "next_slot"])
-    for check in window.checks.filter(status__in=[CheckVerdictStatus.INCONCLUSIVE, CheckVerdictStatus.ERROR]):
+    for check in window.checks.filter(
+        status__in=[CheckVerdictStatus.INCONCLUSIVE, CheckVerdictStatus.ERROR]
+    ):
         check.status = CheckVerdictStatus.RUNNING
         check.inconclusives = 0
         check.consecutive_errors = 0
@@ -434,4 +638,3 @@ def _extend(window: MonitoringWindow, *, extend_by: timedelta, actor, reason: st
         window.save(update_fields=["reason"])
     window.next_poll_at = _slot_time(window, window.next_slot)
     window.save(update_fields=["next_poll_at"])
-

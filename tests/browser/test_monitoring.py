@@ -29,17 +29,35 @@ def metrics_server():
     server.stop()
 
 
-def test_live_window__refreshes_then_a_person_aborts_and_rolls_back(login_as, people, release, envs,
-                                                                  metrics_server, settings):
+def test_live_window__refreshes_then_a_person_aborts_and_rolls_back(
+    login_as, people, release, envs, metrics_server, settings
+):
     settings.SHIPCHECK_FETCH_ALLOWLIST = ["127.0.0.1"]
     metrics_server.route("/healthz", Answer(200, {"status": "ok"}))
     metrics_server.route("/api/v1/query", by_query({"errors": prom_vector(0.4)}))
-    configure(envs["dev"], people.adam, canary_duration=600, poll_interval=1,
-              health=[{"name": "Health", "url": metrics_server.url("/healthz")}],
-              metrics=[{"name": "Error rate", "url": metrics_server.url(), "query": "errors", "unit": "%",
-                        "max_value": 5, "baseline_delta": 1}])
-    deployment = deployment_start(release=release, environment=envs["dev"], actor=people.bob,
-                                  strategy=DeploymentStrategy.CANARY)
+    configure(
+        envs["dev"],
+        people.adam,
+        canary_duration=600,
+        poll_interval=1,
+        health=[{"name": "Health", "url": metrics_server.url("/healthz")}],
+        metrics=[
+            {
+                "name": "Error rate",
+                "url": metrics_server.url(),
+                "query": "errors",
+                "unit": "%",
+                "max_value": 5,
+                "baseline_delta": 1,
+            }
+        ],
+    )
+    deployment = deployment_start(
+        release=release,
+        environment=envs["dev"],
+        actor=people.bob,
+        strategy=DeploymentStrategy.CANARY,
+    )
     window = MonitoringWindow.objects.get(deployment=deployment, kind=WindowKind.CANARY)
     monitoring_tick(now=window.started_at + timedelta(seconds=1, milliseconds=5))
 
@@ -48,7 +66,9 @@ def test_live_window__refreshes_then_a_person_aborts_and_rolls_back(login_as, pe
     expect(page.locator("#verdict-heading")).to_contain_text("Watching")
     expect(page.locator("svg.chart")).to_have_count(2)
     expect(page.locator("[data-countdown]")).to_be_visible()
-    expect(page.locator("#check-" + str(window.checks.get(name="Health").pk))).to_contain_text("1 passed")
+    expect(page.locator("#check-" + str(window.checks.get(name="Health").pk))).to_contain_text(
+        "1 passed"
+    )
 
     # A poll happens in the background; the page shows it without a reload.
     monitoring_tick(now=window.started_at + timedelta(seconds=2, milliseconds=5))
@@ -62,15 +82,20 @@ def test_live_window__refreshes_then_a_person_aborts_and_rolls_back(login_as, pe
     deployment.refresh_from_db()
     assert window.status == WindowStatus.FAILED
     assert deployment.status == DeploymentStatus.FAILED
-    assert AuditEvent.objects.filter(action="monitoring.decision", actor_label="alice",
-                                     reason="Checkout errors reported by support.").exists()
+    assert AuditEvent.objects.filter(
+        action="monitoring.decision",
+        actor_label="alice",
+        reason="Checkout errors reported by support.",
+    ).exists()
 
     # The release page carries the monitoring history and the recommendation.
     page.goto(release.get_absolute_url())
     expect(page.locator("#monitoring-panel")).to_contain_text("Rollback recommended in Development")
 
 
-def test_configuration__admin_adds_a_check_and_tests_it_now(login_as, people, project, metrics_server, settings):
+def test_configuration__admin_adds_a_check_and_tests_it_now(
+    login_as, people, project, metrics_server, settings
+):
     settings.SHIPCHECK_FETCH_ALLOWLIST = ["127.0.0.1"]
     metrics_server.route("/healthz", Answer(503, {"status": "down"}))
     page = login_as(people.adam)

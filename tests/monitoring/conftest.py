@@ -7,6 +7,7 @@ SSRF tests do not.
 
 from __future__ import annotations
 
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -35,6 +36,35 @@ def listener():
     counting = CountingListener()
     yield counting
     counting.stop()
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "5",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)
 
 
 @pytest.fixture
@@ -73,7 +103,11 @@ def configure(environment, admin, *, health=(), metrics=(), **policy):
     policy_update(environment=environment, actor=admin, **values)
     created = []
     for spec in health:
-        created.append(check_create(environment=environment, kind=CheckKind.HEALTH, actor=admin, **spec))
+        created.append(
+            check_create(environment=environment, kind=CheckKind.HEALTH, actor=admin, **spec)
+        )
     for spec in metrics:
-        created.append(check_create(environment=environment, kind=CheckKind.METRIC, actor=admin, **spec))
+        created.append(
+            check_create(environment=environment, kind=CheckKind.METRIC, actor=admin, **spec)
+        )
     return created

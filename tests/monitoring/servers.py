@@ -52,7 +52,9 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        seen = Seen(self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()), body)
+        seen = Seen(
+            self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()), body
+        )
         with server.lock:
             server.hits[parts.path] += 1
             server.requests.append(seen)
@@ -116,8 +118,9 @@ class StubServer:
             self.scheme = "https"
         self.host = host
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def url(self, path: str = "/") -> str:
@@ -168,12 +171,21 @@ class CountingListener:
 
 
 def prom_vector(*values) -> Answer:
-    result = [{"metric": {"instance": f"i{n}"}, "value": [time.time(), str(v)]} for n, v in enumerate(values)]
+    result = [
+        {"metric": {"instance": f"i{n}"}, "value": [time.time(), str(v)]}
+        for n, v in enumerate(values)
+    ]
     return Answer(200, {"status": "success", "data": {"resultType": "vector", "result": result}})
 
 
 def prom_scalar(value) -> Answer:
-    return Answer(200, {"status": "success", "data": {"resultType": "scalar", "result": [time.time(), str(value)]}})
+    return Answer(
+        200,
+        {
+            "status": "success",
+            "data": {"resultType": "scalar", "result": [time.time(), str(value)]},
+        },
+    )
 
 
 def prom_error(message: str = "parse error at char 5", status: int = 400) -> Answer:
@@ -188,7 +200,9 @@ def by_query(table: dict):
         found = table.get(query)
         if callable(found):
             return found(seen)
-        return found or Answer(200, {"status": "success", "data": {"resultType": "vector", "result": []}})
+        return found or Answer(
+            200, {"status": "success", "data": {"resultType": "vector", "result": []}}
+        )
 
     return answer
 

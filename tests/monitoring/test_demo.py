@@ -24,7 +24,8 @@ def _seed():
 
 def _window(project, version, kind=WindowKind.CANARY):
     return MonitoringWindow.objects.select_related("deployment__release").get(
-        deployment__release__project__slug=project, deployment__release__version=version, kind=kind)
+        deployment__release__project__slug=project, deployment__release__version=version, kind=kind
+    )
 
 
 def test_demo__has_passed_failed_and_running_canaries_and_is_idempotent(settings):
@@ -50,4 +51,8 @@ def test_demo__has_passed_failed_and_running_canaries_and_is_idempotent(settings
 
     counts = (MonitoringWindow.objects.count(), Sample.objects.count(), HealthCheck.objects.count())
     _seed()
-    assert (MonitoringWindow.objects.count(), Sample.objects.count(), HealthCheck.objects.count()) == counts
+    assert (
+        MonitoringWindow.objects.count(),
+        Sample.objects.count(),
+        HealthCheck.objects.count(),
+    ) == counts

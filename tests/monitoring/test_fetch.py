@@ -8,7 +8,6 @@ stay zero. One control test allowlists 127.0.0.1 and sees the listener count.
 from __future__ import annotations
 
 import socket
-import subprocess
 import time
 
 import pytest
@@ -31,7 +30,11 @@ def listener6():
 
 VECTORS = [
     ("loopback literal", "http://127.0.0.1:{port}/", "a loopback address"),
-    ("hex integer", "http://0x7f000001:{port}/", "resolves to 127.0.0.1, which is a loopback address"),
+    (
+        "hex integer",
+        "http://0x7f000001:{port}/",
+        "resolves to 127.0.0.1, which is a loopback address",
+    ),
     ("decimal integer", "http://2130706433:{port}/", "a loopback address"),
     ("short dotted", "http://127.1:{port}/", "a loopback address"),
     ("IPv4-mapped IPv6", "http://[::ffff:127.0.0.1]:{port}/", "an IPv6 form of 127.0.0.1"),
@@ -42,7 +45,9 @@ VECTORS = [
 
 
 @pytest.mark.usefixtures("no_allowlist")
-@pytest.mark.parametrize(("template", "phrase"), [v[1:] for v in VECTORS], ids=[v[0] for v in VECTORS])
+@pytest.mark.parametrize(
+    ("template", "phrase"), [v[1:] for v in VECTORS], ids=[v[0] for v in VECTORS]
+)
 def test_ssrf__loopback_vectors__make_no_connection(listener, template, phrase):
     result = fetch.fetch(template.format(port=listener.port), timeout=2)
     time.sleep(0.05)
@@ -61,18 +66,21 @@ def test_ssrf__ipv6_loopback__makes_no_connection(listener6):
 
 
 @pytest.mark.usefixtures("no_allowlist")
-@pytest.mark.parametrize(("url", "phrase"), [
-    ("http://10.1.2.3/", "10.1.2.3 is a private address"),
-    ("http://192.168.0.10:8080/", "a private address"),
-    ("http://172.16.5.5/", "a private address"),
-    ("http://169.254.169.254/latest/meta-data/", "a cloud metadata address"),
-    ("http://169.254.10.1/", "a link-local address"),
-    ("http://100.64.3.2/", "a shared (carrier-grade NAT) address"),
-    ("http://[fd00:ec2::254]/", "a cloud metadata address"),
-    ("http://[fe80::1]/", "a link-local address"),
-    ("http://[64:ff9b::a00:1]/", "an IPv6 form of 10.0.0.1"),
-    ("http://224.0.0.1/", "a multicast address"),
-])
+@pytest.mark.parametrize(
+    ("url", "phrase"),
+    [
+        ("http://10.1.2.3/", "10.1.2.3 is a private address"),
+        ("http://192.168.0.10:8080/", "a private address"),
+        ("http://172.16.5.5/", "a private address"),
+        ("http://169.254.169.254/latest/meta-data/", "a cloud metadata address"),
+        ("http://169.254.10.1/", "a link-local address"),
+        ("http://100.64.3.2/", "a shared (carrier-grade NAT) address"),
+        ("http://[fd00:ec2::254]/", "a cloud metadata address"),
+        ("http://[fe80::1]/", "a link-local address"),
+        ("http://[64:ff9b::a00:1]/", "an IPv6 form of 10.0.0.1"),
+        ("http://224.0.0.1/", "a multicast address"),
+    ],
+)
 def test_ssrf__internal_ranges__are_refused_before_connecting(url, phrase):
     started = time.monotonic()
     result = fetch.fetch(url, timeout=3)
@@ -82,15 +90,20 @@ def test_ssrf__internal_ranges__are_refused_before_connecting(url, phrase):
 
 
 @pytest.mark.usefixtures("no_allowlist")
-@pytest.mark.parametrize("target", [
-    "http://localhost:{port}/",
-    "http://[::ffff:127.0.0.1]:{port}/",
-    "http://0x7f000001:{port}/",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://localhost:{port}/",
+        "http://[::ffff:127.0.0.1]:{port}/",
+        "http://0x7f000001:{port}/",
+    ],
+)
 def test_ssrf__redirect_to_an_internal_address__is_refused(settings, listener, target):
     redirector = StubServer()
     try:
-        redirector.route("/go", Answer(302, headers={"Location": target.format(port=listener.port)}))
+        redirector.route(
+            "/go", Answer(302, headers={"Location": target.format(port=listener.port)})
+        )
         # Only the redirecting host is trusted, by its exact name.
         settings.SHIPCHECK_FETCH_ALLOWLIST = ["127.0.0.1"]
         result = fetch.fetch(redirector.url("/go"), timeout=2)
@@ -109,16 +122,19 @@ def test_control__allowlisted_loopback__is_reached(settings, listener):
     assert listener.accepted == 1
 
 
-@pytest.mark.parametrize(("entries", "host", "allowed"), [
-    (("127.0.0.1",), "127.0.0.1", True),
-    (("127.0.0.1",), "localhost", False),
-    ((".internal.example",), "health.internal.example", True),
-    ((".internal.example",), "internal.example", True),
-    ((".internal.example",), "evilinternal.example", False),
-    (("10.1.0.0/16",), "10.1.2.3", True),
-    (("10.1.0.0/16",), "10.2.0.1", False),
-    (("metrics.svc",), "METRICS.SVC.", True),
-])
+@pytest.mark.parametrize(
+    ("entries", "host", "allowed"),
+    [
+        (("127.0.0.1",), "127.0.0.1", True),
+        (("127.0.0.1",), "localhost", False),
+        ((".internal.example",), "health.internal.example", True),
+        ((".internal.example",), "internal.example", True),
+        ((".internal.example",), "evilinternal.example", False),
+        (("10.1.0.0/16",), "10.1.2.3", True),
+        (("10.1.0.0/16",), "10.2.0.1", False),
+        (("metrics.svc",), "METRICS.SVC.", True),
+    ],
+)
 def test_allowlist__matching(entries, host, allowed):
     assert fetch.host_allowlisted(host, entries) is allowed
 
@@ -172,30 +188,21 @@ def test_unreachable_port__is_a_connect_error(allow_loopback):
     assert result.error_kind == "connect" and result.status_code is None
 
 
-@pytest.mark.parametrize(("url", "phrase"), [
-    ("", "Enter a URL."),
-    ("gopher://example.com/", "Only http:// and https://"),
-    ("http://", "no host name"),
-    ("http://user:secret@example.com/", "credentials in a header"),
-    ("http://example.com:99999/", "malformed"),
-    ("http://exa mple.com/", "spaces or control characters"),
-    ("http://169.254.169.254/", "cloud metadata address"),
-])
+@pytest.mark.parametrize(
+    ("url", "phrase"),
+    [
+        ("", "Enter a URL."),
+        ("gopher://example.com/", "Only http:// and https://"),
+        ("http://", "no host name"),
+        ("http://user:secret@example.com/", "credentials in a header"),
+        ("http://example.com:99999/", "malformed"),
+        ("http://exa mple.com/", "spaces or control characters"),
+        ("http://169.254.169.254/", "cloud metadata address"),
+    ],
+)
 def test_url_problem__explains_what_is_wrong(url, phrase, settings):
     settings.SHIPCHECK_FETCH_ALLOWLIST = []
     assert phrase in fetch.url_problem(url)
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-         "-days", "5", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True,
-    )
-    return str(cert), str(key)
 
 
 def test_tls__certificate_expiry_is_read(allow_loopback, settings, certificate):

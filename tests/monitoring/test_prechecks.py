@@ -12,7 +12,6 @@ from monitoring.services import precheck_refresh_due, precheck_run
 from releases.gates import gate_evaluate
 from tests.monitoring.conftest import configure
 from tests.monitoring.servers import Answer, StubServer, by_query, prom_vector
-from tests.monitoring.test_fetch import certificate  # noqa: F401 - the module-scoped fixture
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
@@ -29,10 +28,29 @@ def test_gate__no_checks_in_production__does_not_apply(release, envs):
 def test_gate__cpu_above_its_bound__closes_with_the_numbers(release, envs, people, stub):
     stub.route("/healthz", Answer(200))
     stub.route("/api/v1/query", by_query({"cpu": prom_vector(91.5), "mem": prom_vector(40)}))
-    configure(envs["production"], people.adam, health=[{"name": "API", "url": stub.url("/healthz")}], metrics=[
-        {"name": "CPU", "url": stub.url(), "query": "cpu", "unit": "%", "max_value": 80, "use_in_precheck": True},
-        {"name": "Memory", "url": stub.url(), "query": "mem", "unit": "%", "max_value": 70, "use_in_precheck": True},
-    ])
+    configure(
+        envs["production"],
+        people.adam,
+        health=[{"name": "API", "url": stub.url("/healthz")}],
+        metrics=[
+            {
+                "name": "CPU",
+                "url": stub.url(),
+                "query": "cpu",
+                "unit": "%",
+                "max_value": 80,
+                "use_in_precheck": True,
+            },
+            {
+                "name": "Memory",
+                "url": stub.url(),
+                "query": "mem",
+                "unit": "%",
+                "max_value": 70,
+                "use_in_precheck": True,
+            },
+        ],
+    )
     run = precheck_run(environment=envs["production"], actor=people.bob)
     assert not run.passed
     gate = _gate(release, envs["production"])
@@ -43,7 +61,9 @@ def test_gate__cpu_above_its_bound__closes_with_the_numbers(release, envs, peopl
 
 def test_gate__passing_run__opens_until_it_is_too_old(release, envs, people, stub):
     stub.route("/healthz", Answer(200))
-    configure(envs["production"], people.adam, health=[{"name": "API", "url": stub.url("/healthz")}])
+    configure(
+        envs["production"], people.adam, health=[{"name": "API", "url": stub.url("/healthz")}]
+    )
     precheck_run(environment=envs["production"], actor=people.bob)
     assert _gate(release, envs["production"]).state == "open"
     Precheck.objects.update(finished_at=timezone.now() - timedelta(minutes=20))
@@ -51,13 +71,16 @@ def test_gate__passing_run__opens_until_it_is_too_old(release, envs, people, stu
     assert gate.state == "closed" and "must have run within 15 minutes" in gate.reason
 
 
-def test_tls__certificate_expiring_within_the_policy__fails_the_precheck(release, envs, people, settings,
-                                                                         certificate):  # noqa: F811
+def test_tls__certificate_expiring_within_the_policy__fails_the_precheck(
+    release, envs, people, settings, certificate
+):
     settings.SHIPCHECK_FETCH_CA_FILE = certificate[0]
     server = StubServer(tls=certificate)
     try:
         server.route("/healthz", Answer(200, {"status": "ok"}))
-        configure(envs["production"], people.adam, health=[{"name": "API", "url": server.url("/healthz")}])
+        configure(
+            envs["production"], people.adam, health=[{"name": "API", "url": server.url("/healthz")}]
+        )
         run = precheck_run(environment=envs["production"], actor=None)
     finally:
         server.stop()
@@ -69,7 +92,9 @@ def test_tls__certificate_expiring_within_the_policy__fails_the_precheck(release
 
 def test_refresh__runs_stale_production_prechecks_only(envs, people, stub):
     stub.route("/healthz", Answer(200))
-    configure(envs["production"], people.adam, health=[{"name": "API", "url": stub.url("/healthz")}])
+    configure(
+        envs["production"], people.adam, health=[{"name": "API", "url": stub.url("/healthz")}]
+    )
     configure(envs["staging"], people.adam, health=[{"name": "API", "url": stub.url("/healthz")}])
     assert precheck_refresh_due() == 1
     assert precheck_refresh_due() == 0  # fresh now
@@ -80,7 +105,9 @@ def test_run__outsider_and_qa_are_refused(envs, people, stub):
     from core.exceptions import NotFound, PermissionDenied
 
     stub.route("/healthz", Answer(200))
-    configure(envs["production"], people.adam, health=[{"name": "API", "url": stub.url("/healthz")}])
+    configure(
+        envs["production"], people.adam, health=[{"name": "API", "url": stub.url("/healthz")}]
+    )
     with pytest.raises(NotFound):
         precheck_run(environment=envs["production"], actor=people.olga)
     with pytest.raises(PermissionDenied):

@@ -23,38 +23,94 @@ def answer(body, status=200) -> FetchResult:
 
 
 def vector(*values):
-    return {"status": "success", "data": {"resultType": "vector",
-                                          "result": [{"metric": {}, "value": [1700000000.1, v]} for v in values]}}
+    return {
+        "status": "success",
+        "data": {
+            "resultType": "vector",
+            "result": [{"metric": {}, "value": [1700000000.1, v]} for v in values],
+        },
+    }
 
 
 PROMETHEUS = [
     ("one series", answer(vector("0.031")), SampleStatus.OK, 0.031, ""),
-    ("scalar", answer({"status": "success", "data": {"resultType": "scalar", "result": [1, "42"]}}),
-     SampleStatus.OK, 42.0, ""),
+    (
+        "scalar",
+        answer({"status": "success", "data": {"resultType": "scalar", "result": [1, "42"]}}),
+        SampleStatus.OK,
+        42.0,
+        "",
+    ),
     ("NaN", answer(vector("NaN")), SampleStatus.NO_DATA, None, "NaN (no data)"),
     ("+Inf", answer(vector("+Inf")), SampleStatus.OK, float("inf"), ""),
     ("empty vector", answer(vector()), SampleStatus.NO_DATA, None, "no series"),
-    ("several series", answer(vector("1", "2", "3")), SampleStatus.ERROR, None, "returned 3 series"),
-    ("status error", answer({"status": "error", "errorType": "bad_data", "error": "parse error at char 7"}, 400),
-     SampleStatus.ERROR, None, "answered HTTP 400: parse error at char 7"),
-    ("status error with 200", answer({"status": "error", "errorType": "timeout", "error": "query timed out"}),
-     SampleStatus.ERROR, None, "Prometheus timeout: query timed out"),
-    ("503 html", answer(b"<html>Service Unavailable</html>", 503), SampleStatus.ERROR, None,
-     "Prometheus answered HTTP 503"),
-    ("404", answer({"error": "not found"}, 404), SampleStatus.ERROR, None, "answered HTTP 404: not found"),
-    ("not JSON", answer(b"hello world"), SampleStatus.ERROR, None, "not JSON (starts with 'hello world')"),
+    (
+        "several series",
+        answer(vector("1", "2", "3")),
+        SampleStatus.ERROR,
+        None,
+        "returned 3 series",
+    ),
+    (
+        "status error",
+        answer({"status": "error", "errorType": "bad_data", "error": "parse error at char 7"}, 400),
+        SampleStatus.ERROR,
+        None,
+        "answered HTTP 400: parse error at char 7",
+    ),
+    (
+        "status error with 200",
+        answer({"status": "error", "errorType": "timeout", "error": "query timed out"}),
+        SampleStatus.ERROR,
+        None,
+        "Prometheus timeout: query timed out",
+    ),
+    (
+        "503 html",
+        answer(b"<html>Service Unavailable</html>", 503),
+        SampleStatus.ERROR,
+        None,
+        "Prometheus answered HTTP 503",
+    ),
+    (
+        "404",
+        answer({"error": "not found"}, 404),
+        SampleStatus.ERROR,
+        None,
+        "answered HTTP 404: not found",
+    ),
+    (
+        "not JSON",
+        answer(b"hello world"),
+        SampleStatus.ERROR,
+        None,
+        "not JSON (starts with 'hello world')",
+    ),
     ("invalid UTF-8", answer(b"\xff\xfe\xfa{"), SampleStatus.ERROR, None, "not valid UTF-8"),
-    ("matrix", answer({"status": "success", "data": {"resultType": "matrix", "result": []}}),
-     SampleStatus.ERROR, None, "returned a matrix result"),
+    (
+        "matrix",
+        answer({"status": "success", "data": {"resultType": "matrix", "result": []}}),
+        SampleStatus.ERROR,
+        None,
+        "returned a matrix result",
+    ),
     ("garbage value", answer(vector("fast")), SampleStatus.ERROR, None, "'fast' is not a number"),
     ("a list, not an object", answer([1, 2]), SampleStatus.ERROR, None, "not a JSON object"),
-    ("network error", FetchResult(error="No complete answer within 2 s.", error_kind="timeout"),
-     SampleStatus.ERROR, None, "No complete answer"),
+    (
+        "network error",
+        FetchResult(error="No complete answer within 2 s.", error_kind="timeout"),
+        SampleStatus.ERROR,
+        None,
+        "No complete answer",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("result", "status", "value", "phrase"), [c[1:] for c in PROMETHEUS],
-                         ids=[c[0] for c in PROMETHEUS])
+@pytest.mark.parametrize(
+    ("result", "status", "value", "phrase"),
+    [c[1:] for c in PROMETHEUS],
+    ids=[c[0] for c in PROMETHEUS],
+)
 def test_read_prometheus(result, status, value, phrase):
     reading = read_prometheus(result)
     assert reading.status == status
@@ -75,8 +131,11 @@ JSON_METRIC = [
 ]
 
 
-@pytest.mark.parametrize(("document", "path", "status", "value", "phrase"), [c[1:] for c in JSON_METRIC],
-                         ids=[c[0] for c in JSON_METRIC])
+@pytest.mark.parametrize(
+    ("document", "path", "status", "value", "phrase"),
+    [c[1:] for c in JSON_METRIC],
+    ids=[c[0] for c in JSON_METRIC],
+)
 def test_read_json_metric(document, path, status, value, phrase):
     reading = read_json_metric(answer(document), path)
     assert reading.status == status
@@ -84,28 +143,60 @@ def test_read_json_metric(document, path, status, value, phrase):
     assert phrase in reading.error
 
 
-@pytest.mark.parametrize(("result", "kwargs", "status", "phrase"), [
-    (answer({"status": "ok"}), {}, SampleStatus.OK, ""),
-    (answer({"status": "ok"}, 503), {}, SampleStatus.UNHEALTHY, "answered HTTP 503; expected 200"),
-    (answer({}, 204), {"expected_statuses": "2xx"}, SampleStatus.OK, ""),
-    (answer({"status": "degraded"}), {"json_path": "$.status", "expected_value": "ok"}, SampleStatus.UNHEALTHY,
-     "$.status is 'degraded', expected 'ok'"),
-    (answer({"db": {"up": True}}), {"json_path": "$.db.up", "expected_value": "true"}, SampleStatus.OK, ""),
-    (answer(b"<html>ok</html>"), {"json_path": "$.status", "expected_value": "ok"}, SampleStatus.UNHEALTHY,
-     "not JSON"),
-    (answer({"a": 1}), {"json_path": "$.status", "expected_value": "ok"}, SampleStatus.UNHEALTHY, "nothing at"),
-    (FetchResult(error="Refused: x", error_kind="refused"), {}, SampleStatus.ERROR, "Refused"),
-])
+@pytest.mark.parametrize(
+    ("result", "kwargs", "status", "phrase"),
+    [
+        (answer({"status": "ok"}), {}, SampleStatus.OK, ""),
+        (
+            answer({"status": "ok"}, 503),
+            {},
+            SampleStatus.UNHEALTHY,
+            "answered HTTP 503; expected 200",
+        ),
+        (answer({}, 204), {"expected_statuses": "2xx"}, SampleStatus.OK, ""),
+        (
+            answer({"status": "degraded"}),
+            {"json_path": "$.status", "expected_value": "ok"},
+            SampleStatus.UNHEALTHY,
+            "$.status is 'degraded', expected 'ok'",
+        ),
+        (
+            answer({"db": {"up": True}}),
+            {"json_path": "$.db.up", "expected_value": "true"},
+            SampleStatus.OK,
+            "",
+        ),
+        (
+            answer(b"<html>ok</html>"),
+            {"json_path": "$.status", "expected_value": "ok"},
+            SampleStatus.UNHEALTHY,
+            "not JSON",
+        ),
+        (
+            answer({"a": 1}),
+            {"json_path": "$.status", "expected_value": "ok"},
+            SampleStatus.UNHEALTHY,
+            "nothing at",
+        ),
+        (FetchResult(error="Refused: x", error_kind="refused"), {}, SampleStatus.ERROR, "Refused"),
+    ],
+)
 def test_read_health(result, kwargs, status, phrase):
     reading = read_health(result, **kwargs)
     assert reading.status == status
     assert phrase in reading.error
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("200", ((200, 200),)), ("200,204", ((200, 200), (204, 204))), ("200-299", ((200, 299),)),
-    ("2xx", ((200, 299),)), (" 301 , 302 ", ((301, 301), (302, 302))),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("200", ((200, 200),)),
+        ("200,204", ((200, 200), (204, 204))),
+        ("200-299", ((200, 299),)),
+        ("2xx", ((200, 299),)),
+        (" 301 , 302 ", ((301, 301), (302, 302))),
+    ],
+)
 def test_parse_statuses(text, expected):
     assert parse_statuses(text) == expected
 
@@ -116,19 +207,36 @@ def test_parse_statuses__refuses_nonsense(text):
         parse_statuses(text)
 
 
-@pytest.mark.parametrize(("path", "keys"), [
-    ("$", ()), ("", ()), ("status", ("status",)), ("$.a.b", ("a", "b")), ("$.a[0]", ("a", 0)),
-    ("$['a b'].c", ("a b", "c")), ("a[-1]", ("a", -1)), ("$[\"x\"]", ("x",)),
-])
+@pytest.mark.parametrize(
+    ("path", "keys"),
+    [
+        ("$", ()),
+        ("", ()),
+        ("status", ("status",)),
+        ("$.a.b", ("a", "b")),
+        ("$.a[0]", ("a", 0)),
+        ("$['a b'].c", ("a b", "c")),
+        ("a[-1]", ("a", -1)),
+        ('$["x"]', ("x",)),
+    ],
+)
 def test_json_path__compiles(path, keys):
     assert compile_path(path) == keys
 
 
-@pytest.mark.parametrize(("path", "phrase"), [
-    ("$..a", "Recursive descent"), ("$.a[*]", "Wildcards"), ("$.*", "Wildcards"), ("$.a[", "never closed"),
-    ("$.a[x]", "neither an index"), ("$a", "Unexpected 'a'"), ("$.", "Expected a member name"),
-    ("$." + "a" * 300, "longer than 200"),
-])
+@pytest.mark.parametrize(
+    ("path", "phrase"),
+    [
+        ("$..a", "Recursive descent"),
+        ("$.a[*]", "Wildcards"),
+        ("$.*", "Wildcards"),
+        ("$.a[", "never closed"),
+        ("$.a[x]", "neither an index"),
+        ("$a", "Unexpected 'a'"),
+        ("$.", "Expected a member name"),
+        ("$." + "a" * 300, "longer than 200"),
+    ],
+)
 def test_json_path__refuses_what_it_does_not_support(path, phrase):
     with pytest.raises(JsonPathError) as exc:
         compile_path(path)
@@ -158,22 +266,58 @@ def test_awkward_endpoints__each_end_as_a_recorded_sample(release, envs, people,
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
     metric = {"unit": "", "max_value": 1, "timeout_seconds": 0.8}
-    configure(envs["dev"], people.adam, canary_duration=60, health=[
-        {"name": "Flapping", "url": stub.url("/flap")},
-        {"name": "Unreachable", "url": f"http://127.0.0.1:{closed_port}/", "timeout_seconds": 0.8},
-        {"name": "Slow drip", "url": stub.url("/drip"), "timeout_seconds": 0.8},
-    ], metrics=[
-        {"name": "Huge", "provider": "json", "url": stub.url("/huge"), "json_path": "$.v", **metric},
-        {"name": "Not JSON", "provider": "json", "url": stub.url("/html"), "json_path": "$.v", **metric},
-        {"name": "Invalid UTF-8", "provider": "json", "url": stub.url("/latin1"), "json_path": "$.v", **metric},
-        {"name": "NaN", "url": stub.url(), "query": "up", **metric},
-    ])
-    deployment = deployment_start(release=release, environment=envs["dev"], actor=people.bob,
-                                  strategy=DeploymentStrategy.CANARY)
+    configure(
+        envs["dev"],
+        people.adam,
+        canary_duration=60,
+        health=[
+            {"name": "Flapping", "url": stub.url("/flap")},
+            {
+                "name": "Unreachable",
+                "url": f"http://127.0.0.1:{closed_port}/",
+                "timeout_seconds": 0.8,
+            },
+            {"name": "Slow drip", "url": stub.url("/drip"), "timeout_seconds": 0.8},
+        ],
+        metrics=[
+            {
+                "name": "Huge",
+                "provider": "json",
+                "url": stub.url("/huge"),
+                "json_path": "$.v",
+                **metric,
+            },
+            {
+                "name": "Not JSON",
+                "provider": "json",
+                "url": stub.url("/html"),
+                "json_path": "$.v",
+                **metric,
+            },
+            {
+                "name": "Invalid UTF-8",
+                "provider": "json",
+                "url": stub.url("/latin1"),
+                "json_path": "$.v",
+                **metric,
+            },
+            {"name": "NaN", "url": stub.url(), "query": "up", **metric},
+        ],
+    )
+    deployment = deployment_start(
+        release=release,
+        environment=envs["dev"],
+        actor=people.bob,
+        strategy=DeploymentStrategy.CANARY,
+    )
     window = MonitoringWindow.objects.get(deployment=deployment)
     for slot in (1, 2):
-        monitoring_tick(now=window.started_at + window.poll_interval * slot + timedelta(milliseconds=5))
-    samples = {(s.window_check.name, s.slot): s for s in Sample.objects.select_related("window_check")}
+        monitoring_tick(
+            now=window.started_at + window.poll_interval * slot + timedelta(milliseconds=5)
+        )
+    samples = {
+        (s.window_check.name, s.slot): s for s in Sample.objects.select_related("window_check")
+    }
     assert len(samples) == 14
     assert samples[("Flapping", 1)].status == SampleStatus.OK
     assert samples[("Flapping", 2)].status == SampleStatus.UNHEALTHY

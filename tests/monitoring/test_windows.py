@@ -42,8 +42,15 @@ def health(stub, **extra):
 
 
 def error_rate(stub, **extra):
-    return {"name": "Error rate", "url": stub.url(), "provider": "prometheus", "query": "error_rate",
-            "unit": "%", "max_value": 5.0, **extra}
+    return {
+        "name": "Error rate",
+        "url": stub.url(),
+        "provider": "prometheus",
+        "query": "error_rate",
+        "unit": "%",
+        "max_value": 5.0,
+        **extra,
+    }
 
 
 def tick_through(window, slots, *, start=1):
@@ -65,7 +72,9 @@ def finish_window(window):
 
 
 def canary(release, env, actor):
-    deployment = deployment_start(release=release, environment=env, actor=actor, strategy=DeploymentStrategy.CANARY)
+    deployment = deployment_start(
+        release=release, environment=env, actor=actor, strategy=DeploymentStrategy.CANARY
+    )
     return deployment, MonitoringWindow.objects.get(deployment=deployment, kind=WindowKind.CANARY)
 
 
@@ -89,7 +98,9 @@ def test_canary__healthy_endpoints__passes_and_waits_for_a_person(release, envs,
     window.refresh_from_db()
     assert window.rollout_state == RolloutState.FULL
     deployment_finish(deployment=deployment, succeeded=True, actor=people.bob)
-    assert AuditEvent.objects.filter(action="monitoring.canary_promoted", actor_label="alice").exists()
+    assert AuditEvent.objects.filter(
+        action="monitoring.canary_promoted", actor_label="alice"
+    ).exists()
     assert AuditEvent.objects.filter(action="monitoring.window_passed", to_state="passed").exists()
 
 
@@ -106,11 +117,19 @@ def test_canary__critical_metric_fails__window_fails_at_once_and_hook_is_called_
     release, envs, people, stub, hook_server, committed
 ):
     stub.route("/healthz", Answer(200))
-    stub.route("/api/v1/query", by_query({"error_rate": sequence(prom_vector(0.5), prom_vector(9.5))}))
+    stub.route(
+        "/api/v1/query", by_query({"error_rate": sequence(prom_vector(0.5), prom_vector(9.5))})
+    )
     hook_server.route("/rollback", Answer(202, {"accepted": True}))
-    configure(envs["dev"], people.adam, health=[health(stub)], metrics=[error_rate(stub, failure_limit=1)],
-              rollback_hook_url=hook_server.url("/rollback"), rollback_hook_secret="s3cret",
-              canary_duration=60)
+    configure(
+        envs["dev"],
+        people.adam,
+        health=[health(stub)],
+        metrics=[error_rate(stub, failure_limit=1)],
+        rollback_hook_url=hook_server.url("/rollback"),
+        rollback_hook_secret="s3cret",
+        canary_duration=60,
+    )
 
     deployment, window = canary(release, envs["dev"], people.bob)
     tick_through(window, 2)
@@ -137,17 +156,25 @@ def test_canary__critical_metric_fails__window_fails_at_once_and_hook_is_called_
 
     committed(hook_call_send, call_id=call.pk)
     assert hook_server.hits["/rollback"] == 1
-    assert Notification.objects.filter(recipient=release.release_manager, urgent=True,
-                                       subject__startswith="Failed:").exists()
+    assert Notification.objects.filter(
+        recipient=release.release_manager, urgent=True, subject__startswith="Failed:"
+    ).exists()
     assert Notification.objects.filter(recipient=people.quinn, urgent=True).exists()
     assert AuditEvent.objects.filter(action="deployment.failed", actor_kind="system").exists()
 
 
-def test_outage__provider_errors__window_holds_as_error_not_failure(release, envs, people, stub, hook_server):
+def test_outage__provider_errors__window_holds_as_error_not_failure(
+    release, envs, people, stub, hook_server
+):
     stub.route("/api/v1/query", Answer(503, {"status": "error", "error": "overloaded"}))
     hook_server.route("/rollback", Answer(200))
-    configure(envs["dev"], people.adam, metrics=[error_rate(stub, consecutive_error_limit=2)],
-              rollback_hook_url=hook_server.url("/rollback"), canary_duration=60)
+    configure(
+        envs["dev"],
+        people.adam,
+        metrics=[error_rate(stub, consecutive_error_limit=2)],
+        rollback_hook_url=hook_server.url("/rollback"),
+        canary_duration=60,
+    )
 
     deployment, window = canary(release, envs["dev"], people.bob)
     tick_through(window, 3)
@@ -160,21 +187,32 @@ def test_outage__provider_errors__window_holds_as_error_not_failure(release, env
     assert deployment.status == DeploymentStatus.IN_PROGRESS
     assert hook_server.hits["/rollback"] == 0
     assert not HookCall.objects.exists()
-    assert Notification.objects.filter(recipient=release.release_manager, urgent=True,
-                                       subject__startswith="Decide:").exists()
+    assert Notification.objects.filter(
+        recipient=release.release_manager, urgent=True, subject__startswith="Decide:"
+    ).exists()
     assert set(Sample.objects.values_list("outcome", flat=True)) == {Outcome.ERROR}
 
 
 def test_error_window__person_extends__polling_resumes_and_can_pass(release, envs, people, stub):
     answers = sequence(*([Answer(502)] * 3), prom_vector(0.2))
     stub.route("/api/v1/query", by_query({"error_rate": answers}))
-    configure(envs["dev"], people.adam, metrics=[error_rate(stub, consecutive_error_limit=2)], canary_duration=3)
+    configure(
+        envs["dev"],
+        people.adam,
+        metrics=[error_rate(stub, consecutive_error_limit=2)],
+        canary_duration=3,
+    )
     _deployment, window = canary(release, envs["dev"], people.bob)
     tick_through(window, 3)
     assert window.status == WindowStatus.ERROR
 
-    window_decide(window=window, actor=people.alice, action=DecisionAction.EXTEND, extend_minutes=0.05,
-                  reason="Prometheus is back after a restart.")
+    window_decide(
+        window=window,
+        actor=people.alice,
+        action=DecisionAction.EXTEND,
+        extend_minutes=0.05,
+        reason="Prometheus is back after a restart.",
+    )
     window.refresh_from_db()
     assert window.status == WindowStatus.RUNNING
     assert window.checks.get().status == CheckVerdictStatus.RUNNING
@@ -182,20 +220,31 @@ def test_error_window__person_extends__polling_resumes_and_can_pass(release, env
     assert window.status == WindowStatus.PASSED
     assert not PollGap.objects.filter(window=window).exists()
     decision = AuditEvent.objects.get(action="monitoring.decision")
-    assert decision.actor_label == "alice" and decision.reason == "Prometheus is back after a restart."
+    assert (
+        decision.actor_label == "alice" and decision.reason == "Prometheus is back after a restart."
+    )
 
 
 def test_no_data__inconclusive_then_person_rolls_back(release, envs, people, stub):
     stub.route("/api/v1/query", by_query({"error_rate": prom_vector("NaN")}))
-    configure(envs["dev"], people.adam, metrics=[error_rate(stub, inconclusive_limit=1)], canary_duration=60)
+    configure(
+        envs["dev"],
+        people.adam,
+        metrics=[error_rate(stub, inconclusive_limit=1)],
+        canary_duration=60,
+    )
     deployment, window = canary(release, envs["dev"], people.bob)
     tick_through(window, 2)
     assert window.status == WindowStatus.INCONCLUSIVE
     assert "gave no usable value in 2 of 2 measurements" in window.reason
 
     with pytest.raises(ValidationFailed):
-        window_decide(window=window, actor=people.alice, action=DecisionAction.ROLLBACK, reason="  ")
-    window_decide(window=window, actor=people.alice, action=DecisionAction.ROLLBACK, reason="No traffic data.")
+        window_decide(
+            window=window, actor=people.alice, action=DecisionAction.ROLLBACK, reason="  "
+        )
+    window_decide(
+        window=window, actor=people.alice, action=DecisionAction.ROLLBACK, reason="No traffic data."
+    )
     window.refresh_from_db()
     deployment.refresh_from_db()
     assert window.status == WindowStatus.FAILED
@@ -234,7 +283,9 @@ def test_deployment_failed_by_ci__cancels_its_window(release, envs, people, stub
     stub.route("/healthz", Answer(200))
     configure(envs["dev"], people.adam, health=[health(stub)])
     deployment, window = canary(release, envs["dev"], people.bob)
-    deployment_finish(deployment=deployment, succeeded=False, actor=people.bob, reason="Pods crashlooping.")
+    deployment_finish(
+        deployment=deployment, succeeded=False, actor=people.bob, reason="Pods crashlooping."
+    )
     window.refresh_from_db()
     assert window.status == WindowStatus.CANCELLED
     assert monitoring_tick(now=window.started_at + timedelta(seconds=2)).claimed == 0
@@ -248,12 +299,19 @@ def _to_production(release, envs, people):
 
 
 @pytest.mark.usefixtures("monitoring_gates")
-def test_post_deploy__production_release_is_held_until_the_window_passes(release, envs, people, stub,
-                                                                        committed):
+def test_post_deploy__production_release_is_held_until_the_window_passes(
+    release, envs, people, stub, committed
+):
     stub.route("/healthz", Answer(200))
-    stub.route("/api/v1/query", by_query({"error_rate": sequence(prom_vector(1.0), prom_vector(1.2))}))
-    configure(envs["production"], people.adam, health=[health(stub)],
-              metrics=[error_rate(stub, max_value=None, baseline_delta=1.0)])
+    stub.route(
+        "/api/v1/query", by_query({"error_rate": sequence(prom_vector(1.0), prom_vector(1.2))})
+    )
+    configure(
+        envs["production"],
+        people.adam,
+        health=[health(stub)],
+        metrics=[error_rate(stub, max_value=None, baseline_delta=1.0)],
+    )
     from monitoring.services import precheck_run
 
     precheck_run(environment=envs["production"], actor=people.bob)
@@ -273,17 +331,31 @@ def test_post_deploy__production_release_is_held_until_the_window_passes(release
     deployment.refresh_from_db()
     assert release.status == ReleaseStatus.RELEASED
     assert deployment.verified_at is not None
-    assert AuditEvent.objects.filter(action="release.status_changed", to_state="released",
-                                     actor_kind="system").exists()
+    assert AuditEvent.objects.filter(
+        action="release.status_changed", to_state="released", actor_kind="system"
+    ).exists()
 
 
 @pytest.mark.usefixtures("monitoring_gates")
-def test_post_deploy__regression_against_baseline__fails_the_succeeded_deployment(release, envs, people, stub,
-                                                                                 committed):
+def test_post_deploy__regression_against_baseline__fails_the_succeeded_deployment(
+    release, envs, people, stub, committed
+):
     stub.route("/api/v1/query", by_query({"p95": sequence(prom_vector(180), prom_vector(1400))}))
-    configure(envs["production"], people.adam, metrics=[{
-        "name": "p95 latency", "url": stub.url(), "query": "p95", "unit": "ms", "baseline_ratio": 1.2,
-        "noise_floor": 200, "failure_limit": 0}])
+    configure(
+        envs["production"],
+        people.adam,
+        metrics=[
+            {
+                "name": "p95 latency",
+                "url": stub.url(),
+                "query": "p95",
+                "unit": "ms",
+                "baseline_ratio": 1.2,
+                "noise_floor": 200,
+                "failure_limit": 0,
+            }
+        ],
+    )
     deployment = committed(_to_production, release, envs, people)
     deployment_finish(deployment=deployment, succeeded=True, actor=people.bob)
     window = MonitoringWindow.objects.get(deployment=deployment, kind=WindowKind.POST_DEPLOY)
@@ -308,7 +380,9 @@ def test_stale_slots__are_recorded_as_a_gap_not_fired_in_a_burst(release, envs, 
     assert report.polled == 1 and report.gaps == 5
     gap = PollGap.objects.get(window=window)
     assert (gap.first_slot, gap.last_slot) == (2, 6)
-    assert list(Sample.objects.filter(window_check__window=window).values_list("slot", flat=True)) == [1, 7]
+    assert list(
+        Sample.objects.filter(window_check__window=window).values_list("slot", flat=True)
+    ) == [1, 7]
     window.refresh_from_db()
     assert window.next_slot == 8 and window.missed_slots == 5
 
@@ -317,8 +391,11 @@ def test_claim__two_workers_same_slot__only_one_wins(release, envs, people, stub
     stub.route("/healthz", Answer(200))
     configure(envs["dev"], people.adam, health=[health(stub)])
     _deployment, window = canary(release, envs["dev"], people.bob)
-    row = MonitoringWindow.objects.filter(pk=window.pk).values(
-        "id", "next_slot", "started_at", "ends_at", "poll_interval").get()
+    row = (
+        MonitoringWindow.objects.filter(pk=window.pk)
+        .values("id", "next_slot", "started_at", "ends_at", "poll_interval")
+        .get()
+    )
     now = window.started_at + window.poll_interval + EPSILON
     first, second = claim_slot(row, now), claim_slot(row, now)
     assert first.slot == 1
@@ -330,8 +407,11 @@ def test_hanging_endpoint__does_not_delay_the_others(release, envs, people, stub
 
     stub.route("/healthz", Answer(200))
     stub.route("/hang", Answer(200, delay_seconds=5))
-    configure(envs["dev"], people.adam, health=[health(stub), {"name": "Hangs", "url": stub.url("/hang"),
-                                                               "timeout_seconds": 0.5}])
+    configure(
+        envs["dev"],
+        people.adam,
+        health=[health(stub), {"name": "Hangs", "url": stub.url("/hang"), "timeout_seconds": 0.5}],
+    )
     _deployment, window = canary(release, envs["dev"], people.bob)
     started = time.monotonic()
     tick_through(window, 1)

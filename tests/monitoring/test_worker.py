@@ -38,7 +38,9 @@ pytestmark = [
 ]
 
 REAL_WORKER = bool(os.environ.get("REDIS_URL")) and connection.vendor == "postgresql"
-needs_real_worker = pytest.mark.skipif(not REAL_WORKER, reason="needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)")
+needs_real_worker = pytest.mark.skipif(
+    not REAL_WORKER, reason="needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)"
+)
 INTERVAL = 0.5
 TICK_EVERY = 0.1
 
@@ -48,18 +50,52 @@ class WorkerProcess:
 
     def __init__(self, queue: str, tmp_path: Path):
         db = connection.settings_dict
-        url = (f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST'] or '127.0.0.1'}:"
-               f"{db['PORT'] or 5432}/{db['NAME']}")
-        env = {**os.environ, "DATABASE_URL": url, "SHIPCHECK_TEST_QUEUE": queue, "PYTHONUNBUFFERED": "1",
-               "SHIPCHECK_FETCH_ALLOWLIST": "127.0.0.1", "CELERY_TASK_ALWAYS_EAGER": "false",
-               "SHIPCHECK_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
-        command = [sys.executable, "-m", "celery", "-A", "tests.monitoring.worker_app", "worker", "-Q", queue,
-                   "-P", "threads", "-c", "4", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                   "-l", "INFO", "-n", f"{queue}-{uuid.uuid4().hex[:6]}@%h"]
+        url = (
+            f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        )
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "SHIPCHECK_TEST_QUEUE": queue,
+            "PYTHONUNBUFFERED": "1",
+            "SHIPCHECK_FETCH_ALLOWLIST": "127.0.0.1",
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "SHIPCHECK_VAR_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tests.monitoring.worker_app",
+            "worker",
+            "-Q",
+            queue,
+            "-P",
+            "threads",
+            "-c",
+            "4",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "INFO",
+            "-n",
+            f"{queue}-{uuid.uuid4().hex[:6]}@%h",
+        ]
         self.output: list[str] = []
         self.ready = threading.Event()
-        self.process = subprocess.Popen(command, cwd=str(django_settings.BASE_DIR), env=env, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            cwd=str(django_settings.BASE_DIR),
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         threading.Thread(target=self._read, daemon=True).start()
         if not self.ready.wait(60):
             self.kill()
@@ -142,7 +178,9 @@ def drive(queue, until, timeout: float):
 
 
 def canary(release, env, actor):
-    deployment = deployment_start(release=release, environment=env, actor=actor, strategy=DeploymentStrategy.CANARY)
+    deployment = deployment_start(
+        release=release, environment=env, actor=actor, strategy=DeploymentStrategy.CANARY
+    )
     return deployment, MonitoringWindow.objects.get(deployment=deployment, kind=WindowKind.CANARY)
 
 
@@ -150,19 +188,34 @@ def window_done(window):
     def check():
         window.refresh_from_db()
         return window.status != WindowStatus.RUNNING
+
     return check
 
 
-def test_failing_canary__worker_fails_it_and_calls_the_hook_once(release, envs, people, stub, hook_server,
-                                                                 worker_queue):
+def test_failing_canary__worker_fails_it_and_calls_the_hook_once(
+    release, envs, people, stub, hook_server, worker_queue
+):
     stub.route("/healthz", Answer(200))
     stub.route("/api/v1/query", by_query({"errors": sequence(prom_vector(0.4), prom_vector(7.5))}))
     hook_server.route("/rollback", Answer(200, {"ok": True}))
-    configure(envs["dev"], people.adam, poll_interval=INTERVAL, canary_duration=30,
-              rollback_hook_url=hook_server.url("/rollback"),
-              health=[{"name": "Health", "url": stub.url("/healthz")}],
-              metrics=[{"name": "Error rate", "url": stub.url(), "query": "errors", "unit": "%", "max_value": 2,
-                        "failure_limit": 1}])
+    configure(
+        envs["dev"],
+        people.adam,
+        poll_interval=INTERVAL,
+        canary_duration=30,
+        rollback_hook_url=hook_server.url("/rollback"),
+        health=[{"name": "Health", "url": stub.url("/healthz")}],
+        metrics=[
+            {
+                "name": "Error rate",
+                "url": stub.url(),
+                "query": "errors",
+                "unit": "%",
+                "max_value": 2,
+                "failure_limit": 1,
+            }
+        ],
+    )
     deployment, window = canary(release, envs["dev"], people.bob)
 
     drive(worker_queue, window_done(window), timeout=30)
@@ -175,13 +228,29 @@ def test_failing_canary__worker_fails_it_and_calls_the_hook_once(release, envs, 
     assert deployment.status == DeploymentStatus.ROLLED_BACK
 
 
-def test_provider_outage__worker_ends_the_window_as_error(release, envs, people, stub, hook_server, worker_queue):
-    stub.route("/api/v1/query", Answer(503, {"status": "error", "error": "prometheus is restarting"}))
+def test_provider_outage__worker_ends_the_window_as_error(
+    release, envs, people, stub, hook_server, worker_queue
+):
+    stub.route(
+        "/api/v1/query", Answer(503, {"status": "error", "error": "prometheus is restarting"})
+    )
     hook_server.route("/rollback", Answer(200))
-    configure(envs["dev"], people.adam, poll_interval=INTERVAL, canary_duration=30,
-              rollback_hook_url=hook_server.url("/rollback"),
-              metrics=[{"name": "Error rate", "url": stub.url(), "query": "errors", "max_value": 2,
-                        "consecutive_error_limit": 2}])
+    configure(
+        envs["dev"],
+        people.adam,
+        poll_interval=INTERVAL,
+        canary_duration=30,
+        rollback_hook_url=hook_server.url("/rollback"),
+        metrics=[
+            {
+                "name": "Error rate",
+                "url": stub.url(),
+                "query": "errors",
+                "max_value": 2,
+                "consecutive_error_limit": 2,
+            }
+        ],
+    )
     deployment, window = canary(release, envs["dev"], people.bob)
 
     drive(worker_queue, window_done(window), timeout=30)
@@ -193,12 +262,18 @@ def test_provider_outage__worker_ends_the_window_as_error(release, envs, people,
 
 
 @needs_real_worker
-def test_worker_killed_mid_window__a_new_one_resumes_within_two_intervals(release, envs, people, stub,
-                                                                          tmp_path):
+def test_worker_killed_mid_window__a_new_one_resumes_within_two_intervals(
+    release, envs, people, stub, tmp_path
+):
     interval = 1.0
     stub.route("/healthz", Answer(200))
-    configure(envs["dev"], people.adam, poll_interval=interval, canary_duration=120,
-              health=[{"name": "Health", "url": stub.url("/healthz")}])
+    configure(
+        envs["dev"],
+        people.adam,
+        poll_interval=interval,
+        canary_duration=120,
+        health=[{"name": "Health", "url": stub.url("/healthz")}],
+    )
     queue = f"monitoring-test-{uuid.uuid4().hex[:10]}"
     first = WorkerProcess(queue, tmp_path)
     scheduler = Scheduler(queue)
@@ -215,12 +290,21 @@ def test_worker_killed_mid_window__a_new_one_resumes_within_two_intervals(releas
         assert samples.count() <= before + 1  # at most a poll that was already in flight
 
         second = WorkerProcess(queue, tmp_path)
-        resumed = wait_for(lambda: samples.filter(taken_at__gt=_now_minus(time.monotonic() - second.ready_at))
-                           .exists(), 10, step=0.05)
+        resumed = wait_for(
+            lambda: samples.filter(
+                taken_at__gt=_now_minus(time.monotonic() - second.ready_at)
+            ).exists(),
+            10,
+            step=0.05,
+        )
         resumed_after = time.monotonic() - second.ready_at
         assert resumed, "".join(second.output[-30:])
-        assert resumed_after < 2 * interval, f"resumed {resumed_after:.2f} s after the new worker was ready"
-        print(f"\nresumed {resumed_after:.2f} s after the restarted worker was ready (interval {interval} s)")
+        assert resumed_after < 2 * interval, (
+            f"resumed {resumed_after:.2f} s after the new worker was ready"
+        )
+        print(
+            f"\nresumed {resumed_after:.2f} s after the restarted worker was ready (interval {interval} s)"
+        )
 
         # The slots nobody took are a recorded gap, not a burst of late polls.
         assert wait_for(lambda: PollGap.objects.filter(window=window).exists(), 5)
