@@ -267,6 +267,8 @@ SPECTACULAR_SETTINGS = {
         "ApprovalKindEnum": "approvals.choices.ApprovalKind",
         "ApprovalDecisionEnum": "approvals.choices.Decision",
         "MeetingDecisionEnum": "approvals.choices.MeetingDecision",
+        "WindowKindEnum": "monitoring.choices.WindowKind",
+        "WindowStatusEnum": "monitoring.choices.WindowStatus",
     },
     # Errors every operation can answer (413, 415, 429, Idempotency-Key 409/422): integrations/api/schema.py.
     "POSTPROCESSING_HOOKS": [
