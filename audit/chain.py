@@ -172,92 +172,134 @@ class Walk:
     expect_seq: dict = field(default_factory=dict)
     expect_project: dict = field(default_factory=dict)
     met: set = field(default_factory=set)
+    # For a walk over one stretch of a longer chain (parallel verification): what
+    # its first row links back to, and where each project first shows up in it.
+    first_prev_hash: str | None = None
+    firsts: dict = field(default_factory=dict)
 
 
 def verify_rows(rows: Iterable[tuple], walk: Walk, *, start_seq: int | None = None,
-                start_prev_hash: str | None = None) -> Break | None:
-    """Check ``rows`` (tuples in ``ROW_FIELDS`` order, data as canonical JSON) in order.
+                start_prev_hash: str | None = None, data_cache: dict | None = None) -> Break | None:
+    """Check ``rows`` (tuples in ``ROW_FIELDS`` order) in order.
 
+    ``data`` is canonical JSON text, or, with ``data_cache``, the database's own
+    JSON text, canonicalised here through that cache (events share few shapes).
     May be called again with the next rows of the same walk. ``start_seq`` and
     ``start_prev_hash`` say where a run of the whole chain must begin (1 and
     the genesis hash for the full chain; None: wherever the first row says).
     Returns the first break or None; the walk records what was seen.
     """
+    if walk.count:
+        expected_seq, prev_hash = walk.last_seq + 1, walk.last_hash
+    else:
+        expected_seq, prev_hash = start_seq, start_prev_hash
+    # The counters live in locals while walking (it is the hot loop of audit_verify).
+    state = {"count": 0, "last_seq": walk.last_seq, "last_hash": walk.last_hash, "first": None}
+    try:
+        return _walk_rows(rows, walk, expected_seq, prev_hash, start_seq, data_cache, state)
+    finally:
+        if state["count"]:
+            walk.count += state["count"]
+            walk.last_seq, walk.last_hash = state["last_seq"], state["last_hash"]
+            if walk.first_seq is None:
+                walk.first_seq, walk.first_prev_hash = state["first"]
+
+
+def _walk_rows(rows, walk: Walk, expected_seq, prev_hash, start_seq, data_cache, state) -> Break | None:
     mode = walk.mode
     heads = walk.heads
     expect_seq = walk.expect_seq
     expect_project = walk.expect_project
     allowed = walk.project_ids
-    if walk.count:
-        expected_seq, prev_hash = walk.last_seq + 1, walk.last_hash
-    else:
-        expected_seq, prev_hash = start_seq, start_prev_hash
     # Whose chains are known to start at position 1 (no earlier events exist).
     from_genesis = mode == "project" or (mode == "all" and (walk.first_seq or start_seq) == 1)
-    last_seq = walk.last_seq
+    check_links = mode == "all"
+    last_seq = state["last_seq"]
+    count = 0
+    first = None
     sha = hashlib.sha256
     encode_str, encode = _encode_str, _encode
-    for row in rows:
-        seq = row[0]
-        if type(seq) is not int:
-            return Break(expected_seq, f"a row has no valid sequence number ({seq!r})")
-        if mode == "all":
-            if expected_seq is not None and seq != expected_seq:
-                return Break(expected_seq, f"expected sequence number {expected_seq}, found {seq}"
-                                           " (a row was deleted, inserted or reordered)")
-            if prev_hash is not None and row[15] != prev_hash:
-                return Break(seq, "prev_hash does not match the hash of the event before it")
-        elif last_seq is not None and seq <= last_seq:
-            return Break(seq, f"sequence number {seq} comes after {last_seq} (rows reordered or repeated)")
-        stored = row[16]
-        try:
-            payload = _row_payload(row, row[14], encode_str, encode)
-        except TypeError:
-            payload = _row_payload(row, row[14], encode, encode)
-        if sha(payload.encode("utf-8")).hexdigest() != stored:
-            return Break(seq, "the stored hash does not match the event's contents (edited)")
-        project_id = row[9]
-        if project_id is not None:
-            if allowed is not None and project_id not in allowed:
-                return Break(seq, f"an event of project {project_id}, which this export does not cover")
-            project_seq, project_prev, project_hash = row[17], row[18], row[19]
-            if (type(project_seq) is not int or type(project_prev) is not str
-                    or compute_project_hash(project_prev, project_seq, stored) != project_hash):
-                return Break(seq, "the project link of this event does not match its contents (edited)")
-            head = heads.get(project_id)
-            if head is None and from_genesis:
-                head = (0, None, GENESIS_HASH)
-            if head is not None:
-                if mode == "selection":
-                    if project_seq <= head[0]:
-                        return Break(seq, f"project position {project_seq} comes after {head[0]} (rows reordered)")
-                elif project_seq != head[0] + 1:
-                    return Break(seq, f"project {project_id} expected its event number {head[0] + 1}, found "
-                                      f"number {project_seq} (an event of the project was deleted, inserted "
-                                      "or reordered before this one)")
-                elif project_prev != head[2]:
-                    return Break(seq, "project_prev_hash does not match the project's event before it")
-            heads[project_id] = (project_seq, seq, project_hash)
-            if expect_project:
-                promised = expect_project.get((project_id, project_seq))
-                if promised is not None:
-                    if promised[1] != project_hash or promised[0] != seq:
+    loads = json.loads
+    try:
+        for row in rows:
+            seq = row[0]
+            if type(seq) is not int:
+                return Break(expected_seq, f"a row has no valid sequence number ({seq!r})")
+            if check_links:
+                if expected_seq is not None and seq != expected_seq:
+                    return Break(expected_seq, f"expected sequence number {expected_seq}, found {seq}"
+                                               " (a row was deleted, inserted or reordered)")
+                if prev_hash is not None and row[15] != prev_hash:
+                    return Break(seq, "prev_hash does not match the hash of the event before it")
+            elif last_seq is not None and seq <= last_seq:
+                return Break(seq, f"sequence number {seq} comes after {last_seq} (rows reordered or repeated)")
+            data = row[14]
+            if data_cache is not None:
+                text = data
+                data = data_cache.get(text)
+                if data is None:
+                    data = canonical_json(loads(text))
+                    if len(data_cache) > 50_000:
+                        data_cache.clear()
+                    data_cache[text] = data
+            stored = row[16]
+            try:
+                payload = _row_payload(row, data, encode_str, encode)
+            except TypeError:  # something other than text where text belongs: spell it the general way
+                payload = _row_payload(row, data, encode, encode)
+            if sha(payload.encode("utf-8")).hexdigest() != stored:
+                return Break(seq, "the stored hash does not match the event's contents (edited)")
+            project_id = row[9]
+            if project_id is not None:
+                if allowed is not None and project_id not in allowed:
+                    return Break(seq, f"an event of project {project_id}, which this export does not cover")
+                project_seq, project_prev, project_hash = row[17], row[18], row[19]
+                if (type(project_seq) is not int or type(project_prev) is not str or type(stored) is not str
+                        or sha(f"{project_prev}:{project_seq}:{stored}".encode()).hexdigest() != project_hash):
+                    return Break(seq, "the project link of this event does not match its contents (edited)")
+                head = heads.get(project_id)
+                if head is None:
+                    if from_genesis:
+                        head = (0, None, GENESIS_HASH)
+                    else:
+                        walk.firsts[project_id] = (project_seq, project_prev, seq)
+                if head is not None:
+                    if mode == "selection":
+                        if project_seq <= head[0]:
+                            return Break(seq, f"project position {project_seq} comes after {head[0]} "
+                                              "(rows reordered)")
+                    elif project_seq != head[0] + 1:
+                        return Break(seq, f"project {project_id} expected its event number {head[0] + 1}, "
+                                          f"found number {project_seq} (an event of the project was deleted, "
+                                          "inserted or reordered before this one)")
+                    elif project_prev != head[2]:
+                        return Break(seq, "project_prev_hash does not match the project's event before it")
+                heads[project_id] = (project_seq, seq, project_hash)
+                if expect_project:
+                    promised = expect_project.get((project_id, project_seq))
+                    if promised is not None:
+                        if promised[1] != project_hash or promised[0] != seq:
+                            return Break(seq, "this event differs from the one a signed checkpoint vouches for")
+                        walk.met.add(("project", project_id, project_seq))
+            elif mode == "project":
+                return Break(seq, "an event without a project in a project export")
+            if expect_seq:
+                promised_hash = expect_seq.get(seq)
+                if promised_hash is not None:
+                    if promised_hash != stored:
                         return Break(seq, "this event differs from the one a signed checkpoint vouches for")
-                    walk.met.add(("project", project_id, project_seq))
-        elif mode == "project":
-            return Break(seq, "an event without a project in a project export")
-        if expect_seq:
-            promised_hash = expect_seq.get(seq)
-            if promised_hash is not None:
-                if promised_hash != stored:
-                    return Break(seq, "this event differs from the one a signed checkpoint vouches for")
-                walk.met.add(("all", seq))
-        if walk.first_seq is None:
-            walk.first_seq = seq
-        walk.count += 1
-        last_seq = walk.last_seq = seq
-        prev_hash = walk.last_hash = stored
-        expected_seq = seq + 1
+                    walk.met.add(("all", seq))
+            if first is None:
+                first = (seq, row[15])
+            count += 1
+            last_seq = seq
+            prev_hash = stored
+            expected_seq = seq + 1
+    finally:
+        state["count"] = count
+        state["first"] = first
+        state["last_seq"] = last_seq
+        state["last_hash"] = prev_hash if count else state["last_hash"]
     return None
 
 

@@ -7,12 +7,11 @@ number (keyset), never by OFFSET, and never count the whole table.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F, Func, Q, QuerySet, TextField
+from django.db.models import F, Func, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from audit.chain import (
@@ -20,13 +19,13 @@ from audit.chain import (
     ROW_FIELDS,
     Break,
     Walk,
-    canonical_json,
     promise,
     unmet_promises,
     verify_rows,
 )
 from audit.filters import AuditFilters
 from audit.models import AuditCheckpoint, AuditEvent
+from audit.verify_parallel import PARALLEL_THRESHOLD, verify_parallel, worker_count
 
 PAGE_SIZE = 50
 # Rows per keyset batch when streaming: large enough that the per-query cost
@@ -188,22 +187,25 @@ def audit_row_batches(qs: QuerySet, *, upper: int | None = None,
         last = rows[-1][0]
 
 
-def canonical_data_rows(rows: list[tuple], cache: dict) -> Iterator[tuple]:
-    """Rows with data re-encoded as canonical JSON, as the hash saw it.
+def stream_row_batches(qs: QuerySet, *, batch: int = 10_000) -> Iterator[list[tuple]]:
+    """Every row of ``qs`` in seq order, like ``audit_row_batches``, as one streamed query on PostgreSQL.
 
-    The database hands data back in its own spelling (PostgreSQL's jsonb adds
-    spaces and orders keys its own way). Many events carry the same data, so a
-    small cache of spelling → canonical form saves most of the work.
+    A server-side cursor lets PostgreSQL keep producing rows while Python
+    hashes the previous batch; elsewhere it falls back to keyset batches.
     """
-    for row in rows:
-        text = row[14]
-        canonical = cache.get(text)
-        if canonical is None:
-            canonical = canonical_json(json.loads(text))
-            if len(cache) > 50_000:
-                cache.clear()
-            cache[text] = canonical
-        yield (*row[:14], canonical, *row[15:])
+    if connection.vendor != "postgresql":
+        yield from audit_row_batches(qs, batch=batch)
+        return
+    from django.db import transaction
+
+    sql, params = _row_queryset(qs).order_by("seq").query.get_compiler(connection=connection).as_sql()
+    with transaction.atomic():
+        connection.ensure_connection()
+        with connection.connection.cursor(name="shipcheck_audit_rows") as cursor:
+            cursor.itersize = batch
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(batch):
+                yield rows
 
 
 # --- Checkpoints and verification -----------------------------------------------------
@@ -235,7 +237,8 @@ class VerifyReport:
     warnings: list[str]
 
 
-def audit_chain_check(*, all_checkpoints: bool = False, key: bytes | None = None) -> VerifyReport:
+def audit_chain_check(*, all_checkpoints: bool = False, key: bytes | None = None,
+                      workers: int | None = None) -> VerifyReport:
     """Walk the whole chain in the database and hold it to the signed checkpoints.
 
     Checks every event's hash, its link to the one before, every project's
@@ -255,21 +258,15 @@ def audit_chain_check(*, all_checkpoints: bool = False, key: bytes | None = None
         else:
             promise(walk, checkpoint.statement())
     broken = None
-    cache: dict = {}
-    fast = None
-    if connection.vendor == "postgresql":
-        from audit.verify_pg import FALLBACK, verify_chain_pg
-
-        fast = verify_chain_pg(walk, cache)
-        if fast is FALLBACK:
-            walk = Walk(mode="all", expect_seq=walk.expect_seq, expect_project=walk.expect_project)
-            cache = {}
-        else:
-            broken = fast
-    if connection.vendor != "postgresql" or fast is FALLBACK:
-        for rows in audit_row_batches(AuditEvent.objects.all()):
-            broken = verify_rows(canonical_data_rows(rows, cache), walk, start_seq=1,
-                                 start_prev_hash=GENESIS_HASH)
+    head = _head_seq()
+    if workers is None:
+        workers = worker_count() if connection.vendor == "postgresql" and head >= PARALLEL_THRESHOLD else 1
+    if workers > 1 and connection.vendor == "postgresql":
+        broken = verify_parallel(walk, head, workers)
+    else:
+        cache: dict = {}
+        for rows in stream_row_batches(AuditEvent.objects.all()):
+            broken = verify_rows(rows, walk, start_seq=1, start_prev_hash=GENESIS_HASH, data_cache=cache)
             if broken:
                 break
     if broken is None:
@@ -301,9 +298,3 @@ def audit_chain_verify() -> tuple[int, Break | None]:
     report = audit_chain_check()
     return report.count, report.broken
 
-
-def audit_event_scope_q(user) -> Q:
-    """Events of the projects ``user`` may see (used by the release record)."""
-    from audit.filters import visible_project_ids
-
-    return Q(project_id__in=visible_project_ids(user))

@@ -289,14 +289,26 @@ def test_audit_verify__control_characters_and_unicode__verify(release, people):
     assert report.broken is None, report.broken
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY fast path is PostgreSQL only")
-def test_audit_verify__database_spelling_differs__second_look_then_generic_walk(trail, monkeypatch):
-    from audit import verify_pg
-
-    monkeypatch.setattr(verify_pg, "QUERY", verify_pg.QUERY.replace("to_json(action)::text",
-                                                                    "upper(to_json(action)::text)"))
-    assert audit_chain_check().broken is None  # every row looked at again, field by field
-    monkeypatch.setattr(verify_pg, "MAX_SUSPECTS", 2)
-    assert audit_chain_check().broken is None  # too many: walked the generic way
-    tamper_sql("UPDATE audit_auditevent SET reason = %s WHERE seq = %s", ["changed", 5])
-    assert audit_chain_check().broken.seq == 5
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel verification runs on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("case, seq", [("intact", None), ("edit", 5), ("delete", 8), ("seam", 9),
+                                       ("project link", 11)])
+def test_audit_verify__parallel_stretches__find_the_same_break(trail, case, seq):
+    """Three processes walk three stretches; a break anywhere, at a seam too, is found where one walk finds it."""
+    head = AuditEvent.objects.order_by("-seq").first().seq
+    if case == "edit":
+        tamper_sql("UPDATE audit_auditevent SET reason = %s WHERE seq = %s", ["changed", seq])
+    elif case == "delete":
+        tamper_sql("DELETE FROM audit_auditevent WHERE seq = %s", [seq])
+    elif case == "seam":  # the first row of the second stretch no longer links back
+        seq = -(-head // 3) + 1
+        tamper_sql("UPDATE audit_auditevent SET prev_hash = %s WHERE seq = %s", ["0" * 64, seq])
+    elif case == "project link":
+        row = AuditEvent.objects.filter(seq__gte=seq).exclude(project_seq=None).order_by("seq").first()
+        seq = row.seq
+        tamper_sql("UPDATE audit_auditevent SET project_prev_hash = %s WHERE seq = %s", ["1" * 64, seq])
+    single = audit_chain_check(workers=1)
+    parallel = audit_chain_check(workers=3)
+    assert (parallel.broken.seq if parallel.broken else None) == (single.broken.seq if single.broken else None)
+    assert (parallel.broken.seq if parallel.broken else None) == seq
+    assert parallel.count == single.count
