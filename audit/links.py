@@ -34,7 +34,25 @@ def _release(object_id, event):
     return _reverse("releases:detail", int(object_id)) if str(object_id).isdigit() else None
 
 
+def _by_id(url_name: str):
+    def resolve(object_id, event):
+        return _reverse(url_name, int(object_id)) if str(object_id).isdigit() else None
+
+    return resolve
+
+
+def _checklist_of_release(object_id, event):
+    return _reverse("checklists:release", event.release_id) if event.release_id else None
+
+
 object_link("releases.release", _release)
+# Other apps' pages, as far as a URL name and the object's id reach (no queries).
+object_link("approvals.gonogomeeting", _by_id("approvals:meeting"))
+object_link("monitoring.monitoringwindow", _by_id("monitoring:window"))
+object_link("checklists.checklisttemplate", _by_id("checklists:template_detail"))
+object_link("checklists.checklist", _checklist_of_release)
+object_link("checklists.item", _checklist_of_release)
+object_link("checklists.step", _checklist_of_release)
 
 
 def event_object_url(event, project_slugs: dict[int, str] | None = None) -> str | None:

@@ -139,3 +139,17 @@ def test_browser__anonymous_is_sent_to_login(client):
     response = client.get("/audit/")
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_browser__events_link_to_their_objects_pages(release, people):
+    from audit.links import event_object_url
+
+    def url(object_type, object_id, release_id=None):
+        return event_object_url(AuditEvent(object_type=object_type, object_id=str(object_id), release_id=release_id))
+
+    assert url("releases.release", release.pk) == f"/releases/{release.pk}/"
+    assert url("approvals.gonogomeeting", 7, release.pk) == "/approvals/meetings/7/"
+    assert url("monitoring.monitoringwindow", 3) == "/monitoring/windows/3/"
+    assert url("checklists.item", 12, release.pk) == f"/checklists/releases/{release.pk}/"
+    assert url("releases.deployment", 5, release.pk) == f"/releases/{release.pk}/"
+    assert url("something.else", "x") is None
