@@ -79,6 +79,8 @@ def test_runall__serves_runs_the_worker_and_stops_everything_on_sigterm(tmp_path
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         SHIPCHECK_PORT=str(port),
         DJANGO_SETTINGS_MODULE="config.settings",
+        # The demo metrics server listens on a fixed port; parallel tests must not.
+        SHIPCHECK_DEMO_METRICS="off",
     )
     with log.open("w") as out:
         runall = subprocess.Popen(
