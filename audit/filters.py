@@ -116,8 +116,10 @@ def audit_filters_parse(user, params) -> AuditFilters:
     filters = AuditFilters(project_ids=visible, everything=everything, raw=raw)
 
     if raw["project"]:
-        lookup = {"pk": int(raw["project"])} if raw["project"].isdigit() else {"slug": raw["project"]}
-        project = Project.objects.filter(**lookup).first()
+        if _is_id(raw["project"]):
+            project = Project.objects.filter(pk=int(raw["project"])).first()
+        else:
+            project = Project.objects.filter(slug=raw["project"]).first()
         if project is None or (project.pk not in visible and not everything):
             raise ValidationFailed(f"No project '{raw['project'][:60]}' among yours.", details={"project": "unknown"})
         filters.project = project
@@ -133,7 +135,7 @@ def audit_filters_parse(user, params) -> AuditFilters:
         if filters.project is not None:
             releases = releases.filter(project_id=filters.project.pk)
         if raw["release"].isdigit():
-            release = releases.filter(pk=int(raw["release"])).first()
+            release = releases.filter(pk=int(raw["release"])).first() if _is_id(raw["release"]) else None
         elif filters.project is not None:
             release = releases.filter(version=raw["release"]).first()
         else:
@@ -165,6 +167,11 @@ def audit_filters_parse(user, params) -> AuditFilters:
         raise ValidationFailed("The date range ends before it starts: swap 'from' and 'to'.",
                                details={"to": "before from"})
     return filters
+
+
+def _is_id(value: str) -> bool:
+    """Digits that fit a database id (a longer number would overflow bigint: it names nothing)."""
+    return value.isdigit() and len(value) <= 18
 
 
 def _parse_person(value: str, filters: AuditFilters, everything: bool) -> tuple[str, int | None, str]:

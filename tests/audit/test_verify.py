@@ -312,3 +312,17 @@ def test_audit_verify__parallel_stretches__find_the_same_break(trail, case, seq)
     assert (parallel.broken.seq if parallel.broken else None) == (single.broken.seq if single.broken else None)
     assert (parallel.broken.seq if parallel.broken else None) == seq
     assert parallel.count == single.count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_checkpoints__are_append_only_like_events(release, audit_guard_on):
+    from django.db import DatabaseError, transaction
+
+    from audit.models import AuditCheckpoint
+
+    audit_checkpoint_take()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditCheckpoint.objects.update(hash="0" * 64)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditCheckpoint.objects.all().delete()
+    assert AuditCheckpoint.objects.count() == 2

@@ -72,6 +72,10 @@ def test_browser__status_and_data_show_for_each_event(client, release, people):
     ({"before": "x1"}, "not a page position"),
     ({"person": "x" * 300}, "longer than 200"),
     ({"action": "<script>"}, "An action looks like"),
+    ({"release": "9" * 30}, "No release"),
+    ({"project": "9" * 30}, "No project"),
+    ({"after": "9" * 30}, "not a page position"),
+    ({"to": "2026-01-01T10:00:00+99:00"}, "is not a date"),
 ])
 def test_browser__malformed_filters__clear_message_no_rows(client, trail, people, query, message):
     client.force_login(people.aud)
