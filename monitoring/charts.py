@@ -74,9 +74,16 @@ class Chart:
         return self.plot_left - 6
 
 
+def _x_end(window: MonitoringWindow) -> datetime:
+    """A window stopped early is drawn up to where it stopped, not over its empty planned time."""
+    if window.finished_at is not None and window.finished_at < window.ends_at:
+        return max(window.finished_at, window.started_at + window.poll_interval)
+    return window.ends_at
+
+
 def _x_scale(window: MonitoringWindow, now: datetime):
     start = window.started_at
-    span = max((window.ends_at - start).total_seconds(), 1.0)
+    span = max((_x_end(window) - start).total_seconds(), 1.0)
 
     def x(moment: datetime) -> float:
         fraction = (moment - start).total_seconds() / span
@@ -109,7 +116,7 @@ def check_chart(
 def _health(chart: Chart, samples: list[Sample], x, window: MonitoringWindow) -> Chart:
     chart.height = 64
     chart.plot_bottom = chart.height - BOTTOM
-    slots = max(int((window.ends_at - window.started_at) // window.poll_interval), len(samples), 1)
+    slots = max(int((_x_end(window) - window.started_at) // window.poll_interval), len(samples), 1)
     chart.bar_width = max(min((chart.plot_right - chart.plot_left) / slots - 1, 8.0), 1.5)
     css = {
         Outcome.PASS: "pass",

@@ -75,6 +75,23 @@ class EnvironmentPolicy(models.Model):
     def __str__(self) -> str:
         return f"Monitoring policy of {self.environment}"
 
+    @staticmethod
+    def _minutes(value: timedelta) -> str:
+        minutes = value.total_seconds() / 60
+        return f"{minutes:g} min" if minutes >= 1 else f"{value.total_seconds():g} s"
+
+    @property
+    def canary_duration_text(self) -> str:
+        return self._minutes(self.canary_duration)
+
+    @property
+    def post_deploy_duration_text(self) -> str:
+        return self._minutes(self.post_deploy_duration) if self.post_deploy_duration else "none"
+
+    @property
+    def precheck_max_age_text(self) -> str:
+        return self._minutes(self.precheck_max_age)
+
 
 class CheckBase(models.Model):
     environment = models.ForeignKey(

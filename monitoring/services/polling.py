@@ -393,9 +393,10 @@ def windows_record(results: list[SlotResult]) -> int:
     return len(windows)
 
 
-def final_verdicts(window: MonitoringWindow) -> Verdict:
-    """Each check's and then the window's verdict once its time is up (window locked by the caller)."""
+def settle_running_checks(window: MonitoringWindow) -> list[WindowCheck]:
+    """Give every still-running check its final verdict (window locked by the caller)."""
     checks = list(window.checks.all())
+    settled = []
     for check in checks:
         if check.status == CheckVerdictStatus.RUNNING:
             verdict = check_verdict(
@@ -407,8 +408,15 @@ def final_verdicts(window: MonitoringWindow) -> Verdict:
                 last_error=check.last_error,
             )
             check.status, check.reason = verdict.status, verdict.reason
-    WindowCheck.objects.bulk_update(checks, ["status", "reason"])
-    return window_verdict(_states(checks), finished=True)
+            settled.append(check)
+    if settled:
+        WindowCheck.objects.bulk_update(settled, ["status", "reason"])
+    return checks
+
+
+def final_verdicts(window: MonitoringWindow) -> Verdict:
+    """Each check's and then the window's verdict once its time is up (window locked by the caller)."""
+    return window_verdict(_states(settle_running_checks(window)), finished=True)
 
 
 def poll_claims(claims: list[Claim], report: TickReport, now: datetime | None = None) -> None:

@@ -336,6 +336,8 @@ def window_close(window: MonitoringWindow, verdict: Verdict, *, actor) -> None:
     Runs inside the caller's transaction. ``actor`` is None when the verdict
     came from the measurements, a person when they decided.
     """
+    if verdict.status in (WindowStatus.PASSED, WindowStatus.FAILED, WindowStatus.CANCELLED):
+        _settle_checks(window)
     checks = {c.name: c.status for c in window.checks.all()}
     _transition(window, verdict, actor=actor, data={"checks": checks})
     status = verdict.status
@@ -356,6 +358,13 @@ def window_close(window: MonitoringWindow, verdict: Verdict, *, actor) -> None:
             urgent=True,
             everyone=True,
         )
+
+
+def _settle_checks(window: MonitoringWindow) -> None:
+    """Checks still running when the window ends get their verdict on what they measured."""
+    from monitoring.services.polling import settle_running_checks
+
+    settle_running_checks(window)
 
 
 def _canary_passed(window: MonitoringWindow, *, actor) -> None:
