@@ -39,7 +39,7 @@ from schemathesis.specs.openapi.checks import (
 from projects.choices import TokenScope
 from projects.services import api_token_create
 
-MAX_EXAMPLES = int(os.environ.get("SHIPCHECK_FUZZ_EXAMPLES", "6"))
+MAX_EXAMPLES = int(os.environ.get("SHIPCHECK_FUZZ_EXAMPLES", "5"))
 WITH_COVERAGE_PHASE = os.environ.get("SHIPCHECK_FUZZ_COVERAGE", "") == "1"
 CHECKS = [
     not_a_server_error,
