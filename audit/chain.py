@@ -129,6 +129,29 @@ def _row_payload(row: tuple, data_json: str, e, n) -> str:
     )
 
 
+def _fast_payload(row: tuple, data_json: str) -> str:
+    """``_row_payload`` for the usual types (text where text belongs, int or None for numbers).
+
+    Reads the row by index and writes the integers directly, the hot path of
+    verification; anything unusual raises TypeError and takes the general way,
+    so a value of another type (a number as text, say) is never taken for it.
+    """
+    s = _encode_str
+    actor_id, project_id, release_id, seq = row[3], row[9], row[10], row[0]
+    if not (type(seq) is int and (actor_id is None or type(actor_id) is int)
+            and (project_id is None or type(project_id) is int)
+            and (release_id is None or type(release_id) is int)):
+        raise TypeError("not the usual types")
+    return (
+        f'{{"action":{s(row[5])},"actor_id":{"null" if actor_id is None else actor_id}'
+        f',"actor_kind":{s(row[2])},"actor_label":{s(row[4])},"created_at":{s(row[1])},"data":{data_json}'
+        f',"from_state":{s(row[11])},"object_id":{s(row[7])},"object_repr":{s(row[8])}'
+        f',"object_type":{s(row[6])},"prev_hash":{s(row[15])}'
+        f',"project_id":{"null" if project_id is None else project_id},"reason":{s(row[13])}'
+        f',"release_id":{"null" if release_id is None else release_id},"seq":{seq},"to_state":{s(row[12])}}}'
+    )
+
+
 def row_payload(row: tuple, data_json: str) -> str:
     """The canonical JSON an event's hash covers; ``data_json`` is ``canonical_json(data)``."""
     try:
@@ -218,7 +241,7 @@ def _walk_rows(rows, walk: Walk, expected_seq, prev_hash, start_seq, data_cache,
     count = 0
     first = None
     sha = hashlib.sha256
-    encode_str, encode = _encode_str, _encode
+    encode = _encode
     loads = json.loads
     try:
         for row in rows:
@@ -244,8 +267,8 @@ def _walk_rows(rows, walk: Walk, expected_seq, prev_hash, start_seq, data_cache,
                     data_cache[text] = data
             stored = row[16]
             try:
-                payload = _row_payload(row, data, encode_str, encode)
-            except TypeError:  # something other than text where text belongs: spell it the general way
+                payload = _fast_payload(row, data)
+            except TypeError:  # a value of an unusual type: spell it the general way
                 payload = _row_payload(row, data, encode, encode)
             if sha(payload.encode("utf-8")).hexdigest() != stored:
                 return Break(seq, "the stored hash does not match the event's contents (edited)")
