@@ -18,7 +18,7 @@ from tests.audit.conftest import export_bytes, lines_of
 
 AWKWARD = {
     "reason": "=HYPERLINK(\"http://evil.example\",\"click\")\r\nsecond line\twith a tab",
-    "from_state": "+cmd",
+    "from_state": "+cmd\x01\x08\x0b\x0c\\N",
     "to_state": "-1+1",
     "object_repr": "@SUM(A1:A9) · Zürich — ünïcödé ✓ 漢字 🚀",
     "data": {"note": "line one\nline two", "formula": "=1+2", "quote": "'=already quoted", "nested": {"x": [1, 2.5, None, True]},
@@ -59,7 +59,7 @@ def test_csv__awkward_values__escaped_against_formulas_and_reversible(awkward_ev
     row = next(r for r in rows if r["seq"] == str(awkward_event.seq))
     # Every cell that a spreadsheet would run as a formula starts with a quote instead.
     assert row["reason"].startswith("'=")
-    assert row["from_state"] == "'+cmd"
+    assert row["from_state"] == "'" + AWKWARD["from_state"]
     assert row["to_state"] == "'-1+1"
     assert row["object_repr"].startswith("'@")
     for r in rows:
