@@ -8,6 +8,7 @@ number (keyset), never by OFFSET, and never count the whole table.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 from django.db import connection
@@ -190,8 +191,10 @@ def audit_row_batches(qs: QuerySet, *, upper: int | None = None,
 def stream_row_batches(qs: QuerySet, *, batch: int = 10_000) -> Iterator[list[tuple]]:
     """Every row of ``qs`` in seq order, like ``audit_row_batches``, as one streamed query on PostgreSQL.
 
-    A server-side cursor lets PostgreSQL keep producing rows while Python
-    hashes the previous batch; elsewhere it falls back to keyset batches.
+    A server-side cursor reads one plan's rows in batches the driver parses
+    in C (measured cheaper for a Python consumer than COPY's row-by-row
+    messages). Elsewhere it falls back to keyset batches. Close the iterator
+    (or exhaust it) before the next query on this connection.
     """
     if connection.vendor != "postgresql":
         yield from audit_row_batches(qs, batch=batch)
@@ -265,10 +268,11 @@ def audit_chain_check(*, all_checkpoints: bool = False, key: bytes | None = None
         broken = verify_parallel(walk, head, workers)
     else:
         cache: dict = {}
-        for rows in stream_row_batches(AuditEvent.objects.all()):
-            broken = verify_rows(rows, walk, start_seq=1, start_prev_hash=GENESIS_HASH, data_cache=cache)
-            if broken:
-                break
+        with closing(stream_row_batches(AuditEvent.objects.all())) as batches:
+            for rows in batches:
+                broken = verify_rows(rows, walk, start_seq=1, start_prev_hash=GENESIS_HASH, data_cache=cache)
+                if broken:
+                    break
     if broken is None:
         broken = unmet_promises(walk)
     warnings = _staleness_warnings(walk)

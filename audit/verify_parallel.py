@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from contextlib import closing
 
 from audit.chain import GENESIS_HASH, Break, Walk, verify_rows
 
@@ -35,11 +36,12 @@ def _walk_stretch(args) -> dict:
     cache: dict = {}
     broken = None
     queryset = AuditEvent.objects.filter(seq__gte=low, seq__lte=high)
-    for rows in stream_row_batches(queryset):
-        broken = verify_rows(rows, walk, start_seq=low, start_prev_hash=GENESIS_HASH if low == 1 else None,
-                             data_cache=cache)
-        if broken:
-            break
+    with closing(stream_row_batches(queryset)) as batches:
+        for rows in batches:
+            broken = verify_rows(rows, walk, start_seq=low, start_prev_hash=GENESIS_HASH if low == 1 else None,
+                                 data_cache=cache)
+            if broken:
+                break
     if broken is None and walk.last_seq != high:
         expected = (walk.last_seq or low - 1) + 1
         broken = Break(expected, f"expected sequence number {expected}, found none (a row was deleted)")
