@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -160,8 +161,15 @@ else:
 if TESTING and not REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 elif TESTING:
-    # Parallel test workers share one Redis database: keep their cache keys apart.
-    CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # Parallel test workers must not share a cache: some tests empty it (FLUSHDB),
+    # which would reset another worker's rate-limit counters mid-test. Each xdist
+    # worker gets a Redis database of its own, after the one REDIS_URL names.
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw-1")
+    _worker_index = int(_worker[2:]) if _worker[2:].lstrip("-").isdigit() else -1
+    _parsed = urlparse(REDIS_URL)
+    _base_db = int(_parsed.path.strip("/") or 0) if _parsed.path.strip("/").isdigit() else 0
+    CACHES["default"]["LOCATION"] = _parsed._replace(path=f"/{(_base_db + 1 + _worker_index + 1) % 16}").geturl()
+    CACHES["default"]["KEY_PREFIX"] = "test-" + _worker
 
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
