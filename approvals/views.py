@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from approvals import services
 from approvals.choices import Seat
@@ -217,6 +217,7 @@ def review_complete(request, pk, review_pk):
 
 
 @login_required
+@require_safe
 def inbox_view(request):
     """Everything waiting for the signed-in person, across their projects."""
     items = inbox(user=request.user)

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from core.tasks import HEARTBEAT_KEY
 
@@ -17,6 +18,7 @@ HEARTBEAT_STALE_AFTER = 45
 
 
 @never_cache
+@require_safe
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
@@ -43,6 +45,7 @@ def _check_broker() -> tuple[bool, str]:
 
 
 @never_cache
+@require_safe
 def readyz(request):
     db_ok, db_info = _check_database()
     broker_ok, broker_info = _check_broker()

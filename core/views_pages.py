@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from core.models import Notification
 from core.notifications import notification_read_all
@@ -15,6 +15,7 @@ PAGE_SIZE = 25
 
 
 @login_required
+@require_safe
 def notification_list(request):
     """My notifications, newest first; unread ones stand out."""
     notifications = Notification.objects.filter(recipient=request.user).select_related("project")

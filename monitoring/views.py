@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from monitoring import selectors, services
@@ -57,6 +57,7 @@ def _domain(error: DomainError):
 
 
 @login_required
+@require_safe
 def index(request):
     windows = selectors.window_list(user=request.user)
     open_windows = list(windows.filter(status__in=WINDOW_OPEN_STATES)[:50])

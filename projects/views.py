@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_safe
 
 from core.exceptions import NotFound
 from core.nav import project_links
@@ -16,6 +17,7 @@ from releases.models import Release
 
 
 @login_required
+@require_safe
 def project_list_view(request):
     projects = list(project_list(user=request.user).annotate(
         release_count=Count("releases", distinct=True),
@@ -53,6 +55,7 @@ def _links_for(project, *, is_admin: bool) -> list[dict]:
 
 
 @login_required
+@require_safe
 def project_detail(request, slug):
     project = _project_get(request.user, slug)
     is_admin = can_admin_project(request.user, project)

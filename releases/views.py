@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from audit.models import AuditEvent
 from core.exceptions import DomainError, NotFound, PermissionDenied
@@ -85,6 +85,7 @@ def _is_fragment(request) -> bool:
 
 
 @login_required
+@require_safe
 def dashboard(request):
     """Releases by status and environment, what needs my attention, and recent activity."""
     user = request.user
@@ -216,6 +217,7 @@ def _attention_reason(release: Release, deployments: list[Deployment], today) ->
 
 
 @login_required
+@require_safe
 def release_list_view(request):
     """Every release I may see, filtered and paginated; htmx swaps only the table."""
     projects = list(project_list(user=request.user))
@@ -270,6 +272,7 @@ def _deployment_label(status: str | None) -> str:
 
 
 @login_required
+@require_safe
 def release_detail(request, pk):
     """The release page: header, pipeline, gates, actions, scope, history and the apps' panels."""
     release = release_with_pipeline(user=request.user, pk=pk)
