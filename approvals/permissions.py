@@ -30,6 +30,7 @@ from projects.permissions import (
     can_manage_release,
     can_view_project,
     has_role,
+    holds_writing_role,
     is_person,
 )
 from projects.principals import is_token
@@ -139,14 +140,14 @@ def can_run_meeting(user, release) -> bool:
     """Schedule, steer and decide a go/no-go meeting: the release's manager or a release manager."""
     if not is_person(user):
         return False
-    if user.pk == release.release_manager_id and can_view_project(user, release.project_id):
+    if user.pk == release.release_manager_id and holds_writing_role(user, release.project_id):
         return True
     return has_role(user, release.project_id, Role.RELEASE_MANAGER)
 
 
 def can_complete_review(user, release) -> bool:
     return is_person(user) and (
-        user.pk == release.release_manager_id
+        (user.pk == release.release_manager_id and holds_writing_role(user, release.project_id))
         or has_role(
             user, release.project_id, Role.RELEASE_MANAGER, Role.ADMIN, Role.EMERGENCY_APPROVER
         )

@@ -47,6 +47,7 @@ from approvals.exceptions import (
     OutsiderDenied,
     PeopleOnly,
     ReleaseClosed,
+    RoleNotHeld,
 )
 from approvals.models import (
     AgendaItem,
@@ -74,7 +75,13 @@ from core.exceptions import NotFound, PermissionDenied, TransitionNotAllowed, Va
 from core.notifications import notification_send
 from projects.choices import Role
 from projects.models import Environment
-from projects.permissions import can_view_project, is_person, roles_for
+from projects.permissions import (
+    READ_ONLY_REFUSAL,
+    can_view_project,
+    holds_writing_role,
+    is_person,
+    roles_for,
+)
 from releases.choices import RELEASE_CLOSED_STATES, ReleaseType
 from releases.models import Release
 
@@ -255,6 +262,23 @@ def _denial_record(*, what: str, exc, kwargs: dict) -> None:
 # --- Decisions ----------------------------------------------------------------------
 
 
+def _decision_precheck(*, release, actor) -> None:
+    if not is_insider(actor, release.project_id):
+        raise OutsiderDenied("No such release.")
+    if not is_person(actor):
+        raise PeopleOnly("Only people can approve or sign off; API tokens never can.")
+    if not holds_writing_role(actor, release.project_id):
+        raise RoleNotHeld(READ_ONLY_REFUSAL)
+
+
+@_audited_denial("decide")
+def decision_authorize(*, release: Release, actor) -> None:
+    """Refuse (and audit) at once someone who can give no decision at all on ``release``:
+    an outsider (404), a token, or an auditor (403). Views call it before reading the form;
+    ``approval_decide`` checks the precise role and separation of duties itself."""
+    _decision_precheck(release=release, actor=actor)
+
+
 @_audited_denial("decide")
 def approval_decide(
     *,
@@ -291,6 +315,7 @@ def approval_decide(
 
 @transaction.atomic
 def _approval_decide(*, release, kind, decision, actor, environment, comment, role) -> Approval:
+    _decision_precheck(release=release, actor=actor)
     if kind not in ApprovalKind.values:
         raise ValidationFailed(
             f"Unknown approval kind '{str(kind)[:40]}'. Choose one of {', '.join(ApprovalKind.values)}."
@@ -301,10 +326,6 @@ def _approval_decide(*, release, kind, decision, actor, environment, comment, ro
         )
     if role is not None and role != "" and role not in Role.values:
         raise ValidationFailed(f"Unknown role '{str(role)[:40]}'.")
-    if not is_insider(actor, release.project_id):
-        raise OutsiderDenied("No such release.")
-    if not is_person(actor):
-        raise PeopleOnly("Only people can approve or sign off; API tokens never can.")
     comment = _clean(comment, "The comment")
     subject = _subject(release, kind, environment)
     if decision == Decision.REJECT and not comment:
@@ -530,6 +551,14 @@ def _approval_withdraw(*, approval: Approval, actor, reason: str) -> Approval:
     return current
 
 
+def request_authorize(*, release: Release, actor) -> None:
+    """Raise unless ``actor`` may ask for decisions on ``release`` (views ask before the form)."""
+    if not can_view_project(actor, release.project_id):
+        raise NotFound("No such release.")
+    if not can_request_approval(actor, release):
+        raise PermissionDenied("Only the release manager or a project admin may request approvals.")
+
+
 @transaction.atomic
 def approval_request(
     *, release: Release, kind: str, actor, environment: Environment | None = None, note: str = ""
@@ -541,10 +570,7 @@ def approval_request(
     ``approval.requested`` (and ``approval.superseded`` per rejection set
     aside). Notifies every person who may still decide.
     """
-    if not can_view_project(actor, release.project_id):
-        raise NotFound("No such release.")
-    if not can_request_approval(actor, release):
-        raise PermissionDenied("Only the release manager or a project admin may request approvals.")
+    request_authorize(release=release, actor=actor)
     if kind not in ApprovalKind.values:
         raise ValidationFailed(f"Unknown approval kind '{str(kind)[:40]}'.")
     note = _clean(note, "The note")
@@ -760,6 +786,16 @@ def _policy_clean(environment: Environment, values: dict) -> dict:
 # --- Emergency reviews ----------------------------------------------------------------
 
 
+def review_authorize(*, review: EmergencyReview, actor) -> None:
+    """Raise unless ``actor`` may record ``review`` (views ask before reading the form)."""
+    if not can_view_project(actor, review.release.project_id):
+        raise NotFound("No such review.")
+    if not can_complete_review(actor, review.release):
+        raise PermissionDenied(
+            "Only the release manager, an admin or an emergency approver may record the review."
+        )
+
+
 @transaction.atomic
 def emergency_review_complete(*, review: EmergencyReview, actor, summary: str) -> EmergencyReview:
     """Record the post-implementation review of an emergency release.
@@ -768,12 +804,7 @@ def emergency_review_complete(*, review: EmergencyReview, actor, summary: str) -
     approvers (people). Audit: ``emergency_review.completed``.
     """
     release = review.release
-    if not can_view_project(actor, release.project_id):
-        raise NotFound("No such review.")
-    if not can_complete_review(actor, release):
-        raise PermissionDenied(
-            "Only the release manager, an admin or an emergency approver may record the review."
-        )
+    review_authorize(review=review, actor=actor)
     summary = _clean(summary, "The summary", 20000)
     if not summary:
         raise ValidationFailed("Write what the review found: the summary is required.")
@@ -1006,22 +1037,35 @@ def _is_attendee(meeting: GoNoGoMeeting, user) -> bool:
     )
 
 
-def _may_take_part(meeting: GoNoGoMeeting, actor) -> None:
+_MINUTES_REFUSAL = "Only the meeting's attendees and release managers may change its minutes."
+# What each change to a meeting needs: (release managers only?, the refusal a person reads).
+_MEETING_RIGHTS = {
+    "attendee_add": (True, "Only a release manager may change who attends."),
+    "decide": (True, "Only a release manager decides go or no-go."),
+    "cancel": (True, "Only a release manager may cancel a go/no-go meeting."),
+    "notes": (False, _MINUTES_REFUSAL),
+    "criterion": (False, _MINUTES_REFUSAL),
+    "criterion_add": (False, _MINUTES_REFUSAL),
+}
+
+
+def meeting_authorize(*, meeting: GoNoGoMeeting, actor, action: str) -> None:
+    """Raise unless ``actor`` may do ``action`` (a key of _MEETING_RIGHTS) to ``meeting``.
+
+    Release managers steer a meeting; its attendees also keep the minutes. The
+    services check this first, and views call it before reading the form.
+    """
     if not can_view_project(actor, meeting.release.project_id):
         raise NotFound("No such meeting.")
-    if not (can_run_meeting(actor, meeting.release) or _is_attendee(meeting, actor)):
-        raise PermissionDenied(
-            "Only the meeting's attendees and release managers may change its minutes."
-        )
+    steer_only, refusal = _MEETING_RIGHTS[action]
+    if not (can_run_meeting(actor, meeting.release) or (not steer_only and _is_attendee(meeting, actor))):
+        raise PermissionDenied(refusal)
 
 
 @transaction.atomic
 def meeting_attendee_add(*, meeting: GoNoGoMeeting, person, seat: str, actor) -> MeetingAttendee:
     """Invite one more person. Callers: release managers. Audit: ``meeting.attendee_added``."""
-    if not can_view_project(actor, meeting.release.project_id):
-        raise NotFound("No such meeting.")
-    if not can_run_meeting(actor, meeting.release):
-        raise PermissionDenied("Only a release manager may change who attends.")
+    meeting_authorize(meeting=meeting, actor=actor, action="attendee_add")
     if seat not in Seat.values:
         raise ValidationFailed(f"Unknown seat '{str(seat)[:40]}'.")
     if person is None or not roles_for(person, meeting.release.project_id):
@@ -1053,7 +1097,7 @@ def meeting_attendee_add(*, meeting: GoNoGoMeeting, person, seat: str, actor) ->
 def meeting_notes_update(*, item: AgendaItem, notes: str, actor) -> AgendaItem:
     """Write the notes of one agenda item. Callers: attendees, release managers. Audit: ``meeting.notes_updated``."""
     meeting = item.meeting
-    _may_take_part(meeting, actor)
+    meeting_authorize(meeting=meeting, actor=actor, action="notes")
     notes = _clean(notes, "The notes", 20000)
     meeting, release = _lock_meeting(meeting)
     _ensure_meeting_open(meeting)
@@ -1083,7 +1127,7 @@ def meeting_criterion_set(
     attendees, release managers. Audit: ``meeting.criterion_set``.
     """
     meeting = criterion.meeting
-    _may_take_part(meeting, actor)
+    meeting_authorize(meeting=meeting, actor=actor, action="criterion")
     if criterion.is_auto:
         raise ValidationFailed(f"'{criterion.title}' is filled in from the release itself.")
     note = _clean(note, "The note", 2000)
@@ -1120,7 +1164,7 @@ def meeting_criterion_add(
     *, meeting: GoNoGoMeeting, kind: str, title: str, actor
 ) -> MeetingCriterion:
     """Add a manual go criterion or no-go trigger. Callers: attendees, release managers. Audit: ``meeting.criterion_added``."""
-    _may_take_part(meeting, actor)
+    meeting_authorize(meeting=meeting, actor=actor, action="criterion_add")
     if kind not in CriterionKind.values:
         raise ValidationFailed("Choose a go criterion or a no-go trigger.")
     title = _clean(title, "The title", 200)
@@ -1153,10 +1197,7 @@ def meeting_vote(*, meeting: GoNoGoMeeting, vote: str, actor, comment: str = "")
     return _meeting_vote(meeting=meeting, vote=vote, actor=actor, comment=comment)
 
 
-@transaction.atomic
-def _meeting_vote(*, meeting, vote, actor, comment) -> MeetingVote:
-    if vote not in Vote.values:
-        raise ValidationFailed("Vote go, no_go or abstain.")
+def _vote_precheck(*, meeting, actor) -> None:
     if not is_insider(actor, meeting.release.project_id):
         raise OutsiderDenied("No such meeting.")
     if not is_person(actor):
@@ -1165,6 +1206,19 @@ def _meeting_vote(*, meeting, vote, actor, comment) -> MeetingVote:
         raise NotAnAttendee(
             "Only the meeting's attendees may vote; ask the release manager to invite you."
         )
+
+
+@_audited_denial("vote")
+def vote_authorize(*, meeting: GoNoGoMeeting, actor) -> None:
+    """Refuse (and audit) a vote from someone who is not an attendee, before the form is read."""
+    _vote_precheck(meeting=meeting, actor=actor)
+
+
+@transaction.atomic
+def _meeting_vote(*, meeting, vote, actor, comment) -> MeetingVote:
+    _vote_precheck(meeting=meeting, actor=actor)
+    if vote not in Vote.values:
+        raise ValidationFailed("Vote go, no_go or abstain.")
     comment = _clean(comment, "The comment", 2000)
     if vote == Vote.NO_GO and not comment:
         raise CommentRequired("Say why: a no-go vote needs a comment.")
@@ -1210,8 +1264,7 @@ def meeting_decide(*, meeting: GoNoGoMeeting, decision: str, reason: str, actor)
         raise NotFound("No such meeting.")
     if not is_person(actor):
         raise PeopleOnly("Only a person decides go or no-go; API tokens never can.")
-    if not can_run_meeting(actor, meeting.release):
-        raise PermissionDenied("Only a release manager decides go or no-go.")
+    meeting_authorize(meeting=meeting, actor=actor, action="decide")
     if decision not in MeetingDecision.values:
         raise ValidationFailed("Decide go or no_go.")
     reason = _clean(reason, "The reason")
@@ -1278,10 +1331,7 @@ def meeting_decide(*, meeting: GoNoGoMeeting, decision: str, reason: str, actor)
 @transaction.atomic
 def meeting_cancel(*, meeting: GoNoGoMeeting, actor, reason: str) -> GoNoGoMeeting:
     """Cancel a scheduled meeting. Callers: release managers. Audit: ``meeting.cancelled``."""
-    if not can_view_project(actor, meeting.release.project_id):
-        raise NotFound("No such meeting.")
-    if not can_run_meeting(actor, meeting.release):
-        raise PermissionDenied("Only a release manager may cancel a go/no-go meeting.")
+    meeting_authorize(meeting=meeting, actor=actor, action="cancel")
     reason = _clean(reason, "The reason")
     if not reason:
         raise ValidationFailed("Say why the meeting is cancelled.")

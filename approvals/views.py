@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from approvals import services
 from approvals.choices import Seat
@@ -105,6 +105,7 @@ def _panel(request, pk, *, error: str = "", notice: str = "", changed: bool = Fa
 
 
 @login_required
+@require_safe
 def release_approvals(request, pk):
     """The approval matrix of one release: the panel fragment for htmx, a page of its own otherwise."""
     return _panel(request, pk)
@@ -127,6 +128,7 @@ def _act(request, pk, form, action, notice: str):
 def decide(request, pk):
     # The service answers strangers with 404 itself, after writing their attempt to the audit trail.
     release = release_for_decision(pk=pk)
+    services.decision_authorize(release=release, actor=request.user)
     form = DecisionForm(request.POST)
 
     def action(data):
@@ -148,6 +150,7 @@ def decide(request, pk):
 @require_POST
 def request_approval(request, pk):
     release = release_get(user=request.user, pk=pk)
+    services.request_authorize(release=release, actor=request.user)
     form = RequestForm(request.POST)
 
     def action(data):
@@ -182,6 +185,7 @@ def withdraw(request, pk, approval_pk):
 @require_POST
 def emergency(request, pk):
     release = release_for_decision(pk=pk)
+    services.decision_authorize(release=release, actor=request.user)
     form = EmergencyForm(request.POST)
 
     def action(data):
@@ -203,6 +207,7 @@ def review_complete(request, pk, review_pk):
     review = emergency_review_get(user=request.user, pk=review_pk)
     if review.release_id != int(pk):
         raise NotFound("No such review of this release.")
+    services.review_authorize(review=review, actor=request.user)
     form = ReviewForm(request.POST)
 
     def action(data):
@@ -231,6 +236,7 @@ def inbox_view(request):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def policies(request, slug):
     """Each environment's approval policy; project admins edit them, everyone else reads."""
     project = project_for_admin(user=request.user, slug=slug)
@@ -285,6 +291,7 @@ def policies(request, slug):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def meeting_schedule(request, pk):
     release = release_with_pipeline(user=request.user, pk=pk)
     if not can_run_meeting(request.user, release):
@@ -373,6 +380,7 @@ def _meeting_context(request, meeting, *, error: str = "", notice: str = "") -> 
 
 
 @login_required
+@require_safe
 def meeting_detail(request, pk):
     """The go/no-go meeting, usable live: the board part refreshes itself while the meeting runs."""
     meeting = meeting_get(user=request.user, pk=pk)
@@ -383,14 +391,18 @@ def meeting_detail(request, pk):
 
 
 @login_required
+@require_safe
 def meeting_minutes(request, pk):
     """The minutes, laid out to be printed."""
     meeting = meeting_get(user=request.user, pk=pk)
     return render(request, "approvals/minutes.html", _meeting_context(request, meeting))
 
 
-def _meeting_act(request, pk, form, action, notice: str, *, part: str = "board", target=None):
+def _meeting_act(request, pk, form, action, notice: str, *, part: str = "board", target=None, right=""):
+    """Check the person's right (``right``: a meeting_authorize action) before the form, then act."""
     meeting = target or meeting_get(user=request.user, pk=pk)
+    if right:
+        services.meeting_authorize(meeting=meeting, actor=request.user, action=right)
     error = ""
     if not form.is_valid():
         error = " ".join(form_errors(form))
@@ -418,6 +430,7 @@ def _meeting_act(request, pk, form, action, notice: str, *, part: str = "board",
 def meeting_vote(request, pk):
     # Strangers' votes reach the service, which writes the attempt to the audit trail and answers 404.
     target = meeting_for_vote(pk=pk)
+    services.vote_authorize(meeting=target, actor=request.user)
 
     def action(meeting, data):
         services.meeting_vote(
@@ -439,7 +452,9 @@ def meeting_notes(request, pk, item_pk):
         item.meeting = meeting
         services.meeting_notes_update(item=item, notes=data["notes"], actor=request.user)
 
-    return _meeting_act(request, pk, NotesForm(request.POST), action, "Notes saved.", part="page")
+    return _meeting_act(
+        request, pk, NotesForm(request.POST), action, "Notes saved.", part="page", right="notes"
+    )
 
 
 @login_required
@@ -456,7 +471,7 @@ def meeting_criterion(request, pk, criterion_pk):
             criterion=criterion, checked=form.value(), note=data["note"], actor=request.user
         )
 
-    return _meeting_act(request, pk, form, action, "Saved.")
+    return _meeting_act(request, pk, form, action, "Saved.", right="criterion")
 
 
 @login_required
@@ -467,7 +482,9 @@ def meeting_criterion_add(request, pk):
             meeting=meeting, kind=data["kind"], title=data["title"], actor=request.user
         )
 
-    return _meeting_act(request, pk, CriterionAddForm(request.POST), action, "Added.")
+    return _meeting_act(
+        request, pk, CriterionAddForm(request.POST), action, "Added.", right="criterion_add"
+    )
 
 
 @login_required
@@ -479,7 +496,9 @@ def meeting_attendee_add(request, pk):
             meeting=meeting, person=person, seat=data["seat"], actor=request.user
         )
 
-    return _meeting_act(request, pk, AttendeeForm(request.POST), action, "Invited.", part="page")
+    return _meeting_act(
+        request, pk, AttendeeForm(request.POST), action, "Invited.", part="page", right="attendee_add"
+    )
 
 
 @login_required
@@ -491,7 +510,8 @@ def meeting_decide(request, pk):
         )
 
     return _meeting_act(
-        request, pk, DecideForm(request.POST), action, "The decision is recorded.", part="page"
+        request, pk, DecideForm(request.POST), action, "The decision is recorded.", part="page",
+        right="decide",
     )
 
 
@@ -502,5 +522,6 @@ def meeting_cancel(request, pk):
         services.meeting_cancel(meeting=meeting, actor=request.user, reason=data["reason"])
 
     return _meeting_act(
-        request, pk, CancelForm(request.POST), action, "The meeting is cancelled.", part="page"
+        request, pk, CancelForm(request.POST), action, "The meeting is cancelled.", part="page",
+        right="cancel",
     )

@@ -10,6 +10,7 @@ from projects.permissions import (
     can_admin_project,
     can_manage_release,
     can_view_project,
+    holds_writing_role,
     is_person,
     roles_for,
 )
@@ -20,7 +21,7 @@ def is_release_manager_of(user, release) -> bool:
     return (
         is_person(user)
         and release.release_manager_id == getattr(user, "pk", None)
-        and bool(roles_for(user, release.project_id))
+        and holds_writing_role(user, release.project_id)
     )
 
 

@@ -439,6 +439,17 @@ def item_mark_not_applicable(*, item: Item, actor, reason: str) -> Item:
     return item
 
 
+def item_add_authorize(*, step: Step, actor) -> None:
+    """Raise unless ``actor`` may add items to ``step`` (views ask before reading the form)."""
+    release = step.checklist.release
+    _check_can_see(actor, release)
+    _check_person(actor, "add checklist items")
+    if not can_manage_checklist(actor, release):
+        raise PermissionDenied(
+            "Only the release manager or a project admin may add items to this checklist."
+        )
+
+
 @transaction.atomic
 def item_add(
     *,
@@ -455,12 +466,7 @@ def item_add(
     Audit: ``checklist.item_added``.
     """
     release = step.checklist.release
-    _check_can_see(actor, release)
-    _check_person(actor, "add checklist items")
-    if not can_manage_checklist(actor, release):
-        raise PermissionDenied(
-            "Only the release manager or a project admin may add items to this checklist."
-        )
+    item_add_authorize(step=step, actor=actor)
     _check_open(release)
     text = _clean_text(text, "Text", 300)
     if not text:

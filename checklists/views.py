@@ -224,6 +224,7 @@ def item_not_applicable(request, item_id: int):
 def item_add(request, step_id: int):
     step = step_get(user=request.user, pk=step_id)
     release = step.checklist.release
+    services.item_add_authorize(step=step, actor=request.user)
     form = AdhocItemForm(request.POST)
     if not form.is_valid():
         first = next(iter(form.errors.values()))[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import DomainError
 from integrations import selectors
@@ -18,6 +18,7 @@ def _token_rows(project):
 
 
 @login_required
+@require_safe
 def token_index(request):
     """Projects whose tokens the signed-in person may manage."""
     projects = list(selectors.token_admin_projects(user=request.user))
@@ -25,7 +26,7 @@ def token_index(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def token_list(request, slug):
     """List a project's tokens; POST creates one and shows its secret in this answer only."""
     project = selectors.token_admin_project_get(user=request.user, slug=slug)

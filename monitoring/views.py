@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from monitoring import selectors, services
@@ -44,6 +44,15 @@ def _get(func, **kwargs):
         return func(**kwargs)
     except NotFound:
         raise Http404 from None
+
+
+def _authorize(check, **kwargs) -> None:
+    """Ask a service's ``*_authorize`` before reading a form: 404 or 403 whatever the body says."""
+    try:
+        check(**kwargs)
+    except DomainError as exc:
+        _domain(exc)
+        raise
 
 
 def _domain(error: DomainError):
@@ -147,6 +156,7 @@ def _elapsed_percent(window, now) -> int:
 
 
 @login_required
+@require_safe
 def window_detail(request, pk):
     window = _get(selectors.window_get, user=request.user, pk=pk)
     context = _window_context(request, window)
@@ -164,6 +174,7 @@ def window_detail(request, pk):
 @require_POST
 def window_decide(request, pk):
     window = _get(selectors.window_get, user=request.user, pk=pk)
+    _authorize(services.window_authorize, window=window, actor=request.user)
     form = DecisionForm(request.POST)
     error, notice = "", ""
     if not form.is_valid():
@@ -205,10 +216,7 @@ def window_record_rollback(request, pk):
 
     window = _get(selectors.window_get, user=request.user, pk=pk)
     error, notice = "", ""
-    if not can_decide_window(request.user, window.deployment.release):
-        raise DjangoPermissionDenied(
-            "Only a person who may deploy this release records its rollback."
-        )
+    _authorize(services.window_authorize, window=window, actor=request.user)
     try:
         deployment_rollback(
             deployment=window.deployment,
@@ -255,6 +263,7 @@ def _config_context(
 
 
 @login_required
+@require_safe
 def environment_config(request, project_slug, env_name):
     environment = _get(
         selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name
@@ -280,6 +289,7 @@ def policy_save(request, project_slug, env_name):
     environment = _get(
         selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name
     )
+    _authorize(services.config_authorize, environment=environment, actor=request.user)
     form = PolicyForm(request.POST)
     notice = ""
     if form.is_valid():
@@ -310,13 +320,13 @@ def _form_class(kind: str):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def check_new(request, project_slug, env_name, kind):
     environment = _get(
         selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name
     )
     form_class = _form_class(kind)
-    if not can_configure_checks(request.user, environment.project):
-        raise DjangoPermissionDenied("Only a project admin may add checks.")
+    _authorize(services.config_authorize, environment=environment, actor=request.user)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -342,12 +352,12 @@ def check_new(request, project_slug, env_name, kind):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def check_edit(request, kind, pk):
     check = _get(selectors.check_get, user=request.user, kind=kind, pk=pk)
     environment = check.environment
     form_class = _form_class(kind)
-    if not can_configure_checks(request.user, environment.project):
-        raise DjangoPermissionDenied("Only a project admin may change checks.")
+    _authorize(services.config_authorize, environment=environment, actor=request.user)
     form = form_class(request.POST or None, initial=check_initial(check))
     if request.method == "POST" and form.is_valid():
         try:

@@ -11,6 +11,9 @@ from projects.principals import is_token
 
 _CACHE_ATTR = "_shipcheck_roles"
 
+# What an auditor is told when they try to change something.
+READ_ONLY_REFUSAL = "You hold only the auditor role in this project: you may read everything in it and change nothing."
+
 
 def roles_for(user, project) -> frozenset[str]:
     """The roles ``user`` holds in ``project`` (cached on the user object for the request)."""
@@ -44,6 +47,13 @@ def can_view_project(user, project) -> bool:
     return bool(roles_for(user, project))
 
 
+def holds_writing_role(user, project) -> bool:
+    """A member holding any role but auditor. An auditor reads everything and changes nothing:
+    views ask (through each app's ``*_authorize`` service) before reading a form, so an
+    auditor's write is refused with 403 whatever its body says."""
+    return bool(roles_for(user, project) - {Role.AUDITOR})
+
+
 def can_admin_project(user, project) -> bool:
     return has_role(user, project, Role.ADMIN)
 
@@ -59,7 +69,7 @@ def can_manage_release(user, release) -> bool:
     if is_token(user):
         return user.api_token.project_id == release.project_id and user.has_scope(TokenScope.RELEASES)
     if getattr(user, "pk", None) is not None and release.release_manager_id == user.pk:
-        return bool(roles_for(user, release.project_id))
+        return holds_writing_role(user, release.project_id)
     return has_role(user, release.project_id, Role.RELEASE_MANAGER, Role.ADMIN)
 
 

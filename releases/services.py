@@ -44,6 +44,30 @@ EDITABLE_FIELDS = (
 ARTIFACT_FIELDS = ("version", "artifact_version", "commit_sha")
 
 
+# What each action on a release needs, and the refusal a person reads. Services check it
+# first; views call ``release_authorize`` before reading a form, so someone without the
+# right is refused (403) whatever they send, and is never shown a form error instead.
+_RIGHTS = {
+    "edit": (can_manage_release, "Only the release manager or a project admin may edit this release."),
+    "cancel": (can_manage_release, "Only the release manager or a project admin may cancel this release."),
+    "deploy": (can_deploy, "You may not deploy this release."),
+    "finish": (can_deploy, "You may not record deployments of this release."),
+    "rollback": (can_deploy, "You may not roll back deployments of this release."),
+    "scope": (can_manage_release, "You may not change the scope of this release."),
+    "commits": (can_manage_release, "You may not attach commits to this release."),
+}
+
+
+def release_authorize(*, release: Release, actor, action: str) -> None:
+    """Raise PermissionDenied unless ``actor`` may do ``action`` (a key of _RIGHTS) to ``release``.
+
+    ``actor=None`` is Shipcheck itself, which may do anything.
+    """
+    allowed, message = _RIGHTS[action]
+    if actor is not None and not allowed(actor, release):
+        raise PermissionDenied(message)
+
+
 def _person(actor):
     return actor if actor is not None and not is_token(actor) and getattr(actor, "pk", None) else None
 
@@ -150,8 +174,7 @@ def release_update(*, release: Release, actor, **changes: Any) -> Release:
     changed fields. A changed version, artifact or commit emits ``artifact_changed``
     (approvals given for the old artifact are invalidated).
     """
-    if not can_manage_release(actor, release):
-        raise PermissionDenied("Only the release manager or a project admin may edit this release.")
+    release_authorize(release=release, actor=actor, action="edit")
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
@@ -202,8 +225,7 @@ def release_update(*, release: Release, actor, **changes: Any) -> Release:
 @transaction.atomic
 def release_cancel(*, release: Release, actor, reason: str) -> Release:
     """Cancel a release that is not yet released. Audit: ``release.status_changed``."""
-    if not can_manage_release(actor, release):
-        raise PermissionDenied("Only the release manager or a project admin may cancel this release.")
+    release_authorize(release=release, actor=actor, action="cancel")
     reason = _check_text(reason, "Reason", 2000).strip()
     if not reason:
         raise ValidationFailed("Say why the release is cancelled.")
@@ -242,8 +264,7 @@ def release_promote(
     Audit: ``deployment.started`` (and ``release.status_changed`` on the first one).
     Listeners: ``deployment_changed``.
     """
-    if not can_deploy(actor, release):
-        raise PermissionDenied("You may not deploy this release.")
+    release_authorize(release=release, actor=actor, action="deploy")
     if environment.project_id != release.project_id:
         raise NotFound("No such environment in this project.")
     if strategy not in DeploymentStrategy.values:
@@ -306,8 +327,7 @@ def deployment_finish(*, deployment: Deployment, succeeded: bool, actor, reason:
     Audit: ``deployment.succeeded`` / ``deployment.failed``. ``actor=None`` is
     Shipcheck itself (monitoring failing a deployment after a failed window).
     """
-    if actor is not None and not can_deploy(actor, deployment.release):
-        raise PermissionDenied("You may not record deployments of this release.")
+    release_authorize(release=deployment.release, actor=actor, action="finish")
     reason = _check_text(reason, "Reason", 2000)
     to_status = DeploymentStatus.SUCCEEDED if succeeded else DeploymentStatus.FAILED
     deployment = _transition_deployment(deployment=deployment, to_status=to_status, actor=actor, reason=reason)
@@ -328,8 +348,7 @@ def deployment_rollback(*, deployment: Deployment, actor, reason: str) -> Deploy
 
     Audit: ``deployment.rolled_back`` (and ``release.status_changed``).
     """
-    if actor is not None and not can_deploy(actor, deployment.release):
-        raise PermissionDenied("You may not roll back deployments of this release.")
+    release_authorize(release=deployment.release, actor=actor, action="rollback")
     reason = _check_text(reason, "Reason", 2000).strip()
     if not reason:
         raise ValidationFailed("Say why the deployment is rolled back.")
@@ -353,8 +372,7 @@ def release_tickets_add(*, release: Release, tickets: list[dict], actor) -> list
     A new key changes the scope: ``scope_changed`` is emitted (approvals that
     depended on the old scope are invalidated). Audit: ``release.scope_changed``.
     """
-    if not can_manage_release(actor, release):
-        raise PermissionDenied("You may not change the scope of this release.")
+    release_authorize(release=release, actor=actor, action="scope")
     release = _lock_release(release)
     existing = {t.key: t for t in Ticket.objects.filter(release=release)}
     added, saved = [], []
@@ -389,8 +407,7 @@ def release_tickets_add(*, release: Release, tickets: list[dict], actor) -> list
 @transaction.atomic
 def release_tickets_remove(*, release: Release, keys: list[str], actor) -> int:
     """Remove tickets from the scope. Audit: ``release.scope_changed``; emits ``scope_changed``."""
-    if not can_manage_release(actor, release):
-        raise PermissionDenied("You may not change the scope of this release.")
+    release_authorize(release=release, actor=actor, action="scope")
     release = _lock_release(release)
     removed = sorted(Ticket.objects.filter(release=release, key__in=keys).values_list("key", flat=True))
     if not removed:
@@ -405,8 +422,7 @@ def release_tickets_remove(*, release: Release, keys: list[str], actor) -> int:
 @transaction.atomic
 def release_commits_add(*, release: Release, commits: list[dict], actor) -> int:
     """Attach commits (sha, message, author, committed_at). Audit: ``release.commits_added``."""
-    if not can_manage_release(actor, release):
-        raise PermissionDenied("You may not attach commits to this release.")
+    release_authorize(release=release, actor=actor, action="commits")
     release = _lock_release(release)
     known = set(Commit.objects.filter(release=release).values_list("sha", flat=True))
     new = []

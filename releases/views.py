@@ -58,6 +58,7 @@ from releases.selectors import (
 from releases.services import (
     deployment_finish,
     deployment_rollback,
+    release_authorize,
     release_cancel,
     release_create,
     release_promote,
@@ -382,6 +383,7 @@ def _refusal(exc: DomainError) -> bool:
 @require_POST
 def release_promote_view(request, pk):
     release = release_with_pipeline(user=request.user, pk=pk)
+    release_authorize(release=release, actor=request.user, action="deploy")
     form = PromoteForm(request.POST, environments=release.pipeline_environments)
     if not form.is_valid():
         return _after_action(request, pk, errors=form_errors(form))
@@ -408,6 +410,7 @@ def _deployment_of(request, pk, deployment_pk) -> Deployment:
 @require_POST
 def deployment_finish_view(request, pk, deployment_pk):
     deployment = _deployment_of(request, pk, deployment_pk)
+    release_authorize(release=deployment.release, actor=request.user, action="finish")
     form = FinishForm(request.POST)
     if not form.is_valid():
         return _after_action(request, pk, errors=form_errors(form))
@@ -428,6 +431,7 @@ def deployment_finish_view(request, pk, deployment_pk):
 @require_POST
 def deployment_rollback_view(request, pk, deployment_pk):
     deployment = _deployment_of(request, pk, deployment_pk)
+    release_authorize(release=deployment.release, actor=request.user, action="rollback")
     form = ReasonForm(request.POST)
     if not form.is_valid():
         return _after_action(request, pk, errors=form_errors(form))
@@ -446,6 +450,7 @@ def deployment_rollback_view(request, pk, deployment_pk):
 @require_POST
 def release_cancel_view(request, pk):
     release = release_get(user=request.user, pk=pk)
+    release_authorize(release=release, actor=request.user, action="cancel")
     form = ReasonForm(request.POST)
     if not form.is_valid():
         return _after_action(request, pk, errors=form_errors(form))
@@ -523,8 +528,7 @@ def release_create_view(request):
 @login_required
 def release_edit_view(request, pk):
     release = release_get(user=request.user, pk=pk)
-    if not can_manage_release(request.user, release):
-        raise PermissionDenied("Only the release manager or a project admin may edit this release.")
+    release_authorize(release=release, actor=request.user, action="edit")
     initial = {name: getattr(release, name) for name in ReleaseForm.base_fields if hasattr(release, name)}
     initial["release_manager"] = release.release_manager_id
     form = ReleaseForm(request.POST or None, user=request.user, release=release, initial=initial)

@@ -5,6 +5,7 @@ from monitoring.services.config import (
     check_delete,
     check_test_now,
     check_update,
+    config_authorize,
     policy_for,
     policy_update,
 )
@@ -15,6 +16,7 @@ from monitoring.services.windows import (
     deployment_start,
     on_deployment_changed,
     release_hold,
+    window_authorize,
     window_close,
     window_conclude,
     window_decide,
@@ -27,6 +29,7 @@ __all__ = [
     "check_delete",
     "check_test_now",
     "check_update",
+    "config_authorize",
     "deployment_start",
     "hook_call_request",
     "hook_call_send",
@@ -40,6 +43,7 @@ __all__ = [
     "release_hold",
     "window_close",
     "window_conclude",
+    "window_authorize",
     "window_decide",
     "window_open",
 ]

@@ -485,7 +485,8 @@ def validate_policy(data: dict[str, Any]) -> dict[str, Any]:
 # --- Writes -------------------------------------------------------------------------------
 
 
-def _require_admin(actor, environment: Environment) -> None:
+def config_authorize(*, environment: Environment, actor) -> None:
+    """Raise unless ``actor`` may change what ``environment`` monitors (views ask before the form)."""
     if not can_view_monitoring(actor, environment.project_id):
         raise NotFound("No such environment.")
     if not can_configure_checks(actor, environment.project_id):
@@ -495,7 +496,7 @@ def _require_admin(actor, environment: Environment) -> None:
 @transaction.atomic
 def policy_update(*, environment: Environment, actor, **data: Any) -> EnvironmentPolicy:
     """Save the monitoring policy of ``environment``. Admins only. Audit: ``monitoring.policy_updated``."""
-    _require_admin(actor, environment)
+    config_authorize(environment=environment, actor=actor)
     current = policy_for(environment)
     merged = {
         field: getattr(current, field) for field in POLICY_FIELDS if field != "rollback_hook_secret"
@@ -543,7 +544,7 @@ def check_create(
     *, environment: Environment, kind: str, actor, **data: Any
 ) -> HealthCheck | MetricCheck:
     """Add a health or metric check to ``environment``. Admins only. Audit: ``monitoring.check_created``."""
-    _require_admin(actor, environment)
+    config_authorize(environment=environment, actor=actor)
     clean = validate_health(data) if kind == CheckKind.HEALTH else validate_metric(data)
     model = _check_model(kind)
     if model.objects.filter(environment=environment, name=clean["name"]).exists():
@@ -579,7 +580,7 @@ def check_update(
     values are never shown, so a form cannot send them back).
     """
     environment = check.environment
-    _require_admin(actor, environment)
+    config_authorize(environment=environment, actor=actor)
     model = type(check)
     check = model.objects.select_for_update().get(pk=check.pk)
     fields = HEALTH_FIELDS if model is HealthCheck else METRIC_FIELDS
@@ -618,7 +619,7 @@ def check_update(
 def check_delete(*, check: HealthCheck | MetricCheck, actor) -> None:
     """Delete a check; windows that watched it keep their samples. Audit: ``monitoring.check_deleted``."""
     environment = check.environment
-    _require_admin(actor, environment)
+    config_authorize(environment=environment, actor=actor)
     audit_record(
         actor=actor,
         action="monitoring.check_deleted",

@@ -512,6 +512,17 @@ _DECISIONS = {
 }
 
 
+def window_authorize(*, window: MonitoringWindow, actor) -> None:
+    """Raise unless ``actor`` may decide on ``window`` (views ask before reading the form)."""
+    release = window.deployment.release
+    if not can_view_monitoring(actor, release.project_id):
+        raise NotFound("No such monitoring window.")
+    if not can_decide_window(actor, release):
+        raise PermissionDenied(
+            "Only a person who may deploy this release decides on its monitoring."
+        )
+
+
 @transaction.atomic
 def window_decide(
     *,
@@ -526,13 +537,8 @@ def window_decide(
     Callers: people who may deploy the release (never API tokens).
     Audit: ``monitoring.decision`` plus the window's own transition event.
     """
+    window_authorize(window=window, actor=actor)
     release = window.deployment.release
-    if not can_view_monitoring(actor, release.project_id):
-        raise NotFound("No such monitoring window.")
-    if not can_decide_window(actor, release):
-        raise PermissionDenied(
-            "Only a person who may deploy this release decides on its monitoring."
-        )
     if action not in DecisionAction.values:
         raise ValidationFailed(
             f"Unknown decision '{str(action)[:20]}'. Choose one of "

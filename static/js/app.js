@@ -19,9 +19,18 @@
     413: "That was too large to send.",
   };
 
+  // A refusal page names its reason in [data-refusal]; show that sentence rather than a generic one.
+  function refusalReason(xhr) {
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (type.indexOf("text/html") === -1 || !xhr.responseText) return "";
+    var found = new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector("[data-refusal]");
+    return found ? found.textContent.trim() : "";
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail.xhr.status;
-    toast(MESSAGES[status] || "Something went wrong (" + status + "). Nothing was changed; try again.");
+    var xhr = event.detail.xhr;
+    var status = xhr.status;
+    toast(refusalReason(xhr) || MESSAGES[status] || "Something went wrong (" + status + "). Nothing was changed; try again.");
   });
   document.addEventListener("htmx:sendError", function () {
     toast("Shipcheck could not be reached. Check your connection and try again.");
