@@ -210,6 +210,16 @@ def _check_admin(actor, project) -> None:
         raise TemplateNotEditable(
             "Shipped templates cannot be edited; copy one into your project first."
         )
+    template_edit_authorize(project=project, actor=actor)
+
+
+def template_edit_authorize(*, project: Project | None, actor) -> None:
+    """Raise unless ``actor`` may edit ``project``'s templates (views ask before reading a form).
+
+    Shipped templates (no project) pass here; every edit service refuses them itself.
+    """
+    if project is None:
+        return
     if not can_view_project(actor, project):
         raise NotFound("No such checklist template.")
     if not can_edit_templates(actor, project):

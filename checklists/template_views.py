@@ -236,6 +236,7 @@ def template_action(request, pk: int, op: str):
     """Template-level edits: settings, start/discard draft, publish, add a step."""
     template = template_get(user=request.user, pk=pk)
     actor = request.user
+    template_services.template_edit_authorize(project=template.project, actor=actor)
     if op == "settings":
         form = TemplateForm(request.POST)
         if not form.is_valid():
@@ -325,6 +326,7 @@ def _template_item(request, pk) -> ItemTemplate:
 def template_step_action(request, pk: int, op: str):
     step = _template_step(request, pk)
     template, actor = step.version.template, request.user
+    template_services.template_edit_authorize(project=template.project, actor=actor)
     if op in ("up", "down"):
         return _editor_call(
             request,
@@ -366,6 +368,7 @@ def template_step_action(request, pk: int, op: str):
 def template_item_action(request, pk: int, op: str):
     item = _template_item(request, pk)
     template, actor = item.step.version.template, request.user
+    template_services.template_edit_authorize(project=template.project, actor=actor)
     if op in ("up", "down"):
         return _editor_call(
             request,

@@ -1,4 +1,4 @@
-"""The product's URLs plus three test-only endpoints, to check that the auditor walk catches leaks."""
+"""The product's URLs plus four test-only endpoints, to check that the auditor walk catches leaks."""
 
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseForbidden
@@ -34,6 +34,18 @@ def leak_soft_refusal(request, pk):
     return _write(request, pk)
 
 
+def leak_form_first(request, pk):
+    """Answers a body it cannot use with 400 before asking who is sending it."""
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    if not request.POST.get("title"):
+        return HttpResponse("Title is required.", status=400)
+    release = Release.objects.get(pk=pk)
+    if not has_role(request.user, release.project_id, Role.RELEASE_MANAGER):
+        return HttpResponseForbidden("No.")
+    return _write(request, pk)
+
+
 def leak_safe(request, pk):
     """Refuses properly."""
     release = Release.objects.get(pk=pk)
@@ -45,6 +57,7 @@ def leak_safe(request, pk):
 urlpatterns = [
     path("leak/releases/<int:pk>/write/", leak_write, name="leak-write"),
     path("leak/releases/<int:pk>/soft/", leak_soft_refusal, name="leak-soft-refusal"),
+    path("leak/releases/<int:pk>/form-first/", leak_form_first, name="leak-form-first"),
     path("leak/releases/<int:pk>/safe/", leak_safe, name="leak-safe"),
     *product_urls,
 ]
