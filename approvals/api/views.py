@@ -2,6 +2,8 @@
 
 Only people decide: an API token that tries gets 403 ``people_only`` and its
 attempt is written to the audit trail. Strangers get 404, as for a missing release.
+Each action asks the service's ``*_authorize`` before it reads the body, so an
+auditor (or a token) is refused whatever it sends.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from approvals.api.serializers import (
     matrix_data,
 )
 from approvals.choices import Decision
+from approvals.exceptions import PeopleOnly
 from approvals.models import GoNoGoMeeting, MeetingAttendee, MeetingVote
 from approvals.selectors import (
     approval_get,
@@ -33,16 +36,16 @@ from approvals.selectors import (
     meeting_for_vote,
     release_for_decision,
 )
+from core.api.input import body_valid
 from core.api.schema import error_responses
 from core.exceptions import NotFound
+from projects.principals import is_token
 from projects.selectors import project_list
 from releases.selectors import release_get
 
 
 def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    return body_valid(serializer_class, request)
 
 
 def _environment(release, name: str):
@@ -128,6 +131,7 @@ class ReleaseApprovalsViewSet(viewsets.GenericViewSet):
     def _decide(self, request, pk, decision: str):
         # Strangers reach the service, which records their attempt and answers 404.
         release = release_for_decision(pk=pk)
+        services.decision_authorize(release=release, actor=request.user)
         data = _valid(DecisionInputSerializer, request)
         approval = services.approval_decide(
             release=release,
@@ -173,6 +177,7 @@ class ReleaseApprovalsViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="request")
     def request_decision(self, request, pk=None):
         release = release_get(user=request.user, pk=pk)
+        services.request_authorize(release=release, actor=request.user)
         data = _valid(RequestInputSerializer, request)
         services.approval_request(
             release=release,
@@ -194,6 +199,7 @@ class ReleaseApprovalsViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def emergency(self, request, pk=None):
         release = release_for_decision(pk=pk)
+        services.decision_authorize(release=release, actor=request.user)
         data = _valid(EmergencyInputSerializer, request)
         approval = services.emergency_approve(
             release=release,
@@ -255,6 +261,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def vote(self, request, pk=None):
         meeting = meeting_for_vote(pk=pk)
+        services.vote_authorize(meeting=meeting, actor=request.user)
         data = _valid(VoteInputSerializer, request)
         services.meeting_vote(
             meeting=meeting, vote=data["vote"], actor=request.user, comment=data["comment"]
@@ -269,6 +276,9 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         meeting = self.get_object()
+        if is_token(request.user):
+            raise PeopleOnly("Only a person decides go or no-go; API tokens never can.")
+        services.meeting_authorize(meeting=meeting, actor=request.user, action="decide")
         data = _valid(MeetingDecisionInputSerializer, request)
         services.meeting_decide(
             meeting=meeting, decision=data["decision"], reason=data["reason"], actor=request.user

@@ -1,7 +1,9 @@
 """Checklists over HTTP: read a release's checklist, tick and untick, templates.
 
 Tokens may read (with the read scope); every change needs a person, because a
-tick says "I checked this". Missing and invisible objects are both 404.
+tick says "I checked this". Missing and invisible objects are both 404. Each
+change asks the caller's right (the predicates the services ask) before it
+reads the body: someone who may not do it gets 403 whatever they send.
 """
 
 from __future__ import annotations
@@ -25,7 +27,13 @@ from checklists.api.serializers import (
     TickSerializer,
     UntickSerializer,
 )
-from checklists.permissions import can_edit_templates
+from checklists.permissions import (
+    can_edit_templates,
+    can_manage_checklist,
+    can_record_step_output,
+    can_tick_item,
+    can_untick_item,
+)
 from checklists.selectors import (
     checklist_board,
     item_get,
@@ -36,15 +44,26 @@ from checklists.selectors import (
     version_get,
 )
 from checklists.template_services import version_content
+from core.api.input import body_valid
 from core.api.schema import error_responses
-from core.exceptions import NotFound
+from core.exceptions import NotFound, PermissionDenied
+from projects.choices import Role
+from projects.principals import is_token
 from releases.selectors import release_get
 
 
 def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    return body_valid(serializer_class, request)
+
+
+def _authorize(user, *, allowed: bool, doing: str, refusal: str) -> None:
+    """The services' refusal, asked before the body is read (tokens first: they never change checklists)."""
+    if is_token(user):
+        raise PermissionDenied(
+            f"Only people may {doing}; API tokens can read checklists but not change them."
+        )
+    if not allowed:
+        raise PermissionDenied(refusal)
 
 
 class ReleaseChecklistView(APIView):
@@ -91,6 +110,14 @@ class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def tick(self, request, pk=None):
         item = self.get_object()
+        release = item.checklist.release
+        _authorize(
+            request.user,
+            allowed=can_tick_item(request.user, item, release),
+            doing="tick checklist items",
+            refusal=f"Only a {Role(item.role).label.lower()} of this project or the release manager "
+            f"may tick '{item.text}'.",
+        )
         data = _valid(TickSerializer, request)
         item = services.item_tick(
             item=item, actor=request.user, note=data["note"], evidence=data["evidence"]
@@ -107,6 +134,12 @@ class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def untick(self, request, pk=None):
         item = self.get_object()
+        _authorize(
+            request.user,
+            allowed=can_untick_item(request.user, item, item.checklist.release),
+            doing="untick checklist items",
+            refusal=f"You may not reopen '{item.text}'.",
+        )
         data = _valid(UntickSerializer, request)
         item = services.item_untick(item=item, actor=request.user, reason=data["reason"])
         return Response(ItemSerializer(item).data)
@@ -119,6 +152,12 @@ class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="not-applicable")
     def not_applicable(self, request, pk=None):
         item = self.get_object()
+        _authorize(
+            request.user,
+            allowed=can_manage_checklist(request.user, item.checklist.release),
+            doing="mark checklist items not applicable",
+            refusal="Only the release manager or a project admin may mark items not applicable.",
+        )
         data = _valid(NotApplicableSerializer, request)
         item = services.item_mark_not_applicable(
             item=item, actor=request.user, reason=data["reason"]
@@ -141,6 +180,7 @@ class ChecklistStepViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def items(self, request, pk=None):
         step = self.get_object()
+        services.item_add_authorize(step=step, actor=request.user)
         data = _valid(AdhocItemSerializer, request)
         item = services.item_add(step=step, actor=request.user, **data)
         return Response(ItemSerializer(item).data, status=status.HTTP_201_CREATED)
@@ -153,6 +193,13 @@ class ChecklistStepViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def output(self, request, pk=None):
         step = self.get_object()
+        roles = {item.role for item in step.items.all()}
+        _authorize(
+            request.user,
+            allowed=can_record_step_output(request.user, roles, step.checklist.release),
+            doing="record a step's output",
+            refusal="Only the release manager or someone owning an item of this step may do that.",
+        )
         data = _valid(StepOutputSerializer, request)
         step = services.step_record_output(
             step=step, actor=request.user, text=data["actual_output"]

@@ -3,7 +3,10 @@
 Releases are addressed by version, because that is what a pipeline knows.
 An API token acts on its own project; a person signed in with a session
 names the project (``project`` in the body, or ``?project=`` on reads).
-Each view parses, checks the token's scopes, and calls one service.
+Each write checks the caller's right first (the token's scopes, then the
+project and release it is about and the predicate the service asks), and
+only then validates the body and calls one service: a caller who may not do
+it is refused (403, or 404 for what it cannot see) whatever the body holds.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.input import body_slug, body_valid
 from core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from integrations import selectors, services
 from integrations.api import examples
@@ -31,14 +35,20 @@ from integrations.api.serializers import (
     CiWhoAmISerializer,
 )
 from integrations.gitlog import gitlog_parse
-from integrations.permissions import token_missing_scopes
+from integrations.permissions import can_record_test_results
+from projects.api.permissions import (
+    require_release_creation,
+    require_token_scopes,
+    require_writing_role_somewhere,
+)
 from projects.choices import TokenScope
+from projects.permissions import READ_ONLY_REFUSAL, holds_writing_role
 from projects.principals import is_token
 from releases.api.serializers import DeploymentSerializer, GateReportSerializer, ReleaseSerializer
 from releases.exceptions import GateBlocked
 from releases.gates import gate_evaluate
 from releases.models import Commit
-from releases.services import release_commits_add, release_tickets_add
+from releases.services import release_authorize, release_commits_add, release_tickets_add
 
 VERSION_PARAM = OpenApiParameter(
     "version",
@@ -59,20 +69,11 @@ PROJECT_QUERY_PARAM = OpenApiParameter(
 
 
 def _require_scopes(request, *scopes: str) -> None:
-    missing = token_missing_scopes(request.user, *scopes)
-    if missing:
-        names = ", ".join(f"'{s}'" for s in missing)
-        raise PermissionDenied(
-            f"This API token lacks the scope {names}; create a token with it.",
-            details={"missing_scopes": missing},
-            code="missing_scope",
-        )
+    require_token_scopes(request.user, *scopes)
 
 
 def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    return body_valid(serializer_class, request)
 
 
 class CiReleaseViewSet(viewsets.GenericViewSet):
@@ -94,6 +95,44 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
     def _release(self, project, version: str):
         return selectors.ci_release_get(project=project, version=version)
 
+    def _project_first(self, request):
+        """The project a write is about, found before its body is validated; None if none is named.
+
+        Reads only the body's ``project``. A person naming none (or no slug) is
+        refused at once if they may change nothing anywhere; otherwise the body's
+        validation names the missing field. A person who holds only the auditor
+        role in the project is refused before anything else is looked at.
+        """
+        slug = body_slug(request, "project")
+        if slug is None and not is_token(request.user):
+            require_writing_role_somewhere(request.user)
+            return None
+        project = self._project(slug or "")
+        if not is_token(request.user) and not holds_writing_role(request.user, project):
+            raise PermissionDenied(READ_ONLY_REFUSAL)
+        return project
+
+    def _target(self, request, version: str, action: str | None):
+        """(project, release) of a write to one release, the caller's right on it checked first.
+
+        ``action``: the ``releases.services.release_authorize`` right it needs
+        (None: the caller checks its own predicate). ``(None, None)`` when a person
+        names no project; ``_project_and_release`` finds them after validation.
+        """
+        project = self._project_first(request)
+        if project is None:
+            return None, None
+        release = self._release(project, version)
+        if action is not None:
+            release_authorize(release=release, actor=request.user, action=action)
+        return project, release
+
+    def _project_and_release(self, data: dict, version: str, project, release):
+        if project is None:
+            project = self._project(data.get("project", ""))
+            release = self._release(project, version)
+        return project, release
+
     @extend_schema(
         operation_id="ci_release_create",
         summary="Create a release by version, or get the existing one",
@@ -105,8 +144,12 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
     )
     def create(self, request):
         _require_scopes(request, TokenScope.READ, TokenScope.RELEASES)
+        project = self._project_first(request)
+        if project is not None:
+            require_release_creation(request.user, project)
         data = _valid(CiReleaseCreateInput, request)
-        project = self._project(data.pop("project", ""))
+        slug = data.pop("project", "")
+        project = project or self._project(slug)
         release, created = services.ci_release_ensure(project=project, actor=request.user, **data)
         body = ReleaseSerializer(release, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -137,8 +180,9 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def commits(self, request, version=None):
         _require_scopes(request, TokenScope.READ, TokenScope.RELEASES)
+        project, release = self._target(request, version, "commits")
         data = _valid(CiCommitsInput, request)
-        release = self._release(self._project(data.get("project", "")), version)
+        project, release = self._project_and_release(data, version, project, release)
         commits = gitlog_parse(data["git_log"]) if "git_log" in data else data["commits"]
         added = release_commits_add(release=release, commits=commits, actor=request.user)
         total = Commit.objects.filter(release=release).count()
@@ -157,8 +201,9 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def tickets(self, request, version=None):
         _require_scopes(request, TokenScope.READ, TokenScope.RELEASES)
+        project, release = self._target(request, version, "scope")
         data = _valid(CiTicketsInput, request)
-        release = self._release(self._project(data.get("project", "")), version)
+        project, release = self._project_and_release(data, version, project, release)
         tickets = release_tickets_add(release=release, tickets=data["tickets"], actor=request.user)
         return Response(CiTicketsResultSerializer({"tickets": tickets}).data)
 
@@ -186,9 +231,9 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def deployments(self, request, version=None):
         _require_scopes(request, TokenScope.READ, TokenScope.DEPLOYMENTS)
+        project, release = self._target(request, version, "deploy")
         data = _valid(CiDeploymentReportInput, request)
-        project = self._project(data.get("project", ""))
-        release = self._release(project, version)
+        project, release = self._project_and_release(data, version, project, release)
         environment = selectors.ci_environment_get(project=project, name=data["environment"])
         deployment, created = services.ci_deployment_report(
             release=release,
@@ -219,9 +264,14 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="test-runs")
     def test_runs(self, request, version=None):
         _require_scopes(request, TokenScope.READ, TokenScope.TEST_RESULTS)
+        project, release = self._target(request, version, None)
+        if release is not None and not can_record_test_results(request.user, release):
+            raise PermissionDenied(
+                "Recording test results needs the QA, engineer, release manager or admin role "
+                "in this project."
+            )
         data = _valid(CiTestRunInput, request)
-        project = self._project(data.get("project", ""))
-        release = self._release(project, version)
+        project, release = self._project_and_release(data, version, project, release)
         environment = (
             selectors.ci_environment_get(project=project, name=data["environment"])
             if data.get("environment")

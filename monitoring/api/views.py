@@ -1,7 +1,9 @@
 """The monitoring API: start a deployment with a strategy, report it, read windows and samples.
 
 Thin: parse, call one selector or service, answer. Missing and invisible
-objects are both 404; the rules live in the services.
+objects are both 404; the rules live in the services. A write asks the
+caller's right (``releases.services.release_authorize``) before it validates
+the body, so someone who may not deploy is refused whatever they send.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.input import body_field, body_valid
 from core.api.schema import error_responses
+from core.exceptions import NotFound
 from monitoring import selectors, services
 from monitoring.api.serializers import (
     DeploymentReportSerializer,
@@ -22,16 +26,38 @@ from monitoring.api.serializers import (
     WindowSerializer,
 )
 from monitoring.choices import WindowStatus
+from projects.api.permissions import require_token_scopes, require_writing_role_somewhere
 from projects.choices import TokenScope
 from releases.selectors import deployment_get, environment_get, release_get
+from releases.services import release_authorize
 
 READ_SCOPES = (TokenScope.READ, TokenScope.DEPLOYMENTS)
+# Ids are 64-bit integers; a larger number names no release (and must not reach the database).
+MAX_ID = 2**63 - 1
 
 
 def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    return body_valid(serializer_class, request)
+
+
+def _release_named(request):
+    """The release the body names, checked for the caller's right to deploy it; None when it names none.
+
+    Asked before the rest of the body is read: 404 for a release the caller cannot
+    see, 403 when they may not deploy it. A body naming no release (or not an id) is
+    refused at once to someone who may change nothing anywhere; others get the 400.
+    """
+    value = body_field(request, "release")
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        require_writing_role_somewhere(request.user)
+        return None
+    if not 0 < value <= MAX_ID:
+        raise NotFound("No such release.")
+    release = release_get(user=request.user, pk=value)
+    release_authorize(release=release, actor=request.user, action="deploy")
+    return release
 
 
 @extend_schema_view(
@@ -63,8 +89,13 @@ class MonitoredDeploymentViewSet(viewsets.GenericViewSet):
         responses={201: MonitoredDeploymentSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def create(self, request):
+        require_token_scopes(request.user, TokenScope.DEPLOYMENTS)
+        release = _release_named(request)
         data = _valid(DeploymentStartSerializer, request)
-        release = release_get(user=request.user, pk=data.pop("release"))
+        named = data.pop("release")
+        if release is None:  # an id the first look did not take (5.0): a writer's, asked now
+            release = release_get(user=request.user, pk=named)
+            release_authorize(release=release, actor=request.user, action="deploy")
         environment = environment_get(release=release, name_or_id=data.pop("environment"))
         deployment = services.deployment_start(
             release=release, environment=environment, actor=request.user, **data
@@ -88,8 +119,10 @@ class MonitoredDeploymentViewSet(viewsets.GenericViewSet):
     def report(self, request, pk=None):
         from releases.services import deployment_finish
 
-        data = _valid(DeploymentReportSerializer, request)
+        require_token_scopes(request.user, TokenScope.DEPLOYMENTS)
         deployment = deployment_get(user=request.user, pk=pk)
+        release_authorize(release=deployment.release, actor=request.user, action="finish")
+        data = _valid(DeploymentReportSerializer, request)
         deployment = deployment_finish(
             deployment=deployment,
             succeeded=data["succeeded"],

@@ -1,6 +1,9 @@
 """Releases and deployments over HTTP: parse, call one selector or service, answer.
 
 Missing and invisible objects are both 404; rules live in ``releases.services``.
+Every write asks the caller's right (``release_authorize``, the services' own
+check) before it validates the body: someone who may not do it gets 403
+whatever they send, never a list of what is wrong with the body.
 """
 
 from __future__ import annotations
@@ -11,8 +14,14 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.input import body_slug, body_valid
 from core.api.schema import error_responses
 from core.exceptions import NotFound, ValidationFailed
+from projects.api.permissions import (
+    require_release_creation,
+    require_token_scopes,
+    require_writing_role_somewhere,
+)
 from projects.choices import TokenScope
 from projects.selectors import project_list
 from releases import services
@@ -45,9 +54,22 @@ ENVIRONMENT_PARAM = OpenApiParameter(
 
 
 def _valid(serializer_class, request, **kwargs) -> dict:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    return body_valid(serializer_class, request, **kwargs)
+
+
+def _authorize(request, release, action: str) -> None:
+    """The caller's right to ``action`` on ``release``, asked before the body is read.
+
+    A token first needs the scope (403 ``missing_scope`` naming it), then the
+    same ``release_authorize`` the service asks.
+    """
+    scope = (
+        TokenScope.DEPLOYMENTS
+        if action in ("deploy", "finish", "rollback")
+        else TokenScope.RELEASES
+    )
+    require_token_scopes(request.user, scope)
+    services.release_authorize(release=release, actor=request.user, action=action)
 
 
 def _person_named(username: str, project):
@@ -96,6 +118,15 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={201: ReleaseSerializer, **error_responses(400, 401, 403, 404)},
     )
     def create(self, request):
+        require_token_scopes(request.user, TokenScope.RELEASES)
+        slug = body_slug(request, "project")
+        if slug is None:
+            require_writing_role_somewhere(request.user)
+        else:
+            project = project_list(user=request.user).filter(slug=slug).first()
+            if project is None:
+                raise NotFound("No such project.")
+            require_release_creation(request.user, project)
         data = dict(_valid(ReleaseCreateSerializer, request))
         project = project_list(user=request.user).filter(slug=data.pop("project")).first()
         if project is None:
@@ -115,6 +146,7 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     def partial_update(self, request, pk=None):
         release = self.get_object()
+        _authorize(request, release, "edit")
         changes = dict(_valid(ReleaseUpdateSerializer, request))
         if "release_manager" in changes:
             changes["release_manager"] = _person_named(changes["release_manager"], release.project)
@@ -129,6 +161,7 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         release = self.get_object()
+        _authorize(request, release, "cancel")
         data = _valid(ReasonSerializer, request)
         release = services.release_cancel(
             release=release, actor=request.user, reason=data["reason"]
@@ -162,6 +195,7 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def promote(self, request, pk=None):
         release = self.get_object()
+        _authorize(request, release, "deploy")
         data = dict(_valid(PromoteSerializer, request))
         environment = environment_get(release=release, name_or_id=data.pop("environment"))
         deployment = services.release_promote(
@@ -222,6 +256,7 @@ class DeploymentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def finish(self, request, pk=None):
         deployment = self.get_object()
+        _authorize(request, deployment.release, "finish")
         data = _valid(DeploymentFinishSerializer, request)
         deployment = services.deployment_finish(deployment=deployment, actor=request.user, **data)
         return Response(DeploymentSerializer(deployment).data)
@@ -234,6 +269,7 @@ class DeploymentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def rollback(self, request, pk=None):
         deployment = self.get_object()
+        _authorize(request, deployment.release, "rollback")
         data = _valid(ReasonSerializer, request)
         deployment = services.deployment_rollback(
             deployment=deployment, actor=request.user, reason=data["reason"]
