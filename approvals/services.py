@@ -507,14 +507,24 @@ def approval_withdraw(*, approval: Approval, actor, reason: str = "") -> Approva
     return _approval_withdraw(approval=approval, actor=actor, reason=reason)
 
 
-@transaction.atomic
-def _approval_withdraw(*, approval: Approval, actor, reason: str) -> Approval:
+def _withdraw_precheck(*, approval: Approval, actor) -> None:
     if not is_insider(actor, approval.release.project_id):
         raise OutsiderDenied("No such approval.")
     if not is_person(actor):
         raise PeopleOnly("Only people can withdraw decisions; API tokens never can.")
     if approval.person_id != actor.pk:
         raise NotEligible("Only the person who gave a decision may withdraw it.")
+
+
+@_audited_denial("withdraw")
+def withdraw_authorize(*, approval: Approval, actor) -> None:
+    """Refuse (and audit) a withdrawal by anyone but the person who decided, before the form is read."""
+    _withdraw_precheck(approval=approval, actor=actor)
+
+
+@transaction.atomic
+def _approval_withdraw(*, approval: Approval, actor, reason: str) -> Approval:
+    _withdraw_precheck(approval=approval, actor=actor)
     reason = _clean(reason, "The reason")
     release = _lock_release(approval.release)
     _ensure_open(release)

@@ -101,6 +101,7 @@ class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         approval = self.get_object()
+        services.withdraw_authorize(approval=approval, actor=request.user)
         data = _valid(WithdrawInputSerializer, request)
         approval = services.approval_withdraw(
             approval=approval, actor=request.user, reason=data["reason"]

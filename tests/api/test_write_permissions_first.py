@@ -85,7 +85,8 @@ def _refusal(response, status: int, body) -> dict:
 @pytest.fixture
 def world(release, envs, people, project):
     """Release 2.4.0 (alice's) with its checklist, a deployment running in staging, a go/no-go
-    meeting for production, and a hotfix 2.4.1 for the emergency path."""
+    meeting for production, ada's production approval, and a hotfix 2.4.1 for the emergency path."""
+    from approvals.models import Approval
     from approvals.services import meeting_schedule
     from checklists.models import Item, Step
     from releases.services import release_create
@@ -108,6 +109,15 @@ def world(release, envs, people, project):
         scheduled_for=timezone.now(),
         actor=people.alice,
     )
+    approval = Approval.objects.create(
+        release=release,
+        environment=envs["production"],
+        kind="deployment",
+        person=people.ada,
+        role=Role.APPROVER,
+        decision="approve",
+        release_version=release.version,
+    )
     hotfix = release_create(
         project=project, version="2.4.1", title="Hotfix", actor=people.alice, type="hotfix"
     )
@@ -117,6 +127,7 @@ def world(release, envs, people, project):
         "item": Item.objects.filter(step=step).order_by("pk").first(),
         "deployment": running,
         "meeting": meeting,
+        "approval": approval,
         "hotfix": hotfix,
     }
 
@@ -191,6 +202,14 @@ WRITES = [
         lambda w: f"/api/v1/release-approvals/{w['release'].pk}/reject/",
         {"kind": "bribe"},
         "pat",
+        ALL_SCOPES,
+        "people_only",
+    ),
+    Write(
+        "approvals: withdraw",
+        lambda w: f"/api/v1/approvals/{w['approval'].pk}/withdraw/",
+        {"reason": ["not", "text"]},
+        "ada",
         ALL_SCOPES,
         "people_only",
     ),
