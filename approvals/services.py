@@ -272,11 +272,26 @@ def _decision_precheck(*, release, actor) -> None:
 
 
 @_audited_denial("decide")
-def decision_authorize(*, release: Release, actor) -> None:
+def decision_authorize(*, release: Release, actor, kind: str | None = None) -> None:
     """Refuse (and audit) at once someone who can give no decision at all on ``release``:
     an outsider (404), a token, or an auditor (403). Views call it before reading the form;
-    ``approval_decide`` checks the precise role and separation of duties itself."""
+    ``approval_decide`` checks the precise role and separation of duties itself.
+
+    ``kind``: when the view fixes it (the emergency path), the role it needs and
+    separation of duties are asked here too. Deployment approvals cannot be: their
+    roles depend on the environment the form names.
+    """
     _decision_precheck(release=release, actor=actor)
+    if kind is not None and kind != ApprovalKind.DEPLOYMENT:
+        refusal = decision_refusal(
+            user=actor,
+            release=release,
+            kind=kind,
+            policy=None,
+            deployer_ids=ReleaseFacts(release).deployer_ids,
+        )
+        if refusal is not None:
+            raise refusal
 
 
 @_audited_denial("decide")

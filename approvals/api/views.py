@@ -26,7 +26,7 @@ from approvals.api.serializers import (
     WithdrawInputSerializer,
     matrix_data,
 )
-from approvals.choices import Decision
+from approvals.choices import ApprovalKind, Decision
 from approvals.exceptions import PeopleOnly
 from approvals.models import GoNoGoMeeting, MeetingAttendee, MeetingVote
 from approvals.selectors import (
@@ -200,7 +200,9 @@ class ReleaseApprovalsViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def emergency(self, request, pk=None):
         release = release_for_decision(pk=pk)
-        services.decision_authorize(release=release, actor=request.user)
+        services.decision_authorize(
+            release=release, actor=request.user, kind=ApprovalKind.EMERGENCY
+        )
         data = _valid(EmergencyInputSerializer, request)
         approval = services.emergency_approve(
             release=release,

@@ -419,6 +419,33 @@ def test_auditor_emergency_refusal__is_recorded_in_the_audit_trail(api, people, 
     assert denial.actor_label == "aud"
 
 
+@pytest.mark.parametrize(
+    ("who", "code", "says"),
+    [
+        ("quinn", "role_not_held", "needs the emergency approver role"),
+        ("ada", "role_not_held", "needs the emergency approver role"),
+        ("alice", "self_approval", "You created this release"),
+    ],
+)
+def test_emergency__who_may_never_give_it__403_before_the_body(api, people, world, who, code, says):
+    """The emergency path fixes the kind, so its role and separation of duties are asked first.
+    alice wrote the hotfix; she is made an emergency approver to reach the separation rule."""
+    Membership.objects.create(
+        project=world["hotfix"].project, user=people.alice, role=Role.EMERGENCY_APPROVER
+    )
+    response = _send(
+        api(getattr(people, who)),
+        "post",
+        f"/api/v1/release-approvals/{world['hotfix'].pk}/emergency/",
+        {},
+    )
+
+    body = _refusal(response, 403, {})
+    assert body["error"] == code
+    assert says in body["message"]
+    assert AuditEvent.objects.filter(action="approval.denied", actor_label=who).count() == 1
+
+
 def test_auditor_refusal__names_the_role_that_is_needed(api, people, world):
     response = _send(
         api(people.aud), "post", "/api/v1/ci/releases/", {"project": "payments", "version": "x"}
