@@ -75,7 +75,10 @@ def ci_release_ensure(
     if existing is not None:
         # Same answer as for a new version: only those who may create releases learn it exists.
         if not can_create_release(actor, project):
-            raise PermissionDenied("You may not create releases in this project.")
+            raise PermissionDenied(
+                "Creating releases needs the release manager, engineer or admin role in this "
+                "project (an API token: the 'releases' scope)."
+            )
         return existing, False
     manager = _release_manager_for(project=project, actor=actor, username=release_manager)
     fields = {k: v for k, v in fields.items() if v is not None}

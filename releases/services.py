@@ -47,14 +47,16 @@ ARTIFACT_FIELDS = ("version", "artifact_version", "commit_sha")
 # What each action on a release needs, and the refusal a person reads. Services check it
 # first; views call ``release_authorize`` before reading a form, so someone without the
 # right is refused (403) whatever they send, and is never shown a form error instead.
+_DEPLOYERS = "the release manager, engineer or admin role in its project (an API token: the 'deployments' scope)"
+_MANAGERS = "its release manager, a release manager or an admin of its project (an API token: the 'releases' scope)"
 _RIGHTS = {
     "edit": (can_manage_release, "Only the release manager or a project admin may edit this release."),
     "cancel": (can_manage_release, "Only the release manager or a project admin may cancel this release."),
-    "deploy": (can_deploy, "You may not deploy this release."),
-    "finish": (can_deploy, "You may not record deployments of this release."),
-    "rollback": (can_deploy, "You may not roll back deployments of this release."),
-    "scope": (can_manage_release, "You may not change the scope of this release."),
-    "commits": (can_manage_release, "You may not attach commits to this release."),
+    "deploy": (can_deploy, f"Deploying this release needs {_DEPLOYERS}."),
+    "finish": (can_deploy, f"Recording how a deployment ended needs {_DEPLOYERS}."),
+    "rollback": (can_deploy, f"Rolling back a deployment needs {_DEPLOYERS}."),
+    "scope": (can_manage_release, f"Changing the scope of this release needs {_MANAGERS}."),
+    "commits": (can_manage_release, f"Attaching commits to this release needs {_MANAGERS}."),
 }
 
 
@@ -133,7 +135,10 @@ def release_create(
     if not can_view_project(actor, project):
         raise NotFound("No such project.")
     if not can_create_release(actor, project):
-        raise PermissionDenied("You may not create releases in this project.")
+        raise PermissionDenied(
+            "Creating releases needs the release manager, engineer or admin role in this project "
+            "(an API token: the 'releases' scope)."
+        )
     normalised, major, minor, patch = version_parse(version)
     if type not in ReleaseType.values:
         raise ValidationFailed(f"Unknown release type '{type}'. Choose one of {', '.join(ReleaseType.values)}.")

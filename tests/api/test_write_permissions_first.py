@@ -470,6 +470,15 @@ def test_qa_creating_a_release__is_told_which_roles_may(api, people, world):
     )
 
 
+def test_qa_promoting__is_told_which_roles_may(api, people, world):
+    url = f"/api/v1/releases/{world['release'].pk}/promote/"
+
+    body = _refusal(_send(api(people.quinn), "post", url, {"environment": "?"}), 403, {})
+    assert body["message"].startswith(
+        "Deploying this release needs the release manager, engineer or admin role in its project"
+    )
+
+
 def test_missing_scope__names_the_scope(token_client, world):
     response = _send(token_client(TokenScope.READ), "post", "/api/v1/monitoring/deployments/", {})
 
