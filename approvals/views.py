@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from approvals import services
-from approvals.choices import Seat
+from approvals.choices import ApprovalKind, Seat
 from approvals.forms import (
     AttendeeForm,
     CancelForm,
@@ -171,6 +171,7 @@ def withdraw(request, pk, approval_pk):
     approval = approval_get(user=request.user, pk=approval_pk)
     if approval.release_id != int(pk):
         raise NotFound("No such approval of this release.")
+    services.withdraw_authorize(approval=approval, actor=request.user)
     form = WithdrawForm(request.POST)
 
     def action(data):
@@ -185,7 +186,7 @@ def withdraw(request, pk, approval_pk):
 @require_POST
 def emergency(request, pk):
     release = release_for_decision(pk=pk)
-    services.decision_authorize(release=release, actor=request.user)
+    services.decision_authorize(release=release, actor=request.user, kind=ApprovalKind.EMERGENCY)
     form = EmergencyForm(request.POST)
 
     def action(data):
