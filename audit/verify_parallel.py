@@ -30,18 +30,13 @@ def _walk_stretch(args) -> dict:
     """In a worker: walk events ``low..high`` (inclusive) with the promises of the checkpoints."""
     low, high, expect_seq, expect_project = args
     from audit.models import AuditEvent
-    from audit.selectors import stream_row_batches
+    from audit.selectors import stream_rows
 
     walk = Walk(mode="all", expect_seq=expect_seq, expect_project=expect_project)
-    cache: dict = {}
-    broken = None
     queryset = AuditEvent.objects.filter(seq__gte=low, seq__lte=high)
-    with closing(stream_row_batches(queryset)) as batches:
-        for rows in batches:
-            broken = verify_rows(rows, walk, start_seq=low, start_prev_hash=GENESIS_HASH if low == 1 else None,
-                                 data_cache=cache)
-            if broken:
-                break
+    with closing(stream_rows(queryset)) as rows:
+        broken = verify_rows(rows, walk, start_seq=low, start_prev_hash=GENESIS_HASH if low == 1 else None,
+                             data_cache={})
     if broken is None and walk.last_seq != high:
         expected = (walk.last_seq or low - 1) + 1
         broken = Break(expected, f"expected sequence number {expected}, found none (a row was deleted)")

@@ -13,7 +13,8 @@ under 150 MB; audit_verify at 200,000 events/s or more.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/shipcheck python bench/export_bench.py [--events N] [--keep]
 
 DATABASE_URL names the server; the benchmark creates its own database
-(``shipcheck_bench``), fills it, measures each step in a fresh process (so
+(``shipcheck_bench``, or the URL's database when its name starts with
+``shipcheck_bench``, so that several people can measure on one server), fills it, measures each step in a fresh process (so
 peak memory is that step's own) and drops the database at the end unless
 ``--keep``. Without PostgreSQL it says so and does nothing.
 """
@@ -75,9 +76,15 @@ def _django_backend_pid() -> int:
         return cursor.fetchone()[0]
 
 
+def _bench_db(server_url: str) -> str:
+    """The database to create: the URL's own when it is named ``shipcheck_bench...``, else ``shipcheck_bench``."""
+    named = urlparse(server_url).path.lstrip("/")
+    return named if named.startswith(BENCH_DB) and named.replace("_", "").isalnum() else BENCH_DB
+
+
 def _bench_url(server_url: str) -> str:
     parsed = urlparse(server_url)
-    return urlunparse(parsed._replace(path=f"/{BENCH_DB}"))
+    return urlunparse(parsed._replace(path=f"/{_bench_db(server_url)}"))
 
 
 def _server_conninfo(server_url: str, database: str) -> str:
@@ -160,7 +167,7 @@ def phase_copy(url: str) -> dict:
     """PostgreSQL's own COPY TO STDOUT of the table, read to the end by the client."""
     import psycopg
 
-    with psycopg.connect(_server_conninfo(url, BENCH_DB)) as conn, conn.cursor() as cursor:
+    with psycopg.connect(_server_conninfo(url, _bench_db(url))) as conn, conn.cursor() as cursor:
         pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
         started, cpu, pg_cpu = time.perf_counter(), _cpu(), _backend_cpu(pid)
         size = 0
@@ -226,16 +233,17 @@ def _run_phase(url: str, *args: str) -> dict:
 def _recreate_database(server_url: str, *, drop_only: bool = False) -> None:
     import psycopg
 
+    name = _bench_db(server_url)
     with psycopg.connect(_server_conninfo(server_url, "postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         if not drop_only:
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
+            conn.execute(f"CREATE DATABASE {name}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--keep", action="store_true", help="keep the shipcheck_bench database afterwards")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark's database afterwards")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the fastest counts")
     parser.add_argument("--reuse", action="store_true", help="measure a database kept by an earlier --keep run")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
