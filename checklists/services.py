@@ -118,6 +118,14 @@ def _check_can_see(actor, release: Release) -> None:
         raise NotFound("No such checklist item.")
 
 
+def _check_manager(actor, release: Release, *, doing: str, what: str) -> None:
+    """Release managers' and admins' changes: visible (404), a person, and the right role (403)."""
+    _check_can_see(actor, release)
+    _check_person(actor, doing)
+    if not can_manage_checklist(actor, release):
+        raise PermissionDenied(f"Only the release manager or a project admin may {what}.")
+
+
 def _check_person(actor, doing: str) -> None:
     if is_token(actor) or not is_person(actor):
         raise PermissionDenied(
@@ -227,12 +235,7 @@ def checklist_start(*, release: Release, actor, version: TemplateVersion) -> Che
 
     Callers: whoever may manage the release. Audit: ``checklist.created``.
     """
-    _check_can_see(actor, release)
-    _check_person(actor, "start a checklist")
-    if not can_manage_checklist(actor, release):
-        raise PermissionDenied(
-            "Only the release manager or a project admin may start this checklist."
-        )
+    _check_manager(actor, release, doing="start a checklist", what="start this checklist")
     _check_open(release)
     if version.template.project_id not in (None, release.project_id) or version.is_draft:
         raise NotFound("No such published template in this project.")
@@ -248,12 +251,7 @@ def checklist_append_template(*, release: Release, actor, version: TemplateVersi
 
     Callers: whoever may manage the release. Audit: ``checklist.steps_appended``.
     """
-    _check_can_see(actor, release)
-    _check_person(actor, "extend a checklist")
-    if not can_manage_checklist(actor, release):
-        raise PermissionDenied(
-            "Only the release manager or a project admin may extend this checklist."
-        )
+    _check_manager(actor, release, doing="extend a checklist", what="extend this checklist")
     _check_open(release)
     if version.template.project_id not in (None, release.project_id) or version.is_draft:
         raise NotFound("No such published template in this project.")
@@ -399,12 +397,7 @@ def item_mark_not_applicable(*, item: Item, actor, reason: str) -> Item:
     Audit: ``checklist.item_not_applicable``.
     """
     release = item.checklist.release
-    _check_can_see(actor, release)
-    _check_person(actor, "mark checklist items not applicable")
-    if not can_manage_checklist(actor, release):
-        raise PermissionDenied(
-            "Only the release manager or a project admin may mark items not applicable."
-        )
+    _check_manager(actor, release, doing="mark checklist items not applicable", what="mark items not applicable")
     _check_open(release)
     reason = _clean_text(reason, "Reason", REASON_MAX_LENGTH)
     if not reason:
@@ -442,12 +435,7 @@ def item_mark_not_applicable(*, item: Item, actor, reason: str) -> Item:
 def item_add_authorize(*, step: Step, actor) -> None:
     """Raise unless ``actor`` may add items to ``step`` (views ask before reading the form)."""
     release = step.checklist.release
-    _check_can_see(actor, release)
-    _check_person(actor, "add checklist items")
-    if not can_manage_checklist(actor, release):
-        raise PermissionDenied(
-            "Only the release manager or a project admin may add items to this checklist."
-        )
+    _check_manager(actor, release, doing="add checklist items", what="add items to this checklist")
 
 
 @transaction.atomic
