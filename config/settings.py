@@ -253,6 +253,11 @@ if SHIPCHECK_TOKEN_RATE_LIMIT.lower() != "off":
             f"got {SHIPCHECK_TOKEN_RATE_LIMIT!r}"
         )
     REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"] = SHIPCHECK_TOKEN_RATE_LIMIT
+# Idempotency-Key (integrations/idempotency.py, docs/ci.md): how long a retry waits for the first
+# request's answer, when an unfinished claim is taken over, how long answers are kept (24 h at least).
+SHIPCHECK_IDEMPOTENCY_WAIT_SECONDS = env_int("SHIPCHECK_IDEMPOTENCY_WAIT_SECONDS", 5, minimum=0)
+SHIPCHECK_IDEMPOTENCY_LOCK_SECONDS = env_int("SHIPCHECK_IDEMPOTENCY_LOCK_SECONDS", 120, minimum=10)
+SHIPCHECK_IDEMPOTENCY_TTL_HOURS = env_int("SHIPCHECK_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
 # Largest request body, in bytes (JUnit reports travel inside JSON); larger bodies get 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SHIPCHECK_MAX_REQUEST_BYTES", 5 * 1024 * 1024, minimum=1024)
 SPECTACULAR_SETTINGS = {

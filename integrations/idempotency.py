@@ -31,11 +31,8 @@ from django.utils import timezone
 
 from integrations.models import IdempotencyKey, IdempotencyState
 
-# Callers retry after timeouts of a few seconds; waiting that long covers most
-# duplicates without tying up a web worker for long.
-DEFAULT_WAIT_SECONDS = 5.0
-# Far above the slowest API request (and gunicorn's 30 s worker timeout).
-DEFAULT_LOCK_SECONDS = 120
+# The wait (5 s by default: callers retry after timeouts of a few seconds) and the lock
+# (120 s: far above the slowest request and gunicorn's 30 s timeout) come from settings.
 # The promise made to callers: a key is remembered at least this long.
 MINIMUM_TTL_HOURS = 24
 POLL_INTERVAL_SECONDS = 0.05
@@ -45,16 +42,16 @@ NOT_KEPT_STATUSES = frozenset({401, 403, 429})
 
 
 def wait_seconds() -> float:
-    return float(getattr(settings, "SHIPCHECK_IDEMPOTENCY_WAIT_SECONDS", DEFAULT_WAIT_SECONDS))
+    return float(settings.SHIPCHECK_IDEMPOTENCY_WAIT_SECONDS)
 
 
 def lock_seconds() -> float:
-    return float(getattr(settings, "SHIPCHECK_IDEMPOTENCY_LOCK_SECONDS", DEFAULT_LOCK_SECONDS))
+    return float(settings.SHIPCHECK_IDEMPOTENCY_LOCK_SECONDS)
 
 
 def ttl() -> timedelta:
     hours = max(
-        int(getattr(settings, "SHIPCHECK_IDEMPOTENCY_TTL_HOURS", MINIMUM_TTL_HOURS)),
+        int(settings.SHIPCHECK_IDEMPOTENCY_TTL_HOURS),
         MINIMUM_TTL_HOURS,
     )
     return timedelta(hours=hours)

@@ -72,6 +72,8 @@ def test_no_environment__starts_in_development_mode_on_sqlite(tmp_path):
         ("DEBUG", "maybe", "must be one of true/false"),
         ("EMAIL_PORT", "twenty-five", "must be an integer"),
         ("EMAIL_PORT", "0", "must be at least 1"),
+        ("SHIPCHECK_IDEMPOTENCY_WAIT_SECONDS", "soon", "must be an integer"),
+        ("SHIPCHECK_IDEMPOTENCY_TTL_HOURS", "1", "must be at least 24"),
     ],
 )
 def test_malformed_value__stops_start_up_naming_the_variable(tmp_path, variable, value, complaint):
