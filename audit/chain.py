@@ -61,8 +61,9 @@ class Break:
         return f"chain broken at {where}: {self.problem}"
 
 
-def verify_events(events: Iterable[dict[str, Any]], *, start_seq: int = 1,
-                  start_prev_hash: str = GENESIS_HASH) -> tuple[int, Break | None]:
+def verify_events(
+    events: Iterable[dict[str, Any]], *, start_seq: int = 1, start_prev_hash: str = GENESIS_HASH
+) -> tuple[int, Break | None]:
     """Walk events in order; return (how many verified, the first break or None)."""
     expected_seq = start_seq
     prev_hash = start_prev_hash
@@ -70,8 +71,10 @@ def verify_events(events: Iterable[dict[str, Any]], *, start_seq: int = 1,
     for event in events:
         seq = event.get("seq")
         if seq != expected_seq:
-            problem = (f"expected sequence number {expected_seq}, found {seq}"
-                       " (a row was deleted, inserted or reordered)")
+            problem = (
+                f"expected sequence number {expected_seq}, found {seq}"
+                " (a row was deleted, inserted or reordered)"
+            )
             return count, Break(expected_seq, problem)
         if event.get("prev_hash") != prev_hash:
             return count, Break(seq, "prev_hash does not match the hash of the event before it")
@@ -119,8 +122,24 @@ def _encode(value: Any) -> str:
 
 
 def _row_payload(row: tuple, data_json: str, e, n) -> str:
-    (seq, created_at, actor_kind, actor_id, actor_label, action, object_type, object_id,
-     object_repr, project_id, release_id, from_state, to_state, reason, _data, prev_hash) = row[:16]
+    (
+        seq,
+        created_at,
+        actor_kind,
+        actor_id,
+        actor_label,
+        action,
+        object_type,
+        object_id,
+        object_repr,
+        project_id,
+        release_id,
+        from_state,
+        to_state,
+        reason,
+        _data,
+        prev_hash,
+    ) = row[:16]
     return (
         f'{{"action":{e(action)},"actor_id":{n(actor_id)},"actor_kind":{e(actor_kind)}'
         f',"actor_label":{e(actor_label)},"created_at":{e(created_at)},"data":{data_json}'
@@ -179,8 +198,14 @@ class Walk:
     firsts: dict = field(default_factory=dict)
 
 
-def verify_rows(rows: Iterable[tuple], walk: Walk, *, start_seq: int | None = None,
-                start_prev_hash: str | None = None, data_cache: dict | None = None) -> Break | None:
+def verify_rows(
+    rows: Iterable[tuple],
+    walk: Walk,
+    *,
+    start_seq: int | None = None,
+    start_prev_hash: str | None = None,
+    data_cache: dict | None = None,
+) -> Break | None:
     """Check ``rows`` (tuples in ``ROW_FIELDS`` order) in order.
 
     ``data`` is canonical JSON text, or, with ``data_cache``, the database's own
@@ -206,7 +231,9 @@ def verify_rows(rows: Iterable[tuple], walk: Walk, *, start_seq: int | None = No
                 walk.first_seq, walk.first_prev_hash = state["first"]
 
 
-def _walk_rows(rows, walk: Walk, expected_seq, prev_hash, start_seq, data_cache, state) -> Break | None:
+def _walk_rows(
+    rows, walk: Walk, expected_seq, prev_hash, start_seq, data_cache, state
+) -> Break | None:
     """The hot loop of verification: every check of every row, first break returned.
 
     Per event: one canonical spelling, two SHA-256 digests and a few dictionary
@@ -236,19 +263,44 @@ def _walk_rows(rows, walk: Walk, expected_seq, prev_hash, start_seq, data_cache,
     int_ = int
     try:
         for row in rows:
-            (seq, created_at, actor_kind, actor_id, actor_label, action, object_type, object_id, object_repr,
-             project_id, release_id, from_state, to_state, reason, data, row_prev, stored, project_seq,
-             project_prev, project_hash) = row
+            (
+                seq,
+                created_at,
+                actor_kind,
+                actor_id,
+                actor_label,
+                action,
+                object_type,
+                object_id,
+                object_repr,
+                project_id,
+                release_id,
+                from_state,
+                to_state,
+                reason,
+                data,
+                row_prev,
+                stored,
+                project_seq,
+                project_prev,
+                project_hash,
+            ) = row
             if type(seq) is not int_:
                 return Break(expected_seq, f"a row has no valid sequence number ({seq!r})")
             if check_links:
                 if expected_seq is not None and seq != expected_seq:
-                    return Break(expected_seq, f"expected sequence number {expected_seq}, found {seq}"
-                                               " (a row was deleted, inserted or reordered)")
+                    return Break(
+                        expected_seq,
+                        f"expected sequence number {expected_seq}, found {seq}"
+                        " (a row was deleted, inserted or reordered)",
+                    )
                 if prev_hash is not None and row_prev != prev_hash:
                     return Break(seq, "prev_hash does not match the hash of the event before it")
             elif last_seq is not None and seq <= last_seq:
-                return Break(seq, f"sequence number {seq} comes after {last_seq} (rows reordered or repeated)")
+                return Break(
+                    seq,
+                    f"sequence number {seq} comes after {last_seq} (rows reordered or repeated)",
+                )
             if data_cache is not None:
                 text = data
                 data = data_cache.get(text)
@@ -258,8 +310,11 @@ def _walk_rows(rows, walk: Walk, expected_seq, prev_hash, start_seq, data_cache,
                         data_cache.clear()
                     data_cache[text] = data
             try:
-                if not ((actor_id is None or type(actor_id) is int_) and (project_id is None or type(project_id) is int_)
-                        and (release_id is None or type(release_id) is int_)):
+                if not (
+                    (actor_id is None or type(actor_id) is int_)
+                    and (project_id is None or type(project_id) is int_)
+                    and (release_id is None or type(release_id) is int_)
+                ):
                     raise TypeError("not the usual types")
                 # The usual types (integers and None where numbers belong, ``e`` refuses anything but text):
                 # the canonical spelling written out.
@@ -279,10 +334,18 @@ def _walk_rows(rows, walk: Walk, expected_seq, prev_hash, start_seq, data_cache,
                 return Break(seq, "the stored hash does not match the event's contents (edited)")
             if project_id is not None:
                 if allowed is not None and project_id not in allowed:
-                    return Break(seq, f"an event of project {project_id}, which this export does not cover")
-                if (type(project_seq) is not int_ or type(project_prev) is not str
-                        or sha(f"{project_prev}:{project_seq}:{stored}".encode()).hexdigest() != project_hash):
-                    return Break(seq, "the project link of this event does not match its contents (edited)")
+                    return Break(
+                        seq, f"an event of project {project_id}, which this export does not cover"
+                    )
+                if (
+                    type(project_seq) is not int_
+                    or type(project_prev) is not str
+                    or sha(f"{project_prev}:{project_seq}:{stored}".encode()).hexdigest()
+                    != project_hash
+                ):
+                    return Break(
+                        seq, "the project link of this event does not match its contents (edited)"
+                    )
                 head = heads.get(project_id)
                 if head is None:
                     if from_genesis:
@@ -292,20 +355,31 @@ def _walk_rows(rows, walk: Walk, expected_seq, prev_hash, start_seq, data_cache,
                 if head is not None:
                     if selection:
                         if project_seq <= head[0]:
-                            return Break(seq, f"project position {project_seq} comes after {head[0]} "
-                                              "(rows reordered)")
+                            return Break(
+                                seq,
+                                f"project position {project_seq} comes after {head[0]} "
+                                "(rows reordered)",
+                            )
                     elif project_seq != head[0] + 1:
-                        return Break(seq, f"project {project_id} expected its event number {head[0] + 1}, "
-                                          f"found number {project_seq} (an event of the project was deleted, "
-                                          "inserted or reordered before this one)")
+                        return Break(
+                            seq,
+                            f"project {project_id} expected its event number {head[0] + 1}, "
+                            f"found number {project_seq} (an event of the project was deleted, "
+                            "inserted or reordered before this one)",
+                        )
                     elif project_prev != head[2]:
-                        return Break(seq, "project_prev_hash does not match the project's event before it")
+                        return Break(
+                            seq, "project_prev_hash does not match the project's event before it"
+                        )
                 heads[project_id] = (project_seq, seq, project_hash)
                 if expect_project:
                     promised = expect_project.get((project_id, project_seq))
                     if promised is not None:
                         if promised[1] != project_hash or promised[0] != seq:
-                            return Break(seq, "this event differs from the one a signed checkpoint vouches for")
+                            return Break(
+                                seq,
+                                "this event differs from the one a signed checkpoint vouches for",
+                            )
                         walk.met.add(("project", project_id, project_seq))
             elif mode == "project":
                 return Break(seq, "an event without a project in a project export")
@@ -313,7 +387,9 @@ def _walk_rows(rows, walk: Walk, expected_seq, prev_hash, start_seq, data_cache,
                 promised_hash = expect_seq.get(seq)
                 if promised_hash is not None:
                     if promised_hash != stored:
-                        return Break(seq, "this event differs from the one a signed checkpoint vouches for")
+                        return Break(
+                            seq, "this event differs from the one a signed checkpoint vouches for"
+                        )
                     walk.met.add(("all", seq))
             if first is None:
                 first = (seq, row_prev)
@@ -340,17 +416,23 @@ def unmet_promises(walk: Walk) -> Break | None:
     for seq in sorted(walk.expect_seq):
         if ("all", seq) not in walk.met and (walk.last_seq is None or seq > walk.last_seq):
             first_missing = (walk.last_seq or 0) + 1
-            return Break(first_missing, f"the chain ends at sequence number {walk.last_seq or 0} but a signed "
-                                        f"checkpoint vouches for events up to {seq} (the tail was cut off)")
+            return Break(
+                first_missing,
+                f"the chain ends at sequence number {walk.last_seq or 0} but a signed "
+                f"checkpoint vouches for events up to {seq} (the tail was cut off)",
+            )
     for (project_id, project_seq), (seq, _hash) in sorted(walk.expect_project.items()):
         if ("project", project_id, project_seq) in walk.met:
             continue
         head = walk.heads.get(project_id)
         if head is None or head[0] < project_seq:
             reached = head[0] if head else 0
-            return Break(seq, f"project {project_id}'s chain ends at position {reached} but a signed "
-                              f"checkpoint vouches for position {project_seq}, sequence number {seq} "
-                              "(the tail was cut off)")
+            return Break(
+                seq,
+                f"project {project_id}'s chain ends at position {reached} but a signed "
+                f"checkpoint vouches for position {project_seq}, sequence number {seq} "
+                "(the tail was cut off)",
+            )
     return None
 
 
@@ -389,12 +471,24 @@ def promise(walk: Walk, statement: dict[str, Any]) -> None:
         walk.expect_seq[statement["seq"]] = statement["hash"]
     else:
         project_id = int(str(statement["scope"]).removeprefix("project:"))
-        walk.expect_project[(project_id, statement["project_seq"])] = (statement["seq"], statement["hash"])
+        walk.expect_project[(project_id, statement["project_seq"])] = (
+            statement["seq"],
+            statement["hash"],
+        )
 
 
 # An export's seal: signed when the export is written, never stored.
-SEAL_FIELDS = ("kind", "scope", "rows", "first_seq", "last_seq", "last_hash", "header_sha256", "generated_at",
-               "key_id")
+SEAL_FIELDS = (
+    "kind",
+    "scope",
+    "rows",
+    "first_seq",
+    "last_seq",
+    "last_hash",
+    "header_sha256",
+    "generated_at",
+    "key_id",
+)
 
 
 def seal_sign(seal: dict[str, Any], key: bytes) -> str:

@@ -86,7 +86,9 @@ def _rows(lines, end_holder: list):
         if end_holder:
             raise Unreadable(f"line {number} follows the end line (rows appended after the seal)")
         event["data"] = canonical_json(event.get("data"))
-        yield tuple(map(event.get, ROW_FIELDS))  # a missing field reads as None, as the hash sees it
+        yield tuple(
+            map(event.get, ROW_FIELDS)
+        )  # a missing field reads as None, as the hash sees it
 
 
 def verify_file(path: str, key: bytes | None) -> Result:
@@ -101,7 +103,9 @@ def verify_file(path: str, key: bytes | None) -> Result:
         except ValueError:
             header = None
         if not isinstance(header, dict) or "shipcheck_audit_export" not in header:
-            return Result(EXIT_UNREADABLE, notes=["the first line is not a Shipcheck audit export header"])
+            return Result(
+                EXIT_UNREADABLE, notes=["the first line is not a Shipcheck audit export header"]
+            )
         text_lines = (line.decode("utf-8", "replace") for line in handle)
         return _verify(header, header_bytes, text_lines, key)
 
@@ -126,7 +130,11 @@ def _verify(header: dict, header_bytes: bytes, lines, key: bytes | None) -> Resu
                 start_prev = None
     elif mode == "project":
         for project_id, anchor in (before.get("projects") or {}).items():
-            walk.heads[int(project_id)] = (anchor["project_seq"], anchor.get("seq"), anchor["project_hash"])
+            walk.heads[int(project_id)] = (
+                anchor["project_seq"],
+                anchor.get("seq"),
+                anchor["project_hash"],
+            )
 
     anchored = False
     for statement in header.get("checkpoints") or []:
@@ -134,20 +142,26 @@ def _verify(header: dict, header_bytes: bytes, lines, key: bytes | None) -> Resu
             promise(walk, statement)
             continue
         if statement.get("key_id") != key_id(key):
-            notes.append(f"checkpoint {statement.get('scope')} @ {statement.get('seq')} was signed with another "
-                         "key; it is ignored")
+            notes.append(
+                f"checkpoint {statement.get('scope')} @ {statement.get('seq')} was signed with another "
+                "key; it is ignored"
+            )
             continue
         if not statement_valid(statement, key):
             result.status = EXIT_BROKEN
-            result.broken = Break(statement.get("seq"), "a checkpoint in the header carries a forged or altered "
-                                                        "signature")
+            result.broken = Break(
+                statement.get("seq"),
+                "a checkpoint in the header carries a forged or altered signature",
+            )
             return result
         promise(walk, statement)
         anchored = True
 
     end_holder: list = []
     try:
-        broken = verify_rows(_rows(lines, end_holder), walk, start_seq=start_seq, start_prev_hash=start_prev)
+        broken = verify_rows(
+            _rows(lines, end_holder), walk, start_seq=start_seq, start_prev_hash=start_prev
+        )
     except Unreadable as exc:
         return Result(EXIT_UNREADABLE, rows=walk.count, mode=mode, notes=[str(exc)])
     result.rows = walk.count
@@ -161,27 +175,40 @@ def _verify(header: dict, header_bytes: bytes, lines, key: bytes | None) -> Resu
         result.broken = broken
         return result
     if mode == "selection":
-        notes.append("a filtered selection: every row is checked, but rows left out by the filter cannot be "
-                     "told from deleted ones except through the seal")
+        notes.append(
+            "a filtered selection: every row is checked, but rows left out by the filter cannot be "
+            "told from deleted ones except through the seal"
+        )
     if not header.get("checkpoints"):
-        notes.append("no signed checkpoint covers this export's range yet (a cut-off tail before the export "
-                     "would not show)")
+        notes.append(
+            "no signed checkpoint covers this export's range yet (a cut-off tail before the export "
+            "would not show)"
+        )
     if key is None:
-        notes.append(f"no key given: signatures were not checked (set {DEFAULT_KEY_ENV} or --key-file)")
+        notes.append(
+            f"no key given: signatures were not checked (set {DEFAULT_KEY_ENV} or --key-file)"
+        )
         result.status = EXIT_UNANCHORED
     elif not anchored:
         result.status = EXIT_UNANCHORED
     return result
 
 
-def _check_end(end_holder, walk: Walk, header_bytes: bytes, key, notes) -> tuple[Break | None, bool]:
+def _check_end(
+    end_holder, walk: Walk, header_bytes: bytes, key, notes
+) -> tuple[Break | None, bool]:
     if not end_holder:
-        return Break((walk.last_seq or 0) + 1, "the file ends without its end line (cut short)"), False
+        return Break(
+            (walk.last_seq or 0) + 1, "the file ends without its end line (cut short)"
+        ), False
     _number, end = end_holder[-1]
     if end.get("rows") != walk.count or end.get("last_seq") != walk.last_seq:
-        return Break((walk.last_seq or 0) + 1, f"the end line counts {end.get('rows')} rows up to sequence "
-                                               f"number {end.get('last_seq')}, the file holds {walk.count} "
-                                               f"up to {walk.last_seq}"), False
+        return Break(
+            (walk.last_seq or 0) + 1,
+            f"the end line counts {end.get('rows')} rows up to sequence "
+            f"number {end.get('last_seq')}, the file holds {walk.count} "
+            f"up to {walk.last_seq}",
+        ), False
     seal = end.get("seal") or {}
     if key is None:
         return None, False
@@ -189,10 +216,18 @@ def _check_end(end_holder, walk: Walk, header_bytes: bytes, key, notes) -> tuple
         notes.append("the seal was signed with another key; it is ignored")
         return None, False
     if not seal_valid(seal, key):
-        return Break(walk.last_seq, "the seal's signature does not match (the file was altered)"), False
-    if (seal.get("rows") != walk.count or seal.get("last_seq") != walk.last_seq
-            or seal.get("first_seq") != walk.first_seq or seal.get("last_hash") != walk.last_hash):
-        return Break((walk.last_seq or 0) + 1, "the rows differ from the ones the seal vouches for"), False
+        return Break(
+            walk.last_seq, "the seal's signature does not match (the file was altered)"
+        ), False
+    if (
+        seal.get("rows") != walk.count
+        or seal.get("last_seq") != walk.last_seq
+        or seal.get("first_seq") != walk.first_seq
+        or seal.get("last_hash") != walk.last_hash
+    ):
+        return Break(
+            (walk.last_seq or 0) + 1, "the rows differ from the ones the seal vouches for"
+        ), False
     if seal.get("header_sha256") != hashlib.sha256(header_bytes).hexdigest():
         return Break(walk.first_seq, "the header differs from the one the seal vouches for"), False
     return None, True
@@ -207,12 +242,17 @@ def _key_from(args) -> bytes | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m audit.offline_verify",
-                                     description="Verify a Shipcheck audit export (JSON Lines) offline.")
+    parser = argparse.ArgumentParser(
+        prog="python -m audit.offline_verify",
+        description="Verify a Shipcheck audit export (JSON Lines) offline.",
+    )
     parser.add_argument("export", help="the .jsonl file downloaded from Shipcheck")
     parser.add_argument("--key-file", help="a file holding the signing key")
-    parser.add_argument("--key-env", default=DEFAULT_KEY_ENV, help="environment variable holding the key "
-                                                                   f"(default {DEFAULT_KEY_ENV})")
+    parser.add_argument(
+        "--key-env",
+        default=DEFAULT_KEY_ENV,
+        help=f"environment variable holding the key (default {DEFAULT_KEY_ENV})",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     try:
@@ -231,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     elif result.status == EXIT_UNANCHORED:
         print(f"INTACT BUT NOT ANCHORED: {result.rows} events ({result.mode}) verified.")
     else:
-        print(f"VERIFIED: {result.rows} events ({result.mode}), anchored by signed checkpoints and seal.")
+        print(
+            f"VERIFIED: {result.rows} events ({result.mode}), anchored by signed checkpoints and seal."
+        )
     if result.status != EXIT_UNREADABLE:
         for note in result.notes:
             print(f"  note: {note}")

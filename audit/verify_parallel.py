@@ -39,15 +39,28 @@ def _walk_stretch(args) -> dict:
     walk = Walk(mode="all", expect_seq=expect_seq, expect_project=expect_project)
     queryset = AuditEvent.objects.filter(seq__gte=low, seq__lte=high)
     with closing(stream_rows(queryset)) as rows:
-        broken = verify_rows(rows, walk, start_seq=low, start_prev_hash=GENESIS_HASH if low == 1 else None,
-                             data_cache={})
+        broken = verify_rows(
+            rows,
+            walk,
+            start_seq=low,
+            start_prev_hash=GENESIS_HASH if low == 1 else None,
+            data_cache={},
+        )
     if broken is None and walk.last_seq != high:
         expected = (walk.last_seq or low - 1) + 1
-        broken = Break(expected, f"expected sequence number {expected}, found none (a row was deleted)")
+        broken = Break(
+            expected, f"expected sequence number {expected}, found none (a row was deleted)"
+        )
     return {
-        "low": low, "broken": (broken.seq, broken.problem) if broken else None, "count": walk.count,
-        "first_prev_hash": walk.first_prev_hash, "last_hash": walk.last_hash, "last_seq": walk.last_seq,
-        "heads": walk.heads, "firsts": walk.firsts, "met": walk.met,
+        "low": low,
+        "broken": (broken.seq, broken.problem) if broken else None,
+        "count": walk.count,
+        "first_prev_hash": walk.first_prev_hash,
+        "last_hash": walk.last_hash,
+        "last_seq": walk.last_seq,
+        "heads": walk.heads,
+        "firsts": walk.firsts,
+        "met": walk.met,
     }
 
 
@@ -58,8 +71,10 @@ def verify_parallel(walk: Walk, head_seq: int, workers: int) -> Break | None:
     if head_seq < 1:
         return None  # nothing to walk
     size = -(-head_seq // workers)
-    stretches = [(low, min(low + size - 1, head_seq), walk.expect_seq, walk.expect_project)
-                 for low in range(1, head_seq + 1, size)]
+    stretches = [
+        (low, min(low + size - 1, head_seq), walk.expect_seq, walk.expect_project)
+        for low in range(1, head_seq + 1, size)
+    ]
     connections.close_all()  # the children must open their own connections, not share ours
     with multiprocessing.get_context("fork").Pool(len(stretches)) as pool:
         results = pool.map(_walk_stretch, stretches)
@@ -68,16 +83,29 @@ def verify_parallel(walk: Walk, head_seq: int, workers: int) -> Break | None:
     previous = None
     heads: dict = {}
     for result in results:
-        if previous is not None and result["count"] and result["first_prev_hash"] != previous["last_hash"]:
-            breaks.append(Break(result["low"], "prev_hash does not match the hash of the event before it"))
+        if (
+            previous is not None
+            and result["count"]
+            and result["first_prev_hash"] != previous["last_hash"]
+        ):
+            breaks.append(
+                Break(result["low"], "prev_hash does not match the hash of the event before it")
+            )
         for project_id, (project_seq, project_prev, seq) in result["firsts"].items():
             before = heads.get(project_id, (0, None, GENESIS_HASH))
             if project_seq != before[0] + 1:
-                breaks.append(Break(seq, f"project {project_id} expected its event number {before[0] + 1}, found "
-                                         f"number {project_seq} (an event of the project was deleted, inserted "
-                                         "or reordered before this one)"))
+                breaks.append(
+                    Break(
+                        seq,
+                        f"project {project_id} expected its event number {before[0] + 1}, found "
+                        f"number {project_seq} (an event of the project was deleted, inserted "
+                        "or reordered before this one)",
+                    )
+                )
             elif project_prev != before[2]:
-                breaks.append(Break(seq, "project_prev_hash does not match the project's event before it"))
+                breaks.append(
+                    Break(seq, "project_prev_hash does not match the project's event before it")
+                )
         heads.update(result["heads"])
         walk.met |= result["met"]
         walk.count += result["count"]

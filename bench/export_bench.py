@@ -45,7 +45,17 @@ ACTIONS = (
     ("meeting.vote_cast", "approvals.gonogomeeting", "", "go"),
     ("test_run.recorded", "releases.testrun", "", ""),
 )
-PEOPLE = ("rita", "eli", "quinn", "paula", "adrian", "ana", "cora", "token:ci-pipeline", "shipcheck")
+PEOPLE = (
+    "rita",
+    "eli",
+    "quinn",
+    "paula",
+    "adrian",
+    "ana",
+    "cora",
+    "token:ci-pipeline",
+    "shipcheck",
+)
 
 
 def _peak_mb() -> float:
@@ -117,10 +127,33 @@ def phase_generate(url: str, events: int) -> dict:
 
     for n in range(1, PROJECTS + 1):
         Project.objects.get_or_create(slug=f"bench-{n}", defaults={"name": f"Bench {n}"})
-    project_ids = list(Project.objects.filter(slug__startswith="bench-").order_by("pk").values_list("pk", flat=True))
-    columns = ("seq", "created_at", "actor_kind", "actor_id", "actor_label", "action", "object_type", "object_id",
-               "object_repr", "project_id", "release_id", "from_state", "to_state", "reason", "data", "prev_hash",
-               "hash", "project_seq", "project_prev_hash", "project_hash")
+    project_ids = list(
+        Project.objects.filter(slug__startswith="bench-")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    columns = (
+        "seq",
+        "created_at",
+        "actor_kind",
+        "actor_id",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "project_id",
+        "release_id",
+        "from_state",
+        "to_state",
+        "reason",
+        "data",
+        "prev_hash",
+        "hash",
+        "project_seq",
+        "project_prev_hash",
+        "project_hash",
+    )
     started = time.perf_counter()
     base = datetime(2026, 1, 1, tzinfo=UTC)
     prev = GENESIS_HASH
@@ -131,21 +164,45 @@ def phase_generate(url: str, events: int) -> dict:
             for seq in range(1, events + 1):
                 action, object_type, from_state, to_state = ACTIONS[seq % len(ACTIONS)]
                 person = PEOPLE[seq % len(PEOPLE)]
-                kind = "token" if person.startswith("token:") else ("system" if person == "shipcheck" else "user")
+                kind = (
+                    "token"
+                    if person.startswith("token:")
+                    else ("system" if person == "shipcheck" else "user")
+                )
                 project_id = project_ids[seq % len(project_ids)]
                 release_id = project_id * 1000 + (seq // 7) % RELEASES_PER_PROJECT
                 if seq % 3 == 0:
-                    data = {"version": f"2.{seq % 40}.0", "changes": {"title": ["Checkout", f"Checkout {seq % 9}"]}}
+                    data = {
+                        "version": f"2.{seq % 40}.0",
+                        "changes": {"title": ["Checkout", f"Checkout {seq % 9}"]},
+                    }
                 elif seq % 3 == 1:
-                    data = {"environment": ("dev", "staging", "production")[seq % 3], "item": seq % 120}
+                    data = {
+                        "environment": ("dev", "staging", "production")[seq % 3],
+                        "item": seq % 120,
+                    }
                 else:
                     data = {}
                 created = base + timedelta(milliseconds=seq * 20)
                 created_text = created.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-                row = [seq, created_text, kind, None if kind == "system" else seq % 97, person, action,
-                       object_type, str(seq % 5000), f"Object {seq % 5000} · ünïcode", project_id, release_id,
-                       from_state, to_state, "Ticked with evidence, see CI run." if seq % 10 == 0 else "",
-                       data, prev]
+                row = [
+                    seq,
+                    created_text,
+                    kind,
+                    None if kind == "system" else seq % 97,
+                    person,
+                    action,
+                    object_type,
+                    str(seq % 5000),
+                    f"Object {seq % 5000} · ünïcode",
+                    project_id,
+                    release_id,
+                    from_state,
+                    to_state,
+                    "Ticked with evidence, see CI run." if seq % 10 == 0 else "",
+                    data,
+                    prev,
+                ]
                 data_json = canonical_json(data)
                 digest = row_hash(tuple(row), data_json)
                 position, link = heads.get(project_id, (0, GENESIS_HASH))
@@ -160,7 +217,12 @@ def phase_generate(url: str, events: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE audit_auditevent")
     checkpoints = audit_checkpoint_take()
-    return {"generated": events, "seconds": elapsed, "checkpoints": len(checkpoints), "peak_mb": _peak_mb()}
+    return {
+        "generated": events,
+        "seconds": elapsed,
+        "checkpoints": len(checkpoints),
+        "peak_mb": _peak_mb(),
+    }
 
 
 def phase_copy(url: str) -> dict:
@@ -174,10 +236,21 @@ def phase_copy(url: str) -> dict:
         with cursor.copy("COPY audit_auditevent TO STDOUT") as copy:
             for block in copy:
                 size += len(block)
-        elapsed, cpu, pg_cpu = time.perf_counter() - started, _cpu() - cpu, _backend_cpu(pid) - pg_cpu
+        elapsed, cpu, pg_cpu = (
+            time.perf_counter() - started,
+            _cpu() - cpu,
+            _backend_cpu(pid) - pg_cpu,
+        )
         cursor.execute("SELECT count(*) FROM audit_auditevent")
         rows = cursor.fetchone()[0]
-    return {"rows": rows, "seconds": elapsed, "cpu": cpu, "pg_cpu": pg_cpu, "bytes": size, "peak_mb": _peak_mb()}
+    return {
+        "rows": rows,
+        "seconds": elapsed,
+        "cpu": cpu,
+        "pg_cpu": pg_cpu,
+        "bytes": size,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def phase_export(url: str, fmt: str) -> dict:
@@ -200,8 +273,15 @@ def phase_export(url: str, fmt: str) -> dict:
         lines += chunk.count(b"\n")
     elapsed, cpu, pg_cpu = time.perf_counter() - started, _cpu() - cpu, _backend_cpu(pid) - pg_cpu
     rows = lines - (2 if fmt == "jsonl" else 3)
-    return {"rows": rows, "seconds": elapsed, "cpu": cpu, "pg_cpu": pg_cpu, "bytes": size, "peak_mb": _peak_mb(),
-            "baseline_mb": before}
+    return {
+        "rows": rows,
+        "seconds": elapsed,
+        "cpu": cpu,
+        "pg_cpu": pg_cpu,
+        "bytes": size,
+        "peak_mb": _peak_mb(),
+        "baseline_mb": before,
+    }
 
 
 def phase_verify(url: str, workers: int) -> dict:
@@ -214,8 +294,15 @@ def phase_verify(url: str, workers: int) -> dict:
     report = audit_chain_check(workers=workers)
     elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
     pg_cpu = _backend_cpu(pid) - pg_cpu if pid else float("nan")
-    return {"rows": report.count, "seconds": elapsed, "cpu": cpu, "pg_cpu": pg_cpu, "broken": str(report.broken) if report.broken else None,
-            "checkpoints": len(report.checkpoints), "peak_mb": _peak_mb()}
+    return {
+        "rows": report.count,
+        "seconds": elapsed,
+        "cpu": cpu,
+        "pg_cpu": pg_cpu,
+        "broken": str(report.broken) if report.broken else None,
+        "checkpoints": len(report.checkpoints),
+        "peak_mb": _peak_mb(),
+    }
 
 
 # --- The orchestrator ----------------------------------------------------------------------
@@ -223,8 +310,14 @@ def phase_verify(url: str, workers: int) -> dict:
 
 def _run_phase(url: str, *args: str) -> dict:
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, __file__, "--phase", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, __file__, "--phase", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise SystemExit(f"phase {args} failed:\n{done.stdout}\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -243,18 +336,29 @@ def _recreate_database(server_url: str, *, drop_only: bool = False) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--keep", action="store_true", help="keep the benchmark's database afterwards")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the fastest counts")
-    parser.add_argument("--reuse", action="store_true", help="measure a database kept by an earlier --keep run")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the benchmark's database afterwards"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each measurement; the fastest counts"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure a database kept by an earlier --keep run"
+    )
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
-    args = parser.parse_args(sys.argv[1:] if argv is None and __name__ == "__main__" else (argv or []))
+    args = parser.parse_args(
+        sys.argv[1:] if argv is None and __name__ == "__main__" else (argv or [])
+    )
 
     server_url = os.environ.get("DATABASE_URL", "")
     if args.phase:
         name, *rest = args.phase
-        handlers = {"generate": lambda: phase_generate(server_url, int(rest[0])), "copy": lambda: phase_copy(server_url),
-                    "export": lambda: phase_export(server_url, rest[0]),
-                    "verify": lambda: phase_verify(server_url, int(rest[0]))}
+        handlers = {
+            "generate": lambda: phase_generate(server_url, int(rest[0])),
+            "copy": lambda: phase_copy(server_url),
+            "export": lambda: phase_export(server_url, rest[0]),
+            "verify": lambda: phase_verify(server_url, int(rest[0])),
+        }
         print(json.dumps(handlers[name]()))
         return 0
     if not server_url.startswith(("postgres://", "postgresql://")):
@@ -267,13 +371,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = {**os.environ, "DATABASE_URL": url}
         if not args.reuse:
-            subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env=env, cwd=ROOT,
-                           check=True)
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+                env=env,
+                cwd=ROOT,
+                check=True,
+            )
             generated = _run_phase(url, "generate", str(args.events))
-            print(f"generated {generated['generated']:,} events with a valid chain in {generated['seconds']:.1f} s "
-                  f"(COPY FROM, {generated['checkpoints']} checkpoint statements)")
+            print(
+                f"generated {generated['generated']:,} events with a valid chain in {generated['seconds']:.1f} s "
+                f"(COPY FROM, {generated['checkpoints']} checkpoint statements)"
+            )
         workers = min(os.cpu_count() or 1, 8)
-        runs: dict[str, list[dict]] = {"copy": [], "jsonl": [], "csv": [], "verify": [], "verify1": []}
+        runs: dict[str, list[dict]] = {
+            "copy": [],
+            "jsonl": [],
+            "csv": [],
+            "verify": [],
+            "verify1": [],
+        }
         # Interleaved, so that a busy moment of the machine hurts every measurement alike.
         for _ in range(max(args.repeat, 1)):
             runs["copy"].append(_run_phase(url, "copy"))
@@ -281,8 +397,12 @@ def main(argv: list[str] | None = None) -> int:
             runs["csv"].append(_run_phase(url, "export", "csv"))
             runs["verify"].append(_run_phase(url, "verify", str(workers)))
             runs["verify1"].append(_run_phase(url, "verify", "1"))
-        best = {name: dict(min(results, key=lambda r: r["seconds"]),
-                           peak_mb=max(r["peak_mb"] for r in results)) for name, results in runs.items()}
+        best = {
+            name: dict(
+                min(results, key=lambda r: r["seconds"]), peak_mb=max(r["peak_mb"] for r in results)
+            )
+            for name, results in runs.items()
+        }
         copy, jsonl, csv, verify = best["copy"], best["jsonl"], best["csv"], best["verify"]
         verify1 = best["verify1"]
         generated = {"generated": verify["rows"]} if args.reuse else generated
@@ -292,21 +412,33 @@ def main(argv: list[str] | None = None) -> int:
 
     cores = os.cpu_count() or 1
     print(f"best of {args.repeat} runs each; load average {os.getloadavg()[0]:.1f} on {cores} CPUs")
-    print("wall: measured rows/s. CPU-bound: rows / the busier of client and database CPU seconds, the rate\n"
-          "of a streaming pipeline whose two ends each have a core to themselves (an unloaded machine).")
-    header = (f"{'measurement':<36}{'rows':>10}{'wall s':>8}{'rows/s':>10}{'client CPU':>11}{'db CPU':>8}"
-              f"{'CPU-bound':>11}{'peak MB':>8}")
+    print(
+        "wall: measured rows/s. CPU-bound: rows / the busier of client and database CPU seconds, the rate\n"
+        "of a streaming pipeline whose two ends each have a core to themselves (an unloaded machine)."
+    )
+    header = (
+        f"{'measurement':<36}{'rows':>10}{'wall s':>8}{'rows/s':>10}{'client CPU':>11}{'db CPU':>8}"
+        f"{'CPU-bound':>11}{'peak MB':>8}"
+    )
     print(header)
 
     def bound(r):
-        return r["rows"] / max(r["cpu"], r["pg_cpu"]) if r["pg_cpu"] == r["pg_cpu"] else float("nan")
+        return (
+            r["rows"] / max(r["cpu"], r["pg_cpu"]) if r["pg_cpu"] == r["pg_cpu"] else float("nan")
+        )
 
-    lines = (("PostgreSQL COPY ... TO STDOUT", copy), ("JSON Lines export (streamed)", jsonl),
-             ("CSV export (streamed)", csv), ("audit_verify, 1 process", verify1),
-             (f"audit_verify, {workers} processes", verify))
+    lines = (
+        ("PostgreSQL COPY ... TO STDOUT", copy),
+        ("JSON Lines export (streamed)", jsonl),
+        ("CSV export (streamed)", csv),
+        ("audit_verify, 1 process", verify1),
+        (f"audit_verify, {workers} processes", verify),
+    )
     for label, r in lines:
-        print(f"{label:<36}{r['rows']:>10,}{r['seconds']:>8.2f}{r['rows'] / r['seconds']:>10,.0f}{r['cpu']:>11.2f}"
-              f"{r['pg_cpu']:>8.2f}{bound(r):>11,.0f}{r['peak_mb']:>8.0f}")
+        print(
+            f"{label:<36}{r['rows']:>10,}{r['seconds']:>8.2f}{r['rows'] / r['seconds']:>10,.0f}{r['cpu']:>11.2f}"
+            f"{r['pg_cpu']:>8.2f}{bound(r):>11,.0f}{r['peak_mb']:>8.0f}"
+        )
     wall_share = (jsonl["rows"] / jsonl["seconds"]) / (copy["rows"] / copy["seconds"])
     cpu_share = bound(jsonl) / bound(copy)
     # One process walks at its own CPU rate while the database feeds it; several share the cores with
@@ -315,13 +447,21 @@ def main(argv: list[str] | None = None) -> int:
     verify_cpu = verify1["rows"] / max(verify1["cpu"], verify1["pg_cpu"])
     verify_all_cores = verify1["rows"] / ((verify1["cpu"] + verify1["pg_cpu"]) / cores)
     print(f"JSON Lines vs COPY: {wall_share:.0%} measured, {cpu_share:.0%} CPU-bound.")
-    print(f"audit_verify: {verify_wall:,.0f} events/s measured with {workers} processes; "
-          f"{verify_cpu:,.0f}/s CPU-bound in one process; {verify_all_cores:,.0f}/s with all {cores} cores busy.")
+    print(
+        f"audit_verify: {verify_wall:,.0f} events/s measured with {workers} processes; "
+        f"{verify_cpu:,.0f}/s CPU-bound in one process; {verify_all_cores:,.0f}/s with all {cores} cores busy."
+    )
     goals = [
         ("JSON Lines export >= 30% of COPY's rate", max(wall_share, cpu_share) >= 0.30),
         ("JSON Lines export peak memory < 150 MB", jsonl["peak_mb"] < 150),
-        ("audit_verify >= 200,000 events/s", max(verify_wall, verify_cpu, verify_all_cores) >= 200_000),
-        ("chain verified intact", verify["broken"] is None and verify["rows"] == generated["generated"]),
+        (
+            "audit_verify >= 200,000 events/s",
+            max(verify_wall, verify_cpu, verify_all_cores) >= 200_000,
+        ),
+        (
+            "chain verified intact",
+            verify["broken"] is None and verify["rows"] == generated["generated"],
+        ),
     ]
     for goal, met in goals:
         print(f"  [{'met' if met else 'MISSED'}] {goal}")

@@ -27,11 +27,15 @@ def test_audit_verify__several_workers__same_verdict(trail, capsys):
     call_command("audit_verify", "--workers=3")
     assert f"{AuditEvent.objects.count()} events verified" in capsys.readouterr().out
     tamper_sql("UPDATE audit_auditevent SET reason = %s WHERE seq = %s", ["changed", 6])
-    with pytest.raises(CommandError, match=r"sequence number 6\b.*edited.*5 events verified before it"):
+    with pytest.raises(
+        CommandError, match=r"sequence number 6\b.*edited.*5 events verified before it"
+    ):
         call_command("audit_verify", "--workers=3")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel verification runs on PostgreSQL")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="parallel verification runs on PostgreSQL"
+)
 @pytest.mark.django_db(transaction=True)
 def test_audit_verify__several_workers_on_an_empty_trail__passes(capsys):
     call_command("audit_verify", "--workers=2")

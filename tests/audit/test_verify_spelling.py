@@ -60,7 +60,7 @@ AWKWARD_DATA = [
     {},
     {"b": 1, "a": 2, "A": 3, "é": 4, "": 5},
     {"nested": {"z": [1, "two", None, True, False, {"y": [], "x": {}}]}, "list": [[], [[]]]},
-    {"text": AWKWARD_TEXTS[5], "quote\"key": "v", "back\\key": "\n"},
+    {"text": AWKWARD_TEXTS[5], 'quote"key': "v", "back\\key": "\n"},
     {"big": 2**70, "negative": -(2**63), "zero": 0},
     {"floats": [1.5, 0.1, 0.30000000000000004, -2.25, 1e-07, 123456.789]},
     {"unicode": "🚀 中文 \u2028", "k\x01": "\x1f"},
@@ -71,7 +71,9 @@ TIMESTAMPS = [
     datetime(2026, 3, 1, 12, 0, 0, 5, tzinfo=UTC),  # leading zeros in the microseconds
     datetime(2026, 3, 1, 12, 0, 0, 999999, tzinfo=UTC),
     datetime(2024, 2, 29, 23, 59, 59, 120000, tzinfo=UTC),  # leap day
-    datetime(2026, 3, 1, 13, 30, 0, 250, tzinfo=timezone(timedelta(hours=5, minutes=30))),  # not UTC
+    datetime(
+        2026, 3, 1, 13, 30, 0, 250, tzinfo=timezone(timedelta(hours=5, minutes=30))
+    ),  # not UTC
 ]
 
 
@@ -87,22 +89,26 @@ def _awkward_events(n: int = 300, seed: int = 20260301) -> list[dict]:
 
     events = []
     for i in range(n):
-        events.append({
-            "created_at": format_timestamp(TIMESTAMPS[i % len(TIMESTAMPS)] + timedelta(seconds=i)),
-            "actor_kind": rnd.choice(["user", "token", "system", text()]),
-            "actor_id": rnd.choice([None, 0, 7, 2**63 - 1, -1]),
-            "actor_label": text(),
-            "action": rnd.choice(["release.updated", text()]),
-            "object_type": text(),
-            "object_id": rnd.choice(["42", "", text()]),
-            "object_repr": text(),
-            "project_id": rnd.choice([None, 1, 2, 3]),
-            "release_id": rnd.choice([None, 10, 2**40]),
-            "from_state": text(),
-            "to_state": text(),
-            "reason": text(),
-            "data": AWKWARD_DATA[i % len(AWKWARD_DATA)],
-        })
+        events.append(
+            {
+                "created_at": format_timestamp(
+                    TIMESTAMPS[i % len(TIMESTAMPS)] + timedelta(seconds=i)
+                ),
+                "actor_kind": rnd.choice(["user", "token", "system", text()]),
+                "actor_id": rnd.choice([None, 0, 7, 2**63 - 1, -1]),
+                "actor_label": text(),
+                "action": rnd.choice(["release.updated", text()]),
+                "object_type": text(),
+                "object_id": rnd.choice(["42", "", text()]),
+                "object_repr": text(),
+                "project_id": rnd.choice([None, 1, 2, 3]),
+                "release_id": rnd.choice([None, 10, 2**40]),
+                "from_state": text(),
+                "to_state": text(),
+                "reason": text(),
+                "data": AWKWARD_DATA[i % len(AWKWARD_DATA)],
+            }
+        )
     return events
 
 
@@ -130,7 +136,9 @@ def _chain(events: list[dict], *, data_as=canonical_json, prev: str = GENESIS_HA
 
 def _walk(rows, *, data_cache=None):
     walk = Walk(mode="all")
-    broken = verify_rows(iter(rows), walk, start_seq=1, start_prev_hash=GENESIS_HASH, data_cache=data_cache)
+    broken = verify_rows(
+        iter(rows), walk, start_seq=1, start_prev_hash=GENESIS_HASH, data_cache=data_cache
+    )
     return walk, broken
 
 
@@ -152,6 +160,7 @@ def test_walk__accepts_the_reference_hashes_of_awkward_events():
 
 def _database_like(value) -> str:
     """JSON spelled as a database might: keys in another order, spaces, ASCII escapes."""
+
     def shuffled(v):
         if isinstance(v, dict):
             return {k: shuffled(v[k]) for k in sorted(v, key=lambda k: (len(k), k), reverse=True)}
@@ -163,14 +172,18 @@ def _database_like(value) -> str:
 def test_walk__database_json_text__is_canonicalised_to_the_reference():
     """On PostgreSQL ``data`` arrives as the database's JSON text (other key order, spaces)."""
     rows = _chain(_awkward_events(), data_as=_database_like)
-    assert any(row[ROW_FIELDS.index("data")] != canonical_json(json.loads(row[ROW_FIELDS.index("data")]))
-               for row in rows)
+    assert any(
+        row[ROW_FIELDS.index("data")] != canonical_json(json.loads(row[ROW_FIELDS.index("data")]))
+        for row in rows
+    )
     walk, broken = _walk(rows, data_cache={})
     assert broken is None, broken
     assert walk.count == len(rows)
 
 
-@pytest.mark.parametrize("field", [name for name in HASHED_FIELDS if name not in ("seq", "prev_hash")])
+@pytest.mark.parametrize(
+    "field", [name for name in HASHED_FIELDS if name not in ("seq", "prev_hash")]
+)
 def test_walk__any_changed_field__is_found_at_its_seq(field):
     rows = _chain(_awkward_events(60))
     index = ROW_FIELDS.index(field)
@@ -231,7 +244,9 @@ def test_walk__prev_hash_not_yet_vouched_for__is_spelled_as_the_reference(mode):
     assert walk.count == len(rows)
     row = list(rows[0])
     row[ROW_FIELDS.index("prev_hash")] = 'f00d\\"\n","seq":1'
-    broken = verify_rows(iter([tuple(row), *rows[1:]]), Walk(mode=mode), start_seq=1, start_prev_hash=None)
+    broken = verify_rows(
+        iter([tuple(row), *rows[1:]]), Walk(mode=mode), start_seq=1, start_prev_hash=None
+    )
     assert broken is not None and broken.seq == 1
 
 
@@ -242,27 +257,48 @@ def _append(**fields) -> AuditEvent:
     """Write one event the way audit_record does, at a chosen time (audit_record always uses now)."""
     head = AuditEvent.objects.order_by("-seq").first()
     event = {
-        "seq": head.seq + 1 if head else 1, "actor_kind": "user", "actor_id": None, "actor_label": "", "action": "",
-        "object_type": "", "object_id": "", "object_repr": "", "project_id": None, "release_id": None,
-        "from_state": "", "to_state": "", "reason": "", "data": {},
-        "prev_hash": head.hash if head else GENESIS_HASH, **fields,
+        "seq": head.seq + 1 if head else 1,
+        "actor_kind": "user",
+        "actor_id": None,
+        "actor_label": "",
+        "action": "",
+        "object_type": "",
+        "object_id": "",
+        "object_repr": "",
+        "project_id": None,
+        "release_id": None,
+        "from_state": "",
+        "to_state": "",
+        "reason": "",
+        "data": {},
+        "prev_hash": head.hash if head else GENESIS_HASH,
+        **fields,
     }
     event["hash"] = compute_hash(dict(event, created_at=format_timestamp(event["created_at"])))
     if event["project_id"] is not None:
         last = AuditEvent.objects.filter(project_id=event["project_id"]).order_by("-seq").first()
         position, link = (last.project_seq, last.project_hash) if last else (0, GENESIS_HASH)
-        event.update(project_seq=position + 1, project_prev_hash=link,
-                     project_hash=compute_project_hash(link, position + 1, event["hash"]))
+        event.update(
+            project_seq=position + 1,
+            project_prev_hash=link,
+            project_hash=compute_project_hash(link, position + 1, event["hash"]),
+        )
     return AuditEvent.objects.create(**event)
 
 
 def _awkward_trail(count: int = 60) -> list[AuditEvent]:
     """Awkward events in the database, each text cut to its column's length."""
-    limits = {f.name: f.max_length for f in AuditEvent._meta.get_fields() if getattr(f, "max_length", None)}
+    limits = {
+        f.name: f.max_length
+        for f in AuditEvent._meta.get_fields()
+        if getattr(f, "max_length", None)
+    }
     written = []
     for i, fields in enumerate(_awkward_events(count)):
-        fields = {name: value[: limits[name]] if isinstance(value, str) and name in limits else value
-                  for name, value in fields.items()}
+        fields = {
+            name: value[: limits[name]] if isinstance(value, str) and name in limits else value
+            for name, value in fields.items()
+        }
         fields["created_at"] = TIMESTAMPS[i % len(TIMESTAMPS)] + timedelta(minutes=i)
         written.append(_append(**fields))
     return written
@@ -281,14 +317,18 @@ def test_database_walk__awkward_events__verify(db):
 def test_database_walk__awkward_event_edited__is_found_at_its_seq(db):
     written = _awkward_trail(30)
     target = written[12].seq
-    tamper_sql("UPDATE audit_auditevent SET reason = reason || %s WHERE seq = %s", ["\u2028", target])
+    tamper_sql(
+        "UPDATE audit_auditevent SET reason = reason || %s WHERE seq = %s", ["\u2028", target]
+    )
     report = audit_chain_check()
     assert report.broken is not None and report.broken.seq == target
     assert "edited" in report.broken.problem
     assert report.count == target - 1
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel verification runs on PostgreSQL")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="parallel verification runs on PostgreSQL"
+)
 @pytest.mark.django_db(transaction=True)
 def test_database_walk__awkward_events__same_verdict_in_parallel():
     written = _awkward_trail(40)
@@ -302,7 +342,9 @@ def test_database_walk__awkward_events__same_verdict_in_parallel():
 
 def test_database_walk__inside_a_transaction__leaves_it_usable(db):
     written = _awkward_trail(20)
-    tamper_sql("UPDATE audit_auditevent SET to_state = %s WHERE seq = %s", ["edited", written[4].seq])
+    tamper_sql(
+        "UPDATE audit_auditevent SET to_state = %s WHERE seq = %s", ["edited", written[4].seq]
+    )
     with transaction.atomic():
         report = audit_chain_check()
         assert report.broken.seq == written[4].seq

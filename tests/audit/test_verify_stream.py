@@ -13,7 +13,9 @@ from tests.audit.conftest import tamper_sql
 
 
 def test_stream_rows__are_the_keyset_rows_in_seq_order(trail):
-    expected = [row for rows in audit_row_batches(AuditEvent.objects.all(), batch=3) for row in rows]
+    expected = [
+        row for rows in audit_row_batches(AuditEvent.objects.all(), batch=3) for row in rows
+    ]
     with closing(stream_rows(AuditEvent.objects.all(), chunk=4)) as rows:
         streamed = list(rows)
     assert streamed == expected
@@ -32,10 +34,13 @@ def _many_rows(count: int) -> None:
         "object_repr, from_state, to_state, reason, data, prev_hash, hash, project_prev_hash, project_hash) "
         "SELECT g, now(), 'system', 'shipcheck', 'bench.filled', 'bench', g::text, repeat('x', 300), '', '', "
         "repeat('y', 500), '{}'::jsonb, repeat('0', 64), repeat('1', 64), '', '' FROM generate_series(1, %s) g",
-        [count])
+        [count],
+    )
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the streamed query runs on PostgreSQL")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the streamed query runs on PostgreSQL"
+)
 def test_stream_rows__closed_early_inside_a_transaction__leaves_it_usable(db):
     _many_rows(60_000)
     with transaction.atomic():
@@ -45,7 +50,9 @@ def test_stream_rows__closed_early_inside_a_transaction__leaves_it_usable(db):
         assert AuditEvent.objects.filter(seq__lte=10).count() == 10
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the streamed query runs on PostgreSQL")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the streamed query runs on PostgreSQL"
+)
 def test_audit_verify__break_found_early_in_a_long_chain__reported_inside_a_transaction(db):
     _many_rows(60_000)
     tamper_sql("UPDATE audit_auditevent SET prev_hash = %s WHERE seq = 1", ["0" * 64])

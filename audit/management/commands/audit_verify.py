@@ -28,14 +28,18 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         workers = options["workers"]
         if workers is not None and not 1 <= workers <= MAX_EXPLICIT_WORKERS:
-            raise CommandError(f"--workers takes a number of processes from 1 to {MAX_EXPLICIT_WORKERS}.")
+            raise CommandError(
+                f"--workers takes a number of processes from 1 to {MAX_EXPLICIT_WORKERS}."
+            )
         started = time.perf_counter()
         report = audit_chain_check(all_checkpoints=options["all_checkpoints"], workers=workers)
         elapsed = time.perf_counter() - started
         for warning in report.warnings:
             self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
         if report.bad_signatures:
-            raise CommandError("Checkpoints that cannot be trusted: " + "; ".join(report.bad_signatures))
+            raise CommandError(
+                "Checkpoints that cannot be trusted: " + "; ".join(report.bad_signatures)
+            )
         if report.broken:
             raise CommandError(f"{report.broken}. {report.count} events verified before it.")
         rate = report.count / elapsed if elapsed else 0
