@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -36,6 +37,20 @@ def _lock_chain_head() -> AuditEvent | None:
     return AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
 
 
+def _float_as_stored(text: str) -> float | int:
+    """A JSON number as the database will give it back, so that the hash matches on re-reading.
+
+    Python spells large floats with an exponent (``1e+16``); PostgreSQL's jsonb keeps
+    numbers as decimals and returns those digits in full (``10000000000000000``), which
+    read back as an int. Record them as that int from the start, on every database.
+    """
+    if "e+" in text.lower():
+        value = Decimal(text)
+        if value == value.to_integral_value():
+            return int(value)
+    return float(text)
+
+
 def audit_record(
     *,
     actor,
@@ -67,7 +82,7 @@ def audit_record(
     if any(isinstance(t, str) and ("\x00" in t or "\\u0000" in t) for t in texts):
         # PostgreSQL cannot store NUL in text; services refuse it at input, this is the backstop.
         raise ValidationFailed("A NUL character cannot be recorded in the audit trail.")
-    clean_data = json.loads(data_text)
+    clean_data = json.loads(data_text, parse_float=_float_as_stored)
     head = _lock_chain_head()
     fields: dict[str, Any] = {
         "seq": (head.seq + 1) if head else 1,
