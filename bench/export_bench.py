@@ -121,7 +121,13 @@ def phase_generate(url: str, events: int) -> dict:
 
     from django.db import connection
 
-    from audit.chain import GENESIS_HASH, canonical_json, compute_project_hash, row_hash
+    from audit.chain import (
+        GENESIS_HASH,
+        HASHED_FIELDS,
+        canonical_json,
+        compute_project_hash,
+        row_hash,
+    )
     from audit.checkpoints import audit_checkpoint_take
     from projects.models import Project
 
@@ -132,28 +138,7 @@ def phase_generate(url: str, events: int) -> dict:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    columns = (
-        "seq",
-        "created_at",
-        "actor_kind",
-        "actor_id",
-        "actor_label",
-        "action",
-        "object_type",
-        "object_id",
-        "object_repr",
-        "project_id",
-        "release_id",
-        "from_state",
-        "to_state",
-        "reason",
-        "data",
-        "prev_hash",
-        "hash",
-        "project_seq",
-        "project_prev_hash",
-        "project_hash",
-    )
+    columns = (*HASHED_FIELDS, "hash", "project_seq", "project_prev_hash", "project_hash")
     started = time.perf_counter()
     base = datetime(2026, 1, 1, tzinfo=UTC)
     prev = GENESIS_HASH
