@@ -8,6 +8,11 @@ What it adds, all through the services so the audit trail is the real one:
   scope, one production approval of two (Adrian's), a go/no-go meeting
   scheduled for tomorrow with notes and a first vote;
 * 2.4.0 (in dev): scope approved, and Ana's production rejection with her reason;
+* every Storefront release that goes on to production in the demo (2.1.0,
+  2.1.1, 2.2.0, 2.2.1): QA's sign-off of staging, the scope approval, two
+  production approvals and a go/no-go decided "go", all before its production
+  deployment (``releases.demo.seed_late`` deploys after this seed), so the
+  release history report and the release records show a clean process;
 * 2.2.2, a hotfix that took the emergency path (Cora's emergency approval,
   straight to production) and whose post-implementation review is
   overdue.
@@ -59,6 +64,14 @@ def seed(ctx) -> None:
                 requires_go_no_go=True,
             )
             done.append("production policy")
+    cleared = []
+    for version, (release, _steps) in ctx.production_bound.items():
+        if release.project_id == project.pk and not Approval.objects.filter(release=release).exists():
+            with transaction.atomic():
+                _cleared_for_production(release, envs, people)
+            cleared.append(version)
+    if cleared:
+        done.append(f"{', '.join(cleared)} cleared for production")
     waiting = ctx.releases.get("2.3.0")
     if waiting is not None and not Approval.objects.filter(release=waiting).exists():
         with transaction.atomic():
@@ -76,6 +89,52 @@ def seed(ctx) -> None:
         done.append(f"{HOTFIX_VERSION} took the emergency path; its review is overdue")
     if ctx.stdout is not None:
         ctx.stdout.write("Approvals: " + ("; ".join(done) if done else "already there") + ".")
+
+
+def _cleared_for_production(release, envs, people) -> None:
+    """Everything the production policy asks for, given in the order a team would give it."""
+    approval_decide(
+        release=release,
+        kind=ApprovalKind.QA_SIGNOFF,
+        decision=Decision.APPROVE,
+        environment=envs["staging"],
+        actor=people["quinn"],
+        comment="Regression suite green on staging; exploratory pass on the changed pages.",
+    )
+    approval_decide(
+        release=release,
+        kind=ApprovalKind.SCOPE,
+        decision=Decision.APPROVE,
+        actor=people["paula"],
+        comment="The tickets in scope are the ones we planned.",
+    )
+    for approver, comment in (
+        ("adrian", "Diff and migrations reviewed; the rollback plan is tested."),
+        ("ana", "Staging results and monitoring thresholds look right."),
+    ):
+        approval_decide(
+            release=release,
+            kind=ApprovalKind.DEPLOYMENT,
+            decision=Decision.APPROVE,
+            environment=envs["production"],
+            actor=people[approver],
+            comment=comment,
+        )
+    meeting = meeting_schedule(
+        release=release,
+        environment=envs["production"],
+        scheduled_for=timezone.now(),
+        actor=people["rita"],
+    )
+    for voter in ("adrian", "quinn", "paula"):
+        if meeting.attendees.filter(person=people[voter]).exists():
+            meeting_vote(meeting=meeting, vote="go", actor=people[voter], comment="Go.")
+    meeting_decide(
+        meeting=meeting,
+        decision="go",
+        actor=people["rita"],
+        reason="Criteria met, no trigger raised, everyone present voted go.",
+    )
 
 
 def _waiting_for_second_approval(release, envs, people) -> None:

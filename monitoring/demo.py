@@ -622,7 +622,23 @@ def _payments_story(project: Project, people) -> list[str]:
 
 
 def seed(ctx) -> None:
-    """Checks, policies and windows for the demo; running it twice creates nothing new."""
+    """The Payments API project and its story; running it twice creates nothing new."""
+    admin = ctx.people["adele"]
+    project, _created = _payments_project(ctx)
+    for env in Environment.objects.filter(project=project).order_by("order"):
+        _configure(env, admin)
+    story = _payments_story(project, ctx.people)
+    if ctx.stdout is not None:
+        ctx.stdout.write(
+            f"Monitoring: Payments API: {', '.join(story) or 'already there'}. "
+            f"Demo metrics server: {DEMO_SERVER}."
+        )
+
+
+def seed_late(ctx) -> None:
+    """After Storefront's production deployments (``releases.demo.seed_late``): the checks that
+    watch its environments, then the history those deployments imply. (Configured only now: with
+    checks in place, the deployments would have been held by live windows of their own.)"""
     admin = ctx.people["adele"]
     configured = [
         env.name
@@ -630,13 +646,8 @@ def seed(ctx) -> None:
         if _configure(env, admin)
     ]
     history = _storefront_history(ctx)
-    project, _created = _payments_project(ctx)
-    for env in Environment.objects.filter(project=project).order_by("order"):
-        _configure(env, admin)
-    story = _payments_story(project, ctx.people)
     if ctx.stdout is not None:
         ctx.stdout.write(
-            f"Monitoring: checks configured in {', '.join(configured) or 'no new environment'}; "
-            f"{history} Storefront releases given their monitoring history; Payments API: "
-            f"{', '.join(story) or 'already there'}. Demo metrics server: {DEMO_SERVER}."
+            f"Monitoring: {history} Storefront releases given their monitoring history; checks "
+            f"configured in {', '.join(configured) or 'no new environment'}."
         )

@@ -30,11 +30,16 @@ Demo versions of Storefront (``ctx.releases[version]``), oldest first:
     3.0.0-beta.1   beta      in progress, its dev deployment is still running
     2.5.0          minor     planned, no deployments and no rollback plan yet
 
-The release history was written with only the core promotion gates (order,
-release open, rollback plan, environment free): the other apps' gates are
-seeded afterwards by their own ``demo.seed``, which should add the records
-these states imply (checklists, sign-offs, approvals, monitoring results for
-the released versions; open work for 2.3.0, 2.4.0 and 2.5.0).
+The story is told in two passes so that the trail reads in the order things
+happen. ``seed`` plays each new release up to its first production step and
+lists the releases still bound for production in ``ctx.production_bound``;
+the other apps' ``seed`` then add what must come first (checklists ticked,
+test runs, QA sign-off, scope and the two production approvals, the go/no-go
+decision); ``seed_late`` (called by ``seed_demo`` after every app's ``seed``)
+plays the production steps, and the apps' own ``seed_late`` what comes after
+(monitoring windows). Promotions are checked against the core gates only
+(order, release open, rollback plan, environment free), as the other apps'
+records are added by their own seeds.
 """
 
 from __future__ import annotations
@@ -355,18 +360,31 @@ def foundation(stdout=None) -> SimpleNamespace:
             f"({storefront.name}, {mobile.name})."
         )
     return SimpleNamespace(
-        project=storefront, other_project=mobile, people=people, releases={}, stdout=stdout
+        project=storefront,
+        other_project=mobile,
+        people=people,
+        releases={},
+        production_bound={},
+        stdout=stdout,
     )
 
 
-def _play(spec: DemoRelease, *, project: Project, people: dict) -> Release:
-    """Create one release and walk it through its story, all through the services."""
-    storefront = project.slug == DEMO_PROJECT[1]
-    manager = people["rita"] if storefront else people["otto"]
+def _cast(project: Project, people: dict):
+    """(the release manager, who(username)) of a project: in the second project one person does everything."""
+    if project.slug == DEMO_PROJECT[1]:
+        return people["rita"], people.__getitem__
+    return people["otto"], lambda _username: people["otto"]
 
-    def who(username: str):
-        # In the second project one person does everything.
-        return people[username] if storefront else people["otto"]
+
+def _before_production(steps: list[Step]) -> tuple[list[Step], list[Step]]:
+    """The steps before the first production one, and that step with those after it."""
+    first = next((i for i, step in enumerate(steps) if step.environment == "production"), len(steps))
+    return steps[:first], steps[first:]
+
+
+def _play(spec: DemoRelease, *, project: Project, people: dict) -> Release:
+    """Create one release and play its story up to production, all through the services."""
+    manager, who = _cast(project, people)
 
     target = None
     if spec.target_in_days is not None:
@@ -388,9 +406,18 @@ def _play(spec: DemoRelease, *, project: Project, people: dict) -> Release:
         services.release_tickets_add(release=release, tickets=spec.tickets, actor=manager)
     if spec.commits:
         services.release_commits_add(release=release, commits=spec.commits, actor=manager)
-    environments = {e.name: e for e in Environment.objects.filter(project=project)}
-    latest = {}
-    for step in spec.steps:
+    _play_steps(release, _before_production(spec.steps)[0], people=people)
+    return release
+
+
+def _play_steps(release: Release, steps: list[Step], *, people: dict) -> Release:
+    manager, who = _cast(release.project, people)
+    environments = {e.name: e for e in Environment.objects.filter(project=release.project)}
+    latest = {
+        d.environment.name: d
+        for d in release.deployments.select_related("environment").order_by("created_at")
+    }
+    for step in steps:
         actor = who(step.actor)
         if step.kind in ("deploy", "start"):
             deployment = services.release_promote(
@@ -426,10 +453,9 @@ def _play(spec: DemoRelease, *, project: Project, people: dict) -> Release:
     return release
 
 
-def _seed_project(specs, *, project: Project, people: dict, stdout) -> dict[str, Release]:
+def _seed_project(specs, *, project: Project, people: dict, stdout, bound: dict) -> dict[str, Release]:
     releases, created = {}, []
-    # The demo's history predates the other apps' records (seeded after this), so its
-    # promotions are checked against the core gates only; see the module docstring.
+    # Promotions are checked against the core gates only; see the module docstring.
     with override_settings(SHIPCHECK_GATE_APPS={"releases"}):
         for spec in specs:
             release = Release.objects.filter(project=project, version=spec.version).first()
@@ -437,6 +463,11 @@ def _seed_project(specs, *, project: Project, people: dict, stdout) -> dict[str,
                 with transaction.atomic():
                     release = _play(spec, project=project, people=people)
                 created.append(spec.version)
+                later = _before_production(spec.steps)[1]
+                if later:
+                    bound[spec.version if project.slug == DEMO_PROJECT[1] else f"{project.slug}:{spec.version}"] = (
+                        release, later
+                    )
             releases[spec.version] = release
     if stdout is not None:
         stdout.write(
@@ -448,14 +479,27 @@ def _seed_project(specs, *, project: Project, people: dict, stdout) -> dict[str,
 
 
 def seed(ctx) -> None:
-    """Releases, deployments, tickets and commits of both demo projects; fills ``ctx.releases``."""
+    """Releases, tickets, commits and deployments up to production; fills ``ctx.releases`` and
+    ``ctx.production_bound`` (version → (release, its production steps); the second project's
+    versions are prefixed with its slug)."""
+    bound = ctx.production_bound
     ctx.releases.update(
         _seed_project(
-            STOREFRONT_RELEASES, project=ctx.project, people=ctx.people, stdout=ctx.stdout
+            STOREFRONT_RELEASES, project=ctx.project, people=ctx.people, stdout=ctx.stdout, bound=bound
         )
     )
     other = getattr(ctx, "other_project", None) or Project.objects.get(slug=OTHER_PROJECT[1])
-    _seed_project(MOBILE_RELEASES, project=other, people=ctx.people, stdout=ctx.stdout)
+    _seed_project(MOBILE_RELEASES, project=other, people=ctx.people, stdout=ctx.stdout, bound=bound)
+
+
+def seed_late(ctx) -> None:
+    """The production steps of the releases ``seed`` left before production."""
+    with override_settings(SHIPCHECK_GATE_APPS={"releases"}):
+        for release, steps in ctx.production_bound.values():
+            with transaction.atomic():
+                _play_steps(release, steps, people=ctx.people)
+    if ctx.stdout is not None and ctx.production_bound:
+        ctx.stdout.write(f"Production: {len(ctx.production_bound)} releases deployed.")
 
 
 def login_table() -> list[tuple[str, str]]:

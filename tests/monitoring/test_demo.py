@@ -19,6 +19,8 @@ def _seed():
     ctx = releases_demo.foundation(StringIO())
     releases_demo.seed(ctx)
     demo.seed(ctx)
+    releases_demo.seed_late(ctx)
+    demo.seed_late(ctx)
     return ctx
 
 

@@ -20,14 +20,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         ctx = demo.foundation(self.stdout)
+        modules = []
         for app_config in apps.get_app_configs():
             module_name = f"{app_config.name}.demo"
-            if importlib.util.find_spec(module_name) is None:
-                continue
-            module = importlib.import_module(module_name)
-            seed = getattr(module, "seed", None)
-            if callable(seed):
-                seed(ctx)
+            if importlib.util.find_spec(module_name) is not None:
+                modules.append(importlib.import_module(module_name))
+        # Two passes, so the trail tells the story in order: everything up to production
+        # (``seed``), then production and what follows it (``seed_late``); see releases/demo.py.
+        for phase in ("seed", "seed_late"):
+            for module in modules:
+                step = getattr(module, phase, None)
+                if callable(step):
+                    step(ctx)
         count, broken = audit_chain_verify()
         if broken:
             raise CommandError(f"The audit chain does not verify after seeding: {broken}.")
