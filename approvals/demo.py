@@ -91,35 +91,39 @@ def seed(ctx) -> None:
         ctx.stdout.write("Approvals: " + ("; ".join(done) if done else "already there") + ".")
 
 
+def _approve(release, kind: str, person, comment: str, environment=None) -> None:
+    approval_decide(
+        release=release,
+        kind=kind,
+        decision=Decision.APPROVE,
+        environment=environment,
+        actor=person,
+        comment=comment,
+    )
+
+
+def _signed_off(release, envs, people, *, qa: str, scope: str, approvals: dict[str, str]) -> None:
+    """QA's sign-off of staging, the product owner's scope approval and production approvals
+    (approver username → comment), in the order a team gives them."""
+    _approve(release, ApprovalKind.QA_SIGNOFF, people["quinn"], qa, envs["staging"])
+    _approve(release, ApprovalKind.SCOPE, people["paula"], scope)
+    for approver, comment in approvals.items():
+        _approve(release, ApprovalKind.DEPLOYMENT, people[approver], comment, envs["production"])
+
+
 def _cleared_for_production(release, envs, people) -> None:
-    """Everything the production policy asks for, given in the order a team would give it."""
-    approval_decide(
-        release=release,
-        kind=ApprovalKind.QA_SIGNOFF,
-        decision=Decision.APPROVE,
-        environment=envs["staging"],
-        actor=people["quinn"],
-        comment="Regression suite green on staging; exploratory pass on the changed pages.",
+    """Everything the production policy asks for, then a go/no-go decided "go"."""
+    _signed_off(
+        release,
+        envs,
+        people,
+        qa="Regression suite green on staging; exploratory pass on the changed pages.",
+        scope="The tickets in scope are the ones we planned.",
+        approvals={
+            "adrian": "Diff and migrations reviewed; the rollback plan is tested.",
+            "ana": "Staging results and monitoring thresholds look right.",
+        },
     )
-    approval_decide(
-        release=release,
-        kind=ApprovalKind.SCOPE,
-        decision=Decision.APPROVE,
-        actor=people["paula"],
-        comment="The tickets in scope are the ones we planned.",
-    )
-    for approver, comment in (
-        ("adrian", "Diff and migrations reviewed; the rollback plan is tested."),
-        ("ana", "Staging results and monitoring thresholds look right."),
-    ):
-        approval_decide(
-            release=release,
-            kind=ApprovalKind.DEPLOYMENT,
-            decision=Decision.APPROVE,
-            environment=envs["production"],
-            actor=people[approver],
-            comment=comment,
-        )
     meeting = meeting_schedule(
         release=release,
         environment=envs["production"],
@@ -138,28 +142,13 @@ def _cleared_for_production(release, envs, people) -> None:
 
 
 def _waiting_for_second_approval(release, envs, people) -> None:
-    approval_decide(
-        release=release,
-        kind=ApprovalKind.QA_SIGNOFF,
-        decision=Decision.APPROVE,
-        environment=envs["staging"],
-        actor=people["quinn"],
-        comment="Regression suite and gift card scenarios pass on staging.",
-    )
-    approval_decide(
-        release=release,
-        kind=ApprovalKind.SCOPE,
-        decision=Decision.APPROVE,
-        actor=people["paula"],
-        comment="Purchase, redeem and balance page: the scope we promised.",
-    )
-    approval_decide(
-        release=release,
-        kind=ApprovalKind.DEPLOYMENT,
-        decision=Decision.APPROVE,
-        environment=envs["production"],
-        actor=people["adrian"],
-        comment="Migrations are additive; rollback plan checked.",
+    _signed_off(
+        release,
+        envs,
+        people,
+        qa="Regression suite and gift card scenarios pass on staging.",
+        scope="Purchase, redeem and balance page: the scope we promised.",
+        approvals={"adrian": "Migrations are additive; rollback plan checked."},
     )
     tomorrow = (timezone.localtime() + timedelta(days=1)).replace(
         hour=10, minute=0, second=0, microsecond=0
