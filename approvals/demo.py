@@ -174,13 +174,7 @@ def _waiting_for_second_approval(release, envs, people) -> None:
 
 
 def _rejected(release, envs, people) -> None:
-    approval_decide(
-        release=release,
-        kind=ApprovalKind.SCOPE,
-        decision=Decision.APPROVE,
-        actor=people["paula"],
-        comment="One-page checkout and wallets, as planned.",
-    )
+    _approve(release, ApprovalKind.SCOPE, people["paula"], "One-page checkout and wallets, as planned.")
     approval_decide(
         release=release,
         kind=ApprovalKind.DEPLOYMENT,
@@ -224,22 +218,9 @@ def _emergency_hotfix(project, envs, people) -> Release:
             justification="Customers are charged twice; every hour costs refunds and trust. "
             "The fix is one line in the retry handler.",
         )
-        approval_decide(
-            release=hotfix,
-            kind=ApprovalKind.SCOPE,
-            decision=Decision.APPROVE,
-            actor=people["paula"],
-            comment="Only the retry fix.",
-        )
+        _approve(hotfix, ApprovalKind.SCOPE, people["paula"], "Only the retry fix.")
         for approver in ("adrian", "ana"):
-            approval_decide(
-                release=hotfix,
-                kind=ApprovalKind.DEPLOYMENT,
-                decision=Decision.APPROVE,
-                environment=envs["production"],
-                actor=people[approver],
-                comment="Reviewed the diff.",
-            )
+            _approve(hotfix, ApprovalKind.DEPLOYMENT, people[approver], "Reviewed the diff.", envs["production"])
         meeting = meeting_schedule(
             release=hotfix, environment=envs["production"], scheduled_for=timezone.now(), actor=rita
         )
