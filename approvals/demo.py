@@ -68,7 +68,7 @@ def seed(ctx) -> None:
     for version, (release, _steps) in ctx.production_bound.items():
         if release.project_id == project.pk and not Approval.objects.filter(release=release).exists():
             with transaction.atomic():
-                _cleared_for_production(release, envs, people)
+                cleared_for_production(release, envs, people)
             cleared.append(version)
     if cleared:
         done.append(f"{', '.join(cleared)} cleared for production")
@@ -111,8 +111,11 @@ def _signed_off(release, envs, people, *, qa: str, scope: str, approvals: dict[s
         _approve(release, ApprovalKind.DEPLOYMENT, people[approver], comment, envs["production"])
 
 
-def _cleared_for_production(release, envs, people) -> None:
-    """Everything the production policy asks for, then a go/no-go decided "go"."""
+def cleared_for_production(release, envs, people) -> None:
+    """Everything the production policy asks for, then a go/no-go decided "go".
+
+    Also used by ``monitoring.demo`` for the Payments API releases (the same people hold the
+    same roles there)."""
     _signed_off(
         release,
         envs,

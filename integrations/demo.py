@@ -38,7 +38,7 @@ TEST_RESULTS = {
 }
 
 
-def _junit(total: int, failing: list[str], skipped: int) -> str:
+def junit_report(total: int, failing: list[str], skipped: int) -> str:
     cases = []
     for number in range(total):
         if number < len(failing):
@@ -92,7 +92,7 @@ def seed(ctx) -> None:
         test_run_record(
             release=release,
             actor=pipeline,
-            junit_xml=_junit(total, failing, skipped),
+            junit_xml=junit_report(total, failing, skipped),
             name="unit",
             environment=environment,
             coverage_percent=coverage,

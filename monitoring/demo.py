@@ -1,13 +1,15 @@
 """Demo data for monitoring (``manage.py seed_demo``; idempotent).
 
-* Storefront: health and metric checks on every environment, pointed at the
+* Storefront (``seed_late``, after its production deployments): health and
+  metric checks on every environment, pointed at the
   demo metrics server that ``make run`` starts (``monitoring.demo_server`` on
   127.0.0.1:8001), and the monitoring history its released versions imply:
   passed canary and post-deploy windows for 2.1.0, 2.1.1 and 2.2.1, and for
   2.2.0 a passed canary whose post-deploy window failed on p95 latency (the
   reason it was rolled back).
 * Payments API, a second project with the same people, whose story is all
-  monitoring, played through the services:
+  monitoring, played through the services (each release reaches production
+  with its test run, sign-offs, two approvals and a go/no-go, as in Storefront):
   1.4.0  canary passed, full rollout approved by Rita, post-deploy passed: released;
   1.4.1  canary failed on the error rate: deployment failed, rollback recommended;
   1.5.0  canary running now in production, polled live against the demo server.
@@ -520,7 +522,22 @@ def _to_staging(release: Release, people) -> None:
 
 
 def _canary(release: Release, people) -> MonitoringWindow:
-    production = Environment.objects.get(project=release.project, name="production")
+    """Tests, sign-offs, approvals and the go/no-go first, as for Storefront; then the canary."""
+    from approvals.demo import cleared_for_production
+    from integrations.demo import junit_report
+    from integrations.services import test_run_record
+
+    envs = {e.name: e for e in Environment.objects.filter(project=release.project)}
+    test_run_record(
+        release=release,
+        actor=people["quinn"],
+        junit_xml=junit_report(386, [], 2),
+        name="unit",
+        environment=envs["staging"],
+        coverage_percent=88.4,
+    )
+    cleared_for_production(release, envs, people)
+    production = envs["production"]
     deployment = releases.release_promote(
         release=release,
         environment=production,

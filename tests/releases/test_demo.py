@@ -94,13 +94,16 @@ def test_seed_demo__release_history__only_the_emergency_hotfix_is_flagged(seeded
     """The demo's story runs in order: sign-offs, approvals and tests come before each production
     deployment, so the auditor's report flags only the release that took the emergency path."""
     client.force_login(people_demo_auditor)
-    rows = client.get("/api/v1/audit/release-history/?project=storefront").json()["deployments"]
+    rows = client.get("/api/v1/audit/release-history/").json()["deployments"]
 
     flagged = {row["release"]: row["findings"] for row in rows if row["findings"]}
     assert set(flagged) == {"2.2.2"}, flagged
     assert "emergency path" in flagged["2.2.2"]
-    clean = [row for row in rows if row["release"] in {"2.1.0", "2.1.1", "2.2.0", "2.2.1"}]
-    assert len(clean) == 4
+    clean = [row for row in rows if row["release"] != "2.2.2"]
+    assert {(row["project"], row["release"]) for row in clean} == {
+        ("storefront", "2.1.0"), ("storefront", "2.1.1"), ("storefront", "2.2.0"), ("storefront", "2.2.1"),
+        ("payments-api", "1.4.0"), ("payments-api", "1.4.1"), ("payments-api", "1.5.0"),
+    }
     assert all(row["approvals_before"] == 2 and row["qa_signoff"] and row["tests_ok"] for row in clean)
 
 
