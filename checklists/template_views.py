@@ -298,6 +298,14 @@ def template_action(request, pk: int, op: str):
     raise NotFound("No such action.")
 
 
+def _item_values(request) -> dict:
+    """The item form's values; an unticked checkbox is not sent, so it means False."""
+    values = _form_values(ItemTemplateForm, request)
+    values.setdefault("required", False)
+    values.setdefault("evidence_required", False)
+    return values
+
+
 def _template_step(request, pk) -> StepTemplate:
     step = (
         StepTemplate.objects.select_related("version__template__project").filter(pk=int(pk)).first()
@@ -349,9 +357,7 @@ def template_step_action(request, pk: int, op: str):
             error_pk=step.pk,
         )
     if op == "add-item":
-        values = _form_values(ItemTemplateForm, request)
-        values.setdefault("required", False)
-        values.setdefault("evidence_required", False)
+        values = _item_values(request)
         return _editor_call(
             request,
             template,
@@ -382,9 +388,7 @@ def template_item_action(request, pk: int, op: str):
             lambda: template_services.template_item_delete(item=item, actor=actor),
         )
     if op == "edit":
-        values = _form_values(ItemTemplateForm, request)
-        values.setdefault("required", False)
-        values.setdefault("evidence_required", False)
+        values = _item_values(request)
         return _editor_call(
             request,
             template,
