@@ -66,7 +66,10 @@ def seed(ctx) -> None:
             done.append("production policy")
     cleared = []
     for version, (release, _steps) in ctx.production_bound.items():
-        if release.project_id == project.pk and not Approval.objects.filter(release=release).exists():
+        if (
+            release.project_id == project.pk
+            and not Approval.objects.filter(release=release).exists()
+        ):
             with transaction.atomic():
                 cleared_for_production(release, envs, people)
             cleared.append(version)
@@ -177,7 +180,9 @@ def _waiting_for_second_approval(release, envs, people) -> None:
 
 
 def _rejected(release, envs, people) -> None:
-    _approve(release, ApprovalKind.SCOPE, people["paula"], "One-page checkout and wallets, as planned.")
+    _approve(
+        release, ApprovalKind.SCOPE, people["paula"], "One-page checkout and wallets, as planned."
+    )
     approval_decide(
         release=release,
         kind=ApprovalKind.DEPLOYMENT,
@@ -223,7 +228,13 @@ def _emergency_hotfix(project, envs, people) -> Release:
         )
         _approve(hotfix, ApprovalKind.SCOPE, people["paula"], "Only the retry fix.")
         for approver in ("adrian", "ana"):
-            _approve(hotfix, ApprovalKind.DEPLOYMENT, people[approver], "Reviewed the diff.", envs["production"])
+            _approve(
+                hotfix,
+                ApprovalKind.DEPLOYMENT,
+                people[approver],
+                "Reviewed the diff.",
+                envs["production"],
+            )
         meeting = meeting_schedule(
             release=hotfix, environment=envs["production"], scheduled_for=timezone.now(), actor=rita
         )

@@ -1083,7 +1083,9 @@ def meeting_authorize(*, meeting: GoNoGoMeeting, actor, action: str) -> None:
     if not can_view_project(actor, meeting.release.project_id):
         raise NotFound("No such meeting.")
     steer_only, refusal = _MEETING_RIGHTS[action]
-    if not (can_run_meeting(actor, meeting.release) or (not steer_only and _is_attendee(meeting, actor))):
+    if not (
+        can_run_meeting(actor, meeting.release) or (not steer_only and _is_attendee(meeting, actor))
+    ):
         raise PermissionDenied(refusal)
 
 

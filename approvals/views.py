@@ -399,7 +399,9 @@ def meeting_minutes(request, pk):
     return render(request, "approvals/minutes.html", _meeting_context(request, meeting))
 
 
-def _meeting_act(request, pk, form, action, notice: str, *, part: str = "board", target=None, right=""):
+def _meeting_act(
+    request, pk, form, action, notice: str, *, part: str = "board", target=None, right=""
+):
     """Check the person's right (``right``: a meeting_authorize action) before the form, then act."""
     meeting = target or meeting_get(user=request.user, pk=pk)
     if right:
@@ -498,7 +500,13 @@ def meeting_attendee_add(request, pk):
         )
 
     return _meeting_act(
-        request, pk, AttendeeForm(request.POST), action, "Invited.", part="page", right="attendee_add"
+        request,
+        pk,
+        AttendeeForm(request.POST),
+        action,
+        "Invited.",
+        part="page",
+        right="attendee_add",
     )
 
 
@@ -511,7 +519,12 @@ def meeting_decide(request, pk):
         )
 
     return _meeting_act(
-        request, pk, DecideForm(request.POST), action, "The decision is recorded.", part="page",
+        request,
+        pk,
+        DecideForm(request.POST),
+        action,
+        "The decision is recorded.",
+        part="page",
         right="decide",
     )
 
@@ -523,6 +536,11 @@ def meeting_cancel(request, pk):
         services.meeting_cancel(meeting=meeting, actor=request.user, reason=data["reason"])
 
     return _meeting_act(
-        request, pk, CancelForm(request.POST), action, "The meeting is cancelled.", part="page",
+        request,
+        pk,
+        CancelForm(request.POST),
+        action,
+        "The meeting is cancelled.",
+        part="page",
         right="cancel",
     )

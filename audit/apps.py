@@ -15,5 +15,10 @@ class AuditConfig(AppConfig):
 
         register_builtin_sections()
         nav_item("Audit", "audit:events", order=70)
-        panel(key="audit", title="Audit trail and release record", template="audit/partials/release_panel.html",
-              context=audit_panel_context, order=900)
+        panel(
+            key="audit",
+            title="Audit trail and release record",
+            template="audit/partials/release_panel.html",
+            context=audit_panel_context,
+            order=900,
+        )

@@ -27,16 +27,24 @@ def signing_key() -> bytes:
 def checkpoint_problem(statement: dict, key: bytes) -> str | None:
     """Why a checkpoint statement cannot be trusted with ``key``, or None when it can."""
     if statement.get("key_id") != key_id(key):
-        return (f"signed with another key (key id {statement.get('key_id')!r}, this key is "
-                f"{key_id(key)!r})")
+        return (
+            f"signed with another key (key id {statement.get('key_id')!r}, this key is "
+            f"{key_id(key)!r})"
+        )
     if not statement_valid(statement, key):
         return "the signature does not match the statement (forged or altered)"
     return None
 
 
 def _signed(*, created_at, project_id, seq, project_seq, head_hash, key: bytes) -> AuditCheckpoint:
-    checkpoint = AuditCheckpoint(created_at=created_at, project_id=project_id, seq=seq,
-                                 project_seq=project_seq, hash=head_hash, key_id=key_id(key))
+    checkpoint = AuditCheckpoint(
+        created_at=created_at,
+        project_id=project_id,
+        seq=seq,
+        project_seq=project_seq,
+        hash=head_hash,
+        key_id=key_id(key),
+    )
     statement = checkpoint.statement()
     checkpoint.signature = statement_sign(statement, key)
     return checkpoint
@@ -56,20 +64,47 @@ def audit_checkpoint_take(*, now=None) -> list[AuditCheckpoint]:
         head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
         if head is None:
             return []
-        last = (AuditCheckpoint.objects.filter(project_id__isnull=True).order_by("-seq")
-                .values_list("seq", flat=True).first()) or 0
+        last = (
+            AuditCheckpoint.objects.filter(project_id__isnull=True)
+            .order_by("-seq")
+            .values_list("seq", flat=True)
+            .first()
+        ) or 0
         if last >= head[0]:
             return []
-        checkpoints = [_signed(created_at=created_at, project_id=None, seq=head[0], project_seq=None,
-                               head_hash=head[1], key=key)]
-        moved = (AuditEvent.objects.filter(seq__gt=last, seq__lte=head[0], project_id__isnull=False)
-                 .values_list("project_id", flat=True).distinct().order_by("project_id"))
+        checkpoints = [
+            _signed(
+                created_at=created_at,
+                project_id=None,
+                seq=head[0],
+                project_seq=None,
+                head_hash=head[1],
+                key=key,
+            )
+        ]
+        moved = (
+            AuditEvent.objects.filter(seq__gt=last, seq__lte=head[0], project_id__isnull=False)
+            .values_list("project_id", flat=True)
+            .distinct()
+            .order_by("project_id")
+        )
         for project_id in moved:
             seq, project_seq, project_hash = (
-                AuditEvent.objects.filter(project_id=project_id, seq__lte=head[0]).order_by("-seq")
-                .values_list("seq", "project_seq", "project_hash").first())
-            checkpoints.append(_signed(created_at=created_at, project_id=project_id, seq=seq,
-                                       project_seq=project_seq, head_hash=project_hash, key=key))
+                AuditEvent.objects.filter(project_id=project_id, seq__lte=head[0])
+                .order_by("-seq")
+                .values_list("seq", "project_seq", "project_hash")
+                .first()
+            )
+            checkpoints.append(
+                _signed(
+                    created_at=created_at,
+                    project_id=project_id,
+                    seq=seq,
+                    project_seq=project_seq,
+                    head_hash=project_hash,
+                    key=key,
+                )
+            )
         AuditCheckpoint.objects.bulk_create(checkpoints)
     for checkpoint in checkpoints:
         logger.info("audit checkpoint %s", json.dumps(checkpoint.statement(), sort_keys=True))
@@ -80,8 +115,16 @@ def statement_for_export(checkpoint: AuditCheckpoint | None) -> dict | None:
     return checkpoint.statement() if checkpoint is not None else None
 
 
-def export_seal(*, scope: str, rows: int, first_seq: int | None, last_seq: int | None,
-                last_hash: str | None, header_sha256: str, generated_at) -> dict:
+def export_seal(
+    *,
+    scope: str,
+    rows: int,
+    first_seq: int | None,
+    last_seq: int | None,
+    last_hash: str | None,
+    header_sha256: str,
+    generated_at,
+) -> dict:
     """A signed statement closing an export: how many rows, which run, ending in which hash.
 
     Made on the fly and never stored; it lets the holder of the key prove that

@@ -86,16 +86,27 @@ class ExportPlan:
         if not self.lower or self.lower <= 1:
             return None
         if self.mode == "all":
-            prev = AuditEvent.objects.filter(seq__lt=self.lower).order_by("-seq").values_list("seq", "hash").first()
+            prev = (
+                AuditEvent.objects.filter(seq__lt=self.lower)
+                .order_by("-seq")
+                .values_list("seq", "hash")
+                .first()
+            )
             return {"seq": prev[0], "hash": prev[1]} if prev else {"seq": 0, "hash": GENESIS_HASH}
         if self.mode == "project":
             anchors = {}
             for project_id in self.project_ids():
-                prev = (AuditEvent.objects.filter(project_id=project_id, seq__lt=self.lower).order_by("-seq")
-                        .values_list("project_seq", "seq", "project_hash").first())
+                prev = (
+                    AuditEvent.objects.filter(project_id=project_id, seq__lt=self.lower)
+                    .order_by("-seq")
+                    .values_list("project_seq", "seq", "project_hash")
+                    .first()
+                )
                 anchors[str(project_id)] = (
-                    {"project_seq": prev[0], "seq": prev[1], "project_hash": prev[2]} if prev
-                    else {"project_seq": 0, "seq": None, "project_hash": GENESIS_HASH})
+                    {"project_seq": prev[0], "seq": prev[1], "project_hash": prev[2]}
+                    if prev
+                    else {"project_seq": 0, "seq": None, "project_hash": GENESIS_HASH}
+                )
             return {"projects": anchors}
         return None
 
@@ -105,8 +116,14 @@ class ExportPlan:
         if self.mode == "all":
             found = [checkpoint_latest(upto_seq=bound)]
         else:
-            found = [checkpoint_latest(project_id=pid, upto_seq=bound) for pid in self.project_ids()]
-        return [c.statement() for c in found if c is not None and (not self.lower or c.seq >= self.lower)]
+            found = [
+                checkpoint_latest(project_id=pid, upto_seq=bound) for pid in self.project_ids()
+            ]
+        return [
+            c.statement()
+            for c in found
+            if c is not None and (not self.lower or c.seq >= self.lower)
+        ]
 
     def header(self) -> dict:
         project = self.filters.project
@@ -114,7 +131,9 @@ class ExportPlan:
             "shipcheck_audit_export": EXPORT_FORMAT,
             "mode": self.mode,
             "scope": self.scope,
-            "project": {"id": project.pk, "slug": project.slug, "name": project.name} if project else None,
+            "project": {"id": project.pk, "slug": project.slug, "name": project.name}
+            if project
+            else None,
             "project_ids": None if self.mode == "all" else self.project_ids(),
             "filters": self.filters.describe(),
             "generated_at": format_timestamp(self.generated_at),
@@ -134,15 +153,37 @@ def _n(value) -> str:
 def jsonl_lines(rows: list[tuple]) -> str:
     """Event lines for one batch (rows in ``ROW_FIELDS`` order, created_at and data as text)."""
     s, n = _s, _n
-    return "".join([
-        f'{{"seq":{seq},"created_at":{s(created)},"actor_kind":{s(kind)},"actor_id":{n(actor_id)}'
-        f',"actor_label":{s(label)},"action":{s(action)},"object_type":{s(otype)},"object_id":{s(oid)}'
-        f',"object_repr":{s(orepr)},"project_id":{n(pid)},"release_id":{n(rid)},"from_state":{s(fs)}'
-        f',"to_state":{s(ts)},"reason":{s(reason)},"data":{data},"prev_hash":{s(prev)},"hash":{s(h)}'
-        f',"project_seq":{n(pseq)},"project_prev_hash":{s(pprev)},"project_hash":{s(phash)}}}\n'
-        for (seq, created, kind, actor_id, label, action, otype, oid, orepr, pid, rid, fs, ts, reason,
-             data, prev, h, pseq, pprev, phash) in rows
-    ])
+    return "".join(
+        [
+            f'{{"seq":{seq},"created_at":{s(created)},"actor_kind":{s(kind)},"actor_id":{n(actor_id)}'
+            f',"actor_label":{s(label)},"action":{s(action)},"object_type":{s(otype)},"object_id":{s(oid)}'
+            f',"object_repr":{s(orepr)},"project_id":{n(pid)},"release_id":{n(rid)},"from_state":{s(fs)}'
+            f',"to_state":{s(ts)},"reason":{s(reason)},"data":{data},"prev_hash":{s(prev)},"hash":{s(h)}'
+            f',"project_seq":{n(pseq)},"project_prev_hash":{s(pprev)},"project_hash":{s(phash)}}}\n'
+            for (
+                seq,
+                created,
+                kind,
+                actor_id,
+                label,
+                action,
+                otype,
+                oid,
+                orepr,
+                pid,
+                rid,
+                fs,
+                ts,
+                reason,
+                data,
+                prev,
+                h,
+                pseq,
+                pprev,
+                phash,
+            ) in rows
+        ]
+    )
 
 
 def _python_jsonl_rows(plan: ExportPlan, progress: dict) -> Iterator[bytes]:
@@ -162,15 +203,26 @@ def jsonl_stream(plan: ExportPlan) -> Iterator[bytes]:
         yield from exports_pg.jsonl_rows(plan.queryset, plan.upper, progress)
     else:
         yield from _python_jsonl_rows(plan, progress)
-    count, first, last, last_hash = progress["count"], progress["first"], progress["last"], progress["last_hash"]
+    count, first, last, last_hash = (
+        progress["count"],
+        progress["first"],
+        progress["last"],
+        progress["last_hash"],
+    )
     end = {
         "shipcheck_audit_export_end": True,
         "rows": count,
         "first_seq": first,
         "last_seq": last,
-        "seal": export_seal(scope=plan.scope, rows=count, first_seq=first, last_seq=last,
-                            last_hash=last_hash, header_sha256=hashlib.sha256(header_line).hexdigest(),
-                            generated_at=plan.generated_at),
+        "seal": export_seal(
+            scope=plan.scope,
+            rows=count,
+            first_seq=first,
+            last_seq=last,
+            last_hash=last_hash,
+            header_sha256=hashlib.sha256(header_line).hexdigest(),
+            generated_at=plan.generated_at,
+        ),
     }
     yield (json.dumps(end) + "\n").encode("utf-8")
 
@@ -202,10 +254,18 @@ def csv_stream(plan: ExportPlan) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     header = plan.header()
-    buffer.write("# Shipcheck audit trail export. For verification use the JSON Lines export; "
-                 "text cells starting with = + - @ tab CR or ' carry one extra leading '.\r\n")
-    buffer.write("# " + json.dumps({k: header[k] for k in ("mode", "scope", "filters", "generated_at",
-                                                             "checkpoints")}, ensure_ascii=False) + "\r\n")
+    buffer.write(
+        "# Shipcheck audit trail export. For verification use the JSON Lines export; "
+        "text cells starting with = + - @ tab CR or ' carry one extra leading '.\r\n"
+    )
+    buffer.write(
+        "# "
+        + json.dumps(
+            {k: header[k] for k in ("mode", "scope", "filters", "generated_at", "checkpoints")},
+            ensure_ascii=False,
+        )
+        + "\r\n"
+    )
     writer.writerow(CSV_COLUMNS)
     yield buffer.getvalue().encode("utf-8")
     if connection.vendor == "postgresql":
@@ -221,5 +281,9 @@ def csv_stream(plan: ExportPlan) -> Iterator[bytes]:
 
 def export_filename(plan: ExportPlan, extension: str) -> str:
     stamp = plan.generated_at.strftime("%Y%m%dT%H%M%SZ")
-    scope = plan.filters.project.slug if plan.filters.project else ("all" if plan.mode == "all" else "projects")
+    scope = (
+        plan.filters.project.slug
+        if plan.filters.project
+        else ("all" if plan.mode == "all" else "projects")
+    )
     return f"shipcheck-audit-{scope}-{stamp}.{extension}"

@@ -25,9 +25,26 @@ from django.db.models.expressions import RawSQL
 _TIMESTAMP = "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 # The columns of a JSON line, in the order the SQLite path writes them.
 _COLUMNS = (
-    "seq", _TIMESTAMP, "actor_kind", "actor_id", "actor_label", "action", "object_type", "object_id",
-    "object_repr", "project_id", "release_id", "from_state", "to_state", "reason", "data::text", "prev_hash",
-    "hash", "project_seq", "project_prev_hash", "project_hash",
+    "seq",
+    _TIMESTAMP,
+    "actor_kind",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "project_id",
+    "release_id",
+    "from_state",
+    "to_state",
+    "reason",
+    "data::text",
+    "prev_hash",
+    "hash",
+    "project_seq",
+    "project_prev_hash",
+    "project_hash",
 )
 # COPY's text format escapes these after a backslash. NULL is written as
 # ``null`` (COPY's NULL option): only integer columns can be NULL here, and
@@ -47,8 +64,28 @@ def _json_line(block: bytes) -> str:
     fields = text[:-1].split("\t")
     if "\\" in text:  # rare: a value holds a backslash or a control character
         fields = [_unescape(f) for f in fields]
-    (seq, created, kind, actor_id, label, action, otype, oid, orepr, pid, rid, fs, ts, reason, data, prev, h, pseq,
-     pprev, phash) = fields
+    (
+        seq,
+        created,
+        kind,
+        actor_id,
+        label,
+        action,
+        otype,
+        oid,
+        orepr,
+        pid,
+        rid,
+        fs,
+        ts,
+        reason,
+        data,
+        prev,
+        h,
+        pseq,
+        pprev,
+        phash,
+    ) = fields
     s = _encode_str
     return (
         f'{{"seq":{seq},"created_at":{s(created)},"actor_kind":{s(kind)},"actor_id":{actor_id}'
@@ -59,15 +96,27 @@ def _json_line(block: bytes) -> str:
     )
 
 
-_TEXT_COLUMNS = frozenset({
-    "actor_kind", "actor_label", "action", "object_type", "object_id", "object_repr", "from_state", "to_state",
-    "reason", "prev_hash", "hash", "project_prev_hash", "project_hash",
-})
+_TEXT_COLUMNS = frozenset(
+    {
+        "actor_kind",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "from_state",
+        "to_state",
+        "reason",
+        "prev_hash",
+        "hash",
+        "project_prev_hash",
+        "project_hash",
+    }
+)
 # The prefixes of audit.exports.csv_cell, as SQL literals: = + - @ tab CR and the quote itself.
 _FORMULA_PREFIXES = "('=', '+', '-', '@', chr(9), chr(13), chr(39))"
 # Chunks handed to the web server: large enough to be cheap, small enough to keep memory flat.
 CHUNK_BYTES = 256 * 1024
-
 
 
 def _csv_column(name: str) -> str:
@@ -82,17 +131,28 @@ def _csv_column(name: str) -> str:
 def _select(queryset: QuerySet, upper: int, expressions: list[str]) -> str:
     """The export's filtered, ordered SELECT of ``expressions``, parameters inlined by the driver."""
     names = [f"c{i}" for i in range(len(expressions))]
-    qs = queryset.filter(seq__lte=upper).order_by("seq").annotate(
-        # The expressions are this module's constants, never user input.
-        **{name: RawSQL(expression, []) for name, expression in zip(names, expressions, strict=True)}  # noqa: S611
-    ).values_list(*names)
+    qs = (
+        queryset.filter(seq__lte=upper)
+        .order_by("seq")
+        .annotate(
+            # The expressions are this module's constants, never user input.
+            **{
+                name: RawSQL(expression, [])  # noqa: S611
+                for name, expression in zip(names, expressions, strict=True)
+            }
+        )
+        .values_list(*names)
+    )
     sql, params = qs.query.get_compiler(connection=connection).as_sql()
     return connection.ops.compose_sql(sql, params)
 
 
 def _copy(sql: str, *, options: str = "") -> Iterator[bytes]:
     """Stream ``COPY (sql) TO STDOUT`` in chunks of whole rows (PostgreSQL sends one message per row)."""
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT {options}") as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT {options}") as copy,
+    ):
         parts: list[bytes] = []
         size = 0
         for block in copy:
@@ -109,7 +169,10 @@ def jsonl_rows(queryset: QuerySet, upper: int, progress: dict) -> Iterator[bytes
     """The event lines; ``progress`` learns the count, the first and last seq and the last hash."""
     sql = _select(queryset, upper, list(_COLUMNS))
     first = last = None
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT {COPY_OPTIONS}") as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT {COPY_OPTIONS}") as copy,
+    ):
         lines: list[str] = []
         size = 0
         for block in copy:
@@ -134,4 +197,7 @@ def jsonl_rows(queryset: QuerySet, upper: int, progress: dict) -> Iterator[bytes
 
 
 def csv_rows(queryset: QuerySet, upper: int, columns) -> Iterator[bytes]:
-    return _copy(_select(queryset, upper, [_csv_column(name) for name in columns]), options="WITH (FORMAT csv)")
+    return _copy(
+        _select(queryset, upper, [_csv_column(name) for name in columns]),
+        options="WITH (FORMAT csv)",
+    )

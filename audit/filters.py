@@ -70,10 +70,13 @@ def _text(params, name: str) -> str:
         value = str(value)
     value = value.strip()
     if "\x00" in value:
-        raise ValidationFailed(f"The {name} filter contains a NUL character.", details={name: "invalid"})
+        raise ValidationFailed(
+            f"The {name} filter contains a NUL character.", details={name: "invalid"}
+        )
     if len(value) > MAX_TEXT:
-        raise ValidationFailed(f"The {name} filter is longer than {MAX_TEXT} characters.",
-                               details={name: "too long"})
+        raise ValidationFailed(
+            f"The {name} filter is longer than {MAX_TEXT} characters.", details={name: "too long"}
+        )
     return value
 
 
@@ -91,7 +94,9 @@ def parse_moment(value: str, name: str, *, end: bool = False) -> datetime:
             details={name: "invalid date"},
         ) from None
     if not 1970 <= moment.year <= 9998:
-        raise ValidationFailed(f"The '{name}' date must lie between 1970 and 9998.", details={name: "out of range"})
+        raise ValidationFailed(
+            f"The '{name}' date must lie between 1970 and 9998.", details={name: "out of range"}
+        )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_current_timezone())
     return moment
@@ -112,7 +117,11 @@ def audit_filters_parse(user, params) -> AuditFilters:
     """
     raw = {name: _text(params, name) for name in FILTER_PARAMS}
     everything = bool(getattr(user, "is_superuser", False)) and not is_token(user)
-    visible = list(Project.objects.values_list("pk", flat=True)) if everything else visible_project_ids(user)
+    visible = (
+        list(Project.objects.values_list("pk", flat=True))
+        if everything
+        else visible_project_ids(user)
+    )
     filters = AuditFilters(project_ids=visible, everything=everything, raw=raw)
 
     if raw["project"]:
@@ -121,7 +130,9 @@ def audit_filters_parse(user, params) -> AuditFilters:
         else:
             project = Project.objects.filter(slug=raw["project"]).first()
         if project is None or (project.pk not in visible and not everything):
-            raise ValidationFailed(f"No project '{raw['project'][:60]}' among yours.", details={"project": "unknown"})
+            raise ValidationFailed(
+                f"No project '{raw['project'][:60]}' among yours.", details={"project": "unknown"}
+            )
         filters.project = project
         filters.project_ids = [project.pk]
         raw["project"] = project.slug
@@ -135,15 +146,21 @@ def audit_filters_parse(user, params) -> AuditFilters:
         if filters.project is not None:
             releases = releases.filter(project_id=filters.project.pk)
         if raw["release"].isdigit():
-            release = releases.filter(pk=int(raw["release"])).first() if _is_id(raw["release"]) else None
+            release = (
+                releases.filter(pk=int(raw["release"])).first() if _is_id(raw["release"]) else None
+            )
         elif filters.project is not None:
             release = releases.filter(version=raw["release"]).first()
         else:
-            raise ValidationFailed("Choose a project to find a release by its version, or give the release's id.",
-                                   details={"release": "ambiguous"})
+            raise ValidationFailed(
+                "Choose a project to find a release by its version, or give the release's id.",
+                details={"release": "ambiguous"},
+            )
         if release is None:
-            raise ValidationFailed(f"No release '{raw['release'][:60]}' among your projects.",
-                                   details={"release": "unknown"})
+            raise ValidationFailed(
+                f"No release '{raw['release'][:60]}' among your projects.",
+                details={"release": "unknown"},
+            )
         filters.release_id = release.pk
         filters.release_label = release.version
 
@@ -155,7 +172,9 @@ def audit_filters_parse(user, params) -> AuditFilters:
         if not ACTION_PATTERN.match(action):
             raise ValidationFailed(
                 "An action looks like 'release.created'; end it with '.' or '*' to match a family "
-                "('approval.').", details={"action": "invalid"})
+                "('approval.').",
+                details={"action": "invalid"},
+            )
         filters.action_prefix = action.endswith((".", "*"))
         filters.action = action.rstrip("*")
 
@@ -164,8 +183,10 @@ def audit_filters_parse(user, params) -> AuditFilters:
     if raw["to"]:
         filters.date_to = parse_moment(raw["to"], "to", end=True)
     if filters.date_from and filters.date_to and filters.date_from >= filters.date_to:
-        raise ValidationFailed("The date range ends before it starts: swap 'from' and 'to'.",
-                               details={"to": "before from"})
+        raise ValidationFailed(
+            "The date range ends before it starts: swap 'from' and 'to'.",
+            details={"to": "before from"},
+        )
     return filters
 
 
@@ -174,7 +195,9 @@ def _is_id(value: str) -> bool:
     return value.isdigit() and len(value) <= 18
 
 
-def _parse_person(value: str, filters: AuditFilters, everything: bool) -> tuple[str, int | None, str]:
+def _parse_person(
+    value: str, filters: AuditFilters, everything: bool
+) -> tuple[str, int | None, str]:
     if value == "shipcheck":
         return ("system", None, "shipcheck")
     if value.startswith("token:"):
@@ -185,5 +208,7 @@ def _parse_person(value: str, filters: AuditFilters, everything: bool) -> tuple[
         users = users.filter(pk__in=members)
     person = users.first()
     if person is None:
-        raise ValidationFailed(f"No person '{value[:60]}' in your projects.", details={"person": "unknown"})
+        raise ValidationFailed(
+            f"No person '{value[:60]}' in your projects.", details={"person": "unknown"}
+        )
     return ("user", person.pk, person.get_username())

@@ -20,19 +20,35 @@ from releases.models import Deployment, Release, TestRun
 REQUIRED_PRODUCTION_APPROVERS = 2
 
 HISTORY_COLUMNS = (
-    ("project", "Project"), ("release", "Release"), ("deployment_id", "Deployment"), ("environment", "Environment"),
-    ("deployed_at", "Deployed at"), ("status", "Outcome"), ("emergency", "Emergency"),
-    ("requested_by", "Requested by"), ("release_manager", "Release manager"), ("deployed_by", "Deployed by"),
-    ("approvers", "Approvers (approved at)"), ("approvals_before", "Approvals before deployment"),
-    ("qa_signoff", "QA sign-off"), ("scope_approval", "Scope approval"), ("tests", "Test evidence"),
-    ("verified_at", "Verified"), ("findings", "Separation-of-duties findings"),
+    ("project", "Project"),
+    ("release", "Release"),
+    ("deployment_id", "Deployment"),
+    ("environment", "Environment"),
+    ("deployed_at", "Deployed at"),
+    ("status", "Outcome"),
+    ("emergency", "Emergency"),
+    ("requested_by", "Requested by"),
+    ("release_manager", "Release manager"),
+    ("deployed_by", "Deployed by"),
+    ("approvers", "Approvers (approved at)"),
+    ("approvals_before", "Approvals before deployment"),
+    ("qa_signoff", "QA sign-off"),
+    ("scope_approval", "Scope approval"),
+    ("tests", "Test evidence"),
+    ("verified_at", "Verified"),
+    ("findings", "Separation-of-duties findings"),
 )
 
 
 def _deployments(filters: AuditFilters):
-    qs = (Deployment.objects.filter(environment__tier=Tier.PRODUCTION)
-          .select_related("release", "release__project", "release__created_by", "release__release_manager",
-                          "environment", "deployed_by"))
+    qs = Deployment.objects.filter(environment__tier=Tier.PRODUCTION).select_related(
+        "release",
+        "release__project",
+        "release__created_by",
+        "release__release_manager",
+        "environment",
+        "deployed_by",
+    )
     if filters.project is not None:
         qs = qs.filter(release__project_id=filters.project.pk)
     elif not filters.everything:
@@ -54,10 +70,18 @@ def release_history(filters: AuditFilters, *, limit: int = 5000) -> list[dict]:
 
 
 def production_deployments_for(release: Release) -> list[dict]:
-    deployments = list(Deployment.objects.filter(release=release, environment__tier=Tier.PRODUCTION)
-                       .select_related("release", "release__project", "release__created_by",
-                                       "release__release_manager", "environment", "deployed_by")
-                       .order_by("created_at", "id"))
+    deployments = list(
+        Deployment.objects.filter(release=release, environment__tier=Tier.PRODUCTION)
+        .select_related(
+            "release",
+            "release__project",
+            "release__created_by",
+            "release__release_manager",
+            "environment",
+            "deployed_by",
+        )
+        .order_by("created_at", "id")
+    )
     return _rows_for(deployments)
 
 
@@ -67,7 +91,9 @@ def _rows_for(deployments: list[Deployment]) -> list[dict]:
     tests: dict[int, list[TestRun]] = {}
     for run in TestRun.objects.filter(release_id__in=release_ids).order_by("created_at", "id"):
         tests.setdefault(run.release_id, []).append(run)
-    return [_row(d, approvals.get(d.release_id, []), tests.get(d.release_id, [])) for d in deployments]
+    return [
+        _row(d, approvals.get(d.release_id, []), tests.get(d.release_id, [])) for d in deployments
+    ]
 
 
 def _approvals_by_release(release_ids) -> dict[int, list[dict]]:
@@ -75,24 +101,42 @@ def _approvals_by_release(release_ids) -> dict[int, list[dict]]:
     found: dict[int, list[dict]] = {}
     Approval = _model("approvals", "Approval")
     if Approval is not None:
-        for a in (Approval.objects.filter(release_id__in=release_ids).select_related("person")
-                  .order_by("created_at", "id")):
-            found.setdefault(a.release_id, []).append({
-                "kind": a.kind, "environment_id": a.environment_id, "person_id": a.person_id,
-                "person": a.person.get_username(), "decision": a.decision, "state": a.state,
-                "state_changed_at": a.state_changed_at, "at": a.created_at,
-            })
+        for a in (
+            Approval.objects.filter(release_id__in=release_ids)
+            .select_related("person")
+            .order_by("created_at", "id")
+        ):
+            found.setdefault(a.release_id, []).append(
+                {
+                    "kind": a.kind,
+                    "environment_id": a.environment_id,
+                    "person_id": a.person_id,
+                    "person": a.person.get_username(),
+                    "decision": a.decision,
+                    "state": a.state,
+                    "state_changed_at": a.state_changed_at,
+                    "at": a.created_at,
+                }
+            )
         return found
     from audit.models import AuditEvent
 
-    for e in AuditEvent.objects.filter(release_id__in=release_ids, action__startswith="approval.").order_by("seq"):
+    for e in AuditEvent.objects.filter(
+        release_id__in=release_ids, action__startswith="approval."
+    ).order_by("seq"):
         data = e.data if isinstance(e.data, dict) else {}
-        found.setdefault(e.release_id, []).append({
-            "kind": data.get("kind", ""), "environment_id": data.get("environment_id"),
-            "person_id": e.actor_id if e.actor_kind == "user" else None, "person": e.actor_label,
-            "decision": data.get("decision", e.to_state), "state": "active", "state_changed_at": None,
-            "at": e.created_at,
-        })
+        found.setdefault(e.release_id, []).append(
+            {
+                "kind": data.get("kind", ""),
+                "environment_id": data.get("environment_id"),
+                "person_id": e.actor_id if e.actor_kind == "user" else None,
+                "person": e.actor_label,
+                "decision": data.get("decision", e.to_state),
+                "state": "active",
+                "state_changed_at": None,
+                "at": e.created_at,
+            }
+        )
     return found
 
 
@@ -117,8 +161,12 @@ def _counted_at(approval: dict, moment) -> bool:
 def _row(deployment: Deployment, approvals: list[dict], runs: list[TestRun]) -> dict:
     release = deployment.release
     moment = deployment.started_at or deployment.created_at
-    for_env = [a for a in approvals if a["kind"] in ("deployment", "emergency")
-               and a["environment_id"] in (deployment.environment_id, None)]
+    for_env = [
+        a
+        for a in approvals
+        if a["kind"] in ("deployment", "emergency")
+        and a["environment_id"] in (deployment.environment_id, None)
+    ]
     standing = [a for a in for_env if _counted_at(a, moment)]
     late = [a for a in for_env if a["decision"] in ("approve", "approved") and a["at"] > moment]
     qa = [a for a in approvals if a["kind"] == "qa_signoff" and _counted_at(a, moment)]
@@ -136,15 +184,23 @@ def _row(deployment: Deployment, approvals: list[dict], runs: list[TestRun]) -> 
         "requested_by": release.created_by.get_username() if release.created_by else "",
         "requested_by_id": release.created_by_id,
         "release_manager": release.release_manager.get_username(),
-        "deployed_by": deployment.deployed_by.get_username() if deployment.deployed_by else deployment.deployed_by_label,
+        "deployed_by": deployment.deployed_by.get_username()
+        if deployment.deployed_by
+        else deployment.deployed_by_label,
         "deployed_by_id": deployment.deployed_by_id,
-        "approvers": "; ".join(f"{a['person']} ({a['kind']}, {a['at']:%Y-%m-%d %H:%M})" for a in for_env
-                               if a["decision"] in ("approve", "approved")),
+        "approvers": "; ".join(
+            f"{a['person']} ({a['kind']}, {a['at']:%Y-%m-%d %H:%M})"
+            for a in for_env
+            if a["decision"] in ("approve", "approved")
+        ),
         "approvals_before": len({a["person_id"] or a["person"] for a in standing}),
         "qa_signoff": ", ".join(sorted({a["person"] for a in qa})),
         "scope_approval": ", ".join(sorted({a["person"] for a in scope})),
-        "tests": "; ".join(f"{r.name}: {r.passed}/{r.total} passed" + ("" if r.ok else f", {r.failures} failed")
-                           for r in before) or "",
+        "tests": "; ".join(
+            f"{r.name}: {r.passed}/{r.total} passed" + ("" if r.ok else f", {r.failures} failed")
+            for r in before
+        )
+        or "",
         "tests_ok": bool(before) and all(r.ok for r in before),
         "verified_at": deployment.verified_at,
         "_standing": standing,
@@ -161,7 +217,9 @@ def deployment_findings(row: dict) -> list[str]:
     people = {a["person_id"] or a["person"] for a in standing}
     emergency = [a for a in standing if a["kind"] == "emergency"]
     if len(people) < REQUIRED_PRODUCTION_APPROVERS and not emergency:
-        findings.append(f"{len(people)} approver(s) before the deployment, {REQUIRED_PRODUCTION_APPROVERS} required")
+        findings.append(
+            f"{len(people)} approver(s) before the deployment, {REQUIRED_PRODUCTION_APPROVERS} required"
+        )
     if emergency:
         findings.append("deployed on the emergency path (one emergency approval)")
     for a in standing:

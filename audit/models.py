@@ -40,7 +40,9 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["seq"]
         constraints = [
-            models.UniqueConstraint(fields=["project_id", "project_seq"], name="audit_project_position"),
+            models.UniqueConstraint(
+                fields=["project_id", "project_seq"], name="audit_project_position"
+            ),
         ]
         indexes = [
             models.Index(fields=["project_id", "seq"], name="audit_project_seq"),

@@ -8,6 +8,9 @@ PANEL_EVENTS = 8
 
 
 def audit_panel_context(release, request) -> dict:
-    events = list(AuditEvent.objects.filter(release_id=release.pk, project_id=release.project_id)
-                  .order_by("-seq")[:PANEL_EVENTS])
+    events = list(
+        AuditEvent.objects.filter(release_id=release.pk, project_id=release.project_id).order_by(
+            "-seq"
+        )[:PANEL_EVENTS]
+    )
     return {"audit_events": events}

@@ -18,14 +18,25 @@ from audit.record import ReleaseRecord, Section, Table, display
 
 # Where Debian, Ubuntu, Fedora and Alpine put DejaVu Sans.
 FONT_CANDIDATES = (
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    ),
     ("/usr/share/fonts/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf"),
-    ("/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf", "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf"),
-    ("/usr/share/fonts/ttf-dejavu/DejaVuSans.ttf", "/usr/share/fonts/ttf-dejavu/DejaVuSans-Bold.ttf"),
+    (
+        "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
+        "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf",
+    ),
+    (
+        "/usr/share/fonts/ttf-dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/ttf-dejavu/DejaVuSans-Bold.ttf",
+    ),
 )
 MAX_CELL = 600
 # fontTools reports every font subset at INFO; nobody needs that in the log.
-logging.getLogger("fontTools").setLevel(logging.WARNING)  # characters per cell in print; the JSON record carries the full text
+logging.getLogger("fontTools").setLevel(
+    logging.WARNING
+)  # characters per cell in print; the JSON record carries the full text
 
 
 class _RecordPDF(FPDF):
@@ -57,7 +68,9 @@ class _RecordPDF(FPDF):
         self.set_y(-10)
         self.set_font(self.family, "", 7)
         self.set_text_color(110)
-        self.cell(0, 5, self.text_of(f"{self.record_title} · page {self.page_no()}/{{nb}}"), align="C")
+        self.cell(
+            0, 5, self.text_of(f"{self.record_title} · page {self.page_no()}/{{nb}}"), align="C"
+        )
         self.set_text_color(0)
 
 
@@ -73,8 +86,14 @@ def _section(pdf: _RecordPDF, section: Section) -> None:
         pdf.set_text_color(0)
     if section.facts:
         pdf.set_font(pdf.family, "", 8.5)
-        with pdf.table(col_widths=(45, 228), first_row_as_headings=False, line_height=4.6,
-                       text_align="LEFT", wrapmode=WrapMode.CHAR, padding=1) as table:
+        with pdf.table(
+            col_widths=(45, 228),
+            first_row_as_headings=False,
+            line_height=4.6,
+            text_align="LEFT",
+            wrapmode=WrapMode.CHAR,
+            padding=1,
+        ) as table:
             for label, value in section.facts:
                 row = table.row()
                 row.cell(pdf.text_of(label))
@@ -101,9 +120,16 @@ def _table(pdf: _RecordPDF, table: Table) -> None:
     size = 6.2 if table.mono else 7.5
     pdf.set_font(pdf.family, "", size)
     widths = _widths(table)
-    with pdf.table(col_widths=widths, line_height=size * 0.5, text_align="LEFT", wrapmode=WrapMode.CHAR,
-                   padding=0.8, headings_style=FontFace(emphasis="BOLD", fill_color=(232, 236, 244)),
-                   cell_fill_mode=TableCellFillMode.ROWS, cell_fill_color=(248, 249, 252)) as pdf_table:
+    with pdf.table(
+        col_widths=widths,
+        line_height=size * 0.5,
+        text_align="LEFT",
+        wrapmode=WrapMode.CHAR,
+        padding=0.8,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(232, 236, 244)),
+        cell_fill_mode=TableCellFillMode.ROWS,
+        cell_fill_color=(248, 249, 252),
+    ) as pdf_table:
         heading = pdf_table.row()
         for _key, label in table.columns:
             heading.cell(pdf.text_of(label))
@@ -134,16 +160,29 @@ def record_pdf(record: ReleaseRecord) -> bytes:
     pdf.alias_nb_pages()
     pdf.add_page()
     pdf.set_font(pdf.family, "B", 17)
-    pdf.multi_cell(0, 9, pdf.text_of(f"{release.project.name} {release.version} · {release.title}"),
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        9,
+        pdf.text_of(f"{release.project.name} {release.version} · {release.title}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font(pdf.family, "", 8.5)
     pdf.set_text_color(90)
     checkpoint = record.checkpoint
-    anchor = (f"latest signed checkpoint of the project: sequence number {checkpoint['seq']}, "
-              f"project event {checkpoint['project_seq']}, {checkpoint['created_at']}" if checkpoint
-              else "no signed checkpoint of this project yet")
-    pdf.multi_cell(0, 4.5, pdf.text_of(f"Generated {display(record.generated_at)} by Shipcheck; {anchor}."),
-                   new_x="LMARGIN", new_y="NEXT")
+    anchor = (
+        f"latest signed checkpoint of the project: sequence number {checkpoint['seq']}, "
+        f"project event {checkpoint['project_seq']}, {checkpoint['created_at']}"
+        if checkpoint
+        else "no signed checkpoint of this project yet"
+    )
+    pdf.multi_cell(
+        0,
+        4.5,
+        pdf.text_of(f"Generated {display(record.generated_at)} by Shipcheck; {anchor}."),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_text_color(0)
     for section in record.sections:
         _section(pdf, section)

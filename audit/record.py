@@ -43,7 +43,9 @@ class Table:
         return {
             "title": self.title,
             "columns": [key for key, _label in self.columns],
-            "rows": [{key: _plain(row.get(key)) for key, _label in self.columns} for row in self.rows],
+            "rows": [
+                {key: _plain(row.get(key)) for key, _label in self.columns} for row in self.rows
+            ],
         }
 
 
@@ -135,16 +137,25 @@ def record_build(*, release, user) -> ReleaseRecord:
         try:
             section = registered.builder(release, ctx)
         except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others
-            logger.exception("release record section %s failed for release %s", registered.key, release.pk)
-            section = Section(registered.key, registered.title,
-                              notes=[f"This section could not be built ({type(exc).__name__}); "
-                                     "the other sections are complete."])
+            logger.exception(
+                "release record section %s failed for release %s", registered.key, release.pk
+            )
+            section = Section(
+                registered.key,
+                registered.title,
+                notes=[
+                    f"This section could not be built ({type(exc).__name__}); "
+                    "the other sections are complete."
+                ],
+            )
         if section is not None:
             if not section.title:
                 section.title = registered.title
             sections.append(section)
     checkpoint = checkpoint_latest(project_id=release.project_id)
-    return ReleaseRecord(release, ctx.generated_at, sections, checkpoint.statement() if checkpoint else None)
+    return ReleaseRecord(
+        release, ctx.generated_at, sections, checkpoint.statement() if checkpoint else None
+    )
 
 
 def _plain(value: Any) -> Any:

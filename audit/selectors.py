@@ -65,13 +65,21 @@ def seq_bounds(filters: AuditFilters) -> tuple[int | None, int | None]:
     """
     low = high = None
     if filters.date_from is not None:
-        low = (AuditEvent.objects.filter(created_at__gte=filters.date_from).order_by("created_at")
-               .values_list("seq", flat=True).first())
+        low = (
+            AuditEvent.objects.filter(created_at__gte=filters.date_from)
+            .order_by("created_at")
+            .values_list("seq", flat=True)
+            .first()
+        )
         if low is None:
             low = _head_seq() + 1
     if filters.date_to is not None:
-        high = (AuditEvent.objects.filter(created_at__gte=filters.date_to).order_by("created_at")
-                .values_list("seq", flat=True).first())
+        high = (
+            AuditEvent.objects.filter(created_at__gte=filters.date_to)
+            .order_by("created_at")
+            .values_list("seq", flat=True)
+            .first()
+        )
     return low, high
 
 
@@ -79,7 +87,9 @@ def _head_seq() -> int:
     return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
 
 
-def audit_event_queryset(filters: AuditFilters, *, bounds: tuple | None = None) -> QuerySet[AuditEvent]:
+def audit_event_queryset(
+    filters: AuditFilters, *, bounds: tuple | None = None
+) -> QuerySet[AuditEvent]:
     """Events matching ``filters``, limited to what the reader may see. Unordered."""
     qs = AuditEvent.objects.all()
     if filters.project is not None:
@@ -93,7 +103,11 @@ def audit_event_queryset(filters: AuditFilters, *, bounds: tuple | None = None) 
         qs = qs.filter(actor_kind=kind)
         qs = qs.filter(actor_id=actor_id) if actor_id is not None else qs.filter(actor_label=label)
     if filters.action:
-        qs = qs.filter(action__startswith=filters.action) if filters.action_prefix else qs.filter(action=filters.action)
+        qs = (
+            qs.filter(action__startswith=filters.action)
+            if filters.action_prefix
+            else qs.filter(action=filters.action)
+        )
     low, high = bounds if bounds is not None else seq_bounds(filters)
     if low is not None:
         qs = qs.filter(seq__gte=low)
@@ -109,8 +123,13 @@ class EventPage:
     older: int | None  # pass as ?before= to see older events
 
 
-def audit_event_page(filters: AuditFilters, *, before: int | None = None, after: int | None = None,
-                     size: int = PAGE_SIZE) -> EventPage:
+def audit_event_page(
+    filters: AuditFilters,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    size: int = PAGE_SIZE,
+) -> EventPage:
     """One page of events, newest first, by keyset on ``seq``: the same few queries on any page."""
     qs = audit_event_queryset(filters)
     if after is not None:
@@ -152,15 +171,22 @@ def _sqlite_timestamp(text: str) -> str:
 
 def _row_queryset(qs: QuerySet) -> QuerySet:
     """Annotate the columns of ``ROW_FIELDS`` with created_at and data as text."""
-    created = _UtcText("created_at") if connection.vendor == "postgresql" else Cast("created_at", TextField())
+    created = (
+        _UtcText("created_at")
+        if connection.vendor == "postgresql"
+        else Cast("created_at", TextField())
+    )
     values = [name for name in ROW_FIELDS]
     values[values.index("created_at")] = "created_text"
     values[values.index("data")] = "data_text"
-    return qs.annotate(created_text=created, data_text=Cast(F("data"), TextField())).values_list(*values)
+    return qs.annotate(created_text=created, data_text=Cast(F("data"), TextField())).values_list(
+        *values
+    )
 
 
-def audit_row_batches(qs: QuerySet, *, upper: int | None = None,
-                      batch: int = STREAM_BATCH) -> Iterator[list[tuple]]:
+def audit_row_batches(
+    qs: QuerySet, *, upper: int | None = None, batch: int = STREAM_BATCH
+) -> Iterator[list[tuple]]:
     """Batches of event rows in ``ROW_FIELDS`` order (created_at and data as text), by seq.
 
     Keyset batches: each is one index range scan, nothing is held open between
@@ -173,8 +199,12 @@ def audit_row_batches(qs: QuerySet, *, upper: int | None = None,
     sqlite = connection.vendor != "postgresql"
     last = 0
     while True:
-        sql, params = base.filter(seq__gt=last).order_by("seq")[:batch].query.get_compiler(
-            connection=connection).as_sql()
+        sql, params = (
+            base.filter(seq__gt=last)
+            .order_by("seq")[:batch]
+            .query.get_compiler(connection=connection)
+            .as_sql()
+        )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -209,7 +239,9 @@ def stream_rows(qs: QuerySet, *, chunk: int = 5000) -> Iterator[tuple]:
         return
     from psycopg import pq
 
-    sql, params = _row_queryset(qs).order_by("seq").query.get_compiler(connection=connection).as_sql()
+    sql, params = (
+        _row_queryset(qs).order_by("seq").query.get_compiler(connection=connection).as_sql()
+    )
     connection.ensure_connection()
     raw = connection.connection
     # Closing early cancels the query, which would leave an enclosing transaction
@@ -232,10 +264,15 @@ def stream_rows(qs: QuerySet, *, chunk: int = 5000) -> Iterator[tuple]:
 # --- Checkpoints and verification -----------------------------------------------------
 
 
-def checkpoint_latest(*, project_id: int | None = None, upto_seq: int | None = None) -> AuditCheckpoint | None:
+def checkpoint_latest(
+    *, project_id: int | None = None, upto_seq: int | None = None
+) -> AuditCheckpoint | None:
     """The newest checkpoint of the whole chain (``project_id`` None) or of one project."""
-    qs = AuditCheckpoint.objects.filter(project_id=project_id) if project_id else AuditCheckpoint.objects.filter(
-        project_id__isnull=True)
+    qs = (
+        AuditCheckpoint.objects.filter(project_id=project_id)
+        if project_id
+        else AuditCheckpoint.objects.filter(project_id__isnull=True)
+    )
     if upto_seq is not None:
         qs = qs.filter(seq__lte=upto_seq)
     return qs.order_by("-seq", "-id").first()
@@ -244,7 +281,9 @@ def checkpoint_latest(*, project_id: int | None = None, upto_seq: int | None = N
 def checkpoints_latest_per_scope() -> list[AuditCheckpoint]:
     """The newest checkpoint of the whole chain and of every project that has one."""
     latest: dict = {}
-    for checkpoint in AuditCheckpoint.objects.order_by("project_id", "-seq", "-id").iterator(chunk_size=1000):
+    for checkpoint in AuditCheckpoint.objects.order_by("project_id", "-seq", "-id").iterator(
+        chunk_size=1000
+    ):
         latest.setdefault(checkpoint.project_id, checkpoint)
     return list(latest.values())
 
@@ -258,8 +297,9 @@ class VerifyReport:
     warnings: list[str]
 
 
-def audit_chain_check(*, all_checkpoints: bool = False, key: bytes | None = None,
-                      workers: int | None = None) -> VerifyReport:
+def audit_chain_check(
+    *, all_checkpoints: bool = False, key: bytes | None = None, workers: int | None = None
+) -> VerifyReport:
     """Walk the whole chain in the database and hold it to the signed checkpoints.
 
     Checks every event's hash, its link to the one before, every project's
@@ -269,24 +309,34 @@ def audit_chain_check(*, all_checkpoints: bool = False, key: bytes | None = None
     from audit.checkpoints import checkpoint_problem, signing_key
 
     key = key or signing_key()
-    checkpoints = list(AuditCheckpoint.objects.all()) if all_checkpoints else checkpoints_latest_per_scope()
+    checkpoints = (
+        list(AuditCheckpoint.objects.all()) if all_checkpoints else checkpoints_latest_per_scope()
+    )
     walk = Walk(mode="all")
     bad_signatures = []
     for checkpoint in checkpoints:
         problem = checkpoint_problem(checkpoint.statement(), key)
         if problem:
-            bad_signatures.append(f"{checkpoint.scope} at sequence number {checkpoint.seq}: {problem}")
+            bad_signatures.append(
+                f"{checkpoint.scope} at sequence number {checkpoint.seq}: {problem}"
+            )
         else:
             promise(walk, checkpoint.statement())
     broken = None
     head = _head_seq()
     if workers is None:
-        workers = worker_count() if connection.vendor == "postgresql" and head >= PARALLEL_THRESHOLD else 1
+        workers = (
+            worker_count()
+            if connection.vendor == "postgresql" and head >= PARALLEL_THRESHOLD
+            else 1
+        )
     if workers > 1 and connection.vendor == "postgresql":
         broken = verify_parallel(walk, head, workers)
     else:
         with closing(stream_rows(AuditEvent.objects.all())) as rows:
-            broken = verify_rows(rows, walk, start_seq=1, start_prev_hash=GENESIS_HASH, data_cache={})
+            broken = verify_rows(
+                rows, walk, start_seq=1, start_prev_hash=GENESIS_HASH, data_cache={}
+            )
     if broken is None:
         broken = unmet_promises(walk)
     warnings = _staleness_warnings(walk)
@@ -301,13 +351,17 @@ def _staleness_warnings(walk: Walk) -> list[str]:
     if walk.last_seq is None:
         return []
     if latest is None:
-        return ["No checkpoint has been taken yet: a cut-off tail would go unnoticed "
-                "(run `manage.py audit_checkpoint` or the Celery beat schedule)."]
+        return [
+            "No checkpoint has been taken yet: a cut-off tail would go unnoticed "
+            "(run `manage.py audit_checkpoint` or the Celery beat schedule)."
+        ]
     interval = settings.SHIPCHECK_AUDIT_CHECKPOINT_SECONDS
     age = (timezone.now() - latest.created_at).total_seconds()
     if latest.seq < walk.last_seq and age > 2 * interval + 60:
-        return [f"The newest checkpoint is {int(age // 60)} minutes old and {walk.last_seq - latest.seq} "
-                "events are newer: is beat running? (Deleted checkpoints also look like this.)"]
+        return [
+            f"The newest checkpoint is {int(age // 60)} minutes old and {walk.last_seq - latest.seq} "
+            "events are newer: is beat running? (Deleted checkpoints also look like this.)"
+        ]
     return []
 
 
@@ -315,4 +369,3 @@ def audit_chain_verify() -> tuple[int, Break | None]:
     """Verify the chain (and the latest checkpoints): (events verified, first break or None)."""
     report = audit_chain_check()
     return report.count, report.broken
-

@@ -24,7 +24,11 @@ def actor_fields(actor) -> dict[str, Any]:
         return {"actor_kind": ActorKind.SYSTEM, "actor_id": None, "actor_label": "shipcheck"}
     token = getattr(actor, "api_token", None)
     if token is not None:
-        return {"actor_kind": ActorKind.TOKEN, "actor_id": token.pk, "actor_label": f"token:{token.name}"}
+        return {
+            "actor_kind": ActorKind.TOKEN,
+            "actor_id": token.pk,
+            "actor_label": f"token:{token.name}",
+        }
     return {"actor_kind": ActorKind.USER, "actor_id": actor.pk, "actor_label": actor.get_username()}
 
 
@@ -78,7 +82,15 @@ def audit_record(
         object_id = obj.pk if object_id is None else object_id
         object_repr = str(obj) if object_repr is None else object_repr
     data_text = json.dumps(data or {}, cls=DjangoJSONEncoder)
-    texts = (action, object_type, object_repr, from_state, to_state, reason, data_text.replace("\\\\", ""))
+    texts = (
+        action,
+        object_type,
+        object_repr,
+        from_state,
+        to_state,
+        reason,
+        data_text.replace("\\\\", ""),
+    )
     if any(isinstance(t, str) and ("\x00" in t or "\\u0000" in t) for t in texts):
         # PostgreSQL cannot store NUL in text; services refuse it at input, this is the backstop.
         raise ValidationFailed("A NUL character cannot be recorded in the audit trail.")
@@ -104,9 +116,15 @@ def audit_record(
     fields["hash"] = compute_hash(hashed)
     if fields["project_id"] is not None:
         # The project's own chain; the advisory/write lock above serialises this too.
-        project_head = (AuditEvent.objects.filter(project_id=fields["project_id"]).order_by("-seq")
-                        .values_list("project_seq", "project_hash").first())
-        position, prev = (project_head[0] + 1, project_head[1]) if project_head else (1, GENESIS_HASH)
+        project_head = (
+            AuditEvent.objects.filter(project_id=fields["project_id"])
+            .order_by("-seq")
+            .values_list("project_seq", "project_hash")
+            .first()
+        )
+        position, prev = (
+            (project_head[0] + 1, project_head[1]) if project_head else (1, GENESIS_HASH)
+        )
         fields["project_seq"] = position
         fields["project_prev_hash"] = prev
         fields["project_hash"] = compute_project_hash(prev, position, fields["hash"])

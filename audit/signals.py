@@ -16,6 +16,8 @@ PURGE_ALLOWED = {"value": False}
 def _register_guard(sender, connection, **kwargs):
     if connection.vendor == "sqlite":
         connection.connection.create_function(
-            "shipcheck_audit_purge_allowed", 0, lambda: 1 if PURGE_ALLOWED["value"] else 0,
+            "shipcheck_audit_purge_allowed",
+            0,
+            lambda: 1 if PURGE_ALLOWED["value"] else 0,
             deterministic=False,
         )

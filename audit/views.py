@@ -38,17 +38,25 @@ def _cursor(request, name: str) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 18:
-        raise ValidationFailed(f"'{raw[:20]}' is not a page position; follow the Newer/Older links.")
+        raise ValidationFailed(
+            f"'{raw[:20]}' is not a page position; follow the Newer/Older links."
+        )
     return int(raw)
 
 
 def _filter_choices(request, filters) -> dict:
-    projects = list(project_list(user=request.user)) if not request.user.is_superuser else list(
-        Project.objects.all())
+    projects = (
+        list(project_list(user=request.user))
+        if not request.user.is_superuser
+        else list(Project.objects.all())
+    )
     releases = []
     if filters is not None and filters.project is not None:
-        releases = list(Release.objects.filter(project=filters.project).order_by("-created_at", "-id")
-                        .values("pk", "version")[:RELEASE_CHOICES_LIMIT])
+        releases = list(
+            Release.objects.filter(project=filters.project)
+            .order_by("-created_at", "-id")
+            .values("pk", "version")[:RELEASE_CHOICES_LIMIT]
+        )
     return {"projects": projects, "releases": releases}
 
 
@@ -60,39 +68,61 @@ def audit_event_list_view(request):
     filters = page = None
     try:
         filters = audit_filters_parse(request.user, request.GET)
-        page = audit_event_page(filters, before=_cursor(request, "before"), after=_cursor(request, "after"))
+        page = audit_event_page(
+            filters, before=_cursor(request, "before"), after=_cursor(request, "after")
+        )
     except DomainError as exc:
         error = exc.message
     rows = []
     if page is not None:
-        slugs = {p.pk: p.slug for p in Project.objects.filter(pk__in={e.project_id for e in page.events
-                                                                        if e.project_id})}
+        slugs = {
+            p.pk: p.slug
+            for p in Project.objects.filter(
+                pk__in={e.project_id for e in page.events if e.project_id}
+            )
+        }
         names = {p.pk: p.name for p in Project.objects.filter(pk__in=slugs)} if slugs else {}
-        versions = dict(Release.objects.filter(pk__in={e.release_id for e in page.events if e.release_id})
-                        .values_list("pk", "version"))
-        rows = [{
-            "event": e,
-            "url": event_object_url(e, slugs),
-            "project": names.get(e.project_id, ""),
-            "release": versions.get(e.release_id, ""),
-            "data": json.dumps(e.data, ensure_ascii=False, indent=2, sort_keys=True) if e.data else "",
-        } for e in page.events]
+        versions = dict(
+            Release.objects.filter(
+                pk__in={e.release_id for e in page.events if e.release_id}
+            ).values_list("pk", "version")
+        )
+        rows = [
+            {
+                "event": e,
+                "url": event_object_url(e, slugs),
+                "project": names.get(e.project_id, ""),
+                "release": versions.get(e.release_id, ""),
+                "data": json.dumps(e.data, ensure_ascii=False, indent=2, sort_keys=True)
+                if e.data
+                else "",
+            }
+            for e in page.events
+        ]
     query = request.GET.copy()
     for key in ("before", "after"):
         query.pop(key, None)
     context = {
         "filters": filters,
-        "values": {key: request.GET.get(key, "") for key in ("project", "release", "person", "action", "from", "to")},
+        "values": {
+            key: request.GET.get(key, "")
+            for key in ("project", "release", "person", "action", "from", "to")
+        },
         "error": error,
         "page": page,
         "rows": rows,
         "span": (page.events[0].seq, page.events[-1].seq) if page and page.events else None,
         "query": query.urlencode(),
-        "checkpoint": checkpoint_latest(project_id=filters.project.pk) if filters and filters.project else (
-            checkpoint_latest() if filters and filters.everything else None),
+        "checkpoint": checkpoint_latest(project_id=filters.project.pk)
+        if filters and filters.project
+        else (checkpoint_latest() if filters and filters.everything else None),
         **_filter_choices(request, filters),
     }
-    template = "audit/partials/event_table.html" if request.htmx and not request.htmx.boosted else "audit/events.html"
+    template = (
+        "audit/partials/event_table.html"
+        if request.htmx and not request.htmx.boosted
+        else "audit/events.html"
+    )
     return render(request, template, context)
 
 
@@ -106,7 +136,9 @@ def export_response(user, params, fmt: str):
     if fmt == "csv":
         response = StreamingHttpResponse(csv_stream(plan), content_type="text/csv; charset=utf-8")
     else:
-        response = StreamingHttpResponse(jsonl_stream(plan), content_type="application/x-ndjson; charset=utf-8")
+        response = StreamingHttpResponse(
+            jsonl_stream(plan), content_type="application/x-ndjson; charset=utf-8"
+        )
     response["Content-Disposition"] = f'attachment; filename="{export_filename(plan, fmt)}"'
     response["Cache-Control"] = "no-store"
     response["X-Shipcheck-Export-Mode"] = plan.mode
@@ -143,14 +175,25 @@ def release_history_view(request, fmt: str = "html"):
 
         writer.writerow([label for _key, label in HISTORY_COLUMNS])
         for row in rows:
-            writer.writerow([csv_cell(row.get(key) if not hasattr(row.get(key), "isoformat")
-                                      else row[key].isoformat()) for key, _label in HISTORY_COLUMNS])
+            writer.writerow(
+                [
+                    csv_cell(
+                        row.get(key)
+                        if not hasattr(row.get(key), "isoformat")
+                        else row[key].isoformat()
+                    )
+                    for key, _label in HISTORY_COLUMNS
+                ]
+            )
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="shipcheck-release-history.csv"'
         return response
     if fmt == "json":
-        return JsonResponse({"filters": filters.describe(), "deployments": rows}, encoder=DjangoJSONEncoder,
-                            json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            {"filters": filters.describe(), "deployments": rows},
+            encoder=DjangoJSONEncoder,
+            json_dumps_params={"ensure_ascii": False},
+        )
     query = request.GET.urlencode()
     context = {
         "rows": rows,
@@ -189,7 +232,8 @@ def pdf_response(record) -> HttpResponse:
     release = record.release
     response = HttpResponse(record_pdf(record), content_type="application/pdf")
     response["Content-Disposition"] = (
-        f'attachment; filename="release-record-{release.project.slug}-{release.version}.pdf"')
+        f'attachment; filename="release-record-{release.project.slug}-{release.version}.pdf"'
+    )
     return response
 
 
@@ -197,8 +241,10 @@ def pdf_response(record) -> HttpResponse:
 @require_GET
 def release_record_json_view(request, pk: int):
     release, record = _record_for(request, pk)
-    response = JsonResponse(record.as_dict(), encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(
+        record.as_dict(), encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False}
+    )
     response["Content-Disposition"] = (
-        f'attachment; filename="release-record-{release.project.slug}-{release.version}.json"')
+        f'attachment; filename="release-record-{release.project.slug}-{release.version}.json"'
+    )
     return response
-

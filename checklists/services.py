@@ -397,7 +397,12 @@ def item_mark_not_applicable(*, item: Item, actor, reason: str) -> Item:
     Audit: ``checklist.item_not_applicable``.
     """
     release = item.checklist.release
-    _check_manager(actor, release, doing="mark checklist items not applicable", what="mark items not applicable")
+    _check_manager(
+        actor,
+        release,
+        doing="mark checklist items not applicable",
+        what="mark items not applicable",
+    )
     _check_open(release)
     reason = _clean_text(reason, "Reason", REASON_MAX_LENGTH)
     if not reason:

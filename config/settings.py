@@ -117,7 +117,9 @@ if DATABASE_URL and not DATABASE_URL.startswith("sqlite"):
         DATABASES["default"]["OPTIONS"]["options"] = "-c shipcheck.audit_purge=on"
 else:
     sqlite_path = (
-        DATABASE_URL.removeprefix("sqlite:///") if DATABASE_URL else str(VAR_DIR / "shipcheck.sqlite3")
+        DATABASE_URL.removeprefix("sqlite:///")
+        if DATABASE_URL
+        else str(VAR_DIR / "shipcheck.sqlite3")
     )
     DATABASES = {
         "default": {
@@ -138,7 +140,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and Celery -----------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss"))
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
 else:
@@ -168,7 +172,9 @@ elif TESTING:
     _worker_index = int(_worker[2:]) if _worker[2:].lstrip("-").isdigit() else -1
     _parsed = urlparse(REDIS_URL)
     _base_db = int(_parsed.path.strip("/") or 0) if _parsed.path.strip("/").isdigit() else 0
-    CACHES["default"]["LOCATION"] = _parsed._replace(path=f"/{(_base_db + 1 + _worker_index + 1) % 16}").geturl()
+    CACHES["default"]["LOCATION"] = _parsed._replace(
+        path=f"/{(_base_db + 1 + _worker_index + 1) % 16}"
+    ).geturl()
     CACHES["default"]["KEY_PREFIX"] = "test-" + _worker
 
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -247,7 +253,9 @@ REST_FRAMEWORK = {
 # Requests per API token, "<n>/<s|min|hour|day>"; "off" disables the limit.
 SHIPCHECK_TOKEN_RATE_LIMIT = env_str("SHIPCHECK_TOKEN_RATE_LIMIT", "600/min").strip()
 if SHIPCHECK_TOKEN_RATE_LIMIT.lower() != "off":
-    if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", SHIPCHECK_TOKEN_RATE_LIMIT):
+    if not re.fullmatch(
+        r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", SHIPCHECK_TOKEN_RATE_LIMIT
+    ):
         raise ImproperlyConfigured(
             f"SHIPCHECK_TOKEN_RATE_LIMIT must look like 600/min (or 10/s, 5000/hour, 'off'); "
             f"got {SHIPCHECK_TOKEN_RATE_LIMIT!r}"
@@ -277,6 +285,7 @@ SPECTACULAR_SETTINGS = {
         "DeploymentStatusEnum": "releases.choices.DeploymentStatus",
         "GateStateEnum": "releases.choices.GateState",
         "RoleEnum": "projects.choices.Role",
+        "ItemRoleEnum": "checklists.choices.ITEM_ROLES",
         "ApprovalKindEnum": "approvals.choices.ApprovalKind",
         "ApprovalDecisionEnum": "approvals.choices.Decision",
         "MeetingDecisionEnum": "approvals.choices.MeetingDecision",

@@ -15,7 +15,11 @@ api_v1 = [path("", include(f"{app}.api.urls")) for app in APPS]
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", releases_views.dashboard, name="dashboard"),
     path("notifications/", core_pages.notification_list, name="notifications"),

@@ -42,7 +42,8 @@ class ApiErrorMiddleware:
             return JsonResponse(error_body(code, message), status=response.status_code)
         if response.status_code == 403 and "json" not in content_type:
             return JsonResponse(
-                error_body("csrf_failed", "CSRF check failed: send the X-CSRFToken header."), status=403
+                error_body("csrf_failed", "CSRF check failed: send the X-CSRFToken header."),
+                status=403,
             )
         return response
 
@@ -70,5 +71,7 @@ def _page_error(request, exception):
     if isinstance(exception, PermissionDenied):
         return defaults.permission_denied(request, exception)
     if isinstance(exception, DomainError):
-        return render(request, "core/error.html", {"message": exception.message}, status=exception.status)
+        return render(
+            request, "core/error.html", {"message": exception.message}, status=exception.status
+        )
     return None

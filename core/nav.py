@@ -46,8 +46,9 @@ class ProjectLink:
 _project_links: list[ProjectLink] = []
 
 
-def project_link(label: str, url_name: str, *, order: int = 100, description: str = "",
-                 admin_only: bool = True) -> None:
+def project_link(
+    label: str, url_name: str, *, order: int = 100, description: str = "", admin_only: bool = True
+) -> None:
     if any(link.url_name == url_name for link in _project_links):
         return
     _project_links.append(ProjectLink(label, url_name, order, description, admin_only))

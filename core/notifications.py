@@ -30,7 +30,12 @@ def notification_send(
     rows = Notification.objects.bulk_create(
         [
             Notification(
-                recipient_id=pk, project=project, subject=subject[:200], body=body, url=url, urgent=urgent
+                recipient_id=pk,
+                project=project,
+                subject=subject[:200],
+                body=body,
+                url=url,
+                urgent=urgent,
             )
             for pk in people
         ]
@@ -52,4 +57,6 @@ def notification_read_all(*, user) -> int:
     """
     from django.utils import timezone
 
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

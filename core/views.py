@@ -52,15 +52,21 @@ def readyz(request):
     beat = cache.get(HEARTBEAT_KEY) if db_ok else None
     if beat:
         age = round(time.time() - beat["ran_at"], 1)
-        worker = {"status": "ok" if age < HEARTBEAT_STALE_AFTER else "stale", "last_heartbeat_seconds_ago": age}
+        worker = {
+            "status": "ok" if age < HEARTBEAT_STALE_AFTER else "stale",
+            "last_heartbeat_seconds_ago": age,
+        }
     else:
         worker = {"status": "unknown", "last_heartbeat_seconds_ago": None}
     ok = db_ok and broker_ok
     body = {
         "status": "ok" if ok else "unavailable",
         "database": {"status": "ok" if db_ok else "error", "detail": db_info},
-        "broker": {"status": "ok" if broker_ok else "error", "detail": broker_info,
-                   "url": settings.CELERY_BROKER_URL.split("@")[-1]},
+        "broker": {
+            "status": "ok" if broker_ok else "error",
+            "detail": broker_info,
+            "url": settings.CELERY_BROKER_URL.split("@")[-1],
+        },
         "worker_and_scheduler": worker,
     }
     return JsonResponse(body, status=200 if ok else 503)

@@ -29,5 +29,7 @@ def notification_list(request):
 def notification_read_all_view(request):
     changed = notification_read_all(user=request.user)
     if changed:
-        messages.success(request, f"Marked {changed} notification{'s' if changed != 1 else ''} read.")
+        messages.success(
+            request, f"Marked {changed} notification{'s' if changed != 1 else ''} read."
+        )
     return redirect("notifications")

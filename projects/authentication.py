@@ -24,11 +24,15 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if parts[0] not in (self.keyword, "Token"):
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
+            raise exceptions.AuthenticationFailed(
+                "Malformed Authorization header: use 'Bearer <token>'."
+            )
         raw = parts[1]
         prefix = token_prefix(raw)
         token = (
-            ApiToken.objects.select_related("project").filter(prefix=prefix).first() if prefix else None
+            ApiToken.objects.select_related("project").filter(prefix=prefix).first()
+            if prefix
+            else None
         )
         if token is None or not hmac.compare_digest(token.key_hash, token_hash(raw)):
             raise exceptions.AuthenticationFailed("Invalid API token.")
@@ -37,7 +41,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         if token.expires_at is not None and token.expires_at <= now:
             raise exceptions.AuthenticationFailed("This API token has expired.")
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+        if (
+            token.last_used_at is None
+            or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS
+        ):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
         return TokenPrincipal(token), token

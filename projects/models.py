@@ -28,13 +28,17 @@ class Membership(models.Model):
     """One role of one person in one project; a person may hold several."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=32, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["project", "user", "role"], name="membership_unique_role"),
+            models.UniqueConstraint(
+                fields=["project", "user", "role"], name="membership_unique_role"
+            ),
         ]
         indexes = [models.Index(fields=["user", "project"])]
 

@@ -43,7 +43,9 @@ def has_role(user, project, *roles: str) -> bool:
 
 def can_view_project(user, project) -> bool:
     if is_token(user):
-        return user.api_token.project_id == getattr(project, "pk", project) and user.has_scope(TokenScope.READ)
+        return user.api_token.project_id == getattr(project, "pk", project) and user.has_scope(
+            TokenScope.READ
+        )
     return bool(roles_for(user, project))
 
 
@@ -60,14 +62,18 @@ def can_admin_project(user, project) -> bool:
 
 def can_create_release(user, project) -> bool:
     if is_token(user):
-        return user.api_token.project_id == getattr(project, "pk", project) and user.has_scope(TokenScope.RELEASES)
+        return user.api_token.project_id == getattr(project, "pk", project) and user.has_scope(
+            TokenScope.RELEASES
+        )
     return has_role(user, project, Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN)
 
 
 def can_manage_release(user, release) -> bool:
     """Edit, cancel and steer a release: its release manager, any release manager, or an admin."""
     if is_token(user):
-        return user.api_token.project_id == release.project_id and user.has_scope(TokenScope.RELEASES)
+        return user.api_token.project_id == release.project_id and user.has_scope(
+            TokenScope.RELEASES
+        )
     if getattr(user, "pk", None) is not None and release.release_manager_id == user.pk:
         return holds_writing_role(user, release.project_id)
     return has_role(user, release.project_id, Role.RELEASE_MANAGER, Role.ADMIN)
@@ -76,7 +82,9 @@ def can_manage_release(user, release) -> bool:
 def can_deploy(user, release) -> bool:
     """Promote a release and record deployments."""
     if is_token(user):
-        return user.api_token.project_id == release.project_id and user.has_scope(TokenScope.DEPLOYMENTS)
+        return user.api_token.project_id == release.project_id and user.has_scope(
+            TokenScope.DEPLOYMENTS
+        )
     return has_role(user, release.project_id, Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN)
 
 

@@ -16,7 +16,9 @@ def project_list(*, user) -> QuerySet[Project]:
 
 
 def project_members(*, project, roles=None):
-    qs = Membership.objects.filter(project=project).select_related("user").order_by("user__username")
+    qs = (
+        Membership.objects.filter(project=project).select_related("user").order_by("user__username")
+    )
     if roles:
         qs = qs.filter(role__in=list(roles))
     return qs

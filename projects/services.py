@@ -16,8 +16,9 @@ from projects.tokens import token_generate
 
 
 @transaction.atomic
-def project_create(*, name: str, slug: str | None = None, description: str = "", actor=None,
-                   admins: Iterable = ()) -> Project:
+def project_create(
+    *, name: str, slug: str | None = None, description: str = "", actor=None, admins: Iterable = ()
+) -> Project:
     """Create a project with the default dev → staging → production environments.
 
     Audit: ``project.created``. The creator (if a person) becomes its admin.
@@ -29,12 +30,15 @@ def project_create(*, name: str, slug: str | None = None, description: str = "",
         raise ValidationFailed(f"A project with the slug '{slug}' already exists.")
     project = Project.objects.create(name=name, slug=slug, description=description)
     for order, (env_name, display, tier) in enumerate(DEFAULT_ENVIRONMENTS, start=1):
-        Environment.objects.create(project=project, name=env_name, display_name=display, tier=tier,
-                                   order=order)
+        Environment.objects.create(
+            project=project, name=env_name, display_name=display, tier=tier, order=order
+        )
     for person in [actor, *admins]:
         if person is not None and getattr(person, "pk", None):
             Membership.objects.get_or_create(project=project, user=person, role=Role.ADMIN)
-    audit_record(actor=actor, action="project.created", obj=project, project=project, to_state="active")
+    audit_record(
+        actor=actor, action="project.created", obj=project, project=project, to_state="active"
+    )
     return project
 
 
@@ -47,8 +51,14 @@ def membership_grant(*, project: Project, user, role: str, actor=None) -> Member
         raise PermissionDenied("Only a project admin may change who holds which role.")
     membership, created = Membership.objects.get_or_create(project=project, user=user, role=role)
     if created:
-        audit_record(actor=actor, action="membership.granted", obj=membership, project=project,
-                     to_state=role, data={"user": user.get_username(), "role": role})
+        audit_record(
+            actor=actor,
+            action="membership.granted",
+            obj=membership,
+            project=project,
+            to_state=role,
+            data={"user": user.get_username(), "role": role},
+        )
     forget_roles(user)
     return membership
 
@@ -60,15 +70,22 @@ def membership_revoke(*, project: Project, user, role: str, actor=None) -> None:
         raise PermissionDenied("Only a project admin may change who holds which role.")
     deleted, _ = Membership.objects.filter(project=project, user=user, role=role).delete()
     if deleted:
-        audit_record(actor=actor, action="membership.revoked", object_type="projects.membership",
-                     object_id=f"{project.pk}:{user.pk}:{role}", project=project, from_state=role,
-                     data={"user": user.get_username(), "role": role})
+        audit_record(
+            actor=actor,
+            action="membership.revoked",
+            object_type="projects.membership",
+            object_id=f"{project.pk}:{user.pk}:{role}",
+            project=project,
+            from_state=role,
+            data={"user": user.get_username(), "role": role},
+        )
     forget_roles(user)
 
 
 @transaction.atomic
-def api_token_create(*, project: Project, name: str, scopes: Iterable[str], actor,
-                     expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, project: Project, name: str, scopes: Iterable[str], actor, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
     """Create a token; return it with the plain secret, which is never stored or shown again.
 
     Audit: ``api_token.created`` (without the secret).
@@ -88,12 +105,27 @@ def api_token_create(*, project: Project, name: str, scopes: Iterable[str], acto
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed("The expiry must be in the future.")
     plain, prefix, key_hash = token_generate()
-    token = ApiToken.objects.create(project=project, name=name[:80], prefix=prefix, key_hash=key_hash,
-                                    scopes=scopes, created_by=actor if getattr(actor, "pk", None) else None,
-                                    expires_at=expires_at)
-    audit_record(actor=actor, action="api_token.created", obj=token, project=project, to_state="active",
-                 data={"scopes": scopes, "prefix": prefix,
-                       "expires_at": expires_at.isoformat() if expires_at else None})
+    token = ApiToken.objects.create(
+        project=project,
+        name=name[:80],
+        prefix=prefix,
+        key_hash=key_hash,
+        scopes=scopes,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        expires_at=expires_at,
+    )
+    audit_record(
+        actor=actor,
+        action="api_token.created",
+        obj=token,
+        project=project,
+        to_state="active",
+        data={
+            "scopes": scopes,
+            "prefix": prefix,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+    )
     return token, plain
 
 
@@ -102,9 +134,17 @@ def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
     """Revoke a token at once. Audit: ``api_token.revoked``."""
     if not can_admin_project(actor, token.project_id):
         raise PermissionDenied("Only a project admin may revoke API tokens.")
-    updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     token.refresh_from_db()
     if updated:
-        audit_record(actor=actor, action="api_token.revoked", obj=token, project=token.project_id,
-                     from_state="active", to_state="revoked")
+        audit_record(
+            actor=actor,
+            action="api_token.revoked",
+            obj=token,
+            project=token.project_id,
+            from_state="active",
+            to_state="revoked",
+        )
     return token

@@ -28,5 +28,5 @@ def token_hash(token: str) -> str:
 def token_prefix(token: str) -> str | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    parts = token[len(TOKEN_PREFIX):].split("_", 1)
+    parts = token[len(TOKEN_PREFIX) :].split("_", 1)
     return parts[0] if len(parts) == 2 and len(parts[0]) == 8 else None

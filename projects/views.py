@@ -19,10 +19,12 @@ from releases.models import Release
 @login_required
 @require_safe
 def project_list_view(request):
-    projects = list(project_list(user=request.user).annotate(
-        release_count=Count("releases", distinct=True),
-        environment_count=Count("environments", distinct=True),
-    ))
+    projects = list(
+        project_list(user=request.user).annotate(
+            release_count=Count("releases", distinct=True),
+            environment_count=Count("environments", distinct=True),
+        )
+    )
     role_labels = dict(Role.choices)
     rows = [
         {"project": p, "roles": [role_labels[r] for r in sorted(roles_for(request.user, p))]}
@@ -63,12 +65,19 @@ def project_detail(request, slug):
     people: dict[int, dict] = {}
     for membership in project_members(project=project):
         entry = people.setdefault(membership.user_id, {"user": membership.user, "roles": []})
-        entry["roles"].append({"value": membership.role, "label": role_labels.get(membership.role, membership.role)})
+        entry["roles"].append(
+            {"value": membership.role, "label": role_labels.get(membership.role, membership.role)}
+        )
     counts = dict(
-        Release.objects.filter(project=project).order_by().values_list("status").annotate(n=Count("id"))
+        Release.objects.filter(project=project)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
     )
     recent = list(
-        Release.objects.filter(project=project).select_related("release_manager").order_by("-created_at", "-id")[:5]
+        Release.objects.filter(project=project)
+        .select_related("release_manager")
+        .order_by("-created_at", "-id")[:5]
     )
     context = {
         "project": project,

@@ -378,7 +378,9 @@ def _cast(project: Project, people: dict):
 
 def _before_production(steps: list[Step]) -> tuple[list[Step], list[Step]]:
     """The steps before the first production one, and that step with those after it."""
-    first = next((i for i, step in enumerate(steps) if step.environment == "production"), len(steps))
+    first = next(
+        (i for i, step in enumerate(steps) if step.environment == "production"), len(steps)
+    )
     return steps[:first], steps[first:]
 
 
@@ -453,7 +455,9 @@ def _play_steps(release: Release, steps: list[Step], *, people: dict) -> Release
     return release
 
 
-def _seed_project(specs, *, project: Project, people: dict, stdout, bound: dict) -> dict[str, Release]:
+def _seed_project(
+    specs, *, project: Project, people: dict, stdout, bound: dict
+) -> dict[str, Release]:
     releases, created = {}, []
     # Promotions are checked against the core gates only; see the module docstring.
     with override_settings(SHIPCHECK_GATE_APPS={"releases"}):
@@ -465,9 +469,11 @@ def _seed_project(specs, *, project: Project, people: dict, stdout, bound: dict)
                 created.append(spec.version)
                 later = _before_production(spec.steps)[1]
                 if later:
-                    bound[spec.version if project.slug == DEMO_PROJECT[1] else f"{project.slug}:{spec.version}"] = (
-                        release, later
-                    )
+                    bound[
+                        spec.version
+                        if project.slug == DEMO_PROJECT[1]
+                        else f"{project.slug}:{spec.version}"
+                    ] = (release, later)
             releases[spec.version] = release
     if stdout is not None:
         stdout.write(
@@ -485,7 +491,11 @@ def seed(ctx) -> None:
     bound = ctx.production_bound
     ctx.releases.update(
         _seed_project(
-            STOREFRONT_RELEASES, project=ctx.project, people=ctx.people, stdout=ctx.stdout, bound=bound
+            STOREFRONT_RELEASES,
+            project=ctx.project,
+            people=ctx.people,
+            stdout=ctx.stdout,
+            bound=bound,
         )
     )
     other = getattr(ctx, "other_project", None) or Project.objects.get(slug=OTHER_PROJECT[1])

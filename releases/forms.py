@@ -25,7 +25,9 @@ class ReleaseFilterForm(forms.Form):
     """The filters above the release list. Invalid values are ignored, never an error page."""
 
     q = forms.CharField(
-        required=False, max_length=100, label="Search",
+        required=False,
+        max_length=100,
+        label="Search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Version or title…"}),
     )
     project = forms.ChoiceField(required=False)
@@ -34,7 +36,10 @@ class ReleaseFilterForm(forms.Form):
 
     def __init__(self, data=None, *, projects=()):
         super().__init__(data)
-        self.fields["project"].choices = [("", "All projects"), *((p.slug, p.name) for p in projects)]
+        self.fields["project"].choices = [
+            ("", "All projects"),
+            *((p.slug, p.name) for p in projects),
+        ]
 
     def filters(self) -> dict:
         self.is_valid()
@@ -61,32 +66,47 @@ class ReleaseForm(forms.Form):
 
     project = forms.ModelChoiceField(queryset=Project.objects.none(), empty_label=None)
     version = forms.CharField(
-        max_length=64, help_text="Semantic version, for example 2.4.0 or 3.0.0-rc.1.",
+        max_length=64,
+        help_text="Semantic version, for example 2.4.0 or 3.0.0-rc.1.",
         widget=forms.TextInput(attrs={"placeholder": "2.4.0", "autocomplete": "off"}),
     )
-    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"placeholder": "Faster checkout"}))
+    title = forms.CharField(
+        max_length=200, widget=forms.TextInput(attrs={"placeholder": "Faster checkout"})
+    )
     type = forms.ChoiceField(choices=ReleaseType.choices, initial=ReleaseType.MINOR)
     release_manager = PersonChoiceField(queryset=get_user_model().objects.none(), empty_label=None)
     target_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    description = forms.CharField(required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3})
+    )
     notes = forms.CharField(
-        required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Markdown. Shown on the release page.",
     )
     rollback_plan = forms.CharField(
-        required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Markdown. Production deployments need one.",
     )
     artifact_version = forms.CharField(
-        required=False, max_length=120, label="Artifact",
+        required=False,
+        max_length=120,
+        label="Artifact",
         widget=forms.TextInput(attrs={"placeholder": "registry/app:2.4.0"}),
     )
     commit_sha = forms.CharField(
-        required=False, max_length=64, label="Commit",
+        required=False,
+        max_length=64,
+        label="Commit",
         widget=forms.TextInput(attrs={"placeholder": "a1b2c3d", "autocomplete": "off"}),
     )
 
-    def __init__(self, data=None, *, user, projects=None, release: Release | None = None, initial=None):
+    def __init__(
+        self, data=None, *, user, projects=None, release: Release | None = None, initial=None
+    ):
         super().__init__(data, initial=initial)
         self.release = release
         if release is not None:
@@ -96,7 +116,9 @@ class ReleaseForm(forms.Form):
         projects = list(projects or [])
         self.fields["project"].queryset = Project.objects.filter(pk__in=[p.pk for p in projects])
         chosen = self._chosen_project(projects)
-        self.fields["release_manager"].queryset = _members_of([chosen.pk] if chosen else [p.pk for p in projects])
+        self.fields["release_manager"].queryset = _members_of(
+            [chosen.pk] if chosen else [p.pk for p in projects]
+        )
         if not self.is_bound:
             if chosen is not None:
                 self.initial.setdefault("project", chosen.pk)
@@ -150,7 +172,9 @@ class ReleaseForm(forms.Form):
 
 class PromoteForm(forms.Form):
     environment = forms.ChoiceField()
-    strategy = forms.ChoiceField(choices=DeploymentStrategy.choices, initial=DeploymentStrategy.ALL_AT_ONCE)
+    strategy = forms.ChoiceField(
+        choices=DeploymentStrategy.choices, initial=DeploymentStrategy.ALL_AT_ONCE
+    )
 
     def __init__(self, data=None, *, environments=()):
         super().__init__(data)
@@ -166,7 +190,9 @@ class FinishForm(forms.Form):
 class ReasonForm(forms.Form):
     """Cancel a release or roll back a deployment: both need a reason, the service says so."""
 
-    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 def form_errors(form: forms.Form) -> list[str]:

@@ -50,7 +50,9 @@ class GateContext:
 
     @cached_property
     def environments(self) -> list[Environment]:
-        return list(Environment.objects.filter(project_id=self.release.project_id).order_by("order"))
+        return list(
+            Environment.objects.filter(project_id=self.release.project_id).order_by("order")
+        )
 
     @cached_property
     def previous_environment(self) -> Environment | None:
@@ -64,7 +66,9 @@ class GateContext:
     @cached_property
     def active_deployment_in_environment(self) -> Deployment | None:
         return (
-            Deployment.objects.filter(environment=self.environment, status__in=DEPLOYMENT_ACTIVE_STATES)
+            Deployment.objects.filter(
+                environment=self.environment, status__in=DEPLOYMENT_ACTIVE_STATES
+            )
             .select_related("release")
             .first()
         )
@@ -121,7 +125,12 @@ def gate_evaluate(*, release: Release, environment: Environment) -> GateReport:
             for waive in waivers_for(result.code):
                 why = waive(ctx)
                 if why:
-                    result = GateResult(result.code, result.title, GateState.WAIVED.value, f"{result.reason} Waived: {why}")
+                    result = GateResult(
+                        result.code,
+                        result.title,
+                        GateState.WAIVED.value,
+                        f"{result.reason} Waived: {why}",
+                    )
                     break
         final.append(result)
     return GateReport(release=release, environment=environment, gates=tuple(final))
@@ -138,7 +147,9 @@ def _release_open(ctx: GateContext) -> GateResult:
         return closed("release_open", title, "The release was cancelled.")
     if status == ReleaseStatus.RELEASED:
         return closed("release_open", title, "The release is already released to production.")
-    return opened("release_open", title, f"The release is {ctx.release.get_status_display().lower()}.")
+    return opened(
+        "release_open", title, f"The release is {ctx.release.get_status_display().lower()}."
+    )
 
 
 @gate("order", order=20)
@@ -167,9 +178,16 @@ def _environment_free(ctx: GateContext) -> GateResult:
     title = "Environment free"
     active = ctx.active_deployment_in_environment
     if active is None:
-        return opened("environment_free", title, f"No other deployment is running in {ctx.environment}.")
-    who = "this release" if active.release_id == ctx.release.pk else f"release {active.release.version}"
+        return opened(
+            "environment_free", title, f"No other deployment is running in {ctx.environment}."
+        )
+    who = (
+        "this release"
+        if active.release_id == ctx.release.pk
+        else f"release {active.release.version}"
+    )
     return closed(
-        "environment_free", title,
+        "environment_free",
+        title,
         f"A deployment of {who} is {active.get_status_display().lower()} in {ctx.environment}.",
     )

@@ -15,7 +15,9 @@ from releases.choices import (
 
 
 class Release(models.Model):
-    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="releases")
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="releases"
+    )
     version = models.CharField(max_length=64)
     version_major = models.PositiveIntegerField(default=0)
     version_minor = models.PositiveIntegerField(default=0)
@@ -32,7 +34,9 @@ class Release(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     target_date = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=ReleaseStatus.choices, default=ReleaseStatus.PLANNED)
+    status = models.CharField(
+        max_length=16, choices=ReleaseStatus.choices, default=ReleaseStatus.PLANNED
+    )
     # The artifact that approvals are given for; changing it invalidates them.
     artifact_version = models.CharField(max_length=120, blank=True)
     commit_sha = models.CharField(max_length=64, blank=True)
@@ -60,12 +64,21 @@ class Release(models.Model):
 
 class Deployment(models.Model):
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="deployments")
-    environment = models.ForeignKey("projects.Environment", on_delete=models.PROTECT, related_name="deployments")
-    status = models.CharField(max_length=16, choices=DeploymentStatus.choices, default=DeploymentStatus.PENDING)
-    strategy = models.CharField(max_length=16, choices=DeploymentStrategy.choices,
-                                default=DeploymentStrategy.ALL_AT_ONCE)
+    environment = models.ForeignKey(
+        "projects.Environment", on_delete=models.PROTECT, related_name="deployments"
+    )
+    status = models.CharField(
+        max_length=16, choices=DeploymentStatus.choices, default=DeploymentStatus.PENDING
+    )
+    strategy = models.CharField(
+        max_length=16, choices=DeploymentStrategy.choices, default=DeploymentStrategy.ALL_AT_ONCE
+    )
     deployed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="deployments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deployments",
     )
     deployed_by_label = models.CharField(max_length=200, blank=True)
     artifact_version = models.CharField(max_length=120, blank=True)

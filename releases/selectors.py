@@ -44,9 +44,12 @@ def release_get(*, user, pk) -> Release:
 def release_with_pipeline(*, user, pk) -> Release:
     """A release with its environments and deployments loaded for the release page."""
     release = release_get(user=user, pk=pk)
-    release.pipeline_environments = list(Environment.objects.filter(project_id=release.project_id).order_by("order"))
+    release.pipeline_environments = list(
+        Environment.objects.filter(project_id=release.project_id).order_by("order")
+    )
     release.all_deployments = list(
-        Deployment.objects.filter(release=release).select_related("environment", "deployed_by")
+        Deployment.objects.filter(release=release)
+        .select_related("environment", "deployed_by")
         .order_by("-created_at", "-id")
     )
     return release
@@ -57,7 +60,10 @@ def pipeline_stages(release: Release) -> list[dict]:
     latest: dict[int, Deployment] = {}
     for deployment in release.all_deployments:  # newest first
         latest.setdefault(deployment.environment_id, deployment)
-    return [{"environment": env, "deployment": latest.get(env.pk)} for env in release.pipeline_environments]
+    return [
+        {"environment": env, "deployment": latest.get(env.pk)}
+        for env in release.pipeline_environments
+    ]
 
 
 def environment_get(*, release: Release, name_or_id) -> Environment:

@@ -38,8 +38,16 @@ from releases.registry import emit, holds
 from releases.versions import version_parse
 
 EDITABLE_FIELDS = (
-    "title", "description", "notes", "rollback_plan", "target_date", "type", "release_manager",
-    "artifact_version", "commit_sha", "version",
+    "title",
+    "description",
+    "notes",
+    "rollback_plan",
+    "target_date",
+    "type",
+    "release_manager",
+    "artifact_version",
+    "commit_sha",
+    "version",
 )
 ARTIFACT_FIELDS = ("version", "artifact_version", "commit_sha")
 
@@ -50,8 +58,14 @@ ARTIFACT_FIELDS = ("version", "artifact_version", "commit_sha")
 _DEPLOYERS = "the release manager, engineer or admin role in its project (an API token: the 'deployments' scope)"
 _MANAGERS = "its release manager, a release manager or an admin of its project (an API token: the 'releases' scope)"
 _RIGHTS = {
-    "edit": (can_manage_release, "Only the release manager or a project admin may edit this release."),
-    "cancel": (can_manage_release, "Only the release manager or a project admin may cancel this release."),
+    "edit": (
+        can_manage_release,
+        "Only the release manager or a project admin may edit this release.",
+    ),
+    "cancel": (
+        can_manage_release,
+        "Only the release manager or a project admin may cancel this release.",
+    ),
     "deploy": (can_deploy, f"Deploying this release needs {_DEPLOYERS}."),
     "finish": (can_deploy, f"Recording how a deployment ended needs {_DEPLOYERS}."),
     "rollback": (can_deploy, f"Rolling back a deployment needs {_DEPLOYERS}."),
@@ -71,7 +85,9 @@ def release_authorize(*, release: Release, actor, action: str) -> None:
 
 
 def _person(actor):
-    return actor if actor is not None and not is_token(actor) and getattr(actor, "pk", None) else None
+    return (
+        actor if actor is not None and not is_token(actor) and getattr(actor, "pk", None) else None
+    )
 
 
 def _actor_label(actor) -> str:
@@ -93,8 +109,9 @@ def _lock_release(release: Release) -> Release:
     return Release.objects.select_for_update().get(pk=release.pk)
 
 
-def _transition_release(*, release: Release, to_status: str, actor, reason: str = "",
-                        data: dict | None = None) -> None:
+def _transition_release(
+    *, release: Release, to_status: str, actor, reason: str = "", data: dict | None = None
+) -> None:
     """Move a locked release to ``to_status`` along the transition map, with its audit event."""
     from_status = release.status
     if from_status == to_status:
@@ -106,9 +123,24 @@ def _transition_release(*, release: Release, to_status: str, actor, reason: str 
         )
     release.status = to_status
     release.save(update_fields=["status", "updated_at"])
-    audit_record(actor=actor, action="release.status_changed", obj=release, project=release.project_id,
-                 release=release, from_state=from_status, to_state=to_status, reason=reason, data=data)
-    emit("release_status_changed", release=release, actor=actor, from_status=from_status, to_status=to_status)
+    audit_record(
+        actor=actor,
+        action="release.status_changed",
+        obj=release,
+        project=release.project_id,
+        release=release,
+        from_state=from_status,
+        to_state=to_status,
+        reason=reason,
+        data=data,
+    )
+    emit(
+        "release_status_changed",
+        release=release,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+    )
 
 
 @transaction.atomic
@@ -141,7 +173,9 @@ def release_create(
         )
     normalised, major, minor, patch = version_parse(version)
     if type not in ReleaseType.values:
-        raise ValidationFailed(f"Unknown release type '{type}'. Choose one of {', '.join(ReleaseType.values)}.")
+        raise ValidationFailed(
+            f"Unknown release type '{type}'. Choose one of {', '.join(ReleaseType.values)}."
+        )
     title = _check_text(title, "Title", 200).strip()
     if not title:
         raise ValidationFailed("A release needs a title.")
@@ -155,18 +189,33 @@ def release_create(
     try:
         with transaction.atomic():
             release = Release.objects.create(
-                project=project, version=normalised, version_major=major, version_minor=minor,
-                version_patch=patch, type=type, title=title,
-                description=_check_text(description, "Description"), notes=_check_text(notes, "Notes"),
-                rollback_plan=_check_text(rollback_plan, "Rollback plan"), release_manager=manager,
-                created_by=_person(actor), target_date=target_date,
+                project=project,
+                version=normalised,
+                version_major=major,
+                version_minor=minor,
+                version_patch=patch,
+                type=type,
+                title=title,
+                description=_check_text(description, "Description"),
+                notes=_check_text(notes, "Notes"),
+                rollback_plan=_check_text(rollback_plan, "Rollback plan"),
+                release_manager=manager,
+                created_by=_person(actor),
+                target_date=target_date,
                 artifact_version=_check_text(artifact_version, "Artifact version", 120),
                 commit_sha=_check_text(commit_sha, "Commit", 64),
             )
     except IntegrityError:
         raise DuplicateVersion(f"Version {normalised} already exists in {project}.") from None
-    audit_record(actor=actor, action="release.created", obj=release, project=project, release=release,
-                 to_state=release.status, data={"version": normalised, "type": type, "title": title})
+    audit_record(
+        actor=actor,
+        action="release.created",
+        obj=release,
+        project=project,
+        release=release,
+        to_state=release.status,
+        data={"version": normalised, "type": type, "title": title},
+    )
     emit("release_created", release=release, actor=actor)
     return release
 
@@ -190,11 +239,16 @@ def release_update(*, release: Release, actor, **changes: Any) -> Release:
     for name, value in changes.items():
         if name == "version":
             value, major, minor, patch = version_parse(value)
-            if value != release.version and Release.objects.filter(
-                project_id=release.project_id, version=value
-            ).exists():
+            if (
+                value != release.version
+                and Release.objects.filter(project_id=release.project_id, version=value).exists()
+            ):
                 raise DuplicateVersion(f"Version {value} already exists in this project.")
-            release.version_major, release.version_minor, release.version_patch = major, minor, patch
+            release.version_major, release.version_minor, release.version_patch = (
+                major,
+                minor,
+                patch,
+            )
         elif name == "type" and value not in ReleaseType.values:
             raise ValidationFailed(f"Unknown release type '{value}'.")
         elif name == "release_manager":
@@ -217,13 +271,23 @@ def release_update(*, release: Release, actor, **changes: Any) -> Release:
         k: [getattr(o, "username", o) if not isinstance(o, date) else o.isoformat() for o in pair]
         for k, pair in diff.items()
     }
-    audit_record(actor=actor, action="release.updated", obj=release, project=release.project_id,
-                 release=release, data={"changes": printable})
+    audit_record(
+        actor=actor,
+        action="release.updated",
+        obj=release,
+        project=release.project_id,
+        release=release,
+        data={"changes": printable},
+    )
     emit("release_changed", release=release, actor=actor, changes=diff)
     artifact = [f for f in ARTIFACT_FIELDS if f in diff]
     if artifact:
-        emit("artifact_changed", release=release, actor=actor,
-             reason="Changed " + ", ".join(f.replace("_", " ") for f in artifact) + ".")
+        emit(
+            "artifact_changed",
+            release=release,
+            actor=actor,
+            reason="Changed " + ", ".join(f.replace("_", " ") for f in artifact) + ".",
+        )
     return release
 
 
@@ -235,10 +299,15 @@ def release_cancel(*, release: Release, actor, reason: str) -> Release:
     if not reason:
         raise ValidationFailed("Say why the release is cancelled.")
     release = _lock_release(release)
-    if Deployment.objects.filter(release=release, status__in=[DeploymentStatus.PENDING,
-                                                                DeploymentStatus.IN_PROGRESS]).exists():
-        raise TransitionNotAllowed("Finish or fail the running deployment before cancelling the release.")
-    _transition_release(release=release, to_status=ReleaseStatus.CANCELLED, actor=actor, reason=reason)
+    if Deployment.objects.filter(
+        release=release, status__in=[DeploymentStatus.PENDING, DeploymentStatus.IN_PROGRESS]
+    ).exists():
+        raise TransitionNotAllowed(
+            "Finish or fail the running deployment before cancelling the release."
+        )
+    _transition_release(
+        release=release, to_status=ReleaseStatus.CANCELLED, actor=actor, reason=reason
+    )
     return release
 
 
@@ -246,7 +315,9 @@ def release_cancel(*, release: Release, actor, reason: str) -> Release:
 def release_mark_released(*, release: Release, actor, reason: str = "") -> Release:
     """Mark a release released (production accepted it). Used by monitoring after verification."""
     release = _lock_release(release)
-    _transition_release(release=release, to_status=ReleaseStatus.RELEASED, actor=actor, reason=reason)
+    _transition_release(
+        release=release, to_status=ReleaseStatus.RELEASED, actor=actor, reason=reason
+    )
     return release
 
 
@@ -273,7 +344,9 @@ def release_promote(
     if environment.project_id != release.project_id:
         raise NotFound("No such environment in this project.")
     if strategy not in DeploymentStrategy.values:
-        raise ValidationFailed(f"Unknown strategy '{strategy}'. Choose one of {', '.join(DeploymentStrategy.values)}.")
+        raise ValidationFailed(
+            f"Unknown strategy '{strategy}'. Choose one of {', '.join(DeploymentStrategy.values)}."
+        )
     environment = Environment.objects.select_for_update().get(pk=environment.pk)
     release = _lock_release(release)
     report = gate_evaluate(release=release, environment=environment)
@@ -281,29 +354,60 @@ def release_promote(
         raise GateBlocked(report)
     now = timezone.now()
     deployment = Deployment.objects.create(
-        release=release, environment=environment, status=DeploymentStatus.IN_PROGRESS, strategy=strategy,
-        deployed_by=_person(actor), deployed_by_label=_actor_label(actor),
-        artifact_version=_check_text(artifact_version or release.artifact_version, "Artifact version", 120),
+        release=release,
+        environment=environment,
+        status=DeploymentStatus.IN_PROGRESS,
+        strategy=strategy,
+        deployed_by=_person(actor),
+        deployed_by_label=_actor_label(actor),
+        artifact_version=_check_text(
+            artifact_version or release.artifact_version, "Artifact version", 120
+        ),
         commit_sha=_check_text(commit_sha or release.commit_sha, "Commit", 64),
-        notes=_check_text(notes, "Notes", 5000), started_at=now,
+        notes=_check_text(notes, "Notes", 5000),
+        started_at=now,
     )
     waived = [g.as_dict() for g in report.gates if g.state == "waived"]
-    audit_record(actor=actor, action="deployment.started", obj=deployment, project=release.project_id,
-                 release=release, from_state="", to_state=deployment.status,
-                 data={"environment": environment.name, "strategy": strategy,
-                       "artifact_version": deployment.artifact_version, "commit_sha": deployment.commit_sha,
-                       "waived_gates": waived})
+    audit_record(
+        actor=actor,
+        action="deployment.started",
+        obj=deployment,
+        project=release.project_id,
+        release=release,
+        from_state="",
+        to_state=deployment.status,
+        data={
+            "environment": environment.name,
+            "strategy": strategy,
+            "artifact_version": deployment.artifact_version,
+            "commit_sha": deployment.commit_sha,
+            "waived_gates": waived,
+        },
+    )
     if release.status in (ReleaseStatus.PLANNED, ReleaseStatus.ROLLED_BACK):
-        _transition_release(release=release, to_status=ReleaseStatus.IN_PROGRESS, actor=actor,
-                            reason=f"Deployment to {environment} started.")
-    emit("deployment_changed", deployment=deployment, actor=actor, from_status="",
-         to_status=deployment.status)
+        _transition_release(
+            release=release,
+            to_status=ReleaseStatus.IN_PROGRESS,
+            actor=actor,
+            reason=f"Deployment to {environment} started.",
+        )
+    emit(
+        "deployment_changed",
+        deployment=deployment,
+        actor=actor,
+        from_status="",
+        to_status=deployment.status,
+    )
     return deployment
 
 
-def _transition_deployment(*, deployment: Deployment, to_status: str, actor, reason: str) -> Deployment:
-    deployment = Deployment.objects.select_for_update().select_related("release", "environment").get(
-        pk=deployment.pk
+def _transition_deployment(
+    *, deployment: Deployment, to_status: str, actor, reason: str
+) -> Deployment:
+    deployment = (
+        Deployment.objects.select_for_update()
+        .select_related("release", "environment")
+        .get(pk=deployment.pk)
     )
     from_status = deployment.status
     if to_status not in DEPLOYMENT_TRANSITIONS[from_status]:
@@ -312,19 +416,38 @@ def _transition_deployment(*, deployment: Deployment, to_status: str, actor, rea
             f"{DeploymentStatus(to_status).label.lower()}."
         )
     deployment.status = to_status
-    if to_status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED) and deployment.finished_at is None:
+    if (
+        to_status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED)
+        and deployment.finished_at is None
+    ):
         deployment.finished_at = timezone.now()
     deployment.save(update_fields=["status", "finished_at"])
     release = deployment.release
-    audit_record(actor=actor, action=f"deployment.{to_status}", obj=deployment, project=release.project_id,
-                 release=release, from_state=from_status, to_state=to_status, reason=reason,
-                 data={"environment": deployment.environment.name})
-    emit("deployment_changed", deployment=deployment, actor=actor, from_status=from_status, to_status=to_status)
+    audit_record(
+        actor=actor,
+        action=f"deployment.{to_status}",
+        obj=deployment,
+        project=release.project_id,
+        release=release,
+        from_state=from_status,
+        to_state=to_status,
+        reason=reason,
+        data={"environment": deployment.environment.name},
+    )
+    emit(
+        "deployment_changed",
+        deployment=deployment,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+    )
     return deployment
 
 
 @transaction.atomic
-def deployment_finish(*, deployment: Deployment, succeeded: bool, actor, reason: str = "") -> Deployment:
+def deployment_finish(
+    *, deployment: Deployment, succeeded: bool, actor, reason: str = ""
+) -> Deployment:
     """Record the outcome of a running deployment.
 
     A successful production deployment marks the release *released*, unless a
@@ -335,14 +458,20 @@ def deployment_finish(*, deployment: Deployment, succeeded: bool, actor, reason:
     release_authorize(release=deployment.release, actor=actor, action="finish")
     reason = _check_text(reason, "Reason", 2000)
     to_status = DeploymentStatus.SUCCEEDED if succeeded else DeploymentStatus.FAILED
-    deployment = _transition_deployment(deployment=deployment, to_status=to_status, actor=actor, reason=reason)
+    deployment = _transition_deployment(
+        deployment=deployment, to_status=to_status, actor=actor, reason=reason
+    )
     if succeeded and deployment.environment.is_production:
         held = [why for hold in holds() if (why := hold(deployment))]
         if not held:
             release = _lock_release(deployment.release)
             if release.status == ReleaseStatus.IN_PROGRESS:
-                _transition_release(release=release, to_status=ReleaseStatus.RELEASED, actor=actor,
-                                    reason=f"Deployed to {deployment.environment}.")
+                _transition_release(
+                    release=release,
+                    to_status=ReleaseStatus.RELEASED,
+                    actor=actor,
+                    reason=f"Deployed to {deployment.environment}.",
+                )
             deployment.release = release
     return deployment
 
@@ -357,12 +486,15 @@ def deployment_rollback(*, deployment: Deployment, actor, reason: str) -> Deploy
     reason = _check_text(reason, "Reason", 2000).strip()
     if not reason:
         raise ValidationFailed("Say why the deployment is rolled back.")
-    deployment = _transition_deployment(deployment=deployment, to_status=DeploymentStatus.ROLLED_BACK,
-                                        actor=actor, reason=reason)
+    deployment = _transition_deployment(
+        deployment=deployment, to_status=DeploymentStatus.ROLLED_BACK, actor=actor, reason=reason
+    )
     if deployment.environment.is_production:
         release = _lock_release(deployment.release)
         if ReleaseStatus.ROLLED_BACK in RELEASE_TRANSITIONS[release.status]:
-            _transition_release(release=release, to_status=ReleaseStatus.ROLLED_BACK, actor=actor, reason=reason)
+            _transition_release(
+                release=release, to_status=ReleaseStatus.ROLLED_BACK, actor=actor, reason=reason
+            )
         deployment.release = release
     return deployment
 
@@ -403,9 +535,21 @@ def release_tickets_add(*, release: Release, tickets: list[dict], actor) -> list
             ticket.save()
         saved.append(ticket)
     if added:
-        audit_record(actor=actor, action="release.scope_changed", obj=release, project=release.project_id,
-                     release=release, reason=f"Added {', '.join(added)}.", data={"added": added, "removed": []})
-        emit("scope_changed", release=release, actor=actor, reason=f"Tickets added: {', '.join(added)}.")
+        audit_record(
+            actor=actor,
+            action="release.scope_changed",
+            obj=release,
+            project=release.project_id,
+            release=release,
+            reason=f"Added {', '.join(added)}.",
+            data={"added": added, "removed": []},
+        )
+        emit(
+            "scope_changed",
+            release=release,
+            actor=actor,
+            reason=f"Tickets added: {', '.join(added)}.",
+        )
     return saved
 
 
@@ -414,13 +558,27 @@ def release_tickets_remove(*, release: Release, keys: list[str], actor) -> int:
     """Remove tickets from the scope. Audit: ``release.scope_changed``; emits ``scope_changed``."""
     release_authorize(release=release, actor=actor, action="scope")
     release = _lock_release(release)
-    removed = sorted(Ticket.objects.filter(release=release, key__in=keys).values_list("key", flat=True))
+    removed = sorted(
+        Ticket.objects.filter(release=release, key__in=keys).values_list("key", flat=True)
+    )
     if not removed:
         return 0
     Ticket.objects.filter(release=release, key__in=removed).delete()
-    audit_record(actor=actor, action="release.scope_changed", obj=release, project=release.project_id,
-                 release=release, reason=f"Removed {', '.join(removed)}.", data={"added": [], "removed": removed})
-    emit("scope_changed", release=release, actor=actor, reason=f"Tickets removed: {', '.join(removed)}.")
+    audit_record(
+        actor=actor,
+        action="release.scope_changed",
+        obj=release,
+        project=release.project_id,
+        release=release,
+        reason=f"Removed {', '.join(removed)}.",
+        data={"added": [], "removed": removed},
+    )
+    emit(
+        "scope_changed",
+        release=release,
+        actor=actor,
+        reason=f"Tickets removed: {', '.join(removed)}.",
+    )
     return len(removed)
 
 
@@ -438,11 +596,23 @@ def release_commits_add(*, release: Release, commits: list[dict], actor) -> int:
         if sha in known:
             continue
         known.add(sha)
-        new.append(Commit(release=release, sha=sha, message=_check_text(item.get("message", ""), "Commit message"),
-                          author=_check_text(item.get("author", ""), "Commit author", 200),
-                          committed_at=item.get("committed_at")))
+        new.append(
+            Commit(
+                release=release,
+                sha=sha,
+                message=_check_text(item.get("message", ""), "Commit message"),
+                author=_check_text(item.get("author", ""), "Commit author", 200),
+                committed_at=item.get("committed_at"),
+            )
+        )
     Commit.objects.bulk_create(new)
     if new:
-        audit_record(actor=actor, action="release.commits_added", obj=release, project=release.project_id,
-                     release=release, data={"count": len(new), "shas": [c.sha for c in new[:50]]})
+        audit_record(
+            actor=actor,
+            action="release.commits_added",
+            obj=release,
+            project=release.project_id,
+            release=release,
+            data={"count": len(new), "shas": [c.sha for c in new[:50]]},
+        )
     return len(new)

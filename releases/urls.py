@@ -10,8 +10,14 @@ urlpatterns = [
     path("releases/<int:pk>/edit/", views.release_edit_view, name="edit"),
     path("releases/<int:pk>/promote/", views.release_promote_view, name="promote"),
     path("releases/<int:pk>/cancel/", views.release_cancel_view, name="cancel"),
-    path("releases/<int:pk>/deployments/<int:deployment_pk>/finish/", views.deployment_finish_view,
-         name="deployment-finish"),
-    path("releases/<int:pk>/deployments/<int:deployment_pk>/rollback/", views.deployment_rollback_view,
-         name="deployment-rollback"),
+    path(
+        "releases/<int:pk>/deployments/<int:deployment_pk>/finish/",
+        views.deployment_finish_view,
+        name="deployment-finish",
+    ),
+    path(
+        "releases/<int:pk>/deployments/<int:deployment_pk>/rollback/",
+        views.deployment_rollback_view,
+        name="deployment-rollback",
+    ),
 ]

@@ -113,15 +113,22 @@ def dashboard(request):
     env_rows = (
         Deployment.objects.filter(pk__in=latest)
         .order_by()
-        .values("environment__name", "environment__display_name", "environment__order", "environment__tier",
-                "status")
+        .values(
+            "environment__name",
+            "environment__display_name",
+            "environment__order",
+            "environment__tier",
+            "status",
+        )
         .annotate(n=Count("id"))
     )
     by_environment = _environment_summary(env_rows, projects)
 
     attention = _attention(user, project_ids)
     running = list(
-        Deployment.objects.filter(release__project_id__in=project_ids, status__in=DEPLOYMENT_ACTIVE_STATES)
+        Deployment.objects.filter(
+            release__project_id__in=project_ids, status__in=DEPLOYMENT_ACTIVE_STATES
+        )
         .select_related("release", "release__project", "environment")
         .order_by("started_at", "id")[:10]
     )
@@ -148,22 +155,39 @@ def _environment_summary(rows, projects) -> list[dict]:
     """Merge the per-project counts into one card per environment name, in pipeline order."""
     summary: dict[str, dict] = {}
     for row in rows:
-        env = summary.setdefault(row["environment__name"], {
-            "name": row["environment__name"], "label": row["environment__display_name"] or row["environment__name"],
-            "tier": row["environment__tier"], "order": row["environment__order"], "counts": {}, "total": 0,
-        })
+        env = summary.setdefault(
+            row["environment__name"],
+            {
+                "name": row["environment__name"],
+                "label": row["environment__display_name"] or row["environment__name"],
+                "tier": row["environment__tier"],
+                "order": row["environment__order"],
+                "counts": {},
+                "total": 0,
+            },
+        )
         env["counts"][row["status"]] = env["counts"].get(row["status"], 0) + row["n"]
         env["total"] += row["n"]
     if not summary and projects:
         # Nothing deployed yet: still show the pipeline, empty.
         for env in Environment.objects.filter(project__in=projects).order_by("order"):
-            summary.setdefault(env.name, {"name": env.name, "label": str(env), "tier": env.tier,
-                                          "order": env.order, "counts": {}, "total": 0})
+            summary.setdefault(
+                env.name,
+                {
+                    "name": env.name,
+                    "label": str(env),
+                    "tier": env.tier,
+                    "order": env.order,
+                    "counts": {},
+                    "total": 0,
+                },
+            )
     cards = sorted(summary.values(), key=lambda e: (e["order"], e["name"]))
     for card in cards:
         card["segments"] = [
             {"status": s, "label": DeploymentStatus(s).label, "count": card["counts"][s]}
-            for s in DEPLOYMENT_STATUS_ORDER if card["counts"].get(s)
+            for s in DEPLOYMENT_STATUS_ORDER
+            if card["counts"].get(s)
         ]
         card["live"] = card["counts"].get(DeploymentStatus.SUCCEEDED, 0)
     return cards
@@ -181,7 +205,8 @@ def _attention(user, project_ids) -> list[dict]:
     deployments: dict[int, list[Deployment]] = {}
     for deployment in (
         Deployment.objects.filter(release__in=[r.pk for r in candidates])
-        .select_related("environment").order_by("-created_at", "-id")
+        .select_related("environment")
+        .order_by("-created_at", "-id")
     ):
         deployments.setdefault(deployment.release_id, []).append(deployment)
     items = []
@@ -224,7 +249,9 @@ def release_list_view(request):
     projects = list(project_list(user=request.user))
     form = ReleaseFilterForm(request.GET or None, projects=projects)
     filters = form.filters() if form.is_bound else {}
-    page = Paginator(release_list(user=request.user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(release_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "form": form,
         "page": page,
@@ -243,7 +270,9 @@ def _list_rows(releases: list[Release]) -> list[dict]:
     if not releases:
         return []
     envs_by_project: dict[int, list[Environment]] = {}
-    for env in Environment.objects.filter(project_id__in={r.project_id for r in releases}).order_by("order"):
+    for env in Environment.objects.filter(project_id__in={r.project_id for r in releases}).order_by(
+        "order"
+    ):
         envs_by_project.setdefault(env.project_id, []).append(env)
     latest: dict[tuple[int, int], str] = {}
     for release_id, env_id, status in (
@@ -256,8 +285,11 @@ def _list_rows(releases: list[Release]) -> list[dict]:
         {
             "release": release,
             "stages": [
-                {"environment": env, "status": latest.get((release.pk, env.pk)),
-                 "label": _deployment_label(latest.get((release.pk, env.pk)))}
+                {
+                    "environment": env,
+                    "status": latest.get((release.pk, env.pk)),
+                    "label": _deployment_label(latest.get((release.pk, env.pk))),
+                }
                 for env in envs_by_project.get(release.project_id, [])
             ],
         }
@@ -266,7 +298,11 @@ def _list_rows(releases: list[Release]) -> list[dict]:
 
 
 def _deployment_label(status: str | None) -> str:
-    return DeploymentStatus(status).label.lower() if status in DeploymentStatus.values else "not deployed"
+    return (
+        DeploymentStatus(status).label.lower()
+        if status in DeploymentStatus.values
+        else "not deployed"
+    )
 
 
 # --- Release page ----------------------------------------------------------------------
@@ -307,11 +343,20 @@ def _detail_context(request, release: Release, *, errors=None, error_title="", n
         stage["closed_count"] = len(report.closed)
         # Offer the promotion where it moves the release on: the next environment, or one it
         # is not running in successfully (a hotfix whose staging gate an emergency approval waived).
-        moves_on = stage["is_next"] or deployment is None or deployment.status != DeploymentStatus.SUCCEEDED
+        moves_on = (
+            stage["is_next"]
+            or deployment is None
+            or deployment.status != DeploymentStatus.SUCCEEDED
+        )
         stage["can_promote"] = may_deploy and release_open and report.is_open and moves_on
-        stage["can_finish"] = may_deploy and deployment is not None and deployment.status in DEPLOYMENT_ACTIVE_STATES
-        stage["can_rollback"] = may_deploy and deployment is not None and deployment.status in (
-            DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED)
+        stage["can_finish"] = (
+            may_deploy and deployment is not None and deployment.status in DEPLOYMENT_ACTIVE_STATES
+        )
+        stage["can_rollback"] = (
+            may_deploy
+            and deployment is not None
+            and deployment.status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED)
+        )
     return {
         "release": release,
         "stages": stages,
@@ -323,8 +368,9 @@ def _detail_context(request, release: Release, *, errors=None, error_title="", n
         "can_deploy": may_deploy,
         "can_manage": may_manage,
         "can_edit": may_manage and release.status != ReleaseStatus.CANCELLED,
-        "can_cancel": may_manage and release.status in (
-            ReleaseStatus.PLANNED, ReleaseStatus.IN_PROGRESS, ReleaseStatus.ROLLED_BACK),
+        "can_cancel": may_manage
+        and release.status
+        in (ReleaseStatus.PLANNED, ReleaseStatus.IN_PROGRESS, ReleaseStatus.ROLLED_BACK),
         "strategies": PromoteForm.base_fields["strategy"].choices,
         "panels": _render_panels(request, release),
         "action_errors": errors or [],
@@ -339,14 +385,20 @@ def _render_panels(request, release: Release) -> list[dict]:
     rendered = []
     for panel in registry.panels():
         try:
-            context = {**(panel.context(release, request) or {}), "release": release, "request": request}
+            context = {
+                **(panel.context(release, request) or {}),
+                "release": release,
+                "request": request,
+            }
             html = render_to_string(panel.template, context, request=request)
         except Exception:
             if settings.DEBUG or getattr(settings, "TESTING", False):
                 raise
             # One broken section must not take the release page down with it.
             logger.exception("Release panel %s failed for release %s", panel.key, release.pk)
-            html = mark_safe('<p class="alert alert-error">This section could not be shown just now.</p>')  # noqa: S308
+            html = mark_safe(
+                '<p class="alert alert-error">This section could not be shown just now.</p>'
+            )  # noqa: S308
         rendered.append({"key": panel.key, "title": panel.title, "html": html})
     return rendered
 
@@ -355,11 +407,16 @@ def _after_action(request, pk, *, notice: str = "", errors=None, error_title: st
     """Answer an action: the re-rendered page region for htmx, a redirect otherwise."""
     if _is_fragment(request):
         release = release_with_pipeline(user=request.user, pk=pk)
-        context = _detail_context(request, release, errors=errors, error_title=error_title, notice=notice)
+        context = _detail_context(
+            request, release, errors=errors, error_title=error_title, notice=notice
+        )
         return render(request, "releases/partials/release_live.html", context)
     if errors:
         text = format_html_join("", "<li>{}</li>", ((e,) for e in errors))
-        messages.error(request, format_html_join("", "{}<ul>{}</ul>", [(error_title or "Nothing changed.", text)]))
+        messages.error(
+            request,
+            format_html_join("", "{}<ul>{}</ul>", [(error_title or "Nothing changed.", text)]),
+        )
     elif notice:
         messages.success(request, notice)
     return redirect("releases:detail", pk=pk)
@@ -369,8 +426,10 @@ def _domain_errors(exc: DomainError) -> tuple[str, list[str]]:
     """A title and the list of reasons to show for a refused action."""
     if isinstance(exc, GateBlocked):
         report = exc.report
-        return (f"{report.release.version} may not enter {report.environment} yet. Nothing changed.",
-                [gate.reason for gate in report.closed])
+        return (
+            f"{report.release.version} may not enter {report.environment} yet. Nothing changed.",
+            [gate.reason for gate in report.closed],
+        )
     return "Nothing changed.", [exc.message]
 
 
@@ -389,14 +448,20 @@ def release_promote_view(request, pk):
         return _after_action(request, pk, errors=form_errors(form))
     environment = form.environments[form.cleaned_data["environment"]]
     try:
-        deployment = release_promote(release=release, environment=environment, actor=request.user,
-                                     strategy=form.cleaned_data["strategy"])
+        deployment = release_promote(
+            release=release,
+            environment=environment,
+            actor=request.user,
+            strategy=form.cleaned_data["strategy"],
+        )
     except DomainError as exc:
         if not _refusal(exc):
             raise
         title, errors = _domain_errors(exc)
         return _after_action(request, pk, errors=errors, error_title=title)
-    return _after_action(request, pk, notice=f"Deployment of {release.version} to {deployment.environment} started.")
+    return _after_action(
+        request, pk, notice=f"Deployment of {release.version} to {deployment.environment} started."
+    )
 
 
 def _deployment_of(request, pk, deployment_pk) -> Deployment:
@@ -416,15 +481,21 @@ def deployment_finish_view(request, pk, deployment_pk):
         return _after_action(request, pk, errors=form_errors(form))
     succeeded = form.cleaned_data["outcome"] == "succeeded"
     try:
-        deployment = deployment_finish(deployment=deployment, succeeded=succeeded, actor=request.user,
-                                       reason=form.cleaned_data["reason"])
+        deployment = deployment_finish(
+            deployment=deployment,
+            succeeded=succeeded,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
     except DomainError as exc:
         if not _refusal(exc):
             raise
         title, errors = _domain_errors(exc)
         return _after_action(request, pk, errors=errors, error_title=title)
     outcome = "succeeded" if succeeded else "failed"
-    return _after_action(request, pk, notice=f"Deployment to {deployment.environment} marked {outcome}.")
+    return _after_action(
+        request, pk, notice=f"Deployment to {deployment.environment} marked {outcome}."
+    )
 
 
 @login_required
@@ -436,8 +507,9 @@ def deployment_rollback_view(request, pk, deployment_pk):
     if not form.is_valid():
         return _after_action(request, pk, errors=form_errors(form))
     try:
-        deployment = deployment_rollback(deployment=deployment, actor=request.user,
-                                         reason=form.cleaned_data["reason"])
+        deployment = deployment_rollback(
+            deployment=deployment, actor=request.user, reason=form.cleaned_data["reason"]
+        )
     except DomainError as exc:
         if not _refusal(exc):
             raise
@@ -503,7 +575,9 @@ def release_create_view(request):
         raise PermissionDenied("You may not create releases in any of your projects.")
     initial = {}
     if request.method == "GET" and request.GET.get("project"):
-        initial["project"] = next((p.pk for p in creatable if p.slug == request.GET["project"]), None)
+        initial["project"] = next(
+            (p.pk for p in creatable if p.slug == request.GET["project"]), None
+        )
     form = ReleaseForm(request.POST or None, user=request.user, projects=creatable, initial=initial)
     context = {"form": form, "release": None, "action_url": reverse("releases:create")}
     if request.method == "POST":
@@ -513,8 +587,11 @@ def release_create_view(request):
             return _render_form(request, "releases/form.html", context, fragment=True)
         if form.is_valid():
             try:
-                release = release_create(project=form.cleaned_data["project"], actor=request.user,
-                                         **form.service_arguments())
+                release = release_create(
+                    project=form.cleaned_data["project"],
+                    actor=request.user,
+                    **form.service_arguments(),
+                )
             except DomainError as exc:
                 if isinstance(exc, NotFound):
                     raise
@@ -529,10 +606,16 @@ def release_create_view(request):
 def release_edit_view(request, pk):
     release = release_get(user=request.user, pk=pk)
     release_authorize(release=release, actor=request.user, action="edit")
-    initial = {name: getattr(release, name) for name in ReleaseForm.base_fields if hasattr(release, name)}
+    initial = {
+        name: getattr(release, name) for name in ReleaseForm.base_fields if hasattr(release, name)
+    }
     initial["release_manager"] = release.release_manager_id
     form = ReleaseForm(request.POST or None, user=request.user, release=release, initial=initial)
-    context = {"form": form, "release": release, "action_url": reverse("releases:edit", args=[release.pk])}
+    context = {
+        "form": form,
+        "release": release,
+        "action_url": reverse("releases:edit", args=[release.pk]),
+    }
     if request.method == "POST":
         if _is_validation_only(request):
             form.is_valid()

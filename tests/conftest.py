@@ -103,7 +103,10 @@ def release(people, project):
     from releases.services import release_create
 
     return release_create(
-        project=project, version="2.4.0", title="Faster checkout", actor=people.alice,
+        project=project,
+        version="2.4.0",
+        title="Faster checkout",
+        actor=people.alice,
         rollback_plan="Redeploy 2.3.1 and disable the `fast_checkout` flag.",
     )
 

@@ -34,7 +34,9 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     def environments(obj, create, extracted, **kwargs):
         if create and extracted is not False:
             for order, (name, display, tier) in enumerate(DEFAULT_ENVIRONMENTS, start=1):
-                Environment.objects.create(project=obj, name=name, display_name=display, tier=tier, order=order)
+                Environment.objects.create(
+                    project=obj, name=name, display_name=display, tier=tier, order=order
+                )
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -15,9 +15,26 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [
-            "seq", "created_at", "actor_kind", "actor_id", "actor_label", "action", "object_type", "object_id",
-            "object_repr", "project_id", "release_id", "from_state", "to_state", "reason", "data", "prev_hash",
-            "hash", "project_seq", "project_prev_hash", "project_hash",
+            "seq",
+            "created_at",
+            "actor_kind",
+            "actor_id",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "project_id",
+            "release_id",
+            "from_state",
+            "to_state",
+            "reason",
+            "data",
+            "prev_hash",
+            "hash",
+            "project_seq",
+            "project_prev_hash",
+            "project_hash",
         ]
         read_only_fields = fields
 
@@ -27,8 +44,12 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 class AuditEventPageSerializer(serializers.Serializer):
     results = AuditEventSerializer(many=True)
-    next = serializers.CharField(allow_null=True, help_text="Older events (keyset cursor); null on the last page.")
-    previous = serializers.CharField(allow_null=True, help_text="Newer events; null on the first page.")
+    next = serializers.CharField(
+        allow_null=True, help_text="Older events (keyset cursor); null on the last page."
+    )
+    previous = serializers.CharField(
+        allow_null=True, help_text="Newer events; null on the first page."
+    )
 
 
 class CheckpointSerializer(serializers.Serializer):
@@ -60,7 +81,9 @@ class HistoryRowSerializer(serializers.Serializer):
     tests = serializers.CharField(allow_blank=True)
     tests_ok = serializers.BooleanField()
     verified_at = serializers.DateTimeField(allow_null=True)
-    findings = serializers.CharField(allow_blank=True, help_text="Separation-of-duties findings; empty if none.")
+    findings = serializers.CharField(
+        allow_blank=True, help_text="Separation-of-duties findings; empty if none."
+    )
 
 
 class HistorySerializer(serializers.Serializer):

@@ -9,6 +9,10 @@ urlpatterns = [
     path("audit/exports/csv/", views.AuditExportCsvView.as_view(), name="export-csv"),
     path("audit/release-history/", views.ReleaseHistoryView.as_view(), name="history"),
     path("audit/releases/<int:pk>/record/", views.ReleaseRecordView.as_view(), name="record"),
-    path("audit/releases/<int:pk>/record/pdf/", views.ReleaseRecordPdfView.as_view(), name="record-pdf"),
+    path(
+        "audit/releases/<int:pk>/record/pdf/",
+        views.ReleaseRecordPdfView.as_view(),
+        name="record-pdf",
+    ),
     path("audit/checkpoints/", views.CheckpointListView.as_view(), name="checkpoints"),
 ]

@@ -84,17 +84,25 @@ class AuditEventListView(_ReadOnly):
     @extend_schema(
         summary="Audit events visible to the caller, newest first",
         description="Keyset pages: follow `next` for older events. Never counts the whole trail.",
-        parameters=[*FILTER_PARAMETERS,
-                    OpenApiParameter("before", int, description="Events with a smaller sequence number."),
-                    OpenApiParameter("after", int, description="Events with a larger sequence number."),
-                    OpenApiParameter("page_size", int, description=f"At most {MAX_PAGE_SIZE} (default 50).")],
+        parameters=[
+            *FILTER_PARAMETERS,
+            OpenApiParameter("before", int, description="Events with a smaller sequence number."),
+            OpenApiParameter("after", int, description="Events with a larger sequence number."),
+            OpenApiParameter(
+                "page_size", int, description=f"At most {MAX_PAGE_SIZE} (default 50)."
+            ),
+        ],
         responses={200: AuditEventPageSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request):
         filters = audit_filters_parse(request.user, request.query_params)
         size = min(_int_param(request, "page_size") or 50, MAX_PAGE_SIZE) or 50
-        page = audit_event_page(filters, before=_int_param(request, "before"), after=_int_param(request, "after"),
-                                size=size)
+        page = audit_event_page(
+            filters,
+            before=_int_param(request, "before"),
+            after=_int_param(request, "after"),
+            size=size,
+        )
         query = request.query_params.copy()
         for key in ("before", "after"):
             query.pop(key, None)
@@ -104,11 +112,13 @@ class AuditEventListView(_ReadOnly):
             q.update(cursor)
             return request.build_absolute_uri(request.path) + "?" + q.urlencode()
 
-        return Response({
-            "results": AuditEventSerializer(page.events, many=True).data,
-            "next": link(before=page.older) if page.older else None,
-            "previous": link(after=page.newer) if page.newer else None,
-        })
+        return Response(
+            {
+                "results": AuditEventSerializer(page.events, many=True).data,
+                "next": link(before=page.older) if page.older else None,
+                "previous": link(after=page.newer) if page.newer else None,
+            }
+        )
 
 
 class _ExportView(_ReadOnly):
@@ -122,8 +132,14 @@ class AuditExportJsonlView(_ExportView):
     fmt = "jsonl"
     renderer_classes = [JSONRenderer, JsonLinesRenderer]
 
-    @extend_schema(summary="Stream the audit trail as JSON Lines (verifiable offline)", parameters=FILTER_PARAMETERS,
-                   responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY, **error_responses(400, 401, 403)})
+    @extend_schema(
+        summary="Stream the audit trail as JSON Lines (verifiable offline)",
+        parameters=FILTER_PARAMETERS,
+        responses={
+            (200, "application/x-ndjson"): OpenApiTypes.BINARY,
+            **error_responses(400, 401, 403),
+        },
+    )
     def get(self, request):
         return super().get(request)
 
@@ -132,8 +148,11 @@ class AuditExportCsvView(_ExportView):
     fmt = "csv"
     renderer_classes = [JSONRenderer, CsvRenderer]
 
-    @extend_schema(summary="Stream the audit trail as CSV (formula-safe)", parameters=FILTER_PARAMETERS,
-                   responses={(200, "text/csv"): OpenApiTypes.BINARY, **error_responses(400, 401, 403)})
+    @extend_schema(
+        summary="Stream the audit trail as CSV (formula-safe)",
+        parameters=FILTER_PARAMETERS,
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, **error_responses(400, 401, 403)},
+    )
     def get(self, request):
         return super().get(request)
 
@@ -147,7 +166,9 @@ class ReleaseHistoryView(_ReadOnly):
     def get(self, request):
         filters = audit_filters_parse(request.user, request.query_params)
         rows = [history_public(r) for r in release_history(filters)]
-        return Response(HistorySerializer({"filters": filters.describe(), "deployments": rows}).data)
+        return Response(
+            HistorySerializer({"filters": filters.describe(), "deployments": rows}).data
+        )
 
 
 class ReleaseRecordView(_ReadOnly):
@@ -166,16 +187,20 @@ class ReleaseRecordView(_ReadOnly):
 class ReleaseRecordPdfView(_ReadOnly):
     renderer_classes = [JSONRenderer, PdfRenderer]
 
-    @extend_schema(summary="The release record as PDF",
-                   responses={(200, "application/pdf"): OpenApiTypes.BINARY, **error_responses(401, 403, 404)})
+    @extend_schema(
+        summary="The release record as PDF",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **error_responses(401, 403, 404)},
+    )
     def get(self, request, pk: int):
         release = release_get(user=request.user, pk=pk)
         return pdf_response(record_build(release=release, user=request.user))
 
 
 class CheckpointListView(_ReadOnly):
-    @extend_schema(summary="The latest signed checkpoints the caller may see",
-                   responses={200: CheckpointSerializer(many=True), **error_responses(401, 403)})
+    @extend_schema(
+        summary="The latest signed checkpoints the caller may see",
+        responses={200: CheckpointSerializer(many=True), **error_responses(401, 403)},
+    )
     def get(self, request):
         filters = audit_filters_parse(request.user, {})
         found = [checkpoint_latest()] if filters.everything else []

@@ -11,7 +11,9 @@ def record_cell(value):
     """A release-record cell as text; web links (evidence, tickets) stay clickable."""
     text = display(value)
     if isinstance(value, str) and value.startswith(("https://", "http://")) and " " not in value:
-        return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', value, text)
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', value, text
+        )
     return text
 
 

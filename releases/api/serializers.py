@@ -49,7 +49,9 @@ class ReleaseSerializer(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     release_manager = serializers.SlugRelatedField(slug_field="username", read_only=True)
     # Null for releases a pipeline (API token) created.
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     web_url = serializers.SerializerMethodField(help_text="The release's page in the browser.")
 
     class Meta:

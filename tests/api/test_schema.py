@@ -10,7 +10,7 @@ from django.core.management import call_command
 def test_schema__validates_and_documents_the_foundation_endpoints(tmp_path):
     target = tmp_path / "openapi.yml"
 
-    call_command("spectacular", "--validate", "--file", str(target))
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
 
     schema = yaml.safe_load(target.read_text())
     paths = schema["paths"]

@@ -24,7 +24,9 @@ def root(db):
 @pytest.fixture
 def trail(release, people, project, other_project):
     """Events interleaved between two projects, with a checkpoint at the head."""
-    other = release_create(project=other_project, version="9.0.0", title="Elsewhere", actor=people.olga)
+    other = release_create(
+        project=other_project, version="9.0.0", title="Elsewhere", actor=people.olga
+    )
     for n in range(4):
         release_update(release=release, actor=people.alice, title=f"Checkout, take {n}")
         release_update(release=other, actor=people.olga, title=f"Other, take {n}")

@@ -16,7 +16,9 @@ def test_events_api__keyset_pages_follow_next_and_previous(client, release, peop
         release_update(release=release, actor=people.alice, title=f"T{n}")
     client.force_login(people.aud)
     first = client.get("/api/v1/audit/events/", {"project": "payments", "page_size": 3}).json()
-    assert [e["seq"] for e in first["results"]] == sorted((e["seq"] for e in first["results"]), reverse=True)
+    assert [e["seq"] for e in first["results"]] == sorted(
+        (e["seq"] for e in first["results"]), reverse=True
+    )
     assert len(first["results"]) == 3 and first["previous"] is None
     second = client.get(first["next"]).json()
     assert max(e["seq"] for e in second["results"]) < min(e["seq"] for e in first["results"])
@@ -36,12 +38,22 @@ def test_events_api__bad_parameters__400_with_a_message(client, release, people,
     assert response.json()["error"] == "invalid" and response.json()["message"]
 
 
-@pytest.mark.parametrize("url", ["/api/v1/audit/events/", "/api/v1/audit/exports/jsonl/",
-                                 "/api/v1/audit/release-history/", "/api/v1/audit/checkpoints/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/audit/events/",
+        "/api/v1/audit/exports/jsonl/",
+        "/api/v1/audit/release-history/",
+        "/api/v1/audit/checkpoints/",
+    ],
+)
 def test_audit_api__is_read_only(client, release, people, url):
     client.force_login(people.adam)
     for method in ("post", "put", "patch", "delete"):
-        assert getattr(client, method)(url, data={}, content_type="application/json").status_code == 405
+        assert (
+            getattr(client, method)(url, data={}, content_type="application/json").status_code
+            == 405
+        )
 
 
 def test_checkpoints_api__lists_the_callers_projects_only(client, trail, people, root):

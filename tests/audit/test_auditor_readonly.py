@@ -31,7 +31,16 @@ from django.utils import timezone
 from projects.models import Project
 
 # The apps whose tables must not change, plus the user table.
-DOMAIN_APPS = ("core", "audit", "projects", "releases", "checklists", "approvals", "monitoring", "integrations")
+DOMAIN_APPS = (
+    "core",
+    "audit",
+    "projects",
+    "releases",
+    "checklists",
+    "approvals",
+    "monitoring",
+    "integrations",
+)
 ALLOWED = {403, 404, 405}
 METHODS = ("post", "put", "patch", "delete")
 
@@ -46,17 +55,48 @@ EXEMPT_NAMESPACES = {"admin": "Django admin: staff only, and the auditor is not 
 # A body that passes most forms' validation, so that the permission check (not a
 # missing field) is what answers.
 PLAUSIBLE = {
-    "reason": "audit probe", "comment": "audit probe", "note": "audit probe", "notes": "audit probe",
-    "title": "Audit probe", "text": "audit probe", "summary": "audit probe", "justification": "audit probe",
-    "decision": "approve", "vote": "go", "kind": "deployment", "environment": "production",
-    "strategy": "all_at_once", "succeeded": "true", "evidence": "https://example.com/evidence",
-    "version": "7.7.7", "name": "audit-probe", "key": "AUD-1", "checked": "true", "role": "auditor",
-    "seat": "guest", "person": "aud", "scopes": "read", "url": "https://example.com/health",
-    "action": "accept", "output": "audit probe", "tickets": [], "commits": [],
+    "reason": "audit probe",
+    "comment": "audit probe",
+    "note": "audit probe",
+    "notes": "audit probe",
+    "title": "Audit probe",
+    "text": "audit probe",
+    "summary": "audit probe",
+    "justification": "audit probe",
+    "decision": "approve",
+    "vote": "go",
+    "kind": "deployment",
+    "environment": "production",
+    "strategy": "all_at_once",
+    "succeeded": "true",
+    "evidence": "https://example.com/evidence",
+    "version": "7.7.7",
+    "name": "audit-probe",
+    "key": "AUD-1",
+    "checked": "true",
+    "role": "auditor",
+    "seat": "guest",
+    "person": "aud",
+    "scopes": "read",
+    "url": "https://example.com/health",
+    "action": "accept",
+    "output": "audit probe",
+    "tickets": [],
+    "commits": [],
 }
 # String arguments that cannot be guessed from the data: the values worth trying.
 STRING_HINTS = {
-    "op": ["settings", "draft", "discard", "publish", "add-step", "add-item", "edit", "delete", "move-up"],
+    "op": [
+        "settings",
+        "draft",
+        "discard",
+        "publish",
+        "add-step",
+        "add-item",
+        "edit",
+        "delete",
+        "move-up",
+    ],
     "kind": ["health", "metric", "deployment", "scope", "qa_signoff"],
     "number": ["1"],
 }
@@ -85,7 +125,9 @@ def _kwarg_names(route: str) -> list[tuple[str, str]]:
 def _segment_before(route: str, name: str) -> str:
     """The nearest literal path segment before the argument ('releases' in 'releases/<int:pk>/')."""
     head = re.split(r"<(?:\w+:)?" + name + r">|\(\?P<" + name + r">", route)[0]
-    literals = [part for part in re.split(r"/", head) if part and "<" not in part and "(" not in part]
+    literals = [
+        part for part in re.split(r"/", head) if part and "<" not in part and "(" not in part
+    ]
     return literals[-1].lstrip("^") if literals else ""
 
 
@@ -117,7 +159,9 @@ def _models_named(word: str, app_label: str | None):
                 name = model._meta.model_name
                 if (model._meta.app_label == app_label) != same_app:
                     continue
-                matches = (name == word) if exact else (name.endswith(word) or name.startswith(word))
+                matches = (
+                    (name == word) if exact else (name.endswith(word) or name.startswith(word))
+                )
                 if matches and model not in ranked:
                     ranked.append(model)
     return ranked[:3]
@@ -130,7 +174,11 @@ def _path_to_project(model, depth=0, seen=()):
     if depth > 4:
         return None
     for field in model._meta.get_fields():
-        if isinstance(field, models.ForeignKey | models.OneToOneField) and field.concrete and field.related_model:
+        if (
+            isinstance(field, models.ForeignKey | models.OneToOneField)
+            and field.concrete
+            and field.related_model
+        ):
             target = field.related_model
             if target in seen:
                 continue
@@ -189,7 +237,11 @@ def _fingerprint(since_seq: int) -> dict[str, str]:
         qs = model.objects.all()
         if model is AuditEvent:
             qs = qs.filter(seq__lte=since_seq)
-        names = [f.attname for f in model._meta.concrete_fields if not (model is User and f.name == "last_login")]
+        names = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if not (model is User and f.name == "last_login")
+        ]
         rows = list(qs.order_by("pk").values_list(*names))
         state[model._meta.label] = hashlib.sha256(repr(rows).encode()).hexdigest()
     return state
@@ -206,8 +258,10 @@ def _write_counter() -> int:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT total_changes()")
         else:
-            cursor.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) "
-                           "FROM pg_stat_xact_user_tables")
+            cursor.execute(
+                "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) "
+                "FROM pg_stat_xact_user_tables"
+            )
         return int(cursor.fetchone()[0])
 
 
@@ -223,7 +277,9 @@ def _changes(before: dict, since_seq: int) -> list[str]:
 
     after = _fingerprint(since_seq)
     changed = [label for label in before if before[label] != after.get(label)]
-    new = AuditEvent.objects.filter(seq__gt=since_seq).exclude(action__endswith=".denied", to_state="denied")
+    new = AuditEvent.objects.filter(seq__gt=since_seq).exclude(
+        action__endswith=".denied", to_state="denied"
+    )
     changed += [f"audit event {e.action}" for e in new]
     return changed
 
@@ -259,24 +315,54 @@ def world(release, people, envs, project):
     from tests.factories import DeploymentFactory, UserFactory
 
     now = timezone.now()
-    release_tickets_add(release=release, tickets=[{"key": "PAY-1", "title": "Scope"}], actor=people.alice)
-    release_commits_add(release=release, commits=[{"sha": "abc123def456", "message": "m"}], actor=people.alice)
-    DeploymentFactory(release=release, environment=envs["dev"], status="succeeded", deployed_by=people.bob)
-    active = DeploymentFactory(release=release, environment=envs["staging"], status="in_progress",
-                               deployed_by=people.bob, started_at=now)
+    release_tickets_add(
+        release=release, tickets=[{"key": "PAY-1", "title": "Scope"}], actor=people.alice
+    )
+    release_commits_add(
+        release=release, commits=[{"sha": "abc123def456", "message": "m"}], actor=people.alice
+    )
+    DeploymentFactory(
+        release=release, environment=envs["dev"], status="succeeded", deployed_by=people.bob
+    )
+    active = DeploymentFactory(
+        release=release,
+        environment=envs["staging"],
+        status="in_progress",
+        deployed_by=people.bob,
+        started_at=now,
+    )
     release_models.TestRun.objects.create(release=release, name="unit", total=10)
-    approval = Approval.objects.create(release=release, environment=envs["production"], kind="deployment",
-                                       person=people.ada, role="approver", decision="approve",
-                                       release_version=release.version)
-    EmergencyReview.objects.create(release=release, approval=approval, due_at=now + timedelta(hours=48))
-    meeting = meeting_schedule(release=release, environment=envs["production"], scheduled_for=now, actor=people.alice)
+    approval = Approval.objects.create(
+        release=release,
+        environment=envs["production"],
+        kind="deployment",
+        person=people.ada,
+        role="approver",
+        decision="approve",
+        release_version=release.version,
+    )
+    EmergencyReview.objects.create(
+        release=release, approval=approval, due_at=now + timedelta(hours=48)
+    )
+    meeting = meeting_schedule(
+        release=release, environment=envs["production"], scheduled_for=now, actor=people.alice
+    )
     meeting_vote(meeting=meeting, vote="go", actor=people.ada)
     EnvironmentPolicy.objects.create(environment=envs["production"])
-    HealthCheck.objects.create(environment=envs["production"], name="web", url="https://example.com/health")
-    MetricCheck.objects.create(environment=envs["production"], name="errors", url="https://example.com/metrics")
-    window = MonitoringWindow.objects.create(deployment=active, kind="post_deploy", status="inconclusive",
-                                             poll_interval=timedelta(seconds=10), started_at=now,
-                                             ends_at=now + timedelta(minutes=30))
+    HealthCheck.objects.create(
+        environment=envs["production"], name="web", url="https://example.com/health"
+    )
+    MetricCheck.objects.create(
+        environment=envs["production"], name="errors", url="https://example.com/metrics"
+    )
+    window = MonitoringWindow.objects.create(
+        deployment=active,
+        kind="post_deploy",
+        status="inconclusive",
+        poll_interval=timedelta(seconds=10),
+        started_at=now,
+        ends_at=now + timedelta(minutes=30),
+    )
     WindowCheck.objects.create(window=window, kind="health", name="web")
     template = ChecklistTemplate.objects.create(project=project, slug="ours", name="Ours")
     version = TemplateVersion.objects.create(template=template, number=1)
@@ -308,7 +394,9 @@ def _walk(client, world, *, only=None) -> dict:
             continue
         top = (namespace or "").split(":")[0]
         if top in EXEMPT_NAMESPACES or pattern.name in EXEMPT:
-            report["skipped"].append((name or route, EXEMPT_NAMESPACES.get(top) or EXEMPT[pattern.name]))
+            report["skipped"].append(
+                (name or route, EXEMPT_NAMESPACES.get(top) or EXEMPT[pattern.name])
+            )
             continue
         if not pattern.name:
             report["skipped"].append((route, "unnamed pattern"))
@@ -336,13 +424,17 @@ def _walk(client, world, *, only=None) -> dict:
                     changed = _changes(before, since)
                     counter = _write_counter()
                     if changed:
-                        failures.append(f"{method.upper()} {url} ({name}) with {which} changed {', '.join(changed)}")
+                        failures.append(
+                            f"{method.upper()} {url} ({name}) with {which} changed {', '.join(changed)}"
+                        )
                         since = _head()
                         before = _fingerprint(since)
                         continue
                 if response.status_code not in ALLOWED:
-                    failures.append(f"{method.upper()} {url} ({name}) with {which} answered the auditor "
-                                    f"{response.status_code} (expected 403, 404 or 405)")
+                    failures.append(
+                        f"{method.upper()} {url} ({name}) with {which} answered the auditor "
+                        f"{response.status_code} (expected 403, 404 or 405)"
+                    )
     return report
 
 
@@ -352,22 +444,32 @@ def auditor_client(client, people):
     return client
 
 
-def test_auditor__every_write_everywhere__is_refused_and_changes_nothing(auditor_client, world, capsys):
+def test_auditor__every_write_everywhere__is_refused_and_changes_nothing(
+    auditor_client, world, capsys
+):
     report = _walk(auditor_client, world)
     with capsys.disabled():
-        print(f"\nauditor read-only walk: {report['tried']} write requests, {len(report['failures'])} failures.")
+        print(
+            f"\nauditor read-only walk: {report['tried']} write requests, {len(report['failures'])} failures."
+        )
         print("Skipped patterns:")
         for what, why in report["skipped"]:
             print(f"  - {what}: {why}")
     assert report["tried"] > 600
-    assert not report["failures"], "The auditor could write (or was not refused):\n" + "\n".join(report["failures"])
+    assert not report["failures"], "The auditor could write (or was not refused):\n" + "\n".join(
+        report["failures"]
+    )
 
 
 def test_walk__catches_a_leaking_endpoint(auditor_client, world, settings):
     """The walk itself: an endpoint that lets anybody write, one that says 200 to a refusal and one
     that reads the body before the person's rights all fail it; a proper refusal passes."""
     settings.ROOT_URLCONF = "tests.audit.leaky_urls"
-    report = _walk(auditor_client, world, only={"leak-write", "leak-soft-refusal", "leak-form-first", "leak-safe"})
+    report = _walk(
+        auditor_client,
+        world,
+        only={"leak-write", "leak-soft-refusal", "leak-form-first", "leak-safe"},
+    )
     failures = "\n".join(report["failures"])
     assert "leak-write) with a plausible body changed releases.Ticket" in failures
     assert "leak-soft-refusal) with a plausible body answered the auditor 200" in failures

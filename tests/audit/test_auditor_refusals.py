@@ -23,9 +23,13 @@ def auditor(client, people):
     return client
 
 
-@pytest.mark.parametrize("body", [{}, {"kind": "nonsense", "decision": "maybe"}, {"kind": "deployment",
-                                                                                  "decision": "approve"}])
-def test_auditor_decision__any_body__403_and_the_attempt_is_recorded(auditor, release, people, body):
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"kind": "nonsense", "decision": "maybe"}, {"kind": "deployment", "decision": "approve"}],
+)
+def test_auditor_decision__any_body__403_and_the_attempt_is_recorded(
+    auditor, release, people, body
+):
     response = auditor.post(reverse("approvals:decide", args=[release.pk]), body)
 
     assert response.status_code == 403
@@ -36,28 +40,40 @@ def test_auditor_decision__any_body__403_and_the_attempt_is_recorded(auditor, re
 
 
 def test_auditor_decision__htmx__403_names_the_reason_for_the_page_to_show(auditor, release):
-    response = auditor.post(reverse("approvals:decide", args=[release.pk]), {}, HTTP_HX_REQUEST="true")
+    response = auditor.post(
+        reverse("approvals:decide", args=[release.pk]), {}, HTTP_HX_REQUEST="true"
+    )
 
     assert response.status_code == 403
     assert b"data-refusal" in response.content
     assert READ_ONLY_REFUSAL in response.content.decode()
 
 
-def test_same_invalid_body__from_an_approver__is_a_form_error_not_a_refusal(client, release, people):
+def test_same_invalid_body__from_an_approver__is_a_form_error_not_a_refusal(
+    client, release, people
+):
     client.force_login(people.ada)
-    response = client.post(reverse("approvals:decide", args=[release.pk]), {}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        reverse("approvals:decide", args=[release.pk]), {}, HTTP_HX_REQUEST="true"
+    )
 
     assert response.status_code == 200
     assert not AuditEvent.objects.filter(action="approval.denied").exists()
 
 
-def test_auditor_named_release_manager__still_cannot_steer_the_release(auditor, release, people, envs):
+def test_auditor_named_release_manager__still_cannot_steer_the_release(
+    auditor, release, people, envs
+):
     Release.objects.filter(pk=release.pk).update(release_manager=people.aud)
     release.refresh_from_db()
 
     assert not can_manage_release(people.aud, release)
-    edit = auditor.post(reverse("releases:edit", args=[release.pk]), {"title": "Renamed by the auditor"})
-    cancel = auditor.post(reverse("releases:cancel", args=[release.pk]), {"reason": "not mine to cancel"})
+    edit = auditor.post(
+        reverse("releases:edit", args=[release.pk]), {"title": "Renamed by the auditor"}
+    )
+    cancel = auditor.post(
+        reverse("releases:cancel", args=[release.pk]), {"reason": "not mine to cancel"}
+    )
     schedule = auditor.get(reverse("approvals:meeting-new", args=[release.pk]))
 
     assert (edit.status_code, cancel.status_code, schedule.status_code) == (403, 403, 403)

@@ -58,14 +58,31 @@ def test_chain__awkward_numbers_in_data__verify_as_the_database_returns_them(rel
     """jsonb returns 1e+16 as 10000000000000000: the hash must be of what is read back."""
     from audit.services import audit_record
 
-    numbers = {"big": 1e16, "bigger": 1e23, "fraction": 1.5e16, "small": 1.5e-05, "plain": 0.1,
-               "whole": 3.0, "negative": -2e20, "huge_int": 10**30}
+    numbers = {
+        "big": 1e16,
+        "bigger": 1e23,
+        "fraction": 1.5e16,
+        "small": 1.5e-05,
+        "plain": 0.1,
+        "whole": 3.0,
+        "negative": -2e20,
+        "huge_int": 10**30,
+    }
     with transaction.atomic():
-        event = audit_record(actor=people.alice, action="test.numbers", release=release,
-                             project=release.project, data=numbers)
+        event = audit_record(
+            actor=people.alice,
+            action="test.numbers",
+            release=release,
+            project=release.project,
+            data=numbers,
+        )
 
     stored = AuditEvent.objects.get(pk=event.pk).data
-    assert stored["big"] == 10**16 and stored["bigger"] == 10**23 and stored["negative"] == -(2 * 10**20)
+    assert (
+        stored["big"] == 10**16
+        and stored["bigger"] == 10**23
+        and stored["negative"] == -(2 * 10**20)
+    )
     assert stored["small"] == 1.5e-05 and stored["plain"] == 0.1 and stored["whole"] == 3.0
     count, broken = audit_chain_verify()
     assert broken is None

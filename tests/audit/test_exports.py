@@ -17,20 +17,33 @@ from releases.services import release_create
 from tests.audit.conftest import export_bytes, lines_of
 
 AWKWARD = {
-    "reason": "=HYPERLINK(\"http://evil.example\",\"click\")\r\nsecond line\twith a tab",
+    "reason": '=HYPERLINK("http://evil.example","click")\r\nsecond line\twith a tab',
     "from_state": "+cmd\x01\x08\x0b\x0c\\N",
     "to_state": "-1+1",
     "object_repr": "@SUM(A1:A9) · Zürich — ünïcödé ✓ 漢字 🚀",
-    "data": {"note": "line one\nline two", "formula": "=1+2", "quote": "'=already quoted", "nested": {"x": [1, 2.5, None, True]},
-             "emoji": "🚀", "backslash": "C:\\temp\\", "sep": "a,b;\"c\""},
+    "data": {
+        "note": "line one\nline two",
+        "formula": "=1+2",
+        "quote": "'=already quoted",
+        "nested": {"x": [1, 2.5, None, True]},
+        "emoji": "🚀",
+        "backslash": "C:\\temp\\",
+        "sep": 'a,b;"c"',
+    },
 }
 
 
 @pytest.fixture
 def awkward_event(release, people):
     with transaction.atomic():
-        return audit_record(actor=people.alice, action="release.noted", obj=release, project=release.project_id,
-                            release=release, **AWKWARD)
+        return audit_record(
+            actor=people.alice,
+            action="release.noted",
+            obj=release,
+            project=release.project_id,
+            release=release,
+            **AWKWARD,
+        )
 
 
 def _events_from_jsonl(data: bytes) -> list[dict]:
@@ -92,8 +105,15 @@ def test_nul__is_refused_at_input_and_by_the_trail(people, project, release):
 # --- Streaming ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["/audit/export.jsonl", "/audit/export.csv", "/api/v1/audit/exports/jsonl/",
-                                 "/api/v1/audit/exports/csv/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/audit/export.jsonl",
+        "/audit/export.csv",
+        "/api/v1/audit/exports/jsonl/",
+        "/api/v1/audit/exports/csv/",
+    ],
+)
 def test_export__is_streamed_as_a_download(client, trail, people, url):
     client.force_login(people.aud)
     response = client.get(url, {"project": "payments"})
@@ -101,7 +121,10 @@ def test_export__is_streamed_as_a_download(client, trail, people, url):
     assert response.streaming
     assert "attachment" in response["Content-Disposition"]
     body = b"".join(response.streaming_content)
-    assert body.count(b"\n") >= AuditEvent.objects.filter(project_id=trail["release"].project_id).count()
+    assert (
+        body.count(b"\n")
+        >= AuditEvent.objects.filter(project_id=trail["release"].project_id).count()
+    )
 
 
 def test_export__batches_keep_memory_flat(trail, people, monkeypatch):
@@ -122,16 +145,19 @@ def test_export__batches_keep_memory_flat(trail, people, monkeypatch):
     assert all(chunk.count(b"\n") <= 2 for chunk in chunks[1:-1])
 
 
-@pytest.mark.parametrize("query, message", [
-    ({"from": "yesterday"}, "is not a date"),
-    ({"from": "2026-13-01"}, "is not a date"),
-    ({"from": "2026-05-02", "to": "2026-05-01"}, "ends before it starts"),
-    ({"project": "nope"}, "No project"),
-    ({"action": "DROP TABLE"}, "An action looks like"),
-    ({"release": "abc"}, "Choose a project"),
-    ({"person": "nobody"}, "No person"),
-    ({"from": "0001-01-01"}, "between 1970"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"from": "yesterday"}, "is not a date"),
+        ({"from": "2026-13-01"}, "is not a date"),
+        ({"from": "2026-05-02", "to": "2026-05-01"}, "ends before it starts"),
+        ({"project": "nope"}, "No project"),
+        ({"action": "DROP TABLE"}, "An action looks like"),
+        ({"release": "abc"}, "Choose a project"),
+        ({"person": "nobody"}, "No person"),
+        ({"from": "0001-01-01"}, "between 1970"),
+    ],
+)
 def test_export__malformed_filters__clear_400(client, trail, people, query, message):
     client.force_login(people.aud)
     for url in ("/audit/export.jsonl", "/audit/export.csv"):
@@ -153,29 +179,52 @@ def _assert_only_payments(body: str, trail, people):
     assert "Elsewhere" not in body and "Other, take" not in body
 
 
-@pytest.mark.parametrize("url", [
-    "/audit/export.jsonl", "/audit/export.csv", "/api/v1/audit/exports/jsonl/", "/api/v1/audit/exports/csv/",
-    "/audit/release-history.csv", "/audit/release-history.json", "/api/v1/audit/release-history/",
-    "/api/v1/audit/events/", "/audit/", "/api/v1/audit/checkpoints/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/audit/export.jsonl",
+        "/audit/export.csv",
+        "/api/v1/audit/exports/jsonl/",
+        "/api/v1/audit/exports/csv/",
+        "/audit/release-history.csv",
+        "/audit/release-history.json",
+        "/api/v1/audit/release-history/",
+        "/api/v1/audit/events/",
+        "/audit/",
+        "/api/v1/audit/checkpoints/",
+    ],
+)
 def test_auditor_of_one_project__never_sees_another_projects_rows(client, trail, people, url):
     client.force_login(people.aud)
     for query in ({}, {"action": "release."}, {"person": "alice"}):
         response = client.get(url, query)
         assert response.status_code == 200, (url, query)
-        body = (b"".join(response.streaming_content) if response.streaming else response.content).decode()
+        body = (
+            b"".join(response.streaming_content) if response.streaming else response.content
+        ).decode()
         _assert_only_payments(body, trail, people)
         assert f"project:{trail['other'].project_id}" not in body
 
 
-@pytest.mark.parametrize("url", ["/audit/export.jsonl", "/audit/export.csv", "/api/v1/audit/events/",
-                                 "/audit/release-history.json"])
-def test_auditor__asking_for_another_project_or_release__is_told_it_does_not_exist(client, trail, people, url):
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/audit/export.jsonl",
+        "/audit/export.csv",
+        "/api/v1/audit/events/",
+        "/audit/release-history.json",
+    ],
+)
+def test_auditor__asking_for_another_project_or_release__is_told_it_does_not_exist(
+    client, trail, people, url
+):
     client.force_login(people.aud)
     for query in ({"project": "other"}, {"release": str(trail["other"].pk)}, {"person": "olga"}):
         response = client.get(url, query)
         assert response.status_code == 400, (url, query)
-        body = (b"".join(response.streaming_content) if response.streaming else response.content).decode()
+        body = (
+            b"".join(response.streaming_content) if response.streaming else response.content
+        ).decode()
         _assert_only_payments(body.replace("olga", ""), trail, people)
 
 
@@ -197,11 +246,14 @@ def test_outsider__exports_nothing_of_payments(client, trail, people):
 def test_token_without_read_scope__reads_no_events(client, trail, people, project):
     from projects.services import api_token_create
 
-    _token, secret = api_token_create(project=project, name="ci", scopes=["deployments"], actor=people.adam)
+    _token, secret = api_token_create(
+        project=project, name="ci", scopes=["deployments"], actor=people.adam
+    )
     response = client.get("/api/v1/audit/events/", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 403
-    _token, secret = api_token_create(project=project, name="reader", scopes=["read"], actor=people.adam)
+    _token, secret = api_token_create(
+        project=project, name="reader", scopes=["read"], actor=people.adam
+    )
     response = client.get("/api/v1/audit/events/", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 200
     assert {e["project_id"] for e in response.json()["results"]} == {project.pk}
-

@@ -18,9 +18,17 @@ pytestmark = pytest.mark.django_db
 
 def _approve(release, env, person, *, at, state="active", kind="deployment", changed_at=None):
     return Approval.objects.create(
-        release=release, environment=env if kind != "scope" else None, kind=kind, person=person,
-        role="approver", decision="approve", state=state, release_version=release.version, created_at=at,
-        state_changed_at=changed_at, state_reason="Scope changed." if state == "invalidated" else "",
+        release=release,
+        environment=env if kind != "scope" else None,
+        kind=kind,
+        person=person,
+        role="approver",
+        decision="approve",
+        state=state,
+        release_version=release.version,
+        created_at=at,
+        state_changed_at=changed_at,
+        state_reason="Scope changed." if state == "invalidated" else "",
     )
 
 
@@ -28,10 +36,20 @@ def _approve(release, env, person, *, at, state="active", kind="deployment", cha
 def deployed(release, envs, people):
     """A production deployment by bob an hour ago, with passing tests recorded before it."""
     started = timezone.now() - timedelta(hours=1)
-    release_models.TestRun.objects.create(release=release, environment=envs["staging"], name="e2e", total=120, failures=0)
-    release_models.TestRun.objects.filter(release=release).update(created_at=started - timedelta(hours=2))
-    return DeploymentFactory(release=release, environment=envs["production"], status="succeeded",
-                             deployed_by=people.bob, started_at=started, finished_at=started + timedelta(minutes=5))
+    release_models.TestRun.objects.create(
+        release=release, environment=envs["staging"], name="e2e", total=120, failures=0
+    )
+    release_models.TestRun.objects.filter(release=release).update(
+        created_at=started - timedelta(hours=2)
+    )
+    return DeploymentFactory(
+        release=release,
+        environment=envs["production"],
+        status="succeeded",
+        deployed_by=people.bob,
+        started_at=started,
+        finished_at=started + timedelta(minutes=5),
+    )
 
 
 def _report(user, **query):
@@ -42,7 +60,13 @@ def test_history__clean_deployment__has_no_findings(deployed, people, envs):
     started = deployed.started_at
     _approve(deployed.release, envs["production"], people.ada, at=started - timedelta(hours=3))
     _approve(deployed.release, envs["production"], people.abe, at=started - timedelta(hours=2))
-    _approve(deployed.release, envs["staging"], people.quinn, at=started - timedelta(hours=4), kind="qa_signoff")
+    _approve(
+        deployed.release,
+        envs["staging"],
+        people.quinn,
+        at=started - timedelta(hours=4),
+        kind="qa_signoff",
+    )
     [row] = _report(people.aud)
     assert row["findings"] == ""
     assert row["approvals_before"] == 2
@@ -80,8 +104,14 @@ def test_history__approval_after_deployment__is_flagged_and_not_counted(deployed
 
 def test_history__invalidated_before_deployment__does_not_count(deployed, people, envs):
     started = deployed.started_at
-    _approve(deployed.release, envs["production"], people.ada, at=started - timedelta(hours=3),
-             state="invalidated", changed_at=started - timedelta(hours=2))
+    _approve(
+        deployed.release,
+        envs["production"],
+        people.ada,
+        at=started - timedelta(hours=3),
+        state="invalidated",
+        changed_at=started - timedelta(hours=2),
+    )
     _approve(deployed.release, envs["production"], people.abe, at=started - timedelta(hours=3))
     [row] = _report(people.aud)
     assert row["approvals_before"] == 1
@@ -90,23 +120,36 @@ def test_history__invalidated_before_deployment__does_not_count(deployed, people
 
 def test_history__withdrawn_after_deployment__still_counted(deployed, people, envs):
     started = deployed.started_at
-    _approve(deployed.release, envs["production"], people.ada, at=started - timedelta(hours=3),
-             state="withdrawn", changed_at=started + timedelta(hours=1))
+    _approve(
+        deployed.release,
+        envs["production"],
+        people.ada,
+        at=started - timedelta(hours=3),
+        state="withdrawn",
+        changed_at=started + timedelta(hours=1),
+    )
     _approve(deployed.release, envs["production"], people.abe, at=started - timedelta(hours=3))
     [row] = _report(people.aud)
     assert row["approvals_before"] == 2
 
 
 def test_history__no_tests__is_flagged(release, envs, people):
-    DeploymentFactory(release=release, environment=envs["production"], status="failed", deployed_by=people.bob,
-                      started_at=timezone.now())
+    DeploymentFactory(
+        release=release,
+        environment=envs["production"],
+        status="failed",
+        deployed_by=people.bob,
+        started_at=timezone.now(),
+    )
     [row] = _report(people.aud)
     assert "no test evidence" in row["findings"]
     assert row["status"] == "failed"
 
 
 def test_history__date_range_and_environment(deployed, release, envs, people):
-    DeploymentFactory(release=release, environment=envs["staging"], status="succeeded")  # not production
+    DeploymentFactory(
+        release=release, environment=envs["staging"], status="succeeded"
+    )  # not production
     assert len(_report(people.aud)) == 1
     yesterday = (timezone.now() - timedelta(days=1)).date()
     assert _report(people.aud, to=str(yesterday)) == []
@@ -116,7 +159,9 @@ def test_history__date_range_and_environment(deployed, release, envs, people):
 def test_history__other_projects_stay_out(deployed, people, other_project):
     from releases.services import release_create
 
-    other = release_create(project=other_project, version="9.0.0", title="Elsewhere", actor=people.olga)
+    other = release_create(
+        project=other_project, version="9.0.0", title="Elsewhere", actor=people.olga
+    )
     DeploymentFactory(release=other, environment=other_project.environments.get(name="production"))
     assert [r["release"] for r in _report(people.aud)] == ["2.4.0"]
     assert [r["release"] for r in _report(people.olga)] == ["9.0.0"]

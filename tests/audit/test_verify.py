@@ -28,7 +28,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _payments_seqs(project) -> list[int]:
-    return list(AuditEvent.objects.filter(project_id=project.pk).order_by("seq").values_list("seq", flat=True))
+    return list(
+        AuditEvent.objects.filter(project_id=project.pk)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+    )
 
 
 def _swap_rows(a: int, b: int) -> None:
@@ -85,15 +89,19 @@ def test_audit_verify__rewritten_chain_after_checkpoint__is_caught(trail, projec
         event["prev_hash"] = prev
         event["hash"] = compute_hash(event)
         prev = event["hash"]
-        tamper_sql("UPDATE audit_auditevent SET reason = %s, prev_hash = %s, hash = %s WHERE seq = %s",
-                   [event["reason"], event["prev_hash"], event["hash"], event["seq"]])
+        tamper_sql(
+            "UPDATE audit_auditevent SET reason = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+            [event["reason"], event["prev_hash"], event["hash"], event["seq"]],
+        )
     # The project links too, so only the checkpoint is left to tell.
     heads = {}
     for row in AuditEvent.objects.exclude(project_id=None).order_by("seq"):
         position, link = heads.get(row.project_id, (0, "0" * 64))
         new = compute_project_hash(link, position + 1, row.hash)
-        tamper_sql("UPDATE audit_auditevent SET project_prev_hash = %s, project_hash = %s WHERE seq = %s",
-                   [link, new, row.seq])
+        tamper_sql(
+            "UPDATE audit_auditevent SET project_prev_hash = %s, project_hash = %s WHERE seq = %s",
+            [link, new, row.seq],
+        )
         heads[row.project_id] = (position + 1, new)
     report = audit_chain_check()
     assert report.broken is not None
@@ -119,9 +127,15 @@ def test_offline__full_export__verifies_and_is_anchored(trail, root, tmp_path):
     assert result.rows == AuditEvent.objects.count()
 
 
-@pytest.mark.parametrize("case, seq, expected", [
-    ("edit", 4, 4), ("delete", 5, 5), ("reorder", 6, 6), ("truncate", 7, 8),
-])
+@pytest.mark.parametrize(
+    "case, seq, expected",
+    [
+        ("edit", 4, 4),
+        ("delete", 5, 5),
+        ("reorder", 6, 6),
+        ("truncate", 7, 8),
+    ],
+)
 def test_offline__full_export__tampering__found_at_seq(trail, root, tmp_path, case, seq, expected):
     lines = lines_of(export_bytes(root))
     i = event_index(lines, seq)
@@ -221,7 +235,9 @@ def test_offline__project_export__tampering__found_at_seq(trail, people, project
     assert result.broken.seq == expected, result.as_dict()
 
 
-def test_offline__project_export_with_date_range__links_to_the_event_before(trail, people, project, tmp_path):
+def test_offline__project_export_with_date_range__links_to_the_event_before(
+    trail, people, project, tmp_path
+):
     from audit.models import format_timestamp
 
     seqs = _payments_seqs(project)
@@ -254,22 +270,46 @@ def test_offline_cli__runs_without_django_and_reports(trail, root, tmp_path):
     path = tmp_path / "trail.jsonl"
     lines = lines_of(export_bytes(root))
     path.write_bytes(join(lines))
-    env = {"PATH": os.environ.get("PATH", ""), "SHIPCHECK_AUDIT_SIGNING_KEY": key().decode(),
-           "PYTHONPATH": str(ROOT)}
-    ok = subprocess.run([sys.executable, "-m", "audit.offline_verify", str(path)], capture_output=True,
-                        text=True, env=env, cwd=tmp_path, check=False)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SHIPCHECK_AUDIT_SIGNING_KEY": key().decode(),
+        "PYTHONPATH": str(ROOT),
+    }
+    ok = subprocess.run(
+        [sys.executable, "-m", "audit.offline_verify", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "VERIFIED" in ok.stdout
     del lines[event_index(lines, 3)]
     path.write_bytes(join(lines))
-    broken = subprocess.run([sys.executable, "-m", "audit.offline_verify", str(path), "--json"],
-                            capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+    broken = subprocess.run(
+        [sys.executable, "-m", "audit.offline_verify", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
     assert broken.returncode == 1
     assert json.loads(broken.stdout)["broken_at_seq"] == 3
     imports = subprocess.run(
-        [sys.executable, "-c", "import sys, audit.offline_verify; print(sorted(m for m in sys.modules "
-                               "if m.split('.')[0] in ('django', 'config', 'projects', 'releases')))"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, audit.offline_verify; print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('django', 'config', 'projects', 'releases')))",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
     assert imports.stdout.strip() == "[]"
 
 
@@ -281,18 +321,29 @@ def test_audit_verify__control_characters_and_unicode__verify(release, people):
 
     from audit.services import audit_record
 
-    awkward = "tab\there, bell\x07, del\x7f, line\u2028sep, quote \" and back\\slash, emoji 🚀, é"
+    awkward = 'tab\there, bell\x07, del\x7f, line\u2028sep, quote " and back\\slash, emoji 🚀, é'
     with transaction.atomic():
-        audit_record(actor=people.alice, action="release.noted", obj=release, project=release.project_id,
-                     release=release, reason=awkward, object_repr=awkward, data={"k\x01": awkward, "n": [1.5, 2]})
+        audit_record(
+            actor=people.alice,
+            action="release.noted",
+            obj=release,
+            project=release.project_id,
+            release=release,
+            reason=awkward,
+            object_repr=awkward,
+            data={"k\x01": awkward, "n": [1.5, 2]},
+        )
     report = audit_chain_check()
     assert report.broken is None, report.broken
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel verification runs on PostgreSQL")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="parallel verification runs on PostgreSQL"
+)
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("case, seq", [("intact", None), ("edit", 5), ("delete", 8), ("seam", 9),
-                                       ("project link", 11)])
+@pytest.mark.parametrize(
+    "case, seq", [("intact", None), ("edit", 5), ("delete", 8), ("seam", 9), ("project link", 11)]
+)
 def test_audit_verify__parallel_stretches__find_the_same_break(trail, case, seq):
     """Three processes walk three stretches; a break anywhere, at a seam too, is found where one walk finds it."""
     head = AuditEvent.objects.order_by("-seq").first().seq
@@ -304,12 +355,21 @@ def test_audit_verify__parallel_stretches__find_the_same_break(trail, case, seq)
         seq = -(-head // 3) + 1
         tamper_sql("UPDATE audit_auditevent SET prev_hash = %s WHERE seq = %s", ["0" * 64, seq])
     elif case == "project link":
-        row = AuditEvent.objects.filter(seq__gte=seq).exclude(project_seq=None).order_by("seq").first()
+        row = (
+            AuditEvent.objects.filter(seq__gte=seq)
+            .exclude(project_seq=None)
+            .order_by("seq")
+            .first()
+        )
         seq = row.seq
-        tamper_sql("UPDATE audit_auditevent SET project_prev_hash = %s WHERE seq = %s", ["1" * 64, seq])
+        tamper_sql(
+            "UPDATE audit_auditevent SET project_prev_hash = %s WHERE seq = %s", ["1" * 64, seq]
+        )
     single = audit_chain_check(workers=1)
     parallel = audit_chain_check(workers=3)
-    assert (parallel.broken.seq if parallel.broken else None) == (single.broken.seq if single.broken else None)
+    assert (parallel.broken.seq if parallel.broken else None) == (
+        single.broken.seq if single.broken else None
+    )
     assert (parallel.broken.seq if parallel.broken else None) == seq
     assert parallel.count == single.count
 

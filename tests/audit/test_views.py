@@ -25,14 +25,20 @@ def many(release, people):
     return release
 
 
-def test_browser__auditor_sees_events_newest_first_with_states_reasons_and_links(client, trail, people):
+def test_browser__auditor_sees_events_newest_first_with_states_reasons_and_links(
+    client, trail, people
+):
     client.force_login(people.aud)
     response = client.get("/audit/")
     assert response.status_code == 200
     body = response.content.decode()
     seqs = _seqs(response)
     assert seqs == sorted(seqs, reverse=True)
-    visible = set(AuditEvent.objects.filter(project_id=trail["release"].project_id).values_list("seq", flat=True))
+    visible = set(
+        AuditEvent.objects.filter(project_id=trail["release"].project_id).values_list(
+            "seq", flat=True
+        )
+    )
     assert set(seqs) == visible
     assert f'href="/releases/{trail["release"].pk}/"' in body
     assert "release.updated" in body
@@ -43,15 +49,20 @@ def test_browser__filters_by_person_action_release_and_dates(client, trail, peop
     client.force_login(people.aud)
     by_alice = _seqs(client.get("/audit/", {"person": "alice"}))
     assert by_alice and set(by_alice) == set(
-        AuditEvent.objects.filter(actor_label="alice").values_list("seq", flat=True))
+        AuditEvent.objects.filter(actor_label="alice").values_list("seq", flat=True)
+    )
     updates = _seqs(client.get("/audit/", {"action": "release.updated"}))
     assert len(updates) == 4
     family = _seqs(client.get("/audit/", {"action": "release."}))
     assert set(updates) < set(family)
     of_release = _seqs(client.get("/audit/", {"project": "payments", "release": release.version}))
-    assert set(of_release) == set(AuditEvent.objects.filter(release_id=release.pk).values_list("seq", flat=True))
+    assert set(of_release) == set(
+        AuditEvent.objects.filter(release_id=release.pk).values_list("seq", flat=True)
+    )
     today = timezone.now().date()
-    assert _seqs(client.get("/audit/", {"from": str(today), "to": str(today)})) == _seqs(client.get("/audit/"))
+    assert _seqs(client.get("/audit/", {"from": str(today), "to": str(today)})) == _seqs(
+        client.get("/audit/")
+    )
     assert _seqs(client.get("/audit/", {"to": str(today - timedelta(days=1))})) == []
 
 
@@ -61,22 +72,25 @@ def test_browser__status_and_data_show_for_each_event(client, release, people):
     release_cancel(release=release, actor=people.alice, reason="Customer asked to wait")
     client.force_login(people.aud)
     body = client.get("/audit/", {"action": "release.status_changed"}).content.decode()
-    assert "planned</span> → <span class=\"audit-state\">cancelled" in body
+    assert 'planned</span> → <span class="audit-state">cancelled' in body
     assert "Customer asked to wait" in body
 
 
-@pytest.mark.parametrize("query, message", [
-    ({"from": "31/12/2026"}, "is not a date"),
-    ({"from": "2026-06-02", "to": "2026-06-01"}, "ends before it starts"),
-    ({"project": "other"}, "No project"),
-    ({"before": "x1"}, "not a page position"),
-    ({"person": "x" * 300}, "longer than 200"),
-    ({"action": "<script>"}, "An action looks like"),
-    ({"release": "9" * 30}, "No release"),
-    ({"project": "9" * 30}, "No project"),
-    ({"after": "9" * 30}, "not a page position"),
-    ({"to": "2026-01-01T10:00:00+99:00"}, "is not a date"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"from": "31/12/2026"}, "is not a date"),
+        ({"from": "2026-06-02", "to": "2026-06-01"}, "ends before it starts"),
+        ({"project": "other"}, "No project"),
+        ({"before": "x1"}, "not a page position"),
+        ({"person": "x" * 300}, "longer than 200"),
+        ({"action": "<script>"}, "An action looks like"),
+        ({"release": "9" * 30}, "No release"),
+        ({"project": "9" * 30}, "No project"),
+        ({"after": "9" * 30}, "not a page position"),
+        ({"to": "2026-01-01T10:00:00+99:00"}, "is not a date"),
+    ],
+)
 def test_browser__malformed_filters__clear_message_no_rows(client, trail, people, query, message):
     client.force_login(people.aud)
     response = client.get("/audit/", query)
@@ -85,7 +99,9 @@ def test_browser__malformed_filters__clear_message_no_rows(client, trail, people
     assert message in body
     assert 'class="alert alert-error audit-filter-error"' in body
     assert _seqs(response) == []
-    assert "<script>" not in body.split("<main", 1)[1].split("</main>", 1)[0].replace('<script src', '')
+    assert "<script>" not in body.split("<main", 1)[1].split("</main>", 1)[0].replace(
+        "<script src", ""
+    )
 
 
 def test_browser__keyset_pages_newer_and_older(client, many, people):
@@ -126,7 +142,9 @@ def test_browser__query_count_does_not_grow_with_events_or_pages(client, release
         release_update(release=release, actor=people.alice, title=f"T{n}")
     full = queries(project="payments")
     deeper = queries(project="payments", before=40)
-    everything = queries(project="payments", person="alice", action="release.", **{"from": "2020-01-01"})
+    everything = queries(
+        project="payments", person="alice", action="release.", **{"from": "2020-01-01"}
+    )
     assert full == few
     assert deeper <= few + 1
     assert everything <= few + 3
@@ -136,7 +154,11 @@ def test_browser__query_count_does_not_grow_with_events_or_pages(client, release
 def test_browser__outsider_sees_only_their_own_project(client, trail, people):
     client.force_login(people.olga)
     seqs = set(_seqs(client.get("/audit/")))
-    assert seqs == set(AuditEvent.objects.filter(project_id=trail["other"].project_id).values_list("seq", flat=True))
+    assert seqs == set(
+        AuditEvent.objects.filter(project_id=trail["other"].project_id).values_list(
+            "seq", flat=True
+        )
+    )
 
 
 def test_browser__anonymous_is_sent_to_login(client):
@@ -149,7 +171,9 @@ def test_browser__events_link_to_their_objects_pages(release, people):
     from audit.links import event_object_url
 
     def url(object_type, object_id, release_id=None):
-        return event_object_url(AuditEvent(object_type=object_type, object_id=str(object_id), release_id=release_id))
+        return event_object_url(
+            AuditEvent(object_type=object_type, object_id=str(object_id), release_id=release_id)
+        )
 
     assert url("releases.release", release.pk) == f"/releases/{release.pk}/"
     assert url("approvals.gonogomeeting", 7, release.pk) == "/approvals/meetings/7/"

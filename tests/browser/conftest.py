@@ -54,7 +54,9 @@ def chromium():
 
 @pytest.fixture
 def browser_context(chromium, live_server):
-    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1360, "height": 900}
+    )
     context.set_default_timeout(10_000)
     yield context
     context.close()
@@ -70,8 +72,12 @@ def login_as(browser_context, live_server):
     contexts = []
 
     def _login(user, password: str = "pass"):
-        context = browser_context if not contexts else browser_context.browser.new_context(
-            base_url=live_server.url, viewport={"width": 1360, "height": 900}
+        context = (
+            browser_context
+            if not contexts
+            else browser_context.browser.new_context(
+                base_url=live_server.url, viewport={"width": 1360, "height": 900}
+            )
         )
         contexts.append(context)
         page = context.new_page()

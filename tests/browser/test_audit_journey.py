@@ -15,11 +15,14 @@ from releases.services import release_create, release_update
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_auditor_journey__filters_events_and_downloads_the_release_record(login_as, people, release,
-                                                                          other_project, tmp_path):
+def test_auditor_journey__filters_events_and_downloads_the_release_record(
+    login_as, people, release, other_project, tmp_path
+):
     release_update(release=release, actor=people.alice, title="Quicker checkout")
     release_update(release=release, actor=people.alice, title="Quickest checkout")
-    release_create(project=other_project, version="9.0.0", title="Not for this auditor", actor=people.olga)
+    release_create(
+        project=other_project, version="9.0.0", title="Not for this auditor", actor=people.olga
+    )
     audit_checkpoint_take()
 
     page = login_as(people.aud)
@@ -58,8 +61,9 @@ def test_auditor_journey__filters_events_and_downloads_the_release_record(login_
     expect(page).to_have_url(re.compile(rf"/releases/{release.pk}/$"))
     page.locator("#release-record-link").click()
     expect(page.get_by_role("heading", name="Release record: Payments 2.4.0")).to_be_visible()
-    expect(page.locator("#record-audit")).to_contain_text(AuditEvent.objects.filter(release_id=release.pk)
-                                                          .order_by("-seq").first().hash)
+    expect(page.locator("#record-audit")).to_contain_text(
+        AuditEvent.objects.filter(release_id=release.pk).order_by("-seq").first().hash
+    )
     with page.expect_download() as download_info:
         page.locator("#record-pdf").click()
     pdf = download_info.value

@@ -19,7 +19,9 @@ from releases.services import deployment_finish, release_promote
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_sign_off_after_losing_the_role__toast_names_the_reason(login_as, people, release, envs, gates_only):
+def test_sign_off_after_losing_the_role__toast_names_the_reason(
+    login_as, people, release, envs, gates_only
+):
     gates_only("approvals")
     for environment in (envs["dev"], envs["staging"]):
         deployment = release_promote(release=release, environment=environment, actor=people.bob)
@@ -27,7 +29,9 @@ def test_sign_off_after_losing_the_role__toast_names_the_reason(login_as, people
 
     page = login_as(people.quinn)
     page.goto(release.get_absolute_url())
-    button = page.locator("#req-production-qa_signoff-staging").get_by_role("button", name="Sign off", exact=True)
+    button = page.locator("#req-production-qa_signoff-staging").get_by_role(
+        "button", name="Sign off", exact=True
+    )
     expect(button).to_be_visible()
 
     Membership.objects.filter(user=people.quinn, project=release.project).update(role=Role.AUDITOR)

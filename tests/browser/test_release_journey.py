@@ -13,7 +13,9 @@ from releases.models import Deployment, Release
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_release_journey__create_deploy_to_dev_read_gates_promote_to_staging(login_as, people, project, gates_only):
+def test_release_journey__create_deploy_to_dev_read_gates_promote_to_staging(
+    login_as, people, project, gates_only
+):
     gates_only("releases")
     page = login_as(people.alice)
 
@@ -34,20 +36,30 @@ def test_release_journey__create_deploy_to_dev_read_gates_promote_to_staging(log
 
     expect(page).to_have_url(re.compile(r"/releases/\d+/$"))
     expect(page.locator("#release-heading")).to_contain_text("3.0.0")
-    expect(page.locator("#gates-staging")).to_contain_text("Not yet deployed successfully to Development.")
-    expect(page.locator("#gates-production")).to_contain_text("Not yet deployed successfully to Staging.")
+    expect(page.locator("#gates-staging")).to_contain_text(
+        "Not yet deployed successfully to Development."
+    )
+    expect(page.locator("#gates-production")).to_contain_text(
+        "Not yet deployed successfully to Staging."
+    )
 
     # From here on every action swaps the page region; the page itself never reloads.
     page.evaluate("window.__stillTheSamePage = true")
 
     page.locator("#gates-dev").get_by_role("button", name="Promote to Development").click()
     expect(page.locator("#stage-dev")).to_contain_text("In progress")
-    expect(page.locator("#release-live .alert-success")).to_contain_text("Deployment of 3.0.0 to Development started.")
+    expect(page.locator("#release-live .alert-success")).to_contain_text(
+        "Deployment of 3.0.0 to Development started."
+    )
 
     page.locator("#stage-dev").get_by_role("button", name="Mark succeeded").click()
     expect(page.locator("#stage-dev")).to_contain_text("Succeeded")
-    expect(page.locator("#gates-staging")).to_contain_text("Deployed successfully to Development first.")
-    expect(page.locator("#gates-production")).to_contain_text("Not yet deployed successfully to Staging.")
+    expect(page.locator("#gates-staging")).to_contain_text(
+        "Deployed successfully to Development first."
+    )
+    expect(page.locator("#gates-production")).to_contain_text(
+        "Not yet deployed successfully to Staging."
+    )
     expect(page.locator("#gates-production .gate-closed")).to_have_count(1)
 
     page.locator("#gates-staging select[name=strategy]").select_option("canary")
@@ -75,16 +87,22 @@ def test_release_list__filters_without_reload(login_as, people, project):
     assert page.evaluate("window.__stillTheSamePage") is True
 
 
-def test_release_page__auditor_reads_gates_but_has_no_buttons(login_as, people, release, gates_only):
+def test_release_page__auditor_reads_gates_but_has_no_buttons(
+    login_as, people, release, gates_only
+):
     gates_only("releases")
     page = login_as(people.aud)
     page.goto(f"/releases/{release.pk}/")
-    expect(page.locator("#gates-staging")).to_contain_text("Not yet deployed successfully to Development.")
+    expect(page.locator("#gates-staging")).to_contain_text(
+        "Not yet deployed successfully to Development."
+    )
     expect(page.get_by_role("button", name=re.compile("Promote"))).to_have_count(0)
     expect(page.get_by_text("Cancel release")).to_have_count(0)
 
 
-def test_release_page__reloads_its_region_when_a_panel_says_the_release_changed(login_as, people, release):
+def test_release_page__reloads_its_region_when_a_panel_says_the_release_changed(
+    login_as, people, release
+):
     from releases.services import release_update
 
     page = login_as(people.alice)

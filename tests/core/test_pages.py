@@ -16,8 +16,13 @@ def _client(user, **kwargs) -> Client:
 
 
 def test_notifications__lists_mine_only_and_counts_unread_in_the_top_bar(people, project):
-    notification_send(recipients=[people.alice], subject="Approve 2.4.0 for production", url="/releases/1/",
-                      project=project, urgent=True)
+    notification_send(
+        recipients=[people.alice],
+        subject="Approve 2.4.0 for production",
+        url="/releases/1/",
+        project=project,
+        urgent=True,
+    )
     notification_send(recipients=[people.bob], subject="For Bob only")
     client = _client(people.alice)
     body = client.get(reverse("notifications")).content.decode()

@@ -29,7 +29,9 @@ def test_project_list__no_projects__shows_empty_state(db):
     assert "No projects yet" in body
 
 
-def test_project_detail__lists_environments_in_order_and_members_with_roles(people, project, release):
+def test_project_detail__lists_environments_in_order_and_members_with_roles(
+    people, project, release
+):
     response = _client(people.quinn).get(reverse("projects:detail", args=[project.slug]))
     body = response.content.decode()
     assert response.status_code == 200
@@ -40,7 +42,9 @@ def test_project_detail__lists_environments_in_order_and_members_with_roles(peop
 
 
 def test_project_detail__outsider__gets_404(people, project):
-    assert _client(people.olga).get(reverse("projects:detail", args=[project.slug])).status_code == 404
+    assert (
+        _client(people.olga).get(reverse("projects:detail", args=[project.slug])).status_code == 404
+    )
 
 
 def test_project_detail__unknown_slug__gets_404(people):
@@ -54,14 +58,20 @@ def a_settings_link(monkeypatch):
     nav.project_link("Broken link", "no-such-url")
 
 
-def test_project_detail__admin__sees_settings_links_other_apps_added(people, project, a_settings_link):
-    body = _client(people.adam).get(reverse("projects:detail", args=[project.slug])).content.decode()
+def test_project_detail__admin__sees_settings_links_other_apps_added(
+    people, project, a_settings_link
+):
+    body = (
+        _client(people.adam).get(reverse("projects:detail", args=[project.slug])).content.decode()
+    )
     assert "Project settings" in body
     assert "Promotion policy" in body and "Rules per environment." in body
     assert "Broken link" not in body
 
 
 def test_project_detail__non_admin__sees_no_settings(people, project, a_settings_link):
-    body = _client(people.alice).get(reverse("projects:detail", args=[project.slug])).content.decode()
+    body = (
+        _client(people.alice).get(reverse("projects:detail", args=[project.slug])).content.decode()
+    )
     assert "Project settings" not in body
     assert "Promotion policy" not in body

@@ -90,7 +90,9 @@ def test_seed_demo__every_state_verified_isolated_and_idempotent(seeded, client)
     assert "0 releases created" in again.getvalue()
 
 
-def test_seed_demo__release_history__only_the_emergency_hotfix_is_flagged(seeded, client, people_demo_auditor):
+def test_seed_demo__release_history__only_the_emergency_hotfix_is_flagged(
+    seeded, client, people_demo_auditor
+):
     """The demo's story runs in order: sign-offs, approvals and tests come before each production
     deployment, so the auditor's report flags only the release that took the emergency path."""
     client.force_login(people_demo_auditor)
@@ -101,10 +103,17 @@ def test_seed_demo__release_history__only_the_emergency_hotfix_is_flagged(seeded
     assert "emergency path" in flagged["2.2.2"]
     clean = [row for row in rows if row["release"] != "2.2.2"]
     assert {(row["project"], row["release"]) for row in clean} == {
-        ("storefront", "2.1.0"), ("storefront", "2.1.1"), ("storefront", "2.2.0"), ("storefront", "2.2.1"),
-        ("payments-api", "1.4.0"), ("payments-api", "1.4.1"), ("payments-api", "1.5.0"),
+        ("storefront", "2.1.0"),
+        ("storefront", "2.1.1"),
+        ("storefront", "2.2.0"),
+        ("storefront", "2.2.1"),
+        ("payments-api", "1.4.0"),
+        ("payments-api", "1.4.1"),
+        ("payments-api", "1.5.0"),
     }
-    assert all(row["approvals_before"] == 2 and row["qa_signoff"] and row["tests_ok"] for row in clean)
+    assert all(
+        row["approvals_before"] == 2 and row["qa_signoff"] and row["tests_ok"] for row in clean
+    )
 
 
 @pytest.fixture

@@ -83,14 +83,29 @@ def test_dashboard__planned_release_due_soon_or_overdue__needs_attention(people,
     from django.utils import timezone
 
     today = timezone.localdate()
-    release_create(project=project, version="6.0.0", title="Due soon", actor=people.alice,
-                   target_date=today + datetime.timedelta(days=2))
-    release_create(project=project, version="6.0.1", title="Overdue", actor=people.alice,
-                   target_date=today - datetime.timedelta(days=3))
-    release_create(project=project, version="6.0.2", title="Far away", actor=people.alice,
-                   target_date=today + datetime.timedelta(days=60))
+    release_create(
+        project=project,
+        version="6.0.0",
+        title="Due soon",
+        actor=people.alice,
+        target_date=today + datetime.timedelta(days=2),
+    )
+    release_create(
+        project=project,
+        version="6.0.1",
+        title="Overdue",
+        actor=people.alice,
+        target_date=today - datetime.timedelta(days=3),
+    )
+    release_create(
+        project=project,
+        version="6.0.2",
+        title="Far away",
+        actor=people.alice,
+        target_date=today + datetime.timedelta(days=60),
+    )
     page = _text(_client(people.alice).get(reverse("dashboard")))
-    body = page[page.index("Needs my attention"):page.index("Deploying now")]
+    body = page[page.index("Needs my attention") : page.index("Deploying now")]
     assert "Due in 2 days and not deployed anywhere yet." in body
     assert "has passed." in body
     assert "Far away" not in body
@@ -107,8 +122,12 @@ def test_dashboard__person_without_projects__sees_empty_state(db):
 
 
 def test_dashboard__does_not_show_other_projects(people, other_project):
-    ReleaseFactory(project=other_project, version="9.9.9", title="Secret other thing",
-                   release_manager=people.olga)
+    ReleaseFactory(
+        project=other_project,
+        version="9.9.9",
+        title="Secret other thing",
+        release_manager=people.olga,
+    )
     body = _text(_client(people.alice).get(reverse("dashboard")))
     assert "Secret other thing" not in body
 
@@ -131,7 +150,9 @@ def test_layout__serves_htmx_2_from_static(people):
     body = _text(_client(people.alice).get(reverse("dashboard")))
     src = re.search(r'<script src="/static/(django_htmx/htmx[^"]*\.js)"', body).group(1)
     with open(finders.find(src), encoding="utf-8") as handle:
-        assert re.search(r'version:"2\.\d+\.\d+"', handle.read()), "pin htmx 2.x (htmx 4 changed CSRF headers)"
+        assert re.search(r'version:"2\.\d+\.\d+"', handle.read()), (
+            "pin htmx 2.x (htmx 4 changed CSRF headers)"
+        )
 
 
 def test_login_page__is_styled_and_logs_in(client, people):
@@ -160,15 +181,22 @@ def test_logout__is_a_post(people):
 
 
 def test_list__shows_only_releases_of_my_projects(people, release, other_project):
-    ReleaseFactory(project=other_project, version="9.9.9", title="Other project's", release_manager=people.olga)
+    ReleaseFactory(
+        project=other_project, version="9.9.9", title="Other project's", release_manager=people.olga
+    )
     body = _text(_client(people.alice).get(reverse("releases:list")))
     assert "2.4.0" in body and "Faster checkout" in body
     assert "9.9.9" not in body
 
 
 def test_list__filters_by_status_type_and_search(people, project):
-    for version, title, type_ in [("1.0.0", "Alpha feature", "minor"), ("1.0.1", "Beta fix", "patch")]:
-        release_create(project=project, version=version, title=title, type=type_, actor=people.alice)
+    for version, title, type_ in [
+        ("1.0.0", "Alpha feature", "minor"),
+        ("1.0.1", "Beta fix", "patch"),
+    ]:
+        release_create(
+            project=project, version=version, title=title, type=type_, actor=people.alice
+        )
     client = _client(people.alice)
     assert "Beta fix" not in _text(client.get(reverse("releases:list"), {"q": "alpha"}))
     assert "Alpha feature" in _text(client.get(reverse("releases:list"), {"q": "alpha"}))
@@ -192,10 +220,19 @@ def test_list__htmx_history_restore__answers_the_whole_page(people, release):
     assert "<html" in body
 
 
-@pytest.mark.parametrize("query", [
-    {"status": "bogus"}, {"type": "x" * 500}, {"project": "not-mine"}, {"page": "abc"}, {"page": "-4"},
-    {"page": "99999999999999999999"}, {"q": "x" * 5000}, {"q": "nul\x00byte"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"status": "bogus"},
+        {"type": "x" * 500},
+        {"project": "not-mine"},
+        {"page": "abc"},
+        {"page": "-4"},
+        {"page": "99999999999999999999"},
+        {"q": "x" * 5000},
+        {"q": "nul\x00byte"},
+    ],
+)
 def test_list__malformed_filters__are_ignored_not_500(people, release, query):
     response = _client(people.alice).get(reverse("releases:list"), query)
     assert response.status_code == 200
@@ -203,7 +240,9 @@ def test_list__malformed_filters__are_ignored_not_500(people, release, query):
 
 def test_list__paginates_by_25(people, project):
     for n in range(27):
-        ReleaseFactory(project=project, version=f"0.{n}.0", title=f"Bulk {n}", release_manager=people.alice)
+        ReleaseFactory(
+            project=project, version=f"0.{n}.0", title=f"Bulk {n}", release_manager=people.alice
+        )
     client = _client(people.alice)
     first = _text(client.get(reverse("releases:list")))
     assert first.count('class="release-link"') == 25
@@ -213,7 +252,13 @@ def test_list__paginates_by_25(people, project):
 
 
 def test_list__marks_emergency_releases(people, project):
-    ReleaseFactory(project=project, version="3.0.1", title="Hot", release_manager=people.alice, is_emergency=True)
+    ReleaseFactory(
+        project=project,
+        version="3.0.1",
+        title="Hot",
+        release_manager=people.alice,
+        is_emergency=True,
+    )
     assert "badge-emergency" in _text(_client(people.alice).get(reverse("releases:list")))
 
 
@@ -225,7 +270,9 @@ def test_list__empty__invites_to_plan_one(people, project):
 # --- Release page ------------------------------------------------------------------------
 
 
-def test_detail__shows_pipeline_and_each_environments_gates_with_reasons(people, release, core_gates):
+def test_detail__shows_pipeline_and_each_environments_gates_with_reasons(
+    people, release, core_gates
+):
     body = _text(_client(people.alice).get(reverse("releases:detail", args=[release.pk])))
     assert 'id="pipeline"' in body and 'id="gates"' in body
     assert 'id="gates-staging"' in body and 'id="gates-production"' in body
@@ -235,7 +282,9 @@ def test_detail__shows_pipeline_and_each_environments_gates_with_reasons(people,
 
 
 def test_detail__outsider__gets_404(people, release):
-    assert _client(people.olga).get(reverse("releases:detail", args=[release.pk])).status_code == 404
+    assert (
+        _client(people.olga).get(reverse("releases:detail", args=[release.pk])).status_code == 404
+    )
 
 
 @pytest.mark.parametrize("pk", [0, 999999, 99999999999999999999])
@@ -262,7 +311,10 @@ def test_detail__running_deployment__offers_finish_buttons(people, release, envs
 
 def test_detail__renders_markdown_sanitized(people, project):
     release = release_create(
-        project=project, version="5.0.0", title="Markdown", actor=people.alice,
+        project=project,
+        version="5.0.0",
+        title="Markdown",
+        actor=people.alice,
         notes="**Bold** <script>alert(1)</script> [x](javascript:alert(2))",
         rollback_plan="1. Redeploy\n2. <img src=x onerror=alert(3)>",
     )
@@ -280,18 +332,37 @@ def test_detail__without_rollback_plan__warns(people, project):
 
 
 def test_detail__htmx__answers_the_live_region(people, release):
-    body = _text(_client(people.alice).get(reverse("releases:detail", args=[release.pk]), headers=HTMX))
+    body = _text(
+        _client(people.alice).get(reverse("releases:detail", args=[release.pk]), headers=HTMX)
+    )
     assert 'id="release-live"' in body and "<html" not in body
 
 
-def test_detail__renders_registered_panels_in_order_with_anchors(people, release, monkeypatch, settings):
-    _panel_templates(settings, {"test/panel_a.html": "A says {{ greeting }} about {{ release.version }}",
-                                "test/panel_b.html": "B here"})
+def test_detail__renders_registered_panels_in_order_with_anchors(
+    people, release, monkeypatch, settings
+):
+    _panel_templates(
+        settings,
+        {
+            "test/panel_a.html": "A says {{ greeting }} about {{ release.version }}",
+            "test/panel_b.html": "B here",
+        },
+    )
     monkeypatch.setattr(registry, "_panels", [])
-    registry.panel(key="second", title="Second panel", template="test/panel_b.html",
-                   context=lambda release, request: {}, order=20)
-    registry.panel(key="first", title="First panel", template="test/panel_a.html",
-                   context=lambda release, request: {"greeting": "hello"}, order=10)
+    registry.panel(
+        key="second",
+        title="Second panel",
+        template="test/panel_b.html",
+        context=lambda release, request: {},
+        order=20,
+    )
+    registry.panel(
+        key="first",
+        title="First panel",
+        template="test/panel_a.html",
+        context=lambda release, request: {"greeting": "hello"},
+        order=10,
+    )
     body = _text(_client(people.alice).get(reverse("releases:detail", args=[release.pk])))
     assert 'id="panel-first"' in body and 'id="panel-second"' in body
     assert body.index("First panel") < body.index("Second panel")
@@ -307,7 +378,9 @@ def test_detail__broken_panel__does_not_take_the_page_down(people, release, monk
         raise RuntimeError("boom")
 
     monkeypatch.setattr(registry, "_panels", [])
-    registry.panel(key="broken", title="Broken", template="releases/partials/field.html", context=broken)
+    registry.panel(
+        key="broken", title="Broken", template="releases/partials/field.html", context=broken
+    )
     response = _client(people.alice).get(reverse("releases:detail", args=[release.pk]))
     assert response.status_code == 200
     assert "This section could not be shown just now." in _text(response)
@@ -329,10 +402,13 @@ def _panel_templates(settings, templates: dict[str, str]) -> None:
 # --- Actions ---------------------------------------------------------------------------------
 
 
-def test_promote__htmx__starts_the_deployment_and_answers_the_fragment(people, release, envs, core_gates):
+def test_promote__htmx__starts_the_deployment_and_answers_the_fragment(
+    people, release, envs, core_gates
+):
     response = _client(people.alice).post(
         reverse("releases:promote", args=[release.pk]),
-        {"environment": "dev", "strategy": "canary"}, headers=HTMX,
+        {"environment": "dev", "strategy": "canary"},
+        headers=HTMX,
     )
     body = _text(response)
     assert response.status_code == 200
@@ -340,24 +416,34 @@ def test_promote__htmx__starts_the_deployment_and_answers_the_fragment(people, r
     assert "Deployment of 2.4.0 to Development started." in body
     deployment = Deployment.objects.get()
     assert (deployment.environment, deployment.status, deployment.strategy) == (
-        envs["dev"], DeploymentStatus.IN_PROGRESS, "canary")
-    assert AuditEvent.objects.filter(action="deployment.started", release_id=release.pk).count() == 1
+        envs["dev"],
+        DeploymentStatus.IN_PROGRESS,
+        "canary",
+    )
+    assert (
+        AuditEvent.objects.filter(action="deployment.started", release_id=release.pk).count() == 1
+    )
 
 
 def test_promote__without_js__redirects_with_a_message(people, release, core_gates):
     client = _client(people.alice)
-    response = client.post(reverse("releases:promote", args=[release.pk]),
-                           {"environment": "dev", "strategy": "all_at_once"})
+    response = client.post(
+        reverse("releases:promote", args=[release.pk]),
+        {"environment": "dev", "strategy": "all_at_once"},
+    )
     assert response.status_code == 302
     page = _text(client.get(response["Location"]))
     assert "Deployment of 2.4.0 to Development started." in page
 
 
-def test_promote__past_closed_gates__shows_every_reason_and_changes_nothing(people, release, core_gates):
+def test_promote__past_closed_gates__shows_every_reason_and_changes_nothing(
+    people, release, core_gates
+):
     events_before = AuditEvent.objects.count()
     response = _client(people.alice).post(
         reverse("releases:promote", args=[release.pk]),
-        {"environment": "production", "strategy": "all_at_once"}, headers=HTMX,
+        {"environment": "production", "strategy": "all_at_once"},
+        headers=HTMX,
     )
     body = _text(response)
     assert response.status_code == 200
@@ -371,49 +457,66 @@ def test_promote__past_closed_gates__shows_every_reason_and_changes_nothing(peop
 
 def test_promote__past_closed_gates_without_js__flashes_the_reasons(people, release, core_gates):
     client = _client(people.alice)
-    response = client.post(reverse("releases:promote", args=[release.pk]),
-                           {"environment": "staging", "strategy": "all_at_once"}, follow=True)
+    response = client.post(
+        reverse("releases:promote", args=[release.pk]),
+        {"environment": "staging", "strategy": "all_at_once"},
+        follow=True,
+    )
     body = _text(response)
     assert "may not enter Staging yet" in body
     assert "Not yet deployed successfully to Development." in body
     assert not Deployment.objects.exists()
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"environment": "moon", "strategy": "all_at_once"}, "Select a valid choice"),
-    ({"environment": "dev", "strategy": "yolo"}, "Select a valid choice"),
-    ({}, "This field is required"),
-])
-def test_promote__bad_input__shows_a_message_and_changes_nothing(people, release, core_gates, data, message):
-    response = _client(people.alice).post(reverse("releases:promote", args=[release.pk]), data, headers=HTMX)
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"environment": "moon", "strategy": "all_at_once"}, "Select a valid choice"),
+        ({"environment": "dev", "strategy": "yolo"}, "Select a valid choice"),
+        ({}, "This field is required"),
+    ],
+)
+def test_promote__bad_input__shows_a_message_and_changes_nothing(
+    people, release, core_gates, data, message
+):
+    response = _client(people.alice).post(
+        reverse("releases:promote", args=[release.pk]), data, headers=HTMX
+    )
     assert response.status_code == 200
     assert message in _text(response)
     assert not Deployment.objects.exists()
 
 
 def test_promote__auditor__is_forbidden(people, release, core_gates):
-    response = _client(people.aud).post(reverse("releases:promote", args=[release.pk]),
-                                        {"environment": "dev", "strategy": "all_at_once"})
+    response = _client(people.aud).post(
+        reverse("releases:promote", args=[release.pk]),
+        {"environment": "dev", "strategy": "all_at_once"},
+    )
     assert response.status_code == 403
     assert not Deployment.objects.exists()
 
 
 def test_promote__outsider__gets_404(people, release, core_gates):
-    response = _client(people.olga).post(reverse("releases:promote", args=[release.pk]),
-                                         {"environment": "dev", "strategy": "all_at_once"})
+    response = _client(people.olga).post(
+        reverse("releases:promote", args=[release.pk]),
+        {"environment": "dev", "strategy": "all_at_once"},
+    )
     assert response.status_code == 404
     assert not Deployment.objects.exists()
 
 
 def test_promote__get__is_not_allowed(people, release):
-    assert _client(people.alice).get(reverse("releases:promote", args=[release.pk])).status_code == 405
+    assert (
+        _client(people.alice).get(reverse("releases:promote", args=[release.pk])).status_code == 405
+    )
 
 
 def test_finish__marks_the_running_deployment_succeeded(people, release, envs, core_gates):
     deployment = release_promote(release=release, environment=envs["dev"], actor=people.bob)
     response = _client(people.bob).post(
         reverse("releases:deployment-finish", args=[release.pk, deployment.pk]),
-        {"outcome": "succeeded"}, headers=HTMX,
+        {"outcome": "succeeded"},
+        headers=HTMX,
     )
     assert response.status_code == 200
     assert "Deployment to Development marked succeeded." in _text(response)
@@ -427,7 +530,8 @@ def test_finish__twice__explains_instead_of_failing(people, release, envs, core_
     deployment = _deployed_to_dev(release, envs, people.bob)
     response = _client(people.bob).post(
         reverse("releases:deployment-finish", args=[release.pk, deployment.pk]),
-        {"outcome": "succeeded"}, headers=HTMX,
+        {"outcome": "succeeded"},
+        headers=HTMX,
     )
     assert response.status_code == 200
     body = _text(response)
@@ -440,7 +544,9 @@ def test_finish__twice__explains_instead_of_failing(people, release, envs, core_
 def test_finish__bad_outcome__is_refused(people, release, envs, core_gates):
     deployment = release_promote(release=release, environment=envs["dev"], actor=people.bob)
     response = _client(people.bob).post(
-        reverse("releases:deployment-finish", args=[release.pk, deployment.pk]), {"outcome": "maybe"}, headers=HTMX,
+        reverse("releases:deployment-finish", args=[release.pk, deployment.pk]),
+        {"outcome": "maybe"},
+        headers=HTMX,
     )
     assert response.status_code == 200
     assert "Select a valid choice" in _text(response)
@@ -448,11 +554,14 @@ def test_finish__bad_outcome__is_refused(people, release, envs, core_gates):
     assert deployment.status == DeploymentStatus.IN_PROGRESS
 
 
-def test_finish__deployment_of_another_release__gets_404(people, release, project, envs, core_gates):
+def test_finish__deployment_of_another_release__gets_404(
+    people, release, project, envs, core_gates
+):
     other = release_create(project=project, version="2.5.0", title="Other", actor=people.alice)
     deployment = release_promote(release=other, environment=envs["dev"], actor=people.bob)
     response = _client(people.bob).post(
-        reverse("releases:deployment-finish", args=[release.pk, deployment.pk]), {"outcome": "succeeded"},
+        reverse("releases:deployment-finish", args=[release.pk, deployment.pk]),
+        {"outcome": "succeeded"},
     )
     assert response.status_code == 404
     deployment.refresh_from_db()
@@ -493,7 +602,9 @@ def test_cancel__with_reason__cancels_and_hides_actions(people, release, core_ga
 
 
 def test_cancel__engineer__is_forbidden(people, release):
-    response = _client(people.bob).post(reverse("releases:cancel", args=[release.pk]), {"reason": "no"})
+    response = _client(people.bob).post(
+        reverse("releases:cancel", args=[release.pk]), {"reason": "no"}
+    )
     assert response.status_code == 403
     release.refresh_from_db()
     assert release.status == ReleaseStatus.PLANNED
@@ -505,13 +616,23 @@ def test_cancel__engineer__is_forbidden(people, release):
 def test_actions__without_csrf_token__are_refused(people, release, core_gates):
     client = Client(enforce_csrf_checks=True)
     client.force_login(people.alice)
-    response = client.post(reverse("releases:promote", args=[release.pk]),
-                           {"environment": "dev", "strategy": "all_at_once"}, headers=HTMX)
+    response = client.post(
+        reverse("releases:promote", args=[release.pk]),
+        {"environment": "dev", "strategy": "all_at_once"},
+        headers=HTMX,
+    )
     assert response.status_code == 403
     assert not Deployment.objects.exists()
-    response = client.post(reverse("releases:create"), {"project": release.project_id, "version": "9.0.0",
-                                                        "title": "Forged", "type": "minor",
-                                                        "release_manager": people.alice.pk})
+    response = client.post(
+        reverse("releases:create"),
+        {
+            "project": release.project_id,
+            "version": "9.0.0",
+            "title": "Forged",
+            "type": "minor",
+            "release_manager": people.alice.pk,
+        },
+    )
     assert response.status_code == 403
     assert not Release.objects.filter(version="9.0.0").exists()
 
@@ -520,9 +641,11 @@ def test_actions__with_forged_csrf_token__are_refused(people, release, core_gate
     client = Client(enforce_csrf_checks=True)
     client.force_login(people.alice)
     client.get(reverse("releases:detail", args=[release.pk]))
-    response = client.post(reverse("releases:promote", args=[release.pk]),
-                           {"environment": "dev", "strategy": "all_at_once"},
-                           headers={**HTMX, "X-CSRFToken": "x" * 64})
+    response = client.post(
+        reverse("releases:promote", args=[release.pk]),
+        {"environment": "dev", "strategy": "all_at_once"},
+        headers={**HTMX, "X-CSRFToken": "x" * 64},
+    )
     assert response.status_code == 403
     assert not Deployment.objects.exists()
 
@@ -532,9 +655,11 @@ def test_actions__with_the_header_htmx_sends__work(people, release, core_gates):
     client.force_login(people.alice)
     page = _text(client.get(reverse("releases:detail", args=[release.pk])))
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
-    response = client.post(reverse("releases:promote", args=[release.pk]),
-                           {"environment": "dev", "strategy": "all_at_once"},
-                           headers={**HTMX, "X-CSRFToken": token})
+    response = client.post(
+        reverse("releases:promote", args=[release.pk]),
+        {"environment": "dev", "strategy": "all_at_once"},
+        headers={**HTMX, "X-CSRFToken": token},
+    )
     assert response.status_code == 200
     assert Deployment.objects.count() == 1
 
@@ -543,9 +668,19 @@ def test_actions__with_the_header_htmx_sends__work(people, release, core_gates):
 
 
 def _release_data(project, manager, **overrides) -> dict:
-    data = {"project": project.pk, "version": "3.1.0", "title": "Wallets", "type": "minor",
-            "release_manager": manager.pk, "target_date": "", "description": "", "notes": "",
-            "rollback_plan": "Redeploy 3.0.", "artifact_version": "", "commit_sha": ""}
+    data = {
+        "project": project.pk,
+        "version": "3.1.0",
+        "title": "Wallets",
+        "type": "minor",
+        "release_manager": manager.pk,
+        "target_date": "",
+        "description": "",
+        "notes": "",
+        "rollback_plan": "Redeploy 3.0.",
+        "artifact_version": "",
+        "commit_sha": "",
+    }
     data.update(overrides)
     return data
 
@@ -571,7 +706,9 @@ def test_create__auditor__is_forbidden(people, project):
 
 
 def test_create__valid__creates_and_redirects_to_the_release(people, project):
-    response = _client(people.alice).post(reverse("releases:create"), _release_data(project, people.bob))
+    response = _client(people.alice).post(
+        reverse("releases:create"), _release_data(project, people.bob)
+    )
     release = Release.objects.get(version="3.1.0")
     assert response.status_code == 302
     assert response["Location"] == release.get_absolute_url()
@@ -581,25 +718,32 @@ def test_create__valid__creates_and_redirects_to_the_release(people, project):
 
 
 def test_create__htmx_submit__answers_hx_location(people, project):
-    response = _client(people.alice).post(reverse("releases:create"), _release_data(project, people.alice),
-                                          headers=HTMX)
+    response = _client(people.alice).post(
+        reverse("releases:create"), _release_data(project, people.alice), headers=HTMX
+    )
     assert response.status_code == 204
     assert response["HX-Location"] == Release.objects.get(version="3.1.0").get_absolute_url()
 
 
-@pytest.mark.parametrize("overrides, field, message", [
-    ({"version": "1.0"}, "version", "is not a semantic version"),
-    ({"version": ""}, "version", "This field is required"),
-    ({"version": "v" + "9" * 80}, "version", "at most 64 characters"),
-    ({"title": ""}, "title", "This field is required"),
-    ({"type": "giant"}, "type", "Select a valid choice"),
-    ({"target_date": "31/31/2024"}, "target_date", "Enter a valid date"),
-    ({"commit_sha": "not-a-sha!"}, "commit_sha", "git commit hash"),
-    ({"title": "nul\x00"}, "title", "Null characters are not allowed"),
-])
-def test_create__bad_input__shows_the_error_next_to_the_field(people, project, overrides, field, message):
-    response = _client(people.alice).post(reverse("releases:create"), _release_data(project, people.alice,
-                                                                                   **overrides))
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"version": "1.0"}, "version", "is not a semantic version"),
+        ({"version": ""}, "version", "This field is required"),
+        ({"version": "v" + "9" * 80}, "version", "at most 64 characters"),
+        ({"title": ""}, "title", "This field is required"),
+        ({"type": "giant"}, "type", "Select a valid choice"),
+        ({"target_date": "31/31/2024"}, "target_date", "Enter a valid date"),
+        ({"commit_sha": "not-a-sha!"}, "commit_sha", "git commit hash"),
+        ({"title": "nul\x00"}, "title", "Null characters are not allowed"),
+    ],
+)
+def test_create__bad_input__shows_the_error_next_to_the_field(
+    people, project, overrides, field, message
+):
+    response = _client(people.alice).post(
+        reverse("releases:create"), _release_data(project, people.alice, **overrides)
+    )
     assert response.status_code == 200
     body = _text(response)
     assert message in body
@@ -609,31 +753,37 @@ def test_create__bad_input__shows_the_error_next_to_the_field(people, project, o
 
 
 def test_create__duplicate_version__is_shown_at_the_version(people, project, release):
-    response = _client(people.alice).post(reverse("releases:create"),
-                                          _release_data(project, people.alice, version="v2.4.0"))
+    response = _client(people.alice).post(
+        reverse("releases:create"), _release_data(project, people.alice, version="v2.4.0")
+    )
     assert response.status_code == 200
     assert "Version 2.4.0 already exists in Payments." in _text(response)
     assert Release.objects.count() == 1
 
 
 def test_create__manager_from_another_project__is_refused(people, project):
-    response = _client(people.alice).post(reverse("releases:create"), _release_data(project, people.olga))
+    response = _client(people.alice).post(
+        reverse("releases:create"), _release_data(project, people.olga)
+    )
     assert response.status_code == 200
     assert "Select a valid choice" in _text(response)
     assert not Release.objects.exists()
 
 
 def test_create__project_i_cannot_use__is_refused(people, project, other_project):
-    response = _client(people.alice).post(reverse("releases:create"),
-                                          {**_release_data(project, people.alice), "project": other_project.pk})
+    response = _client(people.alice).post(
+        reverse("releases:create"),
+        {**_release_data(project, people.alice), "project": other_project.pk},
+    )
     assert response.status_code == 200
     assert not Release.objects.exists()
 
 
 def test_create__htmx_validation__marks_touched_fields_only_and_saves_nothing(people, project):
     data = {"project": project.pk, "version": "1.0", "_validate": "1"}
-    response = _client(people.alice).post(reverse("releases:create"), data,
-                                          headers={**HTMX, "HX-Trigger-Name": "version"})
+    response = _client(people.alice).post(
+        reverse("releases:create"), data, headers={**HTMX, "HX-Trigger-Name": "version"}
+    )
     body = _text(response)
     assert response.status_code == 200
     assert '<form id="release-form"' in body and "<html" not in body
@@ -646,8 +796,13 @@ def test_edit__prefills_and_saves_through_the_service(people, release):
     client = _client(people.alice)
     page = _text(client.get(reverse("releases:edit", args=[release.pk])))
     assert 'value="Faster checkout"' in page
-    data = _release_data(release.project, people.alice, version="2.4.0", title="Faster, safer checkout",
-                         rollback_plan=release.rollback_plan)
+    data = _release_data(
+        release.project,
+        people.alice,
+        version="2.4.0",
+        title="Faster, safer checkout",
+        rollback_plan=release.rollback_plan,
+    )
     data.pop("project")
     response = client.post(reverse("releases:edit", args=[release.pk]), data)
     assert response.status_code == 302
@@ -686,20 +841,36 @@ def test_edit__auditor_gets_403_and_outsider_404(people, release):
 # --- Query counts --------------------------------------------------------------------------------
 
 
-def _grow(project, manager, *, releases: int, deployments_each: int, events_each: int, major: int = 7) -> Release:
+def _grow(
+    project, manager, *, releases: int, deployments_each: int, events_each: int, major: int = 7
+) -> Release:
     """Many releases, each with many finished deployments and audit events; returns one of them."""
     envs = list(project.environments.order_by("order"))
     made = []
     for n in range(releases):
-        release = ReleaseFactory(project=project, version=f"{major}.{n}.0", title=f"Grown {n}",
-                                 release_manager=manager, is_emergency=(n % 5 == 0))
+        release = ReleaseFactory(
+            project=project,
+            version=f"{major}.{n}.0",
+            title=f"Grown {n}",
+            release_manager=manager,
+            is_emergency=(n % 5 == 0),
+        )
         for d in range(deployments_each):
-            DeploymentFactory(release=release, environment=envs[d % len(envs)],
-                              status=DeploymentStatus.SUCCEEDED if d % 3 else DeploymentStatus.FAILED)
+            DeploymentFactory(
+                release=release,
+                environment=envs[d % len(envs)],
+                status=DeploymentStatus.SUCCEEDED if d % 3 else DeploymentStatus.FAILED,
+            )
         with transaction.atomic():
             for e in range(events_each):
-                audit_record(actor=manager, action="release.updated", obj=release, project=project,
-                             release=release, data={"n": e})
+                audit_record(
+                    actor=manager,
+                    action="release.updated",
+                    obj=release,
+                    project=project,
+                    release=release,
+                    data={"n": e},
+                )
         made.append(release)
     return made[0]
 
@@ -711,7 +882,9 @@ def _count_queries(client, url) -> int:
     return len(ctx.captured_queries)
 
 
-def test_queries__release_page__constant_as_data_grows(people, project, django_assert_max_num_queries, core_gates):
+def test_queries__release_page__constant_as_data_grows(
+    people, project, django_assert_max_num_queries, core_gates
+):
     client = _client(people.alice)
     small = _grow(project, people.alice, releases=1, deployments_each=2, events_each=2)
     baseline = _count_queries(client, reverse("releases:detail", args=[small.pk]))
@@ -722,18 +895,29 @@ def test_queries__release_page__constant_as_data_grows(people, project, django_a
 
 def _grow_more(project, manager) -> Release:
     envs = list(project.environments.order_by("order"))
-    release = ReleaseFactory(project=project, version="8.0.0", title="Busy", release_manager=manager)
+    release = ReleaseFactory(
+        project=project, version="8.0.0", title="Busy", release_manager=manager
+    )
     for d in range(30):
-        DeploymentFactory(release=release, environment=envs[d % len(envs)],
-                          status=DeploymentStatus.SUCCEEDED if d % 3 else DeploymentStatus.FAILED)
+        DeploymentFactory(
+            release=release,
+            environment=envs[d % len(envs)],
+            status=DeploymentStatus.SUCCEEDED if d % 3 else DeploymentStatus.FAILED,
+        )
     for n in range(15):
         release.tickets.create(key=f"PAY-{n}", title=f"Ticket {n}")
         release.commits.create(sha=f"{n:07x}abc", message=f"Commit {n}")
         release.test_runs.create(name=f"suite {n}", total=10, failures=n % 2)
     with transaction.atomic():
         for e in range(40):
-            audit_record(actor=manager, action="release.updated", obj=release, project=project,
-                         release=release, data={"n": e})
+            audit_record(
+                actor=manager,
+                action="release.updated",
+                obj=release,
+                project=project,
+                release=release,
+                data={"n": e},
+            )
     _grow(project, manager, releases=30, deployments_each=6, events_each=3, major=9)
     return release
 
@@ -751,7 +935,9 @@ def test_queries__release_page_with_every_apps_panel__constant_as_data_grows(
         assert f'id="panel-{panel.key}"' in body
 
 
-def test_queries__release_list__constant_as_data_grows(people, project, django_assert_max_num_queries):
+def test_queries__release_list__constant_as_data_grows(
+    people, project, django_assert_max_num_queries
+):
     client = _client(people.alice)
     _grow(project, people.alice, releases=2, deployments_each=1, events_each=1)
     baseline = _count_queries(client, reverse("releases:list"))
