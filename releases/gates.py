@@ -50,8 +50,11 @@ class GateContext:
 
     @cached_property
     def environments(self) -> list[Environment]:
+        """The project's promotion order: its active environments (retired ones left it)."""
         return list(
-            Environment.objects.filter(project_id=self.release.project_id).order_by("order")
+            Environment.objects.filter(project_id=self.release.project_id, retired_at__isnull=True)
+            .select_related("project")
+            .order_by("order")
         )
 
     @cached_property
@@ -150,6 +153,27 @@ def _release_open(ctx: GateContext) -> GateResult:
     return opened(
         "release_open", title, f"The release is {ctx.release.get_status_display().lower()}."
     )
+
+
+@gate("environment_active", order=15)
+def _environment_active(ctx: GateContext) -> GateResult | None:
+    """Closed only for an archived project or a retired environment; silent otherwise."""
+    title = "Project and environment in use"
+    # The project rides along with the environments the order gate loads anyway: no extra query.
+    project = ctx.environments[0].project if ctx.environments else ctx.release.project
+    if project.archived_at is not None:
+        return closed(
+            "environment_active",
+            title,
+            f"The project {project.name} is archived: it takes no new promotions.",
+        )
+    if ctx.environment.retired_at is not None:
+        return closed(
+            "environment_active",
+            title,
+            f"{ctx.environment} is retired: it is no longer in the promotion order.",
+        )
+    return None
 
 
 @gate("order", order=20)
