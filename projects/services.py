@@ -550,9 +550,9 @@ def environment_retire(*, environment: Environment, actor, reason: str = "") -> 
     env.retired_at = timezone.now()
     env.retired_reason = reason
     env.save(update_fields=["retired_at", "retired_reason"])
+    # Its place number stays taken (the others keep theirs): the active order is unchanged
+    # apart from the gap, and objects already loaded elsewhere still compare correctly.
     after = [n for n in before if n != env.name]
-    _renumber(project, after)
-    env.refresh_from_db()
     audit_record(
         actor=actor,
         action="environment.retired",

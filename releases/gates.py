@@ -59,7 +59,13 @@ class GateContext:
 
     @cached_property
     def previous_environment(self) -> Environment | None:
-        earlier = [e for e in self.environments if e.order < self.environment.order]
+        # By place in the loaded list when the environment is in it (robust to a stale
+        # ``order`` on the object passed in); a retired environment is compared by order.
+        ids = [e.pk for e in self.environments]
+        if self.environment.pk in ids:
+            earlier = self.environments[: ids.index(self.environment.pk)]
+        else:
+            earlier = [e for e in self.environments if e.order < self.environment.order]
         return earlier[-1] if earlier else None
 
     @cached_property
