@@ -19,6 +19,7 @@ from core.api.schema import error_responses
 from core.exceptions import NotFound, PermissionDenied
 from projects import services
 from projects.api.serializers import (
+    ChangeReasonSerializer,
     EnvironmentCreateSerializer,
     EnvironmentReorderSerializer,
     EnvironmentSerializer,
@@ -28,7 +29,6 @@ from projects.api.serializers import (
     ProjectCreateSerializer,
     ProjectSerializer,
     ProjectUpdateSerializer,
-    ChangeReasonSerializer,
     TokenCreatedSerializer,
     TokenCreateSerializer,
     TokenSerializer,

@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from projects.choices import Role
 from projects.models import ApiToken, Environment, Membership, Project
 from projects.services import api_token_create
 from projects.tokens import token_hash
