@@ -33,6 +33,13 @@ _ORDER_PARKING_OFFSET = 10000
 
 # --- helpers ------------------------------------------------------------------
 
+# AuditEvent.from_state/to_state hold 64 characters; the full values go in ``data``.
+_STATE_MAX = 64
+
+
+def _state(text: str) -> str:
+    return text if len(text) <= _STATE_MAX else text[: _STATE_MAX - 1] + "…"
+
 
 def _text(value: Any, field: str, max_length: int, *, required: bool = False) -> str:
     if value is None:
@@ -304,8 +311,8 @@ def project_update(
             action="project.updated",
             obj=project,
             project=project,
-            from_state=changes.get("name", [project.name])[0],
-            to_state=project.name,
+            from_state=_state(changes.get("name", [project.name])[0]),
+            to_state=_state(project.name),
             data={"changes": changes},
         )
     return project
@@ -510,8 +517,8 @@ def environment_reorder(*, project: Project, names, actor) -> list[Environment]:
             object_id=project.pk,
             object_repr=str(project),
             project=project,
-            from_state=" → ".join(before),
-            to_state=" → ".join(names),
+            from_state=_state(" → ".join(before)),
+            to_state=_state(" → ".join(names)),
             data={"order_before": before, "order_after": names},
         )
     return list(
