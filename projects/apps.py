@@ -16,7 +16,7 @@ class ProjectsConfig(AppConfig):
             description="Name, description; archive the project.",
         )
         project_link(
-            "Environments",
+            "Environments and promotion order",
             "projects:settings-environments",
             order=6,
             description="The promotion order: add, rename, reorder and retire environments.",
