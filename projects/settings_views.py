@@ -230,9 +230,9 @@ def _environment_refused(request, project, env, message: str):
 
 @login_required
 @require_POST
-def environment_edit(request, slug, name):
+def environment_edit(request, slug, environment):
     project = _managed_project(request, slug)
-    env = environment_by_name(project=project, name=name)
+    env = environment_by_name(project=project, name=environment)
     form = EnvironmentEditForm(request.POST, prefix=f"env-{env.name}")
     if not form.is_valid():
         return _environment_refused(
@@ -253,10 +253,10 @@ def environment_edit(request, slug, name):
 
 @login_required
 @require_POST
-def environment_move(request, slug, name):
+def environment_move(request, slug, environment):
     """Move one environment a place earlier or later (the buttons beside each row)."""
     project = _managed_project(request, slug)
-    env = environment_by_name(project=project, name=name)
+    env = environment_by_name(project=project, name=environment)
     names = list(
         Environment.objects.filter(project=project, retired_at__isnull=True)
         .order_by("order")
@@ -310,9 +310,9 @@ def environment_reorder_view(request, slug):
 
 @login_required
 @require_POST
-def environment_retire_view(request, slug, name):
+def environment_retire_view(request, slug, environment):
     project = _managed_project(request, slug)
-    env = environment_by_name(project=project, name=name)
+    env = environment_by_name(project=project, name=environment)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         return _environment_refused(request, project, env, _form_errors(form))

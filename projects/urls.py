@@ -20,17 +20,17 @@ urlpatterns = [
         name="settings-environment-reorder",
     ),
     path(
-        "projects/<slug:slug>/settings/environments/<slug:name>/",
+        "projects/<slug:slug>/settings/environments/<slug:environment>/",
         settings_views.environment_edit,
         name="settings-environment-edit",
     ),
     path(
-        "projects/<slug:slug>/settings/environments/<slug:name>/move/",
+        "projects/<slug:slug>/settings/environments/<slug:environment>/move/",
         settings_views.environment_move,
         name="settings-environment-move",
     ),
     path(
-        "projects/<slug:slug>/settings/environments/<slug:name>/retire/",
+        "projects/<slug:slug>/settings/environments/<slug:environment>/retire/",
         settings_views.environment_retire_view,
         name="settings-environment-retire",
     ),
