@@ -104,7 +104,7 @@ def project_detail(request, slug):
         "release_total": sum(counts.values()),
         "recent_releases": recent,
         "is_admin": is_admin,
-        "can_create": can_create_release(request.user, project),
+        "can_create": not project.is_archived and can_create_release(request.user, project),
         "settings_links": _links_for(project, is_admin=is_admin),
     }
     return render(request, "projects/detail.html", context)

@@ -323,3 +323,12 @@ def test_project_page__admin_sees_the_settings_links(people, project):
     )
     assert reverse("projects:settings-environments", args=[project.slug]) in body
     assert reverse("projects:settings-people", args=[project.slug]) in body
+
+
+def test_project_page__archived__says_so_and_offers_no_new_release(people, project):
+    from projects.services import project_archive
+
+    project_archive(project=project, actor=people.adam, reason="Replaced by Ledger")
+    body = _client(people.alice).get(reverse("projects:detail", args=[project.slug])).content
+    assert b"Archived" in body and b"Replaced by Ledger" in body
+    assert b"+ New release" not in body
