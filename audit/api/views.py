@@ -29,7 +29,7 @@ from audit.history import (
     release_history_page,
 )
 from audit.record import record_build
-from audit.selectors import audit_event_page, checkpoint_latest
+from audit.selectors import audit_event_page, checkpoints_latest_for
 from audit.views import export_response, pdf_response
 from core.api.schema import error_responses
 from core.exceptions import ValidationFailed
@@ -237,6 +237,7 @@ class CheckpointListView(_ReadOnly):
     )
     def get(self, request):
         filters = audit_filters_parse(request.user, {})
-        found = [checkpoint_latest()] if filters.everything else []
-        found += [checkpoint_latest(project_id=pid) for pid in filters.project_ids]
-        return Response([c.statement() for c in found if c is not None])
+        found = checkpoints_latest_for(
+            project_ids=filters.project_ids, whole_chain=filters.everything
+        )
+        return Response([c.statement() for c in found])
