@@ -278,6 +278,24 @@ def checkpoint_latest(
     return qs.order_by("-seq", "-id").first()
 
 
+def checkpoints_latest_for(*, project_ids, whole_chain: bool) -> list[AuditCheckpoint]:
+    """The newest checkpoint of each of these projects (and of the whole chain), in two queries."""
+    from django.db.models import OuterRef, Subquery
+
+    found = [checkpoint_latest()] if whole_chain else []
+    newest = (
+        AuditCheckpoint.objects.filter(project_id=OuterRef("project_id"))
+        .order_by("-seq", "-id")
+        .values("pk")[:1]
+    )
+    found += list(
+        AuditCheckpoint.objects.filter(
+            project_id__in=list(project_ids), pk=Subquery(newest)
+        ).order_by("project_id")
+    )
+    return [c for c in found if c is not None]
+
+
 def checkpoints_latest_per_scope() -> list[AuditCheckpoint]:
     """The newest checkpoint of the whole chain and of every project that has one."""
     latest: dict = {}

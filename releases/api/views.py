@@ -9,7 +9,12 @@ whatever they send, never a list of what is wrong with the body.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -25,6 +30,7 @@ from projects.api.permissions import (
 from projects.choices import TokenScope
 from projects.selectors import project_list
 from releases import services
+from releases.api.conditional import not_modified, project_etag, tagged
 from releases.api.filters import ReleaseFilterSet
 from releases.api.serializers import (
     DeploymentFinishSerializer,
@@ -90,7 +96,13 @@ def _person_named(username: str, project):
     ),
     retrieve=extend_schema(
         summary="One release with its pipeline",
-        responses={200: ReleaseDetailSerializer, **error_responses(401, 403, 404)},
+        description="Answers with an `ETag`; send it back in `If-None-Match` and the answer is "
+        "`304 Not Modified` (no body) until something in the release's project changes.",
+        responses={
+            200: ReleaseDetailSerializer,
+            304: OpenApiResponse(description="Not modified since the ETag you sent."),
+            **error_responses(401, 403, 404),
+        },
     ),
 )
 class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -109,8 +121,13 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return release_get(user=self.request.user, pk=self.kwargs["pk"])
 
     def retrieve(self, request, pk=None):
+        visible = self.get_object()
+        etag = project_etag(visible.project_id, f"release-{visible.pk}")
+        if (unchanged := not_modified(request, etag)) is not None:
+            return unchanged
         release = release_with_pipeline(user=request.user, pk=pk)
-        return Response(ReleaseDetailSerializer(release, context={"request": request}).data)
+        data = ReleaseDetailSerializer(release, context={"request": request}).data
+        return tagged(Response(data), etag)
 
     @extend_schema(
         summary="Create a planned release",
@@ -170,20 +187,31 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         summary="Deployments of a release, newest first",
-        responses={200: DeploymentSerializer(many=True), **error_responses(401, 403, 404)},
+        description="Conditional like the release itself: `If-None-Match` with the `ETag` of "
+        "an earlier answer gets `304 Not Modified` while nothing in the project changed.",
+        responses={
+            200: DeploymentSerializer(many=True),
+            304: OpenApiResponse(description="Not modified since the ETag you sent."),
+            **error_responses(401, 403, 404),
+        },
     )
     @action(
         detail=True, methods=["get"], filterset_class=None, serializer_class=DeploymentSerializer
     )
     def deployments(self, request, pk=None):
         release = self.get_object()
+        etag = project_etag(
+            release.project_id, f"deployments-{release.pk}-{request.GET.get('page', '1')}"
+        )
+        if (unchanged := not_modified(request, etag)) is not None:
+            return unchanged
         qs = (
             Deployment.objects.filter(release=release)
             .select_related("release", "environment")
             .order_by("-created_at", "-id")
         )
         page = self.paginate_queryset(qs)
-        return self.get_paginated_response(DeploymentSerializer(page, many=True).data)
+        return tagged(self.get_paginated_response(DeploymentSerializer(page, many=True).data), etag)
 
     @extend_schema(
         summary="Start a deployment into an environment if every gate is open",
