@@ -311,7 +311,9 @@ def approval_decide(
     the product owner for scope, the policy's approver roles for deployment
     approvals, emergency approvers for emergencies), never the release's
     author, and for deployment approvals never its release manager or a
-    deployer. Giving the same decision twice returns the first one unchanged.
+    deployer. Giving the same decision twice returns the first one unchanged,
+    with ``repeat = True`` set on it (a new record has ``repeat = False``), so
+    the API can answer 200 rather than 201 and say that nothing changed.
     Audit: ``approval.approved`` / ``approval.rejected``, ``approvals.gate_opened``
     or ``approvals.gate_closed`` when a gate changes; refusals ``approval.denied``.
     Notifies the release manager after commit. An emergency approval also
@@ -383,6 +385,7 @@ def _approval_decide(*, release, kind, decision, actor, environment, comment, ro
         current = mine[0]
         if not current.is_expired(_decision_policy(facts, kind, subject), now):
             if current.decision == decision:
+                current.repeat = True
                 return current
             raise AlreadyDecided(
                 f"You already {current.get_decision_display().lower()} this {_what(kind, subject)}; "
@@ -416,6 +419,7 @@ def _approval_decide(*, release, kind, decision, actor, environment, comment, ro
     except IntegrityError:
         # The release lock makes this unreachable in practice; the constraint is the backstop.
         raise AlreadyDecided(f"You already decided on this {_what(kind, subject)}.") from None
+    approval.repeat = False
     facts.approvals.append(approval)
     action = "approval.approved" if decision == Decision.APPROVE else "approval.rejected"
     audit_record(

@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from releases.choices import DeploymentStrategy, GateState, ReleaseType
 from releases.exceptions import InvalidVersion
-from releases.models import Deployment, Release
+from releases.models import Commit, Deployment, Release, Ticket
 from releases.versions import version_parse
 
 # --- Output ----------------------------------------------------------------
@@ -42,6 +42,20 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "finished_at",
             "verified_at",
         ]
+        read_only_fields = fields
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Ticket
+        fields = ["key", "title", "url", "status", "created_at"]
+        read_only_fields = fields
+
+
+class CommitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Commit
+        fields = ["sha", "message", "author", "committed_at", "created_at"]
         read_only_fields = fields
 
 

@@ -27,6 +27,7 @@ from projects.selectors import project_list
 from releases import services
 from releases.api.filters import ReleaseFilterSet
 from releases.api.serializers import (
+    CommitSerializer,
     DeploymentFinishSerializer,
     DeploymentSerializer,
     GateReportSerializer,
@@ -36,10 +37,11 @@ from releases.api.serializers import (
     ReleaseDetailSerializer,
     ReleaseSerializer,
     ReleaseUpdateSerializer,
+    TicketSerializer,
 )
 from releases.exceptions import GateBlocked
 from releases.gates import gate_evaluate
-from releases.models import Deployment
+from releases.models import Commit, Deployment, Ticket
 from releases.selectors import (
     deployment_get,
     environment_get,
@@ -184,6 +186,32 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(DeploymentSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Tickets in the release's scope, in the order they were attached",
+        description="Paginated. The same tickets the release page lists and that "
+        "`POST /api/v1/ci/releases/{version}/tickets/` attaches.",
+        responses={200: TicketSerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, serializer_class=TicketSerializer)
+    def tickets(self, request, pk=None):
+        release = self.get_object()
+        page = self.paginate_queryset(
+            Ticket.objects.filter(release=release).order_by("created_at", "id")
+        )
+        return self.get_paginated_response(TicketSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Commits of the release, in the order they were attached",
+        description="Paginated. For commits sent as `git log` output that is git's order, newest "
+        "first. Attach them with `POST /api/v1/ci/releases/{version}/commits/`.",
+        responses={200: CommitSerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, serializer_class=CommitSerializer)
+    def commits(self, request, pk=None):
+        release = self.get_object()
+        page = self.paginate_queryset(Commit.objects.filter(release=release).order_by("id"))
+        return self.get_paginated_response(CommitSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Start a deployment into an environment if every gate is open",
