@@ -2,7 +2,10 @@
 
 Separation of duties, as decided for Shipcheck:
 
-* The release's author (``created_by``) may give no decision of any kind on it.
+* The release's author may give no decision of any kind on it
+  (``Release.author_ids``): the person who created it, or, for a release a
+  pipeline created, both the owner of the pipeline's token (``created_by``)
+  and the release manager the pipeline named.
 * Deployment and emergency approvals also exclude the release's release
   manager (the person steering a release does not vouch for it) and everyone
   who deployed it anywhere. Someone who approved a deployment may not then
@@ -62,10 +65,8 @@ def separation_refusal(
     *, person_id, kind: str, release, deployer_ids: Iterable[int]
 ) -> ApprovalDenied | None:
     """Why this person's decision would break separation of duties, or None."""
-    if person_id is not None and person_id == release.created_by_id:
-        return SelfApprovalError(
-            "You created this release, so you may not approve or sign off on it yourself."
-        )
+    if person_id is not None and person_id in release.author_ids:
+        return SelfApprovalError(_author_sentence(person_id, release))
     if kind in (ApprovalKind.DEPLOYMENT, ApprovalKind.EMERGENCY):
         if person_id == release.release_manager_id:
             return SeparationOfDutiesError(
@@ -76,6 +77,21 @@ def separation_refusal(
                 "You deployed this release, so your approval of its deployment would not be independent."
             )
     return None
+
+
+def _author_sentence(person_id, release) -> str:
+    if not release.created_by_pipeline:
+        return "You created this release, so you may not approve or sign off on it yourself."
+    token = release.created_by_token_name or "a pipeline's token"
+    if person_id == release.created_by_id:
+        return (
+            f"A pipeline created this release with the API token '{token}', which you own, so you "
+            "count as its author and may not approve or sign off on it."
+        )
+    return (
+        f"A pipeline created this release (API token '{token}') and you are its release manager, "
+        "so you count as its author and may not approve or sign off on it."
+    )
 
 
 def decision_refusal(

@@ -288,6 +288,7 @@ SPECTACULAR_SETTINGS = {
         "ItemRoleEnum": "checklists.choices.ITEM_ROLES",
         "ApprovalKindEnum": "approvals.choices.ApprovalKind",
         "ApprovalDecisionEnum": "approvals.choices.Decision",
+        "ApprovalStateEnum": "approvals.choices.ApprovalState",
         "MeetingDecisionEnum": "approvals.choices.MeetingDecision",
         "WindowKindEnum": "monitoring.choices.WindowKind",
         "WindowStatusEnum": "monitoring.choices.WindowStatus",

@@ -12,7 +12,7 @@ def release_list(*, user, filters: dict | None = None) -> QuerySet[Release]:
     """Releases ``user`` may see, newest first, with what list pages show already joined."""
     qs = (
         Release.objects.filter(project__in=project_list(user=user))
-        .select_related("project", "release_manager")
+        .select_related("project", "release_manager", "created_by")
         .order_by("-created_at", "-id")
     )
     filters = filters or {}

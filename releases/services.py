@@ -162,6 +162,8 @@ def release_create(
     """Create a planned release.
 
     Callers: release managers, engineers, admins, tokens with the releases scope.
+    A token's release records the token and, as ``created_by``, the person who
+    owns the token (``Release.author_ids`` says who counts as its author).
     Audit: ``release.created``. Listeners: ``release_created`` (checklists copy a template).
     """
     if not can_view_project(actor, project):
@@ -186,6 +188,9 @@ def release_create(
         raise ValidationFailed(f"{manager.get_username()} is not a member of {project}.")
     if Release.objects.filter(project=project, version=normalised).exists():
         raise DuplicateVersion(f"Version {normalised} already exists in {project}.")
+    token = actor.api_token if is_token(actor) else None
+    # A pipeline's release is created by its token on behalf of the token's owner.
+    creator = token.created_by if token is not None else _person(actor)
     try:
         with transaction.atomic():
             release = Release.objects.create(
@@ -200,7 +205,9 @@ def release_create(
                 notes=_check_text(notes, "Notes"),
                 rollback_plan=_check_text(rollback_plan, "Rollback plan"),
                 release_manager=manager,
-                created_by=_person(actor),
+                created_by=creator,
+                created_by_token=token,
+                created_by_token_name=token.name if token is not None else "",
                 target_date=target_date,
                 artifact_version=_check_text(artifact_version, "Artifact version", 120),
                 commit_sha=_check_text(commit_sha, "Commit", 64),
@@ -214,7 +221,14 @@ def release_create(
         project=project,
         release=release,
         to_state=release.status,
-        data={"version": normalised, "type": type, "title": title},
+        data={
+            "version": normalised,
+            "type": type,
+            "title": title,
+            "release_manager": manager.get_username(),
+            "created_by": creator.get_username() if creator is not None else None,
+            "created_by_token": token.name if token is not None else None,
+        },
     )
     emit("release_created", release=release, actor=actor)
     return release

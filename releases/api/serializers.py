@@ -62,9 +62,18 @@ class CommitSerializer(serializers.ModelSerializer):
 class ReleaseSerializer(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     release_manager = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    # Null for releases a pipeline (API token) created.
     created_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who created the release; for a pipeline's release, the person who owns its "
+        "token. Null only when that person is unknown.",
+    )
+    created_by_token = serializers.CharField(
+        source="created_by_token_name",
+        read_only=True,
+        allow_null=True,
+        help_text="The name of the API token that created the release; null when a person did.",
     )
     web_url = serializers.SerializerMethodField(help_text="The release's page in the browser.")
 
@@ -81,6 +90,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "rollback_plan",
             "release_manager",
             "created_by",
+            "created_by_token",
             "target_date",
             "status",
             "artifact_version",
@@ -91,6 +101,11 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "web_url",
         ]
         read_only_fields = fields
+
+    def to_representation(self, release: Release) -> dict:
+        data = super().to_representation(release)
+        data["created_by_token"] = data["created_by_token"] or None
+        return data
 
     @extend_schema_field(serializers.CharField())
     def get_web_url(self, release: Release) -> str:
