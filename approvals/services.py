@@ -22,9 +22,11 @@ from django.utils import timezone
 
 from approvals.choices import (
     AGENDA,
+    APPROVAL_TRANSITIONS,
     EMERGENCY_REVIEW_DUE_HOURS,
     MANUAL_GO_CRITERIA,
     MAX_REQUIRED_APPROVALS,
+    MEETING_TRANSITIONS,
     NO_GO_TRIGGERS,
     SEAT_ROLES,
     ApprovalKind,
@@ -73,6 +75,7 @@ from approvals.requirements import ReleaseFacts, gate_states, person_name, requi
 from audit.services import audit_record
 from core.exceptions import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from core.notifications import notification_send
+from core.transitions import transition_check
 from projects.choices import Role
 from projects.models import Environment
 from projects.permissions import (
@@ -193,12 +196,20 @@ def _set_state(
 ) -> None:
     """Move an active approval to ``state`` with its audit event (caller holds the release lock)."""
     now = now or timezone.now()
-    updated = Approval.objects.filter(pk=approval.pk, state=ApprovalState.ACTIVE).update(
+    from_state = approval.state
+    transition_check(
+        transitions=APPROVAL_TRANSITIONS,
+        choices=ApprovalState,
+        noun="decision",
+        from_state=from_state,
+        to_state=state,
+    )
+    # Conditional: whoever changed it first wins; the loser is told, nothing is written twice.
+    updated = Approval.objects.filter(pk=approval.pk, state=from_state).update(
         state=state, state_reason=reason, state_changed_at=now
     )
     if not updated:
         raise TransitionNotAllowed("This decision is no longer active.")
-    from_state = approval.state
     approval.state, approval.state_reason, approval.state_changed_at = state, reason, now
     release = approval.release
     audit_record(
@@ -549,7 +560,7 @@ def _approval_withdraw(*, approval: Approval, actor, reason: str) -> Approval:
     _ensure_open(release)
     facts = ReleaseFacts(release)
     current = next((a for a in facts.approvals if a.pk == approval.pk), None)
-    if current is None or current.state != ApprovalState.ACTIVE:
+    if current is None:
         raise TransitionNotAllowed(
             "This decision is no longer active, so there is nothing to withdraw."
         )
@@ -1059,6 +1070,16 @@ def _ensure_meeting_open(meeting: GoNoGoMeeting) -> None:
         )
 
 
+def _meeting_transition_check(meeting: GoNoGoMeeting, to_status: str) -> None:
+    transition_check(
+        transitions=MEETING_TRANSITIONS,
+        choices=MeetingStatus,
+        noun="go/no-go meeting",
+        from_state=meeting.status,
+        to_state=to_status,
+    )
+
+
 def _is_attendee(meeting: GoNoGoMeeting, user) -> bool:
     return (
         is_person(user)
@@ -1303,7 +1324,7 @@ def meeting_decide(*, meeting: GoNoGoMeeting, decision: str, reason: str, actor)
         raise CommentRequired("Give the reason for the decision; it goes into the minutes.")
     meeting, release = _lock_meeting(meeting)
     _ensure_open(release)
-    _ensure_meeting_open(meeting)
+    _meeting_transition_check(meeting, MeetingStatus.DECIDED)
     criteria = list(MeetingCriterion.objects.select_for_update().filter(meeting=meeting))
     raised = [c.title for c in criteria if c.kind == CriterionKind.NO_GO_TRIGGER and c.checked]
     if decision == MeetingDecision.GO and raised:
@@ -1367,7 +1388,7 @@ def meeting_cancel(*, meeting: GoNoGoMeeting, actor, reason: str) -> GoNoGoMeeti
     if not reason:
         raise ValidationFailed("Say why the meeting is cancelled.")
     meeting, release = _lock_meeting(meeting)
-    _ensure_meeting_open(meeting)
+    _meeting_transition_check(meeting, MeetingStatus.CANCELLED)
     meeting.status = MeetingStatus.CANCELLED
     meeting.save(update_fields=["status"])
     audit_record(

@@ -21,7 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit.services import audit_record
-from checklists.choices import ITEM_ROLE_VALUES, ItemStatus, StepPhase
+from checklists.choices import ITEM_ROLE_VALUES, ITEM_TRANSITIONS, ItemStatus, StepPhase
 from checklists.exceptions import (
     ChecklistClosed,
     EvidenceInvalid,
@@ -37,6 +37,7 @@ from checklists.permissions import (
 )
 from checklists.selectors import gate_passed_for_phase, template_default_for
 from core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from core.transitions import transition_check
 from projects.choices import Role
 from projects.permissions import can_view_project, is_person
 from projects.principals import is_token
@@ -279,6 +280,24 @@ def checklist_append_template(*, release: Release, actor, version: TemplateVersi
 # --- Ticking --------------------------------------------------------------
 
 
+def _item_transition_check(item: Item, to_status: str) -> str | None:
+    """The item's stored status, refused (409) when ``ITEM_TRANSITIONS`` forbids ``to_status``.
+
+    Already in ``to_status`` is no move at all: the caller changes nothing and
+    answers the item as it is (someone ticked it a moment ago).
+    """
+    from_status = Item.objects.filter(pk=item.pk).values_list("status", flat=True).first()
+    if from_status is not None and from_status != to_status:
+        transition_check(
+            transitions=ITEM_TRANSITIONS,
+            choices=ItemStatus,
+            noun="checklist item",
+            from_state=from_status,
+            to_state=to_status,
+        )
+    return from_status
+
+
 def item_tick(*, item: Item, actor, note: str = "", evidence: str = "") -> Item:
     """Tick an open item, recording who, when, an optional note and evidence.
 
@@ -304,6 +323,7 @@ def item_tick(*, item: Item, actor, note: str = "", evidence: str = "") -> Item:
             details={"evidence": ["This item needs evidence."]},
         )
     with transaction.atomic():
+        _item_transition_check(item, ItemStatus.DONE)
         now = timezone.now()
         changed = Item.objects.filter(pk=item.pk, status=ItemStatus.OPEN).update(
             status=ItemStatus.DONE,
@@ -355,7 +375,7 @@ def item_untick(*, item: Item, actor, reason: str = "") -> Item:
                 f"{StepPhase(step.phase).label.removeprefix('Before ').lower()}, which the step "
                 f"'{step.title}' gates.",
             )
-        from_status = Item.objects.filter(pk=item.pk).values_list("status", flat=True).first()
+        from_status = _item_transition_check(item, ItemStatus.OPEN)
         changed = (
             Item.objects.filter(pk=item.pk, status=from_status)
             .exclude(status=ItemStatus.OPEN)
@@ -411,6 +431,7 @@ def item_mark_not_applicable(*, item: Item, actor, reason: str) -> Item:
             details={"reason": ["A reason is required."]},
         )
     with transaction.atomic():
+        _item_transition_check(item, ItemStatus.NOT_APPLICABLE)
         now = timezone.now()
         changed = Item.objects.filter(pk=item.pk, status=ItemStatus.OPEN).update(
             status=ItemStatus.NOT_APPLICABLE,

@@ -11,13 +11,6 @@ from projects.permissions import has_role
 from projects.principals import is_token
 
 
-def token_missing_scopes(principal, *scopes: str) -> list[str]:
-    """The scopes among ``scopes`` that ``principal`` lacks (always none for a person)."""
-    if not is_token(principal):
-        return []
-    return [scope for scope in scopes if not principal.has_scope(scope)]
-
-
 def can_record_test_results(user, release) -> bool:
     """QA, engineers, release managers, admins, and tokens with the test_results scope."""
     if is_token(user):

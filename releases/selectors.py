@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from core.exceptions import NotFound
 from projects.models import Environment
@@ -92,7 +92,3 @@ def deployment_get(*, user, pk) -> Deployment:
     if deployment is None:
         raise NotFound("No such deployment.")
     return deployment
-
-
-def release_deployments_prefetch() -> Prefetch:
-    return Prefetch("deployments", queryset=Deployment.objects.select_related("environment"))

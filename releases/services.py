@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.exceptions import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from core.transitions import transition_check
 from projects.models import Environment, Project
 from projects.permissions import (
     can_create_release,
@@ -116,11 +117,13 @@ def _transition_release(
     from_status = release.status
     if from_status == to_status:
         return
-    if to_status not in RELEASE_TRANSITIONS[from_status]:
-        raise TransitionNotAllowed(
-            f"A release that is {release.get_status_display().lower()} cannot become "
-            f"{ReleaseStatus(to_status).label.lower()}."
-        )
+    transition_check(
+        transitions=RELEASE_TRANSITIONS,
+        choices=ReleaseStatus,
+        noun="release",
+        from_state=from_status,
+        to_state=to_status,
+    )
     release.status = to_status
     release.save(update_fields=["status", "updated_at"])
     audit_record(
@@ -424,11 +427,13 @@ def _transition_deployment(
         .get(pk=deployment.pk)
     )
     from_status = deployment.status
-    if to_status not in DEPLOYMENT_TRANSITIONS[from_status]:
-        raise TransitionNotAllowed(
-            f"A deployment that is {deployment.get_status_display().lower()} cannot become "
-            f"{DeploymentStatus(to_status).label.lower()}."
-        )
+    transition_check(
+        transitions=DEPLOYMENT_TRANSITIONS,
+        choices=DeploymentStatus,
+        noun="deployment",
+        from_state=from_status,
+        to_state=to_status,
+    )
     deployment.status = to_status
     if (
         to_status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED)

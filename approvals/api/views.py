@@ -16,8 +16,8 @@ from rest_framework.response import Response
 from approvals import services
 from approvals.api.serializers import (
     ApprovalSerializer,
-    DecisionResultSerializer,
     DecisionInputSerializer,
+    DecisionResultSerializer,
     EmergencyInputSerializer,
     MatrixSerializer,
     MeetingDecisionInputSerializer,

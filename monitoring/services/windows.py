@@ -35,6 +35,7 @@ from core.exceptions import (
     ValidationFailed,
 )
 from core.notifications import notification_send
+from core.transitions import transition_check
 from monitoring.choices import (
     WINDOW_OPEN_STATES,
     WINDOW_TRANSITIONS,
@@ -297,10 +298,13 @@ def _transition(
     """Move a locked window to the verdict's status and write its audit event; returns the old status."""
     from_status = window.status
     to_status = verdict.status
-    if to_status != from_status and to_status not in WINDOW_TRANSITIONS[from_status]:
-        raise TransitionNotAllowed(
-            f"A window that is {window.get_status_display().lower()} cannot become "
-            f"{WindowStatus(to_status).label.lower()}."
+    if to_status != from_status:
+        transition_check(
+            transitions=WINDOW_TRANSITIONS,
+            choices=WindowStatus,
+            noun="window",
+            from_state=from_status,
+            to_state=to_status,
         )
     now = timezone.now()
     window.status = to_status

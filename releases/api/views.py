@@ -53,6 +53,9 @@ from releases.selectors import (
 ENVIRONMENT_PARAM = OpenApiParameter(
     "environment", str, OpenApiParameter.PATH, description="Environment name, e.g. staging."
 )
+TICKET_KEY_PARAM = OpenApiParameter(
+    "key", str, OpenApiParameter.PATH, description="The ticket's key, e.g. PAY-142."
+)
 
 
 def _valid(serializer_class, request, **kwargs) -> dict:
@@ -98,7 +101,7 @@ def _person_named(username: str, project):
 class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filterset_class = ReleaseFilterSet
     lookup_value_regex = r"\d+"
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     token_read_scopes: tuple[str, ...] = (TokenScope.READ,)
 
     def get_queryset(self):
@@ -200,6 +203,30 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             Ticket.objects.filter(release=release).order_by("created_at", "id")
         )
         return self.get_paginated_response(TicketSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Remove a ticket from the release's scope",
+        description="204 when removed. The scope changed, so approvals given for the old scope are "
+        "invalidated (`approval.invalidated`) and `release.scope_changed` is audited. 404 when the "
+        "release has no ticket with that key. Token scope: releases.",
+        parameters=[TICKET_KEY_PARAM],
+        request=None,
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"tickets/(?P<key>[^/]+)",
+        filterset_class=None,
+        serializer_class=TicketSerializer,
+    )
+    def ticket_remove(self, request, pk=None, key=None):
+        release = self.get_object()
+        _authorize(request, release, "scope")
+        removed = services.release_tickets_remove(release=release, keys=[key], actor=request.user)
+        if not removed:
+            raise NotFound(f"{release.version} has no ticket {key[:64]} in its scope.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Commits of the release, in the order they were attached",

@@ -42,7 +42,11 @@ def test_commits__member__reads_them_in_attach_order(api, people, release):
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 3
-    assert [c["sha"] for c in body["results"]] == ["0000001abcdef", "0000002abcdef", "0000003abcdef"]
+    assert [c["sha"] for c in body["results"]] == [
+        "0000001abcdef",
+        "0000002abcdef",
+        "0000003abcdef",
+    ]
     assert body["results"][1]["message"] == "Change 2"
     assert body["results"][1]["author"] == "Bob <bob@example.com>"
 
@@ -85,3 +89,51 @@ def test_tickets__token_with_read_scope__reads_what_the_pipeline_attached(
 def test_tickets__token_without_read_scope__403(token_client, release):
     response = token_client(TokenScope.RELEASES).get(f"/api/v1/releases/{release.pk}/tickets/")
     assert response.status_code == 403
+
+
+# --- Removing a ticket (release_tickets_remove's caller) -------------------------------
+
+
+def test_ticket_remove__release_manager__removes_it_and_invalidates_the_scope_approval(
+    api, people, release
+):
+    from approvals.choices import ApprovalKind, ApprovalState, Decision
+    from approvals.models import Approval
+    from approvals.services import approval_decide
+    from audit.models import AuditEvent
+    from releases.models import Ticket
+
+    _attach(release, people.alice, tickets=2, commits=0)
+    scope = approval_decide(
+        release=release, kind=ApprovalKind.SCOPE, decision=Decision.APPROVE, actor=people.pat
+    )
+    response = api(people.alice).delete(f"/api/v1/releases/{release.pk}/tickets/PAY-2/")
+    assert response.status_code == 204
+    assert list(Ticket.objects.filter(release=release).values_list("key", flat=True)) == ["PAY-1"]
+    event = AuditEvent.objects.filter(action="release.scope_changed").latest("seq")
+    assert event.data == {"added": [], "removed": ["PAY-2"]}
+    assert Approval.objects.get(pk=scope.pk).state == ApprovalState.INVALIDATED
+
+
+def test_ticket_remove__unknown_key__404_and_nothing_changes(api, people, release):
+    from audit.models import AuditEvent
+
+    _attach(release, people.alice, tickets=1, commits=0)
+    before = AuditEvent.objects.count()
+    response = api(people.alice).delete(f"/api/v1/releases/{release.pk}/tickets/NOPE-1/")
+    assert response.status_code == 404
+    assert "has no ticket NOPE-1" in response.json()["message"]
+    assert AuditEvent.objects.count() == before
+
+
+def test_ticket_remove__qa__403_and_outsider__404(api, people, release):
+    from releases.models import Ticket
+
+    _attach(release, people.alice, tickets=1, commits=0)
+    assert (
+        api(people.quinn).delete(f"/api/v1/releases/{release.pk}/tickets/PAY-1/").status_code == 403
+    )
+    assert (
+        api(people.olga).delete(f"/api/v1/releases/{release.pk}/tickets/PAY-1/").status_code == 404
+    )
+    assert Ticket.objects.filter(release=release).count() == 1

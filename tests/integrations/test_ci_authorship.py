@@ -105,7 +105,11 @@ def test_person_release__its_release_manager_may_still_approve_the_scope(people,
     from releases.services import release_create
 
     release = release_create(
-        project=project, version="2.0.0", title="By hand", actor=people.bob, release_manager=people.alice
+        project=project,
+        version="2.0.0",
+        title="By hand",
+        actor=people.bob,
+        release_manager=people.alice,
     )
     _grant(project, people.alice, Role.PRODUCT_OWNER)
     response = _decide(people.alice, release, {"kind": "scope"})
