@@ -34,7 +34,9 @@ from projects.permissions import (
     can_view_project,
     has_role,
     holds_writing_role,
+    a_or_an,
     is_person,
+    role_refusal,
 )
 from projects.principals import is_token
 
@@ -108,23 +110,30 @@ def decision_refusal(
     if not is_person(user):
         return PeopleOnly("Only people can approve or sign off; API tokens never can.")
     allowed = eligible_roles(kind, policy)
-    kind_label = ApprovalKind(kind).label.lower()
+    kind_label = ApprovalKind(kind).label
+    if not kind_label[:2].isupper():  # keep "QA sign-off", lower "Scope approval"
+        kind_label = kind_label[0].lower() + kind_label[1:]
     if role:
         if not has_role(user, release.project_id, role):
             return RoleNotHeld(f"You do not hold the {role_label(role)} role in this project.")
         if role not in allowed:
             return RoleNotHeld(
-                f"A {kind_label} cannot be given as {role_label(role)}; it needs "
+                f"{_sentence_start(a_or_an(kind_label))} cannot be given as {role_label(role)}; "
+                "it needs "
                 + _roles_text(allowed)
                 + "."
             )
+    elif not allowed:
+        return RoleNotHeld(f"{_sentence_start(a_or_an(kind_label))} needs {_roles_text(allowed)}.")
     elif not has_role(user, release.project_id, *allowed):
-        return RoleNotHeld(
-            f"A {kind_label} needs {_roles_text(allowed)}, which you do not hold in this project."
-        )
+        return role_refusal(*allowed, to=f"give {a_or_an(kind_label)}", error=RoleNotHeld)
     return separation_refusal(
         person_id=user.pk, kind=kind, release=release, deployer_ids=deployer_ids
     )
+
+
+def _sentence_start(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _roles_text(roles: Iterable[str]) -> str:

@@ -73,7 +73,7 @@ from approvals.permissions import (
 )
 from approvals.requirements import ReleaseFacts, gate_states, person_name, requirement_for
 from audit.services import audit_record
-from core.exceptions import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from core.exceptions import NotFound, TransitionNotAllowed, ValidationFailed
 from core.notifications import notification_send
 from core.transitions import transition_check
 from projects.choices import Role
@@ -83,6 +83,7 @@ from projects.permissions import (
     can_view_project,
     holds_writing_role,
     is_person,
+    role_refusal,
     roles_for,
 )
 from releases.choices import RELEASE_CLOSED_STATES, ReleaseType
@@ -596,7 +597,7 @@ def request_authorize(*, release: Release, actor) -> None:
     if not can_view_project(actor, release.project_id):
         raise NotFound("No such release.")
     if not can_request_approval(actor, release):
-        raise PermissionDenied("Only the release manager or a project admin may request approvals.")
+        raise role_refusal(Role.RELEASE_MANAGER, Role.ADMIN, to="ask for decisions on this release")
 
 
 @transaction.atomic
@@ -740,7 +741,7 @@ def approval_policy_update(*, environment: Environment, actor, **values) -> Appr
     if not can_view_project(actor, environment.project_id):
         raise NotFound("No such environment.")
     if not can_edit_policy(actor, environment.project_id):
-        raise PermissionDenied("Only a project admin may change approval policies.")
+        raise role_refusal(Role.ADMIN, to="change approval policies")
     unknown = set(values) - set(POLICY_FIELDS)
     if unknown:
         raise ValidationFailed(f"These policy fields do not exist: {', '.join(sorted(unknown))}.")
@@ -831,8 +832,11 @@ def review_authorize(*, review: EmergencyReview, actor) -> None:
     if not can_view_project(actor, review.release.project_id):
         raise NotFound("No such review.")
     if not can_complete_review(actor, review.release):
-        raise PermissionDenied(
-            "Only the release manager, an admin or an emergency approver may record the review."
+        raise role_refusal(
+            Role.RELEASE_MANAGER,
+            Role.ADMIN,
+            Role.EMERGENCY_APPROVER,
+            to="record the post-implementation review",
         )
 
 
@@ -971,7 +975,7 @@ def meeting_schedule(
     if not can_view_project(actor, release.project_id):
         raise NotFound("No such release.")
     if not can_run_meeting(actor, release):
-        raise PermissionDenied("Only a release manager may schedule a go/no-go meeting.")
+        raise role_refusal(Role.RELEASE_MANAGER, to="schedule a go/no-go meeting")
     if environment.project_id != release.project_id:
         raise NotFound("No such environment in this project.")
     if scheduled_for is None:
@@ -1088,14 +1092,14 @@ def _is_attendee(meeting: GoNoGoMeeting, user) -> bool:
 
 
 _MINUTES_REFUSAL = "Only the meeting's attendees and release managers may change its minutes."
-# What each change to a meeting needs: (release managers only?, the refusal a person reads).
+# What each change to a meeting needs: (release managers only?, what the person tried).
 _MEETING_RIGHTS = {
-    "attendee_add": (True, "Only a release manager may change who attends."),
-    "decide": (True, "Only a release manager decides go or no-go."),
-    "cancel": (True, "Only a release manager may cancel a go/no-go meeting."),
-    "notes": (False, _MINUTES_REFUSAL),
-    "criterion": (False, _MINUTES_REFUSAL),
-    "criterion_add": (False, _MINUTES_REFUSAL),
+    "attendee_add": (True, "change who attends"),
+    "decide": (True, "decide go or no-go"),
+    "cancel": (True, "cancel a go/no-go meeting"),
+    "notes": (False, "change the minutes"),
+    "criterion": (False, "change the minutes"),
+    "criterion_add": (False, "change the minutes"),
 }
 
 
@@ -1107,11 +1111,13 @@ def meeting_authorize(*, meeting: GoNoGoMeeting, actor, action: str) -> None:
     """
     if not can_view_project(actor, meeting.release.project_id):
         raise NotFound("No such meeting.")
-    steer_only, refusal = _MEETING_RIGHTS[action]
+    steer_only, doing = _MEETING_RIGHTS[action]
     if not (
         can_run_meeting(actor, meeting.release) or (not steer_only and _is_attendee(meeting, actor))
     ):
-        raise PermissionDenied(refusal)
+        if steer_only:
+            raise role_refusal(Role.RELEASE_MANAGER, to=doing)
+        raise NotAnAttendee(_MINUTES_REFUSAL)
 
 
 @transaction.atomic

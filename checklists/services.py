@@ -34,9 +34,14 @@ from checklists.permissions import (
     can_record_step_output,
     can_tick_item,
     can_untick_item,
+    manager_refusal,
+    people_only_refusal,
+    step_output_refusal,
+    tick_refusal,
+    untick_refusal,
 )
 from checklists.selectors import gate_passed_for_phase, template_default_for
-from core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from core.exceptions import NotFound, ValidationFailed
 from core.transitions import transition_check
 from projects.choices import Role
 from projects.permissions import can_view_project, is_person
@@ -124,14 +129,12 @@ def _check_manager(actor, release: Release, *, doing: str, what: str) -> None:
     _check_can_see(actor, release)
     _check_person(actor, doing)
     if not can_manage_checklist(actor, release):
-        raise PermissionDenied(f"Only the release manager or a project admin may {what}.")
+        raise manager_refusal(what)
 
 
 def _check_person(actor, doing: str) -> None:
     if is_token(actor) or not is_person(actor):
-        raise PermissionDenied(
-            f"Only people may {doing}; API tokens can read checklists but not change them."
-        )
+        raise people_only_refusal(doing)
 
 
 def _check_open(release: Release) -> None:
@@ -310,10 +313,7 @@ def item_tick(*, item: Item, actor, note: str = "", evidence: str = "") -> Item:
     _check_can_see(actor, release)
     _check_person(actor, "tick checklist items")
     if not can_tick_item(actor, item, release):
-        raise PermissionDenied(
-            f"Only a {Role(item.role).label.lower()} of this project or the release manager may tick "
-            f"'{item.text}'."
-        )
+        raise tick_refusal(item)
     _check_open(release)
     note = _clean_text(note, "Note", NOTE_MAX_LENGTH)
     evidence = evidence_clean(evidence)
@@ -363,7 +363,7 @@ def item_untick(*, item: Item, actor, reason: str = "") -> Item:
     _check_can_see(actor, release)
     _check_person(actor, "untick checklist items")
     if not can_untick_item(actor, item, release):
-        raise PermissionDenied(f"You may not reopen '{item.text}'.")
+        raise untick_refusal(item)
     _check_open(release)
     reason = _clean_text(reason, "Reason", REASON_MAX_LENGTH)
     with transaction.atomic():
@@ -532,9 +532,7 @@ def step_record_output(*, step: Step, actor, text: str) -> Step:
     _check_person(actor, "record a step's output")
     roles = set(Item.objects.filter(step=step).values_list("role", flat=True))
     if not can_record_step_output(actor, roles, release):
-        raise PermissionDenied(
-            "Only the release manager or someone owning an item of this step may do that."
-        )
+        raise step_output_refusal(roles)
     _check_open(release)
     text = _clean_text(text, "Actual output", 5000)
     step = Step.objects.select_for_update().select_related("checklist__release").get(pk=step.pk)

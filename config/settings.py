@@ -289,6 +289,7 @@ SPECTACULAR_SETTINGS = {
         "ApprovalKindEnum": "approvals.choices.ApprovalKind",
         "ApprovalDecisionEnum": "approvals.choices.Decision",
         "ApprovalStateEnum": "approvals.choices.ApprovalState",
+        "DeploymentFinishStatusEnum": "releases.choices.DEPLOYMENT_FINISH_CHOICES",
         "MeetingDecisionEnum": "approvals.choices.MeetingDecision",
         "WindowKindEnum": "monitoring.choices.WindowKind",
         "WindowStatusEnum": "monitoring.choices.WindowStatus",

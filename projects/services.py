@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.services import audit_record
-from core.exceptions import PermissionDenied, ValidationFailed
+from core.exceptions import ValidationFailed
 from projects.choices import DEFAULT_ENVIRONMENTS, Role, TokenScope
 from projects.models import ApiToken, Environment, Membership, Project
-from projects.permissions import can_admin_project, forget_roles
+from projects.permissions import can_admin_project, forget_roles, role_refusal
 from projects.tokens import token_generate
 
 
@@ -48,7 +48,7 @@ def membership_grant(*, project: Project, user, role: str, actor=None) -> Member
     if role not in Role.values:
         raise ValidationFailed(f"Unknown role '{role}'. Known roles: {', '.join(Role.values)}.")
     if actor is not None and not can_admin_project(actor, project):
-        raise PermissionDenied("Only a project admin may change who holds which role.")
+        raise role_refusal(Role.ADMIN, to="change who holds which role")
     membership, created = Membership.objects.get_or_create(project=project, user=user, role=role)
     if created:
         audit_record(
@@ -67,7 +67,7 @@ def membership_grant(*, project: Project, user, role: str, actor=None) -> Member
 def membership_revoke(*, project: Project, user, role: str, actor=None) -> None:
     """Take a role away. Audit: ``membership.revoked``."""
     if actor is not None and not can_admin_project(actor, project):
-        raise PermissionDenied("Only a project admin may change who holds which role.")
+        raise role_refusal(Role.ADMIN, to="change who holds which role")
     deleted, _ = Membership.objects.filter(project=project, user=user, role=role).delete()
     if deleted:
         audit_record(
@@ -91,7 +91,7 @@ def api_token_create(
     Audit: ``api_token.created`` (without the secret).
     """
     if actor is not None and not can_admin_project(actor, project):
-        raise PermissionDenied("Only a project admin may create API tokens.")
+        raise role_refusal(Role.ADMIN, to="create API tokens")
     scopes = sorted(set(scopes))
     unknown = [s for s in scopes if s not in TokenScope.values]
     if unknown or not scopes:
@@ -133,7 +133,7 @@ def api_token_create(
 def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
     """Revoke a token at once. Audit: ``api_token.revoked``."""
     if not can_admin_project(actor, token.project_id):
-        raise PermissionDenied("Only a project admin may revoke API tokens.")
+        raise role_refusal(Role.ADMIN, to="revoke API tokens")
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

@@ -14,14 +14,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from core.exceptions import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from core.exceptions import NotFound, TransitionNotAllowed, ValidationFailed
 from core.transitions import transition_check
+from projects.choices import Role, TokenScope
 from projects.models import Environment, Project
 from projects.permissions import (
     can_create_release,
     can_deploy,
     can_manage_release,
     can_view_project,
+    release_creation_refusal,
+    role_refusal,
 )
 from projects.principals import is_token
 from releases.choices import (
@@ -53,25 +56,40 @@ EDITABLE_FIELDS = (
 ARTIFACT_FIELDS = ("version", "artifact_version", "commit_sha")
 
 
-# What each action on a release needs, and the refusal a person reads. Services check it
+# What each action on a release needs: the predicate, the roles it names in the refusal
+# (``role_refusal``), what the person tried, and the scope a token needs. Services check it
 # first; views call ``release_authorize`` before reading a form, so someone without the
-# right is refused (403) whatever they send, and is never shown a form error instead.
-_DEPLOYERS = "the release manager, engineer or admin role in its project (an API token: the 'deployments' scope)"
-_MANAGERS = "its release manager, a release manager or an admin of its project (an API token: the 'releases' scope)"
+# right is refused (403 ``role_not_held``) whatever they send, never shown a form error.
+_DEPLOYERS = (Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN)
+_MANAGERS = (Role.RELEASE_MANAGER, Role.ADMIN)
 _RIGHTS = {
-    "edit": (
-        can_manage_release,
-        "Only the release manager or a project admin may edit this release.",
+    "edit": (can_manage_release, _MANAGERS, "edit this release", TokenScope.RELEASES),
+    "cancel": (can_manage_release, _MANAGERS, "cancel this release", TokenScope.RELEASES),
+    "deploy": (can_deploy, _DEPLOYERS, "deploy this release", TokenScope.DEPLOYMENTS),
+    "finish": (
+        can_deploy,
+        _DEPLOYERS,
+        "record how a deployment of this release ended",
+        TokenScope.DEPLOYMENTS,
     ),
-    "cancel": (
-        can_manage_release,
-        "Only the release manager or a project admin may cancel this release.",
+    "rollback": (
+        can_deploy,
+        _DEPLOYERS,
+        "roll back a deployment of this release",
+        TokenScope.DEPLOYMENTS,
     ),
-    "deploy": (can_deploy, f"Deploying this release needs {_DEPLOYERS}."),
-    "finish": (can_deploy, f"Recording how a deployment ended needs {_DEPLOYERS}."),
-    "rollback": (can_deploy, f"Rolling back a deployment needs {_DEPLOYERS}."),
-    "scope": (can_manage_release, f"Changing the scope of this release needs {_MANAGERS}."),
-    "commits": (can_manage_release, f"Attaching commits to this release needs {_MANAGERS}."),
+    "scope": (
+        can_manage_release,
+        _MANAGERS,
+        "change the scope of this release",
+        TokenScope.RELEASES,
+    ),
+    "commits": (
+        can_manage_release,
+        _MANAGERS,
+        "attach commits to this release",
+        TokenScope.RELEASES,
+    ),
 }
 
 
@@ -80,9 +98,9 @@ def release_authorize(*, release: Release, actor, action: str) -> None:
 
     ``actor=None`` is Shipcheck itself, which may do anything.
     """
-    allowed, message = _RIGHTS[action]
+    allowed, roles, doing, scope = _RIGHTS[action]
     if actor is not None and not allowed(actor, release):
-        raise PermissionDenied(message)
+        raise role_refusal(*roles, to=doing, token_scope=scope)
 
 
 def _person(actor):
@@ -172,10 +190,7 @@ def release_create(
     if not can_view_project(actor, project):
         raise NotFound("No such project.")
     if not can_create_release(actor, project):
-        raise PermissionDenied(
-            "Creating releases needs the release manager, engineer or admin role in this project "
-            "(an API token: the 'releases' scope)."
-        )
+        raise release_creation_refusal()
     normalised, major, minor, patch = version_parse(version)
     if type not in ReleaseType.values:
         raise ValidationFailed(

@@ -119,7 +119,7 @@ DEPLOY_STARTED = OpenApiExample(
 DEPLOY_SUCCEEDED = OpenApiExample(
     "Deployment succeeded",
     request_only=True,
-    value={"environment": "staging", "status": "succeeded"},
+    value={"environment": "staging", "status": "succeeded", "reason": "Smoke tests green."},
 )
 
 DEPLOYMENT_OUT = OpenApiExample(

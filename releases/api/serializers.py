@@ -7,10 +7,17 @@ apply the rules (permissions, transitions, gates, uniqueness).
 from __future__ import annotations
 
 from django.urls import NoReverseMatch
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from releases.choices import DeploymentStrategy, GateState, ReleaseType
+from core.api.deprecation import USED_KEY
+from releases.choices import (
+    DEPLOYMENT_FINISH_CHOICES,
+    DeploymentStatus,
+    DeploymentStrategy,
+    GateState,
+    ReleaseType,
+)
 from releases.exceptions import InvalidVersion
 from releases.models import Commit, Deployment, Release, Ticket
 from releases.versions import version_parse
@@ -237,8 +244,45 @@ class PromoteSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
+@extend_schema_serializer(deprecate_fields=["succeeded"])
 class DeploymentFinishSerializer(serializers.Serializer):
-    succeeded = serializers.BooleanField(
-        help_text="true: the deployment succeeded; false: it failed."
+    """``{"status": "succeeded" | "failed", "reason": "..."}``; ``succeeded: bool`` is the old spelling."""
+
+    status = serializers.ChoiceField(
+        choices=DEPLOYMENT_FINISH_CHOICES,
+        required=False,
+        help_text="How the deployment ended: succeeded or failed.",
     )
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Why, or what happened; kept in the audit trail.",
+    )
+    succeeded = serializers.BooleanField(
+        required=False,
+        help_text='Deprecated until 2027-06-01: send "status" instead '
+        "(true is succeeded, false is failed).",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        legacy = attrs.pop("succeeded", None)
+        used = []
+        if legacy is not None:
+            implied = DeploymentStatus.SUCCEEDED if legacy else DeploymentStatus.FAILED
+            if attrs.get("status", implied) != implied:
+                raise serializers.ValidationError(
+                    {"succeeded": ["Contradicts status; send status only."]}
+                )
+            attrs["status"] = implied
+            used.append(
+                f'"succeeded" is deprecated; send "status": "{implied}" instead '
+                "(accepted until 2027-06-01)."
+            )
+        if "status" not in attrs:
+            raise serializers.ValidationError(
+                {"status": ['Say how the deployment ended: "succeeded" or "failed".']}
+            )
+        attrs[USED_KEY] = used
+        return attrs

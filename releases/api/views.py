@@ -14,6 +14,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.deprecation import USED_KEY, deprecation_mark
 from core.api.input import body_slug, body_valid
 from core.api.schema import error_responses
 from core.exceptions import NotFound, ValidationFailed
@@ -39,6 +40,7 @@ from releases.api.serializers import (
     ReleaseUpdateSerializer,
     TicketSerializer,
 )
+from releases.choices import DeploymentStatus
 from releases.exceptions import GateBlocked
 from releases.gates import gate_evaluate
 from releases.models import Commit, Deployment, Ticket
@@ -305,6 +307,10 @@ class DeploymentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Record the outcome of a running deployment",
+        description='`{"status": "succeeded" | "failed", "reason": "..."}`, the same words as the '
+        "pipeline API and the monitoring report. The old `succeeded: true|false` is still accepted "
+        "until 2027-06-01; the answer then carries `Deprecation`, `Sunset` and "
+        "`Shipcheck-Deprecated` headers.",
         request=DeploymentFinishSerializer,
         responses={200: DeploymentSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
@@ -313,8 +319,13 @@ class DeploymentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         deployment = self.get_object()
         _authorize(request, deployment.release, "finish")
         data = _valid(DeploymentFinishSerializer, request)
-        deployment = services.deployment_finish(deployment=deployment, actor=request.user, **data)
-        return Response(DeploymentSerializer(deployment).data)
+        deployment = services.deployment_finish(
+            deployment=deployment,
+            actor=request.user,
+            succeeded=data["status"] == DeploymentStatus.SUCCEEDED,
+            reason=data["reason"],
+        )
+        return deprecation_mark(Response(DeploymentSerializer(deployment).data), data[USED_KEY])
 
     @extend_schema(
         summary="Record that a deployment was rolled back",

@@ -200,7 +200,7 @@ def test_writes__auditor__is_forbidden(api, people, release, unchanged, method, 
         LIST + path.format(id=release.pk), payload, format="json"
     )
 
-    _is_error(response, 403, "forbidden")
+    _is_error(response, 403, "role_not_held")
     unchanged.check()
 
 
