@@ -29,12 +29,12 @@ from approvals.exceptions import (
 )
 from projects.choices import Role
 from projects.permissions import (
+    a_or_an,
     can_admin_project,
     can_manage_release,
     can_view_project,
     has_role,
     holds_writing_role,
-    a_or_an,
     is_person,
     role_refusal,
 )
@@ -119,9 +119,7 @@ def decision_refusal(
         if role not in allowed:
             return RoleNotHeld(
                 f"{_sentence_start(a_or_an(kind_label))} cannot be given as {role_label(role)}; "
-                "it needs "
-                + _roles_text(allowed)
-                + "."
+                "it needs " + _roles_text(allowed) + "."
             )
     elif not allowed:
         return RoleNotHeld(f"{_sentence_start(a_or_an(kind_label))} needs {_roles_text(allowed)}.")
