@@ -119,3 +119,14 @@ def test_person_release__its_release_manager_may_still_approve_the_scope(people,
 def test_ci_release__someone_else_may_approve(ci_release, people):
     response = _decide(people.ada, ci_release, {"kind": "deployment", "environment": "production"})
     assert response.status_code == 201, response.json()
+
+
+def test_ci_release__release_record_names_the_token_and_its_owner(ci_release, people):
+    client = Client()
+    client.force_login(people.aud)
+    response = client.get(f"/audit/releases/{ci_release.pk}/record.json")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert '"Created through API token"' in text
+    assert '"pipeline"' in text
+    assert '"Created by"' in text and '"adam"' in text
