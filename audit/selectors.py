@@ -298,15 +298,23 @@ class VerifyReport:
 
 
 def audit_chain_check(
-    *, all_checkpoints: bool = False, key: bytes | None = None, workers: int | None = None
+    *,
+    all_checkpoints: bool = False,
+    key: bytes | None = None,
+    workers: int | None = None,
+    published: str | None = None,
 ) -> VerifyReport:
     """Walk the whole chain in the database and hold it to the signed checkpoints.
 
-    Checks every event's hash, its link to the one before, every project's
-    own chain, and that the chain still reaches (and matches) the heads the
-    latest checkpoints vouch for, which reveals a truncated tail.
+    Checks every event's hash, its MAC, its link to the one before, every
+    project's own chain, and that the chain still reaches (and matches) the
+    heads the latest checkpoints vouch for, which reveals a truncated tail.
+    The checkpoints are those in the database and those published outside it
+    (``published``: a file of statements; default the configured
+    ``SHIPCHECK_AUDIT_CHECKPOINT_DIR``'s), so deleting checkpoint rows hides nothing.
     """
-    from audit.checkpoints import checkpoint_problem, signing_key
+    from audit.chain import event_mac_key
+    from audit.checkpoints import checkpoint_problem, published_statements, signing_key
 
     key = key or signing_key()
     checkpoints = (
@@ -322,7 +330,17 @@ def audit_chain_check(
             )
         else:
             promise(walk, checkpoint.statement())
+    for statement in _latest_per_scope(published_statements(published)):
+        problem = checkpoint_problem(statement, key)
+        if problem:
+            bad_signatures.append(
+                f"published {statement.get('scope')} at sequence number {statement.get('seq')}: "
+                f"{problem}"
+            )
+        else:
+            promise(walk, statement)
     broken = None
+    mac_key = event_mac_key(key)
     head = _head_seq()
     if workers is None:
         workers = (
@@ -331,16 +349,33 @@ def audit_chain_check(
             else 1
         )
     if workers > 1 and connection.vendor == "postgresql":
-        broken = verify_parallel(walk, head, workers)
+        broken = verify_parallel(walk, head, workers, mac_key=mac_key)
     else:
         with closing(stream_rows(AuditEvent.objects.all())) as rows:
             broken = verify_rows(
-                rows, walk, start_seq=1, start_prev_hash=GENESIS_HASH, data_cache={}
+                rows,
+                walk,
+                start_seq=1,
+                start_prev_hash=GENESIS_HASH,
+                data_cache={},
+                mac_key=mac_key,
             )
     if broken is None:
         broken = unmet_promises(walk)
     warnings = _staleness_warnings(walk)
     return VerifyReport(walk.count, broken, checkpoints, bad_signatures, warnings)
+
+
+def _latest_per_scope(statements: list[dict]) -> list[dict]:
+    """The newest statement of each scope (by seq): each vouches for all before it."""
+    latest: dict = {}
+    for statement in statements:
+        if not isinstance(statement, dict) or not isinstance(statement.get("seq"), int):
+            continue
+        scope = statement.get("scope")
+        if scope not in latest or statement["seq"] > latest[scope]["seq"]:
+            latest[scope] = statement
+    return list(latest.values())
 
 
 def _staleness_warnings(walk: Walk) -> list[str]:
