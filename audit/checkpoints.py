@@ -118,20 +118,20 @@ def _signed(
 
 def _verify_since(last: AuditCheckpoint | None, head_seq: int) -> None:
     """Verify events after the last checkpoint up to ``head_seq``: raise AuditTampered if any fails."""
-    from audit.selectors import stream_rows
+    from audit.selectors import data_mismatch, first_break, stream_rows
 
     low = last.seq + 1 if last else 1
     walk = Walk(mode="all")
     queryset = AuditEvent.objects.filter(seq__gte=low, seq__lte=head_seq)
-    with closing(stream_rows(queryset)) as rows:
+    with closing(stream_rows(queryset, canonical_data=True)) as rows:
         broken = verify_rows(
             rows,
             walk,
             start_seq=low,
             start_prev_hash=last.hash if last else "0" * 64,
-            data_cache={},
             mac_key=mac_key(),
         )
+    broken = first_break(broken, data_mismatch(low, head_seq))
     if broken is None and walk.last_seq != head_seq:
         broken = f"sequence number {(walk.last_seq or low - 1) + 1} is missing"
     if broken is not None:

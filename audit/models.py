@@ -39,7 +39,11 @@ class AuditEvent(models.Model):
     # HMAC-SHA256 of "<hash>:<project_hash>" under a key derived from the
     # application's signing key (audit/chain.py, Event MACs): the database
     # does not hold the key, so a row written around the application is named.
-    mac = models.CharField(max_length=64, blank=True)
+    mac = models.CharField(max_length=64, blank=True, db_default="")
+    # ``data`` as canonical JSON, the exact text the hash covers, written with the
+    # event: the verifier hashes it directly instead of re-spelling ``data``, and
+    # checks in SQL that ``data`` still equals it (audit.selectors.data_mismatch).
+    data_text = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["seq"]

@@ -34,19 +34,19 @@ def _walk_stretch(args) -> dict:
     """In a worker: walk events ``low..high`` (inclusive) with the promises of the checkpoints."""
     low, high, expect_seq, expect_project, mac_key = args
     from audit.models import AuditEvent
-    from audit.selectors import stream_rows
+    from audit.selectors import data_mismatch, first_break, stream_rows
 
     walk = Walk(mode="all", expect_seq=expect_seq, expect_project=expect_project)
     queryset = AuditEvent.objects.filter(seq__gte=low, seq__lte=high)
-    with closing(stream_rows(queryset)) as rows:
+    with closing(stream_rows(queryset, canonical_data=True)) as rows:
         broken = verify_rows(
             rows,
             walk,
             start_seq=low,
             start_prev_hash=GENESIS_HASH if low == 1 else None,
-            data_cache={},
             mac_key=mac_key,
         )
+    broken = first_break(broken, data_mismatch(low, high))
     if broken is None and walk.last_seq != high:
         expected = (walk.last_seq or low - 1) + 1
         broken = Break(

@@ -106,8 +106,8 @@ SQLITE_TRIGGERS = [
 
 
 def mac_existing_events(apps, schema_editor):
-    """Give every event written before this migration its MAC (hashed fields untouched)."""
-    from audit.chain import event_mac, event_mac_key
+    """Give every event written before this migration its MAC and canonical data text (hashed fields untouched)."""
+    from audit.chain import canonical_json, event_mac, event_mac_key
 
     AuditEvent = apps.get_model("audit", "AuditEvent")
     conn = schema_editor.connection
@@ -124,14 +124,17 @@ def mac_existing_events(apps, schema_editor):
         schema_editor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_update")
     try:
         batch = []
-        for event in pending.order_by("seq").only("pk", "hash", "project_hash").iterator(2000):
+        for event in (
+            pending.order_by("seq").only("pk", "hash", "project_hash", "data").iterator(2000)
+        ):
             event.mac = event_mac(key, event.hash, event.project_hash)
+            event.data_text = canonical_json(event.data)
             batch.append(event)
             if len(batch) >= 1000:
-                AuditEvent.objects.using(conn.alias).bulk_update(batch, ["mac"])
+                AuditEvent.objects.using(conn.alias).bulk_update(batch, ["mac", "data_text"])
                 batch = []
         if batch:
-            AuditEvent.objects.using(conn.alias).bulk_update(batch, ["mac"])
+            AuditEvent.objects.using(conn.alias).bulk_update(batch, ["mac", "data_text"])
     finally:
         PURGE_ALLOWED["value"] = previous_flag
         if conn.vendor == "postgresql":
@@ -161,7 +164,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="auditevent",
             name="mac",
-            field=models.CharField(blank=True, max_length=64),
+            field=models.CharField(blank=True, db_default="", max_length=64),
+        ),
+        migrations.AddField(
+            model_name="auditevent",
+            name="data_text",
+            field=models.TextField(blank=True, db_default="", default=""),
         ),
         migrations.AddField(
             model_name="auditcheckpoint",

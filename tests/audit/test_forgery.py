@@ -104,8 +104,8 @@ def _forge_append(project) -> int:
     tamper_sql(
         "INSERT INTO audit_auditevent (seq, created_at, actor_kind, actor_id, actor_label, action,"
         " object_type, object_id, object_repr, project_id, release_id, from_state, to_state,"
-        " reason, data, prev_hash, hash, project_seq, project_prev_hash, project_hash, mac)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " reason, data, prev_hash, hash, project_seq, project_prev_hash, project_hash, mac, data_text)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         [
             fields["seq"],
             _parse_time(fields["created_at"]),
@@ -128,6 +128,7 @@ def _forge_append(project) -> int:
             project_head.project_hash,
             project_hash,
             "f" * 64,
+            "{}",
         ],
     )
     return fields["seq"]

@@ -288,6 +288,7 @@ def _append(**fields) -> AuditEvent:
     from audit.checkpoints import mac_key
 
     event["mac"] = event_mac(mac_key(), event["hash"], event.get("project_hash"))
+    event["data_text"] = canonical_json(event["data"])
     return AuditEvent.objects.create(**event)
 
 
