@@ -16,11 +16,11 @@ from django.db.models import F, Func, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from audit.chain import (
-    canonical_json,
     GENESIS_HASH,
     ROW_FIELDS,
     Break,
     Walk,
+    canonical_json,
     promise,
     unmet_promises,
     verify_rows,
