@@ -69,13 +69,49 @@ class Break:
 # The columns of an exported event: the hashed fields, the hash, then the
 # project link. ``verify_rows`` takes tuples in this order.
 LINK_FIELDS = ("project_seq", "project_prev_hash", "project_hash")
-ROW_FIELDS = (*HASHED_FIELDS, "hash", *LINK_FIELDS)
+ROW_FIELDS = (*HASHED_FIELDS, "hash", *LINK_FIELDS, "mac")
 _I = {name: index for index, name in enumerate(ROW_FIELDS)}
 
 
 def compute_project_hash(project_prev_hash: str, project_seq: int, event_hash_value: str) -> str:
     payload = f"{project_prev_hash}:{project_seq}:{event_hash_value}"
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+# --- Event MACs -------------------------------------------------------------------
+# A hash chain proves consistency, not authorship: whoever can write the table
+# can append a row with a correctly computed hash. So every event also carries
+# ``mac``, an HMAC-SHA256 made with a key derived from the application's
+# signing key (SHIPCHECK_AUDIT_SIGNING_KEY, in the environment, never in the
+# database) over ``"<hash>:<project_hash>"`` (``project_hash`` is empty for an
+# event without a project). ``hash`` covers every hashed field and
+# ``prev_hash``, ``project_hash`` covers the project link, so the MAC covers
+# them all; a row written or rewritten without the key is named at its seq.
+
+MAC_KEY_LABEL = b"shipcheck-audit-event-mac"
+
+
+def event_mac_key(signing_key: bytes) -> bytes:
+    """The key event MACs are made with: HMAC-SHA256(signing key, "shipcheck-audit-event-mac")."""
+    return hmac.new(signing_key, MAC_KEY_LABEL, hashlib.sha256).digest()
+
+
+def mac_message(event_hash_value: str, project_hash_value: str | None) -> bytes:
+    return f"{event_hash_value}:{project_hash_value or ''}".encode()
+
+
+def event_mac(mac_key: bytes, event_hash_value: str, project_hash_value: str | None) -> str:
+    return hmac.new(
+        mac_key, mac_message(event_hash_value, project_hash_value), hashlib.sha256
+    ).hexdigest()
+
+
+def _mac_pads(mac_key: bytes):
+    """HMAC-SHA256's inner and outer states for ``mac_key``, to copy per event (twice as fast)."""
+    block = mac_key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+    return inner, outer
 
 
 # --- Fast hashing ----------------------------------------------------------------
@@ -176,8 +212,12 @@ def verify_rows(
     start_seq: int | None = None,
     start_prev_hash: str | None = None,
     data_cache: dict | None = None,
+    mac_key: bytes | None = None,
 ) -> Break | None:
     """Check ``rows`` (tuples in ``ROW_FIELDS`` order) in order.
+
+    ``mac_key`` (``event_mac_key(signing key)``): every row's ``mac`` must match;
+    None leaves MACs unchecked (a verifier without the key).
 
     ``data`` is canonical JSON text, or, with ``data_cache``, the database's own
     JSON text, canonicalised here through that cache (events share few shapes).
@@ -193,7 +233,9 @@ def verify_rows(
     # The counters live in locals while walking (it is the hot loop of audit_verify).
     state = {"count": 0, "last_seq": walk.last_seq, "last_hash": walk.last_hash, "first": None}
     try:
-        return _walk_rows(rows, walk, expected_seq, prev_hash, start_seq, data_cache, state)
+        return _walk_rows(
+            rows, walk, expected_seq, prev_hash, start_seq, data_cache, state, mac_key
+        )
     finally:
         if state["count"]:
             walk.count += state["count"]
@@ -203,7 +245,7 @@ def verify_rows(
 
 
 def _walk_rows(
-    rows, walk: Walk, expected_seq, prev_hash, start_seq, data_cache, state
+    rows, walk: Walk, expected_seq, prev_hash, start_seq, data_cache, state, mac_key=None
 ) -> Break | None:
     """The hot loop of verification: every check of every row, first break returned.
 
@@ -232,6 +274,8 @@ def _walk_rows(
     encode = _encode
     loads = json.loads
     int_ = int
+    if mac_key is not None:
+        mac_inner, mac_outer = _mac_pads(mac_key)
     try:
         for row in rows:
             (
@@ -255,6 +299,7 @@ def _walk_rows(
                 project_seq,
                 project_prev,
                 project_hash,
+                mac,
             ) = row
             if type(seq) is not int_:
                 return Break(expected_seq, f"a row has no valid sequence number ({seq!r})")
@@ -354,6 +399,17 @@ def _walk_rows(
                         walk.met.add(("project", project_id, project_seq))
             elif mode == "project":
                 return Break(seq, "an event without a project in a project export")
+            if mac_key is not None:
+                inner = mac_inner.copy()
+                inner.update(f"{stored}:{project_hash or ''}".encode())
+                outer = mac_outer.copy()
+                outer.update(inner.digest())
+                if outer.hexdigest() != mac:
+                    return Break(
+                        seq,
+                        "the event's MAC does not match: it was not written by Shipcheck with the "
+                        "application's key (forged, or rewritten after it was written)",
+                    )
             if expect_seq:
                 promised_hash = expect_seq.get(seq)
                 if promised_hash is not None:
@@ -436,16 +492,68 @@ def statement_valid(statement: dict[str, Any], key: bytes) -> bool:
     return hmac.compare_digest(statement_sign(statement, key), signature)
 
 
+def head_hash(statement: dict[str, Any]) -> str | None:
+    """The head a statement vouches for (``head_hash``; ``hash`` in statements before format 2)."""
+    return statement.get("head_hash") or statement.get("hash")
+
+
 def promise(walk: Walk, statement: dict[str, Any]) -> None:
     """Make the walk hold the chain to a checkpoint statement."""
     if statement.get("scope") == "all":
-        walk.expect_seq[statement["seq"]] = statement["hash"]
+        walk.expect_seq[statement["seq"]] = head_hash(statement)
     else:
         project_id = int(str(statement["scope"]).removeprefix("project:"))
         walk.expect_project[(project_id, statement["project_seq"])] = (
             statement["seq"],
-            statement["hash"],
+            head_hash(statement),
         )
+
+
+# --- Ed25519 checkpoint signatures -------------------------------------------------
+# HMAC proves a statement to whoever holds the key, and whoever holds it can
+# sign. From format 2 on every checkpoint also carries an Ed25519 signature:
+# the application signs with a private key only its environment holds; an
+# auditor verifies with the public key (``manage.py audit_checkpoint
+# --public-key``) and cannot sign. Needs the ``cryptography`` package.
+
+STATEMENT_FORMAT = 2
+ED25519_FIELDS = (
+    "format",
+    "scope",
+    "seq",
+    "project_seq",
+    "head_hash",
+    "created_at",
+    "public_key_id",
+)
+
+
+def public_key_id(public_key: bytes) -> str:
+    """A short fingerprint of a raw 32-byte Ed25519 public key."""
+    return hashlib.sha256(b"shipcheck-audit-public-key-id:" + public_key).hexdigest()[:16]
+
+
+def ed25519_payload(statement: dict[str, Any]) -> bytes:
+    return canonical_json({name: statement.get(name) for name in ED25519_FIELDS}).encode("utf-8")
+
+
+def ed25519_valid(statement: dict[str, Any], public_key: bytes) -> bool:
+    """Whether the statement's ``ed25519_signature`` (hex) verifies under ``public_key`` (raw)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    signature = statement.get("ed25519_signature")
+    if not isinstance(signature, str) or statement.get("public_key_id") != public_key_id(
+        public_key
+    ):
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(
+            bytes.fromhex(signature), ed25519_payload(statement)
+        )
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 # An export's seal: signed when the export is written, never stored.

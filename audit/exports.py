@@ -139,6 +139,7 @@ class ExportPlan:
             "generated_at": format_timestamp(self.generated_at),
             "first_possible_seq": self.lower or 1,
             "last_possible_seq": self.upper,
+            "upper_bound_seq": self.checkpoint_bound,
             "before": self.before(),
             "checkpoints": self.checkpoints(),
             "fields": list(ROW_FIELDS),
@@ -159,7 +160,8 @@ def jsonl_lines(rows: list[tuple]) -> str:
             f',"actor_label":{s(label)},"action":{s(action)},"object_type":{s(otype)},"object_id":{s(oid)}'
             f',"object_repr":{s(orepr)},"project_id":{n(pid)},"release_id":{n(rid)},"from_state":{s(fs)}'
             f',"to_state":{s(ts)},"reason":{s(reason)},"data":{data},"prev_hash":{s(prev)},"hash":{s(h)}'
-            f',"project_seq":{n(pseq)},"project_prev_hash":{s(pprev)},"project_hash":{s(phash)}}}\n'
+            f',"project_seq":{n(pseq)},"project_prev_hash":{s(pprev)},"project_hash":{s(phash)}'
+            f',"mac":{s(mac)}}}\n'
             for (
                 seq,
                 created,
@@ -181,6 +183,7 @@ def jsonl_lines(rows: list[tuple]) -> str:
                 pseq,
                 pprev,
                 phash,
+                mac,
             ) in rows
         ]
     )

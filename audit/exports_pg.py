@@ -45,6 +45,7 @@ _COLUMNS = (
     "project_seq",
     "project_prev_hash",
     "project_hash",
+    "mac",
 )
 # COPY's text format escapes these after a backslash. NULL is written as
 # ``null`` (COPY's NULL option): only integer columns can be NULL here, and
@@ -85,6 +86,7 @@ def _json_line(block: bytes) -> str:
         pseq,
         pprev,
         phash,
+        mac,
     ) = fields
     s = _encode_str
     return (
@@ -92,7 +94,8 @@ def _json_line(block: bytes) -> str:
         f',"actor_label":{s(label)},"action":{s(action)},"object_type":{s(otype)},"object_id":{s(oid)}'
         f',"object_repr":{s(orepr)},"project_id":{pid},"release_id":{rid},"from_state":{s(fs)}'
         f',"to_state":{s(ts)},"reason":{s(reason)},"data":{data},"prev_hash":{s(prev)},"hash":{s(h)}'
-        f',"project_seq":{pseq},"project_prev_hash":{s(pprev)},"project_hash":{s(phash)}}}\n'
+        f',"project_seq":{pseq},"project_prev_hash":{s(pprev)},"project_hash":{s(phash)}'
+        f',"mac":{s(mac)}}}\n'
     )
 
 
@@ -111,6 +114,7 @@ _TEXT_COLUMNS = frozenset(
         "hash",
         "project_prev_hash",
         "project_hash",
+        "mac",
     }
 )
 # The prefixes of audit.exports.csv_cell, as SQL literals: = + - @ tab CR and the quote itself.

@@ -36,6 +36,14 @@ class AuditEvent(models.Model):
     project_seq = models.BigIntegerField(null=True, blank=True)
     project_prev_hash = models.CharField(max_length=64, blank=True)
     project_hash = models.CharField(max_length=64, blank=True)
+    # HMAC-SHA256 of "<hash>:<project_hash>" under a key derived from the
+    # application's signing key (audit/chain.py, Event MACs): the database
+    # does not hold the key, so a row written around the application is named.
+    mac = models.CharField(max_length=64, blank=True, db_default="")
+    # ``data`` as canonical JSON, the exact text the hash covers, written with the
+    # event: the verifier hashes it directly instead of re-spelling ``data``, and
+    # checks in SQL that ``data`` still equals it (audit.selectors.data_mismatch).
+    data_text = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["seq"]
@@ -75,9 +83,12 @@ class AuditCheckpoint(models.Model):
 
     ``project_id`` None: the whole chain (``seq``/``hash`` of its last event).
     Otherwise one project's chain (``project_seq``/``hash`` = the project link
-    hash of its last event). The HMAC key lives in the environment
-    (``SHIPCHECK_AUDIT_SIGNING_KEY``), never in the database, so rewriting the
-    tables cannot produce a checkpoint that matches. Append-only like events.
+    hash of its last event). ``hash`` is printed as ``head_hash`` (and, for
+    older readers, ``hash``). Signed twice: HMAC-SHA256 (``signature``, key
+    ``SHIPCHECK_AUDIT_SIGNING_KEY``) and Ed25519 (``ed25519_signature``, the
+    private key in the environment, verifiable with the public key by anyone).
+    Neither key is in the database. Append-only like events; also published
+    outside the database (audit/checkpoints.py).
     """
 
     created_at = models.DateTimeField()
@@ -87,6 +98,8 @@ class AuditCheckpoint(models.Model):
     hash = models.CharField(max_length=64)
     key_id = models.CharField(max_length=16)
     signature = models.CharField(max_length=64)
+    public_key_id = models.CharField(max_length=16, blank=True)
+    ed25519_signature = models.CharField(max_length=128, blank=True)
 
     class Meta:
         ordering = ["-seq", "-id"]
@@ -100,13 +113,17 @@ class AuditCheckpoint(models.Model):
         return "all" if self.project_id is None else f"project:{self.project_id}"
 
     def statement(self) -> dict:
-        """The signed statement, as exports print it and verifiers check it."""
+        """The signed statement, as exports print it and verifiers check it (docs/audit.md)."""
         return {
+            "format": 2 if self.ed25519_signature else 1,
             "scope": self.scope,
             "seq": self.seq,
-            "hash": self.hash,
             "project_seq": self.project_seq,
+            "head_hash": self.hash,
+            "hash": self.hash,
             "created_at": format_timestamp(self.created_at),
             "key_id": self.key_id,
             "signature": self.signature,
+            "public_key_id": self.public_key_id or None,
+            "ed25519_signature": self.ed25519_signature or None,
         }

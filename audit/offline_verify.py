@@ -1,8 +1,10 @@
 """Verify a Shipcheck audit export (JSON Lines) without the database or Django.
 
-    python -m audit.offline_verify export.jsonl [--key-file PATH | --key-env NAME] [--json]
+    python -m audit.offline_verify export.jsonl [--key-file PATH | --key-env NAME]
+        [--public-key HEX] [--checkpoints PUBLISHED.jsonl] [--json]
 
-Imports only ``audit.chain`` and the standard library, so it runs from a copy
+Imports only ``audit.chain`` and the standard library (plus ``cryptography``
+for Ed25519 signatures, when ``--public-key`` is given), so it runs from a copy
 of the two files (audit/__init__.py may be empty) on any Python 3.11+.
 
 Checks, in order: every event's hash against its contents (edits), its link
@@ -10,8 +12,10 @@ to the event before it in the whole chain or in its project's chain
 (deletions, insertions, reordering), the signed checkpoints in the header
 (the chain must reach and match the heads they vouch for: a cut-off tail),
 and the seal on the last line (the file itself was not cut or rewritten).
-Signatures need the signing key (SHIPCHECK_AUDIT_SIGNING_KEY); without it the
-chain is still checked, but the anchors cannot be authenticated.
+Every event's MAC and the HMAC signatures need the signing key
+(SHIPCHECK_AUDIT_SIGNING_KEY); the Ed25519 signatures of checkpoints need only
+the public key (``--public-key``). Without either the chain is still checked,
+but nothing is authenticated.
 
 Exit status: 0 verified and anchored; 1 broken (the first broken sequence
 number is printed); 2 unreadable or not an export; 3 intact as far as can be
@@ -33,6 +37,8 @@ from audit.chain import (
     Break,
     Walk,
     canonical_json,
+    ed25519_valid,
+    event_mac_key,
     key_id,
     promise,
     seal_valid,
@@ -91,7 +97,13 @@ def _rows(lines, end_holder: list):
         )  # a missing field reads as None, as the hash sees it
 
 
-def verify_file(path: str, key: bytes | None) -> Result:
+def verify_file(
+    path: str,
+    key: bytes | None,
+    *,
+    public_key: bytes | None = None,
+    published: list[dict] | None = None,
+) -> Result:
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
@@ -107,10 +119,33 @@ def verify_file(path: str, key: bytes | None) -> Result:
                 EXIT_UNREADABLE, notes=["the first line is not a Shipcheck audit export header"]
             )
         text_lines = (line.decode("utf-8", "replace") for line in handle)
-        return _verify(header, header_bytes, text_lines, key)
+        return _verify(header, header_bytes, text_lines, key, public_key, published or [])
 
 
-def _verify(header: dict, header_bytes: bytes, lines, key: bytes | None) -> Result:
+def _covers(header: dict, statement: dict) -> bool:
+    """Whether a published statement speaks about this export's rows."""
+    seq = statement.get("seq")
+    if not isinstance(seq, int) or seq < (header.get("first_possible_seq") or 1):
+        return False
+    upper = header.get("upper_bound_seq")
+    if upper is not None and seq > upper:
+        return False
+    scope = statement.get("scope")
+    if header.get("mode") == "all":
+        return scope == "all"
+    if header.get("mode") == "project":
+        return scope in {f"project:{pid}" for pid in header.get("project_ids") or []}
+    return False
+
+
+def _verify(
+    header: dict,
+    header_bytes: bytes,
+    lines,
+    key: bytes | None,
+    public_key: bytes | None = None,
+    published: list[dict] | None = None,
+) -> Result:
     mode = header.get("mode")
     if mode not in ("all", "project", "selection"):
         return Result(EXIT_UNREADABLE, notes=[f"unknown export mode {mode!r}"])
@@ -137,7 +172,31 @@ def _verify(header: dict, header_bytes: bytes, lines, key: bytes | None) -> Resu
             )
 
     anchored = False
-    for statement in header.get("checkpoints") or []:
+    # The newest seq an Ed25519 signature (checked with the public key alone) vouches for.
+    vouched_upto = 0
+    statements = [dict(s, _source="header") for s in header.get("checkpoints") or []]
+    statements += [
+        dict(s, _source="published")
+        for s in published or []
+        if isinstance(s, dict) and _covers(header, s)
+    ]
+    for statement in statements:
+        where = "in the header" if statement.pop("_source") == "header" else "published"
+        if public_key is not None and statement.get("format", 1) >= 2:
+            if not ed25519_valid(statement, public_key):
+                result.status = EXIT_BROKEN
+                result.broken = Break(
+                    statement.get("seq"),
+                    f"a checkpoint {where} carries an Ed25519 signature that does not verify "
+                    "with the public key (forged or altered)",
+                )
+                return result
+            anchored = True
+            if statement.get("scope") == "all" or mode == "project":
+                vouched_upto = max(vouched_upto, statement.get("seq") or 0)
+            if key is None:
+                promise(walk, statement)
+                continue
         if key is None:
             promise(walk, statement)
             continue
@@ -151,7 +210,7 @@ def _verify(header: dict, header_bytes: bytes, lines, key: bytes | None) -> Resu
             result.status = EXIT_BROKEN
             result.broken = Break(
                 statement.get("seq"),
-                "a checkpoint in the header carries a forged or altered signature",
+                f"a checkpoint {where} carries a forged or altered signature",
             )
             return result
         promise(walk, statement)
@@ -160,7 +219,11 @@ def _verify(header: dict, header_bytes: bytes, lines, key: bytes | None) -> Resu
     end_holder: list = []
     try:
         broken = verify_rows(
-            _rows(lines, end_holder), walk, start_seq=start_seq, start_prev_hash=start_prev
+            _rows(lines, end_holder),
+            walk,
+            start_seq=start_seq,
+            start_prev_hash=start_prev,
+            mac_key=event_mac_key(key) if key is not None else None,
         )
     except Unreadable as exc:
         return Result(EXIT_UNREADABLE, rows=walk.count, mode=mode, notes=[str(exc)])
@@ -184,9 +247,21 @@ def _verify(header: dict, header_bytes: bytes, lines, key: bytes | None) -> Resu
             "no signed checkpoint covers this export's range yet (a cut-off tail before the export "
             "would not show)"
         )
-    if key is None:
+    if key is None and anchored and walk.last_seq is not None and walk.last_seq <= vouched_upto:
         notes.append(
-            f"no key given: signatures were not checked (set {DEFAULT_KEY_ENV} or --key-file)"
+            "no key given: event MACs and the seal were not checked, but every row is vouched "
+            "for by an Ed25519-signed checkpoint verified with the public key"
+        )
+    elif key is None:
+        notes.append(
+            f"no key given: event MACs and HMAC signatures were not checked (set "
+            f"{DEFAULT_KEY_ENV} or --key-file)"
+            + (
+                f"; Ed25519-signed checkpoints vouch for the rows up to sequence number "
+                f"{vouched_upto} only"
+                if anchored
+                else ""
+            )
         )
         result.status = EXIT_UNANCHORED
     elif not anchored:
@@ -253,6 +328,16 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_KEY_ENV,
         help=f"environment variable holding the key (default {DEFAULT_KEY_ENV})",
     )
+    parser.add_argument(
+        "--public-key",
+        help="the installation's Ed25519 public key, 64 hex digits "
+        "(manage.py audit_checkpoint --public-key)",
+    )
+    parser.add_argument(
+        "--checkpoints",
+        metavar="PUBLISHED",
+        help="the checkpoints published outside the database (audit-checkpoints.jsonl)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     try:
@@ -260,7 +345,24 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"cannot read the key file: {exc.strerror}", file=sys.stderr)
         return EXIT_UNREADABLE
-    result = verify_file(args.export, key)
+    public = None
+    if args.public_key:
+        try:
+            public = bytes.fromhex(args.public_key.strip())
+        except ValueError:
+            public = b""
+        if len(public) != 32:
+            print("--public-key takes 64 hex digits", file=sys.stderr)
+            return EXIT_UNREADABLE
+    published = []
+    if args.checkpoints:
+        try:
+            with open(args.checkpoints, encoding="utf-8") as handle:
+                published = [json.loads(line) for line in handle if line.strip()]
+        except (OSError, ValueError) as exc:
+            print(f"cannot read the published checkpoints: {exc}", file=sys.stderr)
+            return EXIT_UNREADABLE
+    result = verify_file(args.export, key, public_key=public, published=published)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
         return result.status

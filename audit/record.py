@@ -158,6 +158,10 @@ def record_build(*, release, user) -> ReleaseRecord:
     )
 
 
+class Markdown(str):
+    """Text written in Markdown (release notes, rollback plans): the page renders it."""
+
+
 def _plain(value: Any) -> Any:
     """A JSON-friendly value: timestamps in ISO 8601 (UTC), everything else as is or as text."""
     if value is None or isinstance(value, bool | int | float | str):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.db.models import Prefetch
 
-from audit.record import RecordContext, Section, Table, record_section
+from audit.record import Markdown, RecordContext, Section, Table, record_section
 
 
 def _model(app_label: str, name: str):
@@ -28,9 +28,18 @@ def _missing(key: str, title: str, app: str) -> Section:
 
 
 def _who(user, label: str = "") -> str:
+    """A person as the record names them: their name, else their username."""
     if user is not None:
-        return user.get_username()
+        return user.get_full_name().strip() or user.get_username()
     return label or ""
+
+
+def _actor_names(events) -> dict:
+    """{actor_id: name} for the people among ``events``' actors, in one query."""
+    from django.contrib.auth import get_user_model
+
+    ids = {e.actor_id for e in events if e.actor_kind == "user" and e.actor_id}
+    return {u.pk: _who(u) for u in get_user_model().objects.filter(pk__in=ids)}
 
 
 # --- Summary and separation of duties -----------------------------------------------
@@ -54,8 +63,8 @@ def summary_section(release, ctx: RecordContext) -> Section:
         ("Artifact", release.artifact_version),
         ("Commit", release.commit_sha),
         ("Target date", release.target_date),
-        ("Rollback plan", release.rollback_plan),
-        ("Release notes", release.notes),
+        ("Rollback plan", Markdown(release.rollback_plan)),
+        ("Release notes", Markdown(release.notes)),
     ]
     for row in production_deployments_for(release):
         for finding in deployment_findings(row):
@@ -251,6 +260,8 @@ def approvals_section(release, ctx: RecordContext) -> Section:
             empty="No approvals or rejections were recorded.",
         )
     )
+    section.tables.append(_denied_attempts(release))
+    section.facts.append(("Refused attempts", len(section.tables[-1].rows)))
     Request = _model("approvals", "ApprovalRequest")
     if Request is not None:
         section.tables.append(
@@ -279,6 +290,41 @@ def approvals_section(release, ctx: RecordContext) -> Section:
             )
         )
     return section
+
+
+def _denied_attempts(release) -> Table:
+    """Refused approvals, sign-offs and votes (``approval.denied`` events): who tried, and why not."""
+    from audit.models import AuditEvent
+
+    events = list(
+        AuditEvent.objects.filter(release_id=release.pk, action="approval.denied").order_by("seq")
+    )
+    names = _actor_names(events)
+    return Table(
+        "Refused attempts (who tried to approve, sign off or vote and was not allowed)",
+        [
+            ("at", "When"),
+            ("person", "Person"),
+            ("attempt", "Attempt"),
+            ("kind", "Kind"),
+            ("environment", "Environment"),
+            ("reason", "Why it was refused"),
+        ],
+        [
+            {
+                "at": e.created_at,
+                "person": names.get(e.actor_id, e.actor_label)
+                if e.actor_kind == "user"
+                else e.actor_label,
+                "attempt": (e.data or {}).get("attempt", ""),
+                "kind": (e.data or {}).get("kind", ""),
+                "environment": (e.data or {}).get("environment", ""),
+                "reason": e.reason,
+            }
+            for e in events
+        ],
+        empty="Nobody was refused.",
+    )
 
 
 # --- Go/no-go -------------------------------------------------------------------------------
@@ -316,7 +362,7 @@ def go_no_go_section(release, ctx: RecordContext) -> Section:
                     {
                         "field": "Attendees",
                         "value": ", ".join(
-                            f"{a.person.get_username()} ({a.get_seat_display()})"
+                            f"{_who(a.person)} ({a.get_seat_display()})"
                             for a in meeting.attendees.all()
                         ),
                     },
@@ -714,14 +760,22 @@ def audit_section(release, ctx: RecordContext) -> Section:
     from audit.models import AuditEvent, format_timestamp
 
     section = Section("audit", "Audit trail of this release")
-    events = AuditEvent.objects.filter(
-        release_id=release.pk, project_id=release.project_id
-    ).order_by("seq")
+    events = list(
+        AuditEvent.objects.filter(release_id=release.pk, project_id=release.project_id).order_by(
+            "seq"
+        )
+    )
+    names = _actor_names(events)
+
+    def who(e) -> str:
+        name = names.get(e.actor_id) if e.actor_kind == "user" else None
+        return f"{name} ({e.actor_label})" if name and name != e.actor_label else e.actor_label
+
     rows = [
         {
             "seq": e.seq,
             "created_at": format_timestamp(e.created_at),
-            "actor_label": e.actor_label,
+            "actor_label": who(e),
             "action": e.action,
             "object": f"{e.object_type}:{e.object_id}",
             "from_state": e.from_state,
@@ -731,7 +785,7 @@ def audit_section(release, ctx: RecordContext) -> Section:
             "prev_hash": e.prev_hash,
             "hash": e.hash,
         }
-        for e in events.iterator(chunk_size=2000)
+        for e in events
     ]
     section.facts = [("Events", len(rows))]
     section.notes.append(

@@ -20,6 +20,7 @@ from audit.chain import (
     ROW_FIELDS,
     Break,
     Walk,
+    canonical_json,
     promise,
     unmet_promises,
     verify_rows,
@@ -163,23 +164,71 @@ def _sqlite_timestamp(text: str) -> str:
     return text + "Z"
 
 
-def _row_queryset(qs: QuerySet) -> QuerySet:
-    """Annotate the columns of ``ROW_FIELDS`` with created_at and data as text."""
+def _row_queryset(qs: QuerySet, *, canonical_data: bool = False) -> QuerySet:
+    """Annotate the columns of ``ROW_FIELDS`` with created_at and data as text.
+
+    ``canonical_data``: ``data`` is the stored canonical text (``data_text``), for a
+    verifier that also runs ``data_mismatch``; else the database's JSON text.
+    """
     created = (
         _UtcText("created_at")
         if connection.vendor == "postgresql"
         else Cast("created_at", TextField())
     )
     values = [name for name in ROW_FIELDS]
-    values[values.index("created_at")] = "created_text"
-    values[values.index("data")] = "data_text"
-    return qs.annotate(created_text=created, data_text=Cast(F("data"), TextField())).values_list(
-        *values
+    values[values.index("created_at")] = "created_as_text"
+    if canonical_data:
+        values[values.index("data")] = "data_text"
+        return qs.annotate(created_as_text=created).values_list(*values)
+    values[values.index("data")] = "data_as_text"
+    return qs.annotate(
+        created_as_text=created, data_as_text=Cast(F("data"), TextField())
+    ).values_list(*values)
+
+
+def data_mismatch(low: int, high: int) -> int | None:
+    """The first seq in ``low..high`` whose ``data`` differs from its canonical text, or None.
+
+    On PostgreSQL one set-based query (``data = data_text::jsonb``, the database
+    compares); should a ``data_text`` not even be JSON (the cast fails), or
+    elsewhere, Python compares row by row.
+    """
+    from django.db import DatabaseError, transaction
+
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT min(seq) FROM audit_auditevent WHERE seq BETWEEN %s AND %s"
+                    " AND data IS DISTINCT FROM data_text::jsonb",
+                    [low, high],
+                )
+                return cursor.fetchone()[0]
+        except DatabaseError:
+            pass
+    import json
+
+    rows = (
+        AuditEvent.objects.filter(seq__gte=low, seq__lte=high)
+        .order_by("seq")
+        .values_list("seq", "data", "data_text")
+        .iterator(chunk_size=5000)
     )
+    for seq, data, text in rows:
+        try:
+            if json.loads(text) != data or canonical_json(data) != text:
+                return seq
+        except ValueError:
+            return seq
+    return None
 
 
 def audit_row_batches(
-    qs: QuerySet, *, upper: int | None = None, batch: int = STREAM_BATCH
+    qs: QuerySet,
+    *,
+    upper: int | None = None,
+    batch: int = STREAM_BATCH,
+    canonical_data: bool = False,
 ) -> Iterator[list[tuple]]:
     """Batches of event rows in ``ROW_FIELDS`` order (created_at and data as text), by seq.
 
@@ -187,7 +236,7 @@ def audit_row_batches(
     them, and memory stays flat however many events match. ``upper`` fixes the
     last seq so that events written while streaming do not join half-way.
     """
-    base = _row_queryset(qs)
+    base = _row_queryset(qs, canonical_data=canonical_data)
     if upper is not None:
         base = base.filter(seq__lte=upper)
     sqlite = connection.vendor != "postgresql"
@@ -212,7 +261,9 @@ def audit_row_batches(
         last = rows[-1][0]
 
 
-def stream_rows(qs: QuerySet, *, chunk: int = 5000) -> Iterator[tuple]:
+def stream_rows(
+    qs: QuerySet, *, chunk: int = 5000, canonical_data: bool = False
+) -> Iterator[tuple]:
     """Every row of ``qs`` in seq order, in ``ROW_FIELDS`` order like ``audit_row_batches``, one by one.
 
     On PostgreSQL one plain SELECT whose rows the server sends as fast as the
@@ -228,13 +279,16 @@ def stream_rows(qs: QuerySet, *, chunk: int = 5000) -> Iterator[tuple]:
     this connection: closing it early cancels the query.
     """
     if connection.vendor != "postgresql":
-        for rows in audit_row_batches(qs, batch=chunk):
+        for rows in audit_row_batches(qs, batch=chunk, canonical_data=canonical_data):
             yield from rows
         return
     from psycopg import pq
 
     sql, params = (
-        _row_queryset(qs).order_by("seq").query.get_compiler(connection=connection).as_sql()
+        _row_queryset(qs, canonical_data=canonical_data)
+        .order_by("seq")
+        .query.get_compiler(connection=connection)
+        .as_sql()
     )
     connection.ensure_connection()
     raw = connection.connection
@@ -310,15 +364,23 @@ class VerifyReport:
 
 
 def audit_chain_check(
-    *, all_checkpoints: bool = False, key: bytes | None = None, workers: int | None = None
+    *,
+    all_checkpoints: bool = False,
+    key: bytes | None = None,
+    workers: int | None = None,
+    published: str | None = None,
 ) -> VerifyReport:
     """Walk the whole chain in the database and hold it to the signed checkpoints.
 
-    Checks every event's hash, its link to the one before, every project's
-    own chain, and that the chain still reaches (and matches) the heads the
-    latest checkpoints vouch for, which reveals a truncated tail.
+    Checks every event's hash, its MAC, its link to the one before, every
+    project's own chain, and that the chain still reaches (and matches) the
+    heads the latest checkpoints vouch for, which reveals a truncated tail.
+    The checkpoints are those in the database and those published outside it
+    (``published``: a file of statements; default the configured
+    ``SHIPCHECK_AUDIT_CHECKPOINT_DIR``'s), so deleting checkpoint rows hides nothing.
     """
-    from audit.checkpoints import checkpoint_problem, signing_key
+    from audit.chain import event_mac_key
+    from audit.checkpoints import checkpoint_problem, published_statements, signing_key
 
     key = key or signing_key()
     checkpoints = (
@@ -334,7 +396,17 @@ def audit_chain_check(
             )
         else:
             promise(walk, checkpoint.statement())
+    for statement in _latest_per_scope(published_statements(published)):
+        problem = checkpoint_problem(statement, key)
+        if problem:
+            bad_signatures.append(
+                f"published {statement.get('scope')} at sequence number {statement.get('seq')}: "
+                f"{problem}"
+            )
+        else:
+            promise(walk, statement)
     broken = None
+    mac_key = event_mac_key(key)
     head = _head_seq()
     if workers is None:
         workers = (
@@ -343,16 +415,39 @@ def audit_chain_check(
             else 1
         )
     if workers > 1 and connection.vendor == "postgresql":
-        broken = verify_parallel(walk, head, workers)
+        broken = verify_parallel(walk, head, workers, mac_key=mac_key)
     else:
-        with closing(stream_rows(AuditEvent.objects.all())) as rows:
+        with closing(stream_rows(AuditEvent.objects.all(), canonical_data=True)) as rows:
             broken = verify_rows(
-                rows, walk, start_seq=1, start_prev_hash=GENESIS_HASH, data_cache={}
+                rows, walk, start_seq=1, start_prev_hash=GENESIS_HASH, mac_key=mac_key
             )
+        broken = first_break(broken, data_mismatch(1, head))
     if broken is None:
         broken = unmet_promises(walk)
     warnings = _staleness_warnings(walk)
     return VerifyReport(walk.count, broken, checkpoints, bad_signatures, warnings)
+
+
+def first_break(broken: Break | None, mismatch_seq: int | None) -> Break | None:
+    """The earlier of a walk's break and the first event whose ``data`` differs from its text."""
+    if mismatch_seq is not None and (broken is None or mismatch_seq < broken.seq):
+        return Break(
+            mismatch_seq,
+            "the event's data differs from the canonical text its hash covers (edited)",
+        )
+    return broken
+
+
+def _latest_per_scope(statements: list[dict]) -> list[dict]:
+    """The newest statement of each scope (by seq): each vouches for all before it."""
+    latest: dict = {}
+    for statement in statements:
+        if not isinstance(statement, dict) or not isinstance(statement.get("seq"), int):
+            continue
+        scope = statement.get("scope")
+        if scope not in latest or statement["seq"] > latest[scope]["seq"]:
+            latest[scope] = statement
+    return list(latest.values())
 
 
 def _staleness_warnings(walk: Walk) -> list[str]:

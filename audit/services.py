@@ -10,7 +10,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
-from audit.chain import GENESIS_HASH, compute_hash, compute_project_hash
+from audit.chain import (
+    GENESIS_HASH,
+    canonical_json,
+    compute_hash,
+    compute_project_hash,
+    event_mac,
+)
 from audit.models import ActorKind, AuditEvent, format_timestamp
 from core.exceptions import ValidationFailed
 
@@ -128,4 +134,12 @@ def audit_record(
         fields["project_seq"] = position
         fields["project_prev_hash"] = prev
         fields["project_hash"] = compute_project_hash(prev, position, fields["hash"])
+    fields["mac"] = event_mac(_mac_key(), fields["hash"], fields.get("project_hash"))
+    fields["data_text"] = canonical_json(clean_data)
     return AuditEvent.objects.create(**fields)
+
+
+def _mac_key() -> bytes:
+    from audit.checkpoints import mac_key
+
+    return mac_key()

@@ -32,20 +32,21 @@ def worker_count() -> int:
 
 def _walk_stretch(args) -> dict:
     """In a worker: walk events ``low..high`` (inclusive) with the promises of the checkpoints."""
-    low, high, expect_seq, expect_project = args
+    low, high, expect_seq, expect_project, mac_key = args
     from audit.models import AuditEvent
-    from audit.selectors import stream_rows
+    from audit.selectors import data_mismatch, first_break, stream_rows
 
     walk = Walk(mode="all", expect_seq=expect_seq, expect_project=expect_project)
     queryset = AuditEvent.objects.filter(seq__gte=low, seq__lte=high)
-    with closing(stream_rows(queryset)) as rows:
+    with closing(stream_rows(queryset, canonical_data=True)) as rows:
         broken = verify_rows(
             rows,
             walk,
             start_seq=low,
             start_prev_hash=GENESIS_HASH if low == 1 else None,
-            data_cache={},
+            mac_key=mac_key,
         )
+    broken = first_break(broken, data_mismatch(low, high))
     if broken is None and walk.last_seq != high:
         expected = (walk.last_seq or low - 1) + 1
         broken = Break(
@@ -64,7 +65,9 @@ def _walk_stretch(args) -> dict:
     }
 
 
-def verify_parallel(walk: Walk, head_seq: int, workers: int) -> Break | None:
+def verify_parallel(
+    walk: Walk, head_seq: int, workers: int, *, mac_key: bytes | None = None
+) -> Break | None:
     """Walk seq 1..head_seq in ``workers`` stretches; fill ``walk`` as a single walk would."""
     from django.db import connections
 
@@ -72,7 +75,7 @@ def verify_parallel(walk: Walk, head_seq: int, workers: int) -> Break | None:
         return None  # nothing to walk
     size = -(-head_seq // workers)
     stretches = [
-        (low, min(low + size - 1, head_seq), walk.expect_seq, walk.expect_project)
+        (low, min(low + size - 1, head_seq), walk.expect_seq, walk.expect_project, mac_key)
         for low in range(1, head_seq + 1, size)
     ]
     connections.close_all()  # the children must open their own connections, not share ours

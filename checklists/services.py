@@ -12,6 +12,7 @@ the first one left it.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from django.core.exceptions import ValidationError
@@ -41,7 +42,7 @@ from checklists.permissions import (
     untick_refusal,
 )
 from checklists.selectors import gate_passed_for_phase, template_default_for
-from core.exceptions import NotFound, ValidationFailed
+from core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from core.transitions import transition_check
 from projects.choices import Role
 from projects.permissions import can_view_project, is_person
@@ -301,13 +302,58 @@ def _item_transition_check(item: Item, to_status: str) -> str | None:
     return from_status
 
 
+def _audited_denial(what: str):
+    """Write a refused tick, untick or not-applicable mark to the audit trail.
+
+    Like refused approvals and votes (``approval.denied``): the action
+    ``checklist.denied``, to_state ``denied``, the refusal as reason and the same
+    data fields (``attempt``, ``role``, ``error``), in a transaction of its own
+    after the refused call changed nothing. Refusals of *who* is asking only
+    (not a member, not a person, not the item's role); bad input is not recorded.
+    """
+
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except (PermissionDenied, NotFound) as exc:
+                _denial_record(
+                    what=what, exc=exc, item=kwargs.get("item"), actor=kwargs.get("actor")
+                )
+                raise
+
+        return wrapper
+
+    return decorator
+
+
+def _denial_record(*, what: str, exc, item: Item | None, actor) -> None:
+    if item is None:
+        return
+    release = item.checklist.release
+    data = {"attempt": what, "role": item.role, "error": exc.code}
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="checklist.denied",
+            obj=item,
+            project=release.project_id,
+            release=release,
+            to_state="denied",
+            reason=exc.message,
+            data={k: v for k, v in data.items() if v},
+        )
+
+
+@_audited_denial("tick")
 def item_tick(*, item: Item, actor, note: str = "", evidence: str = "") -> Item:
     """Tick an open item, recording who, when, an optional note and evidence.
 
     Callers: a holder of the item's role or the release manager; people only.
     Evidence is required when the item says so. Ticking an item someone else
     ticked a moment ago changes nothing and returns it as they left it.
-    Audit: ``checklist.item_ticked``.
+    Audit: ``checklist.item_ticked``; a refusal ``checklist.denied``.
     """
     release = item.checklist.release
     _check_can_see(actor, release)
@@ -350,6 +396,7 @@ def item_tick(*, item: Item, actor, note: str = "", evidence: str = "") -> Item:
     return item
 
 
+@_audited_denial("untick")
 def item_untick(*, item: Item, actor, reason: str = "") -> Item:
     """Reopen a ticked or not-applicable item.
 
@@ -410,6 +457,7 @@ def item_untick(*, item: Item, actor, reason: str = "") -> Item:
     return item
 
 
+@_audited_denial("not_applicable")
 def item_mark_not_applicable(*, item: Item, actor, reason: str) -> Item:
     """Mark an open item not applicable to this release, with a reason.
 

@@ -323,6 +323,21 @@ if PRODUCTION and len(SHIPCHECK_AUDIT_SIGNING_KEY) < 32:
     )
 elif not SHIPCHECK_AUDIT_SIGNING_KEY:
     SHIPCHECK_AUDIT_SIGNING_KEY = "shipcheck-development-audit-key-not-for-production"  # noqa: S105
+# Ed25519 private key (64 hex digits: the 32-byte seed) that signs checkpoints so
+# auditors verify them with the public key alone. Unset: derived from the signing
+# key (then whoever holds that key can sign too; set it in production).
+SHIPCHECK_AUDIT_ED25519_PRIVATE_KEY = env_str("SHIPCHECK_AUDIT_ED25519_PRIVATE_KEY").strip()
+if SHIPCHECK_AUDIT_ED25519_PRIVATE_KEY and not re.fullmatch(
+    r"[0-9a-fA-F]{64}", SHIPCHECK_AUDIT_ED25519_PRIVATE_KEY
+):
+    raise ImproperlyConfigured(
+        "SHIPCHECK_AUDIT_ED25519_PRIVATE_KEY must be 64 hex digits (a 32-byte seed), e.g. "
+        "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+    )
+# Where checkpoints are published outside the database: a directory that gets
+# audit-checkpoints.jsonl appended, and/or a URL each checkpoint is POSTed to.
+SHIPCHECK_AUDIT_CHECKPOINT_DIR = env_str("SHIPCHECK_AUDIT_CHECKPOINT_DIR")
+SHIPCHECK_AUDIT_CHECKPOINT_WEBHOOK = env_str("SHIPCHECK_AUDIT_CHECKPOINT_WEBHOOK")
 # How often beat takes a signed checkpoint of the audit chain heads.
 SHIPCHECK_AUDIT_CHECKPOINT_SECONDS = env_int("SHIPCHECK_AUDIT_CHECKPOINT_SECONDS", 300, minimum=10)
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
+from core import views_cli as core_cli
 from core import views_pages as core_pages
 from releases import views as releases_views
 
@@ -15,6 +16,8 @@ api_v1 = [path("", include(f"{app}.api.urls")) for app in APPS]
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("cli/", core_cli.cli_index, name="cli"),
+    path("cli/<str:filename>", core_cli.cli_wheel, name="cli-wheel"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="registration/login.html"),

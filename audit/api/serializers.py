@@ -53,13 +53,21 @@ class AuditEventPageSerializer(serializers.Serializer):
 
 
 class CheckpointSerializer(serializers.Serializer):
+    format = serializers.IntegerField(help_text="2: signed with Ed25519 and HMAC; 1: HMAC only.")
     scope = serializers.CharField(help_text="'all' or 'project:<id>'.")
-    seq = serializers.IntegerField()
-    hash = serializers.CharField()
+    seq = serializers.IntegerField(help_text="Sequence number of the head event.")
     project_seq = serializers.IntegerField(allow_null=True)
+    head_hash = serializers.CharField(
+        help_text="The head event's hash (scope all) or project hash (a project)."
+    )
+    hash = serializers.CharField(help_text="Same as head_hash (the name format 1 used).")
     created_at = serializers.CharField()
     key_id = serializers.CharField()
-    signature = serializers.CharField()
+    signature = serializers.CharField(help_text="HMAC-SHA256 under the signing key.")
+    public_key_id = serializers.CharField(allow_null=True)
+    ed25519_signature = serializers.CharField(
+        allow_null=True, help_text="Ed25519 signature; verify with the public key (docs/audit.md)."
+    )
 
 
 class HistoryRowSerializer(serializers.Serializer):

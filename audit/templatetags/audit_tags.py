@@ -8,7 +8,13 @@ register = template.Library()
 
 @register.filter
 def record_cell(value):
-    """A release-record cell as text; web links (evidence, tickets) stay clickable."""
+    """A release-record cell as text; web links (evidence, tickets) stay clickable, Markdown renders."""
+    from audit.record import Markdown
+
+    if isinstance(value, Markdown) and value.strip():
+        from core.markdown import render_markdown
+
+        return format_html('<div class="markdown">{}</div>', render_markdown(value))
     text = display(value)
     if isinstance(value, str) and value.startswith(("https://", "http://")) and " " not in value:
         return format_html(

@@ -132,7 +132,11 @@ def test_export__batches_keep_memory_flat(trail, people, monkeypatch):
     import audit.exports_pg as exports_pg
     import audit.selectors as selectors
 
-    monkeypatch.setattr(selectors.audit_row_batches, "__kwdefaults__", {"upper": None, "batch": 2})
+    monkeypatch.setattr(
+        selectors.audit_row_batches,
+        "__kwdefaults__",
+        {"upper": None, "batch": 2, "canonical_data": False},
+    )
     monkeypatch.setattr(exports_pg, "CHUNK_BYTES", 1)
     from audit.exports import ExportPlan, jsonl_stream
     from audit.filters import audit_filters_parse

@@ -129,18 +129,18 @@ def test_record_json__holds_every_part_of_the_story(client, story, people):
     scope = sections["scope"]["tables"]
     assert scope[0]["rows"][0]["key"] == "PAY-101"
     assert scope[1]["rows"][0]["sha"] == "a1b2c3d4e5f6"
-    ticked = [r for r in sections["checklist"]["tables"][0]["rows"] if r["by"] == "alice"]
+    ticked = [r for r in sections["checklist"]["tables"][0]["rows"] if r["by"] == "Alice"]
     assert ticked and ticked[0]["evidence"] == "https://ci.example/run/7" and ticked[0]["at"]
     assert ticked[0]["item"] == story["item"].text
     decisions = sections["approvals"]["tables"][0]["rows"]
     assert any(
-        r["person"] == "ada"
+        r["person"] == "Ada"
         and r["state"].startswith("Invalidated")
         and "PAY-102" in r["state_reason"]
         for r in decisions
     )
     assert any(
-        r["person"] == "abe" and r["decision"] == "Rejected" and r["comment"] == "Load test missing"
+        r["person"] == "Abe" and r["decision"] == "Rejected" and r["comment"] == "Load test missing"
         for r in decisions
     )
     meeting_tables = sections["go_no_go"]["tables"]
@@ -150,7 +150,7 @@ def test_record_json__holds_every_part_of_the_story(client, story, people):
         for r in t["rows"]
     )
     assert any(
-        r.get("vote") == "Go" and r.get("person") == "ada"
+        r.get("vote") == "Go" and r.get("person") == "Ada"
         for t in meeting_tables
         for r in t["rows"]
     )

@@ -78,7 +78,7 @@ def test_audit_verify__truncated_tail__is_caught_by_the_checkpoint(trail):
 
 
 def test_audit_verify__rewritten_chain_after_checkpoint__is_caught(trail, project):
-    """Someone edits a row and recomputes every hash after it: only the signed checkpoint tells."""
+    """Someone edits a row and recomputes every hash after it: the edited row's MAC names it."""
     from audit.chain import compute_hash, compute_project_hash
     from audit.selectors import audit_event_dicts
 
@@ -93,7 +93,7 @@ def test_audit_verify__rewritten_chain_after_checkpoint__is_caught(trail, projec
             "UPDATE audit_auditevent SET reason = %s, prev_hash = %s, hash = %s WHERE seq = %s",
             [event["reason"], event["prev_hash"], event["hash"], event["seq"]],
         )
-    # The project links too, so only the checkpoint is left to tell.
+    # The project links too, so only the MAC (and the checkpoint) is left to tell.
     heads = {}
     for row in AuditEvent.objects.exclude(project_id=None).order_by("seq"):
         position, link = heads.get(row.project_id, (0, "0" * 64))
@@ -105,15 +105,43 @@ def test_audit_verify__rewritten_chain_after_checkpoint__is_caught(trail, projec
         heads[row.project_id] = (position + 1, new)
     report = audit_chain_check()
     assert report.broken is not None
-    assert "checkpoint" in report.broken.problem
+    assert report.broken.seq == events[2]["seq"]
+    assert "MAC" in report.broken.problem
 
 
-def test_audit_verify__forged_checkpoint__is_refused(trail, settings):
-    settings.SHIPCHECK_AUDIT_SIGNING_KEY = "an attacker's guess at the key"
+def _forge_checkpoint(*, ed25519_signature: str) -> None:
+    """A checkpoint row written into the table by someone with an HMAC key of their own guess."""
+    from django.utils import timezone
+
+    from audit.chain import key_id, statement_sign
+    from audit.models import AuditCheckpoint
+
+    head = AuditEvent.objects.order_by("-seq").first()
+    wrong = b"an attacker's guess at the key"
+    forged = AuditCheckpoint(
+        created_at=timezone.now(),
+        project_id=None,
+        seq=head.seq,
+        hash=head.hash,
+        key_id=key_id(wrong),
+        public_key_id="0123456789abcdef" if ed25519_signature else "",
+        ed25519_signature=ed25519_signature,
+    )
+    forged.signature = statement_sign(forged.statement(), wrong)
+    forged.save()
+
+
+def test_audit_verify__forged_checkpoint__is_refused(trail):
     release_update(release=trail["release"], actor=trail["release"].release_manager, title="After")
-    audit_checkpoint_take()  # signed with the wrong key
-    settings.SHIPCHECK_AUDIT_SIGNING_KEY = "shipcheck-development-audit-key-not-for-production"
+    _forge_checkpoint(ed25519_signature="")
     with pytest.raises(CommandError, match="another key"):
+        call_command("audit_verify")
+
+
+def test_audit_verify__forged_ed25519_checkpoint__is_refused(trail):
+    release_update(release=trail["release"], actor=trail["release"].release_manager, title="After")
+    _forge_checkpoint(ed25519_signature="ab" * 64)
+    with pytest.raises(CommandError, match="Ed25519 signature does not verify"):
         call_command("audit_verify")
 
 

@@ -129,6 +129,7 @@ def _chain(events: list[dict], *, data_as=canonical_json, prev: str = GENESIS_HA
         else:
             event.update(project_seq=None, project_prev_hash="", project_hash="")
         event["data"] = data_as(event["data"])
+        event["mac"] = ""  # these walks leave MACs unchecked (no mac_key)
         rows.append(tuple(event[name] for name in ROW_FIELDS))
         prev = event["hash"]
     return rows
@@ -283,6 +284,11 @@ def _append(**fields) -> AuditEvent:
             project_prev_hash=link,
             project_hash=compute_project_hash(link, position + 1, event["hash"]),
         )
+    from audit.chain import event_mac
+    from audit.checkpoints import mac_key
+
+    event["mac"] = event_mac(mac_key(), event["hash"], event.get("project_hash"))
+    event["data_text"] = canonical_json(event["data"])
     return AuditEvent.objects.create(**event)
 
 

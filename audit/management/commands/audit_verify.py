@@ -19,6 +19,12 @@ class Command(BaseCommand):
             help="hold the chain to every checkpoint ever taken, not only the latest ones",
         )
         parser.add_argument(
+            "--published",
+            metavar="FILE",
+            help="also hold the chain to the checkpoints published in FILE (default: "
+            "SHIPCHECK_AUDIT_CHECKPOINT_DIR/audit-checkpoints.jsonl when that is set)",
+        )
+        parser.add_argument(
             "--workers",
             type=int,
             help="processes walking the chain side by side (PostgreSQL only; default: one per core "
@@ -32,7 +38,11 @@ class Command(BaseCommand):
                 f"--workers takes a number of processes from 1 to {MAX_EXPLICIT_WORKERS}."
             )
         started = time.perf_counter()
-        report = audit_chain_check(all_checkpoints=options["all_checkpoints"], workers=workers)
+        report = audit_chain_check(
+            all_checkpoints=options["all_checkpoints"],
+            workers=workers,
+            published=options["published"],
+        )
         elapsed = time.perf_counter() - started
         for warning in report.warnings:
             self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
