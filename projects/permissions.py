@@ -56,7 +56,20 @@ def holds_writing_role(user, project) -> bool:
     return bool(roles_for(user, project) - {Role.AUDITOR})
 
 
+def is_staff_admin(user) -> bool:
+    """A Django staff administrator: above every project, may create and manage any of them."""
+    return (
+        not is_token(user)
+        and bool(getattr(user, "is_authenticated", False))
+        and bool(getattr(user, "is_active", False))
+        and bool(getattr(user, "is_staff", False))
+    )
+
+
 def can_admin_project(user, project) -> bool:
+    """Manage a project (environments, people, tokens): its project admins, and staff."""
+    if is_staff_admin(user):
+        return True
     return has_role(user, project, Role.ADMIN)
 
 

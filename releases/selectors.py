@@ -45,7 +45,9 @@ def release_with_pipeline(*, user, pk) -> Release:
     """A release with its environments and deployments loaded for the release page."""
     release = release_get(user=user, pk=pk)
     release.pipeline_environments = list(
-        Environment.objects.filter(project_id=release.project_id).order_by("order")
+        Environment.objects.filter(project_id=release.project_id, retired_at__isnull=True).order_by(
+            "order"
+        )
     )
     release.all_deployments = list(
         Deployment.objects.filter(release=release)

@@ -166,6 +166,11 @@ def release_create(
     """
     if not can_view_project(actor, project):
         raise NotFound("No such project.")
+    if project.archived_at is not None:
+        raise TransitionNotAllowed(
+            f"The project {project.name} is archived: it takes no new releases.",
+            code="project_archived",
+        )
     if not can_create_release(actor, project):
         raise PermissionDenied(
             "Creating releases needs the release manager, engineer or admin role in this project "
