@@ -173,11 +173,7 @@ class _Run:
         except DomainError as exc:
             details = exc.details or {}
             message = exc.message
-            extra = [
-                str(v if not isinstance(v, list) else " ".join(map(str, v)))
-                for v in details.values()
-                if isinstance(v, (str, list))
-            ]
+            extra = [v for v in details.values() if isinstance(v, str) and " " in v]
             if extra and all(e not in message for e in extra):
                 message = f"{message} ({'; '.join(extra)})"
             self.refuse(path, message)
@@ -192,8 +188,8 @@ class _Run:
         if found is None:
             self.refuse(
                 path,
-                f"This Shipcheck cannot change environments from a file yet (projects.services."
-                f"{name} is missing).",
+                f"This Shipcheck cannot apply this change from a file (projects.services.{name} "
+                "is missing).",
             )
         return found
 
