@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from approvals.models import ApprovalPolicy
-from configfile.parse import Document
+from configfile.parse import Document, path_text
 from configfile.state import (
     CHECK_FIELDS,
     MONITORING_POLICY_FIELDS,
@@ -97,6 +97,8 @@ def _details_problems(document: Document, base: tuple, exc: ValidationFailed, fi
     for name, message in details.items():
         text = " ".join(map(str, message)) if isinstance(message, list) else str(message)
         path = field_paths.get(name, (*base, name))
+        if any(p.path == path_text(path) for p in document.problems):
+            continue  # the schema already said what is wrong there
         document.problem(path, text)
 
 
