@@ -15,7 +15,7 @@ from core.exceptions import NotFound, PermissionDenied
 from monitoring.models import EnvironmentPolicy, HealthCheck, MetricCheck
 from monitoring.services.config import policy_update
 from projects.choices import Role
-from projects.models import Membership
+from projects.models import Environment, Membership
 from projects.permissions import forget_roles
 from projects.services import membership_grant, project_create
 from tests.configfile.conftest import EXPORTED_SECRETS, SECRETS, TEAM_FILE, data_of
@@ -269,3 +269,88 @@ def test_who_may__auditor_reads_but_may_not_plan_or_apply__outsider_sees_nothing
         with pytest.raises(NotFound):
             call()
     assert not AuditEvent.objects.filter(action="config.applied").exists()
+
+
+FOUR_ENVIRONMENTS = """\
+version: 1
+environments:
+  - {name: dev, tier: development}
+  - name: qa
+    display_name: QA
+    tier: testing
+    approvals: {required_approvals: 0}
+  - {name: staging, tier: staging}
+  - name: production
+    tier: production
+"""
+
+
+def test_apply__adds_an_environment_in_its_place__and_retires_one_left_out(project, people):
+    plan = config_apply(project=project, user=people.adam, text=FOUR_ENVIRONMENTS)
+    assert {"op": "add", "path": "environments[qa]"} == {
+        k: v for k, v in plan.changes[0].items() if k != "new"
+    }
+    assert plan.changes[0]["new"]["tier"] == "testing"
+    active = Environment.objects.filter(project=project, retired_at__isnull=True).order_by("order")
+    assert [(e.name, e.tier, e.display_name) for e in active] == [
+        ("dev", "development", "Development"),
+        ("qa", "testing", "QA"),
+        ("staging", "staging", "Staging"),
+        ("production", "production", "Production"),
+    ]
+    assert config_plan(project=project, user=people.adam, text=FOUR_ENVIRONMENTS).changes == []
+
+    without_staging = FOUR_ENVIRONMENTS.replace("  - {name: staging, tier: staging}\n", "")
+    plan = config_apply(project=project, user=people.adam, text=without_staging)
+    assert plan.changes == [
+        {"op": "remove", "path": "environments[staging]", "old": {"tier": "staging"}}
+    ]
+    staging = Environment.objects.get(project=project, name="staging")
+    assert staging.retired_at is not None  # retired, with its history, not deleted
+    assert [e["name"] for e in data_of(_export(project, people.adam)["yaml"])["environments"]] == [
+        "dev",
+        "qa",
+        "production",
+    ]
+    # A retired environment's name cannot come back.
+    with pytest.raises(ConfigInvalid) as refused:
+        config_plan(project=project, user=people.adam, text=FOUR_ENVIRONMENTS)
+    assert refused.value.details["errors"][0]["line"] == 8
+    assert "retired environment" in refused.value.details["errors"][0]["message"]
+
+
+def test_apply__reorders_environments(project, people):
+    text = (
+        "version: 1\nenvironments:\n  - {name: staging, tier: staging}\n"
+        "  - {name: dev, tier: development}\n  - {name: production, tier: production}\n"
+    )
+    plan = config_apply(project=project, user=people.adam, text=text)
+    assert plan.changes == [
+        {
+            "op": "change",
+            "path": "environments (order)",
+            "old": ["dev", "staging", "production"],
+            "new": ["staging", "dev", "production"],
+        }
+    ]
+    names = Environment.objects.filter(project=project).order_by("order")
+    assert [e.name for e in names] == ["staging", "dev", "production"]
+    assert AuditEvent.objects.filter(action="environment.reordered").count() == 1
+
+
+def test_apply__retiring_an_environment_with_a_running_deployment__applies_nothing(
+    project, people, envs
+):
+    from tests.factories import DeploymentFactory, ReleaseFactory
+
+    release = ReleaseFactory(project=project)
+    DeploymentFactory(release=release, environment=envs["staging"], status="in_progress")
+    text = (
+        "version: 1\nenvironments:\n  - {name: dev, tier: development}\n"
+        "  - {name: production, tier: production}\nroles:\n  admin: [adam]\n"
+    )
+    with pytest.raises(ConfigInvalid) as refused:
+        config_apply(project=project, user=people.adam, text=text)
+    assert "finish it before retiring" in refused.value.message
+    assert Environment.objects.get(pk=envs["staging"].pk).retired_at is None
+    assert Membership.objects.filter(project=project, user=people.bob).exists()
