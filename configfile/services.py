@@ -50,6 +50,7 @@ from monitoring.services.config import (
 )
 from projects import services as project_services
 from projects.models import Environment, Membership, Project
+from projects.permissions import forget_roles
 from projects.principals import is_token
 from releases.choices import ReleaseType
 
@@ -359,43 +360,42 @@ class _Run:
                     return (*path, kind, position)
         return (*path, kind)
 
-    def roles(self) -> None:
-        if self.desired.data["roles"] == self.current.data["roles"] and not self.desired.role_users:
-            return
-        if not self.desired.role_users:
-            return
-        grant = project_services.membership_grant
-        revoke = project_services.membership_revoke
-        extra = {"reason": APPLY_REASON} if "reason" in inspect.signature(grant).parameters else {}
-        held = {}
+    def _held(self) -> dict[str, dict]:
+        held: dict[str, dict] = {}
         for membership in Membership.objects.filter(project=self.project).select_related("user"):
             held.setdefault(membership.role, {})[membership.user_id] = membership.user
+        return held
+
+    def _membership(self, service, path, **kwargs) -> None:
+        if "reason" in inspect.signature(service).parameters:
+            kwargs["reason"] = APPLY_REASON
+        self.call(path, service, project=self.project, actor=self.actor, **kwargs)
+
+    def grants(self) -> None:
+        """New roles first: a staff administrator who names themselves admin may then change
+        what only admins may (approval policies, monitoring)."""
+        if not self.desired.role_users:
+            return
+        held = self._held()
         for role, users in self.desired.role_users.items():
             for user in users:
                 if user.pk not in held.get(role, {}):
-                    self.call(
-                        ("roles", role),
-                        grant,
-                        project=self.project,
-                        user=user,
-                        role=role,
-                        actor=self.actor,
-                        **extra,
+                    self._membership(
+                        project_services.membership_grant, ("roles", role), user=user, role=role
                     )
-        for role, holders in held.items():
+        forget_roles(self.actor)
+
+    def revokes(self) -> None:
+        """Roles the file leaves out, last, so the actor keeps their rights while applying."""
+        if not self.desired.role_users:
+            return
+        for role, holders in self._held().items():
             keep = {u.pk for u in self.desired.role_users.get(role, [])}
             for user_id, user in holders.items():
                 if user_id not in keep:
                     path = ("roles", role) if role in self.desired.role_users else ("roles",)
-                    self.call(
-                        path,
-                        revoke,
-                        project=self.project,
-                        user=user,
-                        role=role,
-                        actor=self.actor,
-                        **extra,
-                    )
+                    self._membership(project_services.membership_revoke, path, user=user, role=role)
+        forget_roles(self.actor)
 
     def checklists(self) -> None:
         wanted = self.desired.data["checklists"]["release_types"]
@@ -463,10 +463,11 @@ def config_apply(
     run.project_fields()
     environments = run.environments()
     if not run.problems:
+        run.grants()
         run.approvals(environments)
         run.monitoring(environments)
         run.checklists()
-        run.roles()
+        run.revokes()
     if run.problems:
         raise ConfigInvalid(run.problems, applied=True)
     run.secret_names()

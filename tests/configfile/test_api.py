@@ -128,7 +128,9 @@ def test_staff__may_plan_a_project_they_hold_no_role_in(project, people):
     assert _client(staff).get(EXPORT).status_code == 200
     response = _client(staff).post(PLAN, _body(), format="json")
     assert response.status_code == 200, response.json()
-    response = _client(staff).post(APPLY, _body(), format="json")
+    # Approval policies and monitoring are for the project's admins: sam names themselves one.
+    text = TEAM_FILE.replace("admin: [adam]", "admin: [adam, sam]")
+    response = _client(staff).post(APPLY, _body(yaml=text), format="json")
     assert response.status_code == 200, response.json()
     assert AuditEvent.objects.get(action="config.applied").actor_id == staff.pk
 

@@ -287,8 +287,9 @@ environments:
 
 def test_apply__adds_an_environment_in_its_place__and_retires_one_left_out(project, people):
     plan = config_apply(project=project, user=people.adam, text=FOUR_ENVIRONMENTS)
-    assert {"op": "add", "path": "environments[qa]"} == {
-        k: v for k, v in plan.changes[0].items() if k != "new"
+    assert {k: v for k, v in plan.changes[0].items() if k != "new"} == {
+        "op": "add",
+        "path": "environments[qa]",
     }
     assert plan.changes[0]["new"]["tier"] == "testing"
     active = Environment.objects.filter(project=project, retired_at__isnull=True).order_by("order")

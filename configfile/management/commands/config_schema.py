@@ -17,7 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--write", action="store_true", help=f"Write it to {DOCS_FILE.relative_to(settings.BASE_DIR)}."
+            "--write",
+            action="store_true",
+            help=f"Write it to {DOCS_FILE.relative_to(settings.BASE_DIR)}.",
         )
 
     def handle(self, *args, write: bool = False, **options):
