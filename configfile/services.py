@@ -115,7 +115,7 @@ def config_export(*, project: Project, user) -> dict[str, Any]:
 
 
 def _prepare(
-    *, project: Project, text: str, secrets: dict[str, str]
+    *, project: Project, text: str, secrets: dict[str, str], applying: bool = False
 ) -> tuple[State, Desired, Document]:
     document = parse_text(text)
     current = current_state(project)
@@ -123,7 +123,9 @@ def _prepare(
         schema_problems(document)
     desired = desired_state(document=document, project=project, current=current, secrets=secrets)
     if document.problems:
-        raise ConfigInvalid(sorted(document.problems, key=lambda p: (p.line or 0, p.column or 0)))
+        raise ConfigInvalid(
+            sorted(document.problems, key=lambda p: (p.line or 0, p.column or 0)), applied=applying
+        )
     return current, desired, document
 
 
@@ -447,7 +449,9 @@ def config_apply(
     """
     actor = config_write_actor(user=user, project=project)
     project = Project.objects.select_for_update().get(pk=project.pk)
-    current, desired, document = _prepare(project=project, text=text, secrets=secrets or {})
+    current, desired, document = _prepare(
+        project=project, text=text, secrets=secrets or {}, applying=True
+    )
     before = current.fingerprint()
     if expect and expect != before:
         raise StalePlan(expected=expect, actual=before)
