@@ -197,6 +197,7 @@ def checklists_of(project: Project) -> dict[str, Any]:
 
 def current_state(project: Project) -> State:
     """What the server holds for ``project``, in the file's canonical form."""
+    project = Project.objects.get(pk=project.pk)  # the row as committed, not a caller's copy
     active, retired = environments_of(project)
     saved_approvals = {
         p.environment_id: p for p in ApprovalPolicy.objects.filter(environment__in=active)

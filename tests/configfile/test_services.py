@@ -355,3 +355,27 @@ def test_apply__retiring_an_environment_with_a_running_deployment__applies_nothi
     assert "finish it before retiring" in refused.value.message
     assert Environment.objects.get(pk=envs["staging"].pk).retired_at is None
     assert Membership.objects.filter(project=project, user=people.bob).exists()
+
+
+def test_the_documented_example__applies_and_then_reports_no_change(project, people):
+    """docs/config-as-code.md's complete example, applied as written."""
+    import re
+
+    from django.conf import settings
+
+    from tests.factories import UserFactory
+
+    docs = (settings.BASE_DIR / "docs" / "config-as-code.md").read_text()
+    text = re.search(r"```yaml\n(# yaml-language-server.*?)```", docs, re.S).group(1)
+    for name in ("adele", "rita", "eli", "paula", "adrian", "ana", "cora", "audrey"):
+        UserFactory(username=name, email=f"{name}@example.com")
+    membership_grant(project=project, user=people.quinn, role=Role.QA, actor=None)
+    template_create(project=project, actor=people.adam, name="Payments hotfix")
+    secrets = {"PAYMENTS_HOOK_TOKEN": "h", "PAYMENTS_API_TOKEN": "a"}
+    # adam applies it and, as the file says, is no longer an admin afterwards.
+    plan = config_apply(project=project, user=people.adam, text=text, secrets=secrets)
+    assert {"op": "add", "path": "roles.admin", "new": "adele@example.com"} in plan.changes
+    active = Environment.objects.filter(project=project, retired_at__isnull=True)
+    assert [e.name for e in active.order_by("order")] == ["dev", "qa", "staging", "production"]
+    adele = Membership.objects.get(project=project, role=Role.ADMIN).user
+    assert config_plan(project=project, user=adele, text=text, secrets=secrets).changes == []
