@@ -103,4 +103,4 @@ class ConfigSchemaView(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        return Response(config_schema(), content_type="application/schema+json")
+        return Response(config_schema())
