@@ -79,6 +79,8 @@ MIDDLEWARE = [
     # Body size limit and Idempotency-Key for every /api/ POST (integrations/idempotency.py).
     "integrations.middleware.IdempotencyMiddleware",
     "core.middleware.ApiErrorMiddleware",
+    # The login page of an instance with nobody yet leads to /setup/ (the first administrator).
+    "projects.middleware.FirstRunMiddleware",
 ]
 if not DEBUG:
     # Without DEBUG Django serves no static files: WhiteNoise serves the collected

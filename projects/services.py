@@ -19,6 +19,8 @@ from projects.principals import is_token
 from projects.tokens import token_generate
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+# /projects/new/ is the new-project page, so no project may be called that.
+RESERVED_SLUGS = frozenset({"new"})
 # Lengths from the model fields, checked here so that a long value is a message, not a 500.
 PROJECT_NAME_MAX = 120
 PROJECT_SLUG_MAX = 60
@@ -30,6 +32,13 @@ REASON_MAX = 2000
 _ORDER_PARKING_OFFSET = 10000
 
 # --- helpers ------------------------------------------------------------------
+
+# AuditEvent.from_state/to_state hold 64 characters; the full values go in ``data``.
+_STATE_MAX = 64
+
+
+def _state(text: str) -> str:
+    return text if len(text) <= _STATE_MAX else text[: _STATE_MAX - 1] + "…"
 
 
 def _text(value: Any, field: str, max_length: int, *, required: bool = False) -> str:
@@ -213,6 +222,11 @@ def project_create(
                 details={"field": "slug"},
             )
     slug = _slug(slug, "Slug", PROJECT_SLUG_MAX)
+    if slug in RESERVED_SLUGS:
+        raise ValidationFailed(
+            f"The slug '{slug}' is taken by a Shipcheck page; choose another.",
+            details={"field": "slug"},
+        )
     description = _text(description, "Description", 10000)
     specs = _environment_specs(environments)
     if Project.objects.filter(slug=slug).exists():
@@ -297,8 +311,8 @@ def project_update(
             action="project.updated",
             obj=project,
             project=project,
-            from_state=changes.get("name", [project.name])[0],
-            to_state=project.name,
+            from_state=_state(changes.get("name", [project.name])[0]),
+            to_state=_state(project.name),
             data={"changes": changes},
         )
     return project
@@ -503,8 +517,8 @@ def environment_reorder(*, project: Project, names, actor) -> list[Environment]:
             object_id=project.pk,
             object_repr=str(project),
             project=project,
-            from_state=" → ".join(before),
-            to_state=" → ".join(names),
+            from_state=_state(" → ".join(before)),
+            to_state=_state(" → ".join(names)),
             data={"order_before": before, "order_after": names},
         )
     return list(
@@ -731,3 +745,53 @@ def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
             to_state="revoked",
         )
     return token
+
+
+# --- first run -------------------------------------------------------------------------
+
+# Any constant works; it names the advisory lock that lets only one first administrator in.
+_FIRST_RUN_LOCK_KEY = 0x5C5E7A9
+
+
+@transaction.atomic
+def first_admin_create(*, username: str, password: str, email: str = ""):
+    """Create the first administrator (Django staff and superuser) of an empty instance.
+
+    Only while nobody has an account: a second call, or a race lost to another first
+    run, is refused. The password must pass the configured password validators.
+    Audit: ``user.first_admin_created`` (by Shipcheck itself).
+    """
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.db import connection
+
+    User = get_user_model()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FIRST_RUN_LOCK_KEY])
+    if User.objects.exists():
+        raise Conflict(
+            "This Shipcheck already has people; the first administrator exists.",
+            code="already_set_up",
+        )
+    username = _text(username, "Username", 150, required=True)
+    email = _text(email, "E-mail", 254)
+    if not isinstance(password, str) or not password:
+        raise ValidationFailed("Choose a password.", details={"field": "password"})
+    user = User(username=username, email=email, is_staff=True, is_superuser=True)
+    try:
+        user.full_clean(exclude=["password"])
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages), details={"field": "password"}) from None
+    user.set_password(password)
+    user.save()
+    audit_record(
+        actor=None,
+        action="user.first_admin_created",
+        obj=user,
+        object_repr=user.get_username(),
+        to_state="staff",
+        data={"user": user.get_username()},
+    )
+    return user

@@ -19,6 +19,7 @@ from core.api.schema import error_responses
 from core.exceptions import NotFound, PermissionDenied
 from projects import services
 from projects.api.serializers import (
+    ChangeReasonSerializer,
     EnvironmentCreateSerializer,
     EnvironmentReorderSerializer,
     EnvironmentSerializer,
@@ -28,7 +29,6 @@ from projects.api.serializers import (
     ProjectCreateSerializer,
     ProjectSerializer,
     ProjectUpdateSerializer,
-    ChangeReasonSerializer,
     TokenCreatedSerializer,
     TokenCreateSerializer,
     TokenSerializer,
@@ -48,7 +48,7 @@ SLUG_PARAM = OpenApiParameter(
     "project_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The project's slug."
 )
 ENV_PARAM = OpenApiParameter(
-    "name", OpenApiTypes.STR, OpenApiParameter.PATH, description="Environment name, e.g. qa."
+    "environment", OpenApiTypes.STR, OpenApiParameter.PATH, description="Environment name, e.g. qa."
 )
 ARCHIVED_PARAM = OpenApiParameter(
     "archived",
@@ -186,6 +186,7 @@ class _ProjectScoped(viewsets.GenericViewSet):
 class EnvironmentViewSet(mixins.ListModelMixin, _ProjectScoped):
     serializer_class = EnvironmentSerializer
     lookup_field = "name"
+    lookup_url_kwarg = "environment"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
 
     def get_queryset(self):
@@ -218,9 +219,9 @@ class EnvironmentViewSet(mixins.ListModelMixin, _ProjectScoped):
         request=EnvironmentUpdateSerializer,
         responses={200: EnvironmentSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
-    def partial_update(self, request, project_slug=None, name=None):
+    def partial_update(self, request, project_slug=None, environment=None):
         project = self.project()
-        env = environment_by_name(project=project, name=name)
+        env = environment_by_name(project=project, name=environment)
         require_manager(request.user, project)
         data = body_valid(EnvironmentUpdateSerializer, request)
         env = services.environment_update(
@@ -255,9 +256,9 @@ class EnvironmentViewSet(mixins.ListModelMixin, _ProjectScoped):
         responses={200: EnvironmentSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"])
-    def retire(self, request, project_slug=None, name=None):
+    def retire(self, request, project_slug=None, environment=None):
         project = self.project()
-        env = environment_by_name(project=project, name=name)
+        env = environment_by_name(project=project, name=environment)
         require_manager(request.user, project)
         data = body_valid(ChangeReasonSerializer, request)
         env = services.environment_retire(

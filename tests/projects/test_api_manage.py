@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from projects.choices import Role
 from projects.models import ApiToken, Environment, Membership, Project
 from projects.services import api_token_create
 from projects.tokens import token_hash
@@ -404,9 +403,9 @@ def test_schema__lists_every_new_path(db, client):
         ("/api/v1/projects/{slug}/", "patch"),
         ("/api/v1/projects/{slug}/archive/", "post"),
         ("/api/v1/projects/{project_slug}/environments/", "post"),
-        ("/api/v1/projects/{project_slug}/environments/{name}/", "patch"),
+        ("/api/v1/projects/{project_slug}/environments/{environment}/", "patch"),
         ("/api/v1/projects/{project_slug}/environments/reorder/", "post"),
-        ("/api/v1/projects/{project_slug}/environments/{name}/retire/", "post"),
+        ("/api/v1/projects/{project_slug}/environments/{environment}/retire/", "post"),
         ("/api/v1/projects/{project_slug}/members/", "get"),
         ("/api/v1/projects/{project_slug}/members/revoke/", "post"),
         ("/api/v1/projects/{project_slug}/tokens/", "post"),
