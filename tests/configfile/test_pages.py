@@ -25,7 +25,7 @@ def test_policy_changed_on_the_monitoring_page__plan_shows_exactly_that(client, 
             "precheck_max_age_minutes": "15",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 302  # saved, back to the environment's page
     plan = config_plan(project=project, user=people.adam, text=TEAM_FILE, secrets=SECRETS)
     assert plan.changes == [
         {
