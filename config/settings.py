@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "approvals",
     "monitoring",
     "integrations",
+    "configfile",
 ]
 
 MIDDLEWARE = [

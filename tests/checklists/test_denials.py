@@ -32,7 +32,7 @@ def test_tick_by_a_member_without_the_role__is_recorded_as_denied(small_release,
     assert event.reason == exc.value.message
     assert event.object_type == "checklists.item" and event.object_id == str(item.pk)
     assert event.release_id == small_release.pk and event.project_id == small_release.project_id
-    assert event.data == {"attempt": "tick", "role": item.role, "error": "forbidden"}
+    assert event.data == {"attempt": "tick", "role": item.role, "error": "role_not_held"}
     assert Item.objects.get(pk=item.pk).status == ItemStatus.OPEN
 
 
