@@ -176,7 +176,10 @@ def test_meeting__schedule_with_named_attendees__unknown_person_refused(people, 
             "release": release.pk,
             "environment": "production",
             "scheduled_for": _when(),
-            "attendees": [{"person": "quinn", "seat": "qa_lead"}, {"person": "olga", "seat": "qa_lead"}],
+            "attendees": [
+                {"person": "quinn", "seat": "qa_lead"},
+                {"person": "olga", "seat": "qa_lead"},
+            ],
         },
         format="json",
     )
