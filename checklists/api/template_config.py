@@ -56,13 +56,18 @@ def _editable_template(request, pk):
     """The template, visible (404) and editable by the caller (403), asked before the body."""
     require_person(request.user, WHAT)
     template = template_get(user=request.user, pk=pk)
+    _authorize(request, template)
+    return template
+
+
+def _authorize(request, template) -> None:
     if template.project is None:
+        # Nobody edits a shipped template; someone who may change nothing hears that first.
         require_writing_role_somewhere(request.user)
         raise TemplateNotEditable(
             "Shipped templates cannot be edited; copy one into your project first."
         )
     template_services.template_edit_authorize(project=template.project, actor=request.user)
-    return template
 
 
 def _detail(request, template) -> dict:
@@ -206,8 +211,7 @@ def _step(request, pk) -> StepTemplate:
     )
     if step is None:
         raise NotFound("No such step.")
-    template = template_get(user=request.user, pk=step.version.template_id)
-    template_services.template_edit_authorize(project=template.project, actor=request.user)
+    _authorize(request, template_get(user=request.user, pk=step.version.template_id))
     return step
 
 
@@ -220,8 +224,7 @@ def _item(request, pk) -> ItemTemplate:
     )
     if item is None:
         raise NotFound("No such item.")
-    template = template_get(user=request.user, pk=item.step.version.template_id)
-    template_services.template_edit_authorize(project=template.project, actor=request.user)
+    _authorize(request, template_get(user=request.user, pk=item.step.version.template_id))
     return item
 
 
