@@ -429,7 +429,8 @@ def validate_policy(data: dict[str, Any]) -> dict[str, Any]:
         value = _number(
             errors, field, raw, label=label, minimum=minimum, maximum=maximum, allow_none=False
         )
-        return timedelta(seconds=value) if value is not None else None
+        # Out of range is already an error; 1e300 seconds would not even fit a timedelta.
+        return timedelta(seconds=value) if value is not None and field not in errors else None
 
     clean["poll_interval"] = seconds("poll_interval", "Poll interval (seconds)", 0.2, 600)
     clean["canary_duration"] = seconds("canary_duration", "Canary duration (seconds)", 1, 24 * 3600)

@@ -119,6 +119,10 @@ def test_policy__bad_types_and_unknown_values__400_nothing_saved(people, envs):
         {"poll_interval_seconds": "often"},
         {"canary_percent": 0},
         {"rollback_hook_url": "ftp://x"},
+        {"poll_interval_seconds": 1e300},
+        {"canary_duration_seconds": "NaN"},
+        {"post_deploy_duration_seconds": -5},
+        {"unknown_field": 1, "canary_percent": 200},
         [1, 2],
     ):
         response = api(people.adam).patch(f"{BASE}/dev/policy/", body, format="json")
