@@ -35,6 +35,7 @@ def _row(request, project: str, environment: str):
     found = project_for_admin(user=request.user, slug=project)
     for env, policy in policy_rows(project=found):
         if env.name == environment:
+            env.project = found
             policy.environment = env
             return env, policy
     raise NotFound("No such environment in this project.")
@@ -60,6 +61,7 @@ class ApprovalPolicyListView(GenericAPIView):
         found = project_for_admin(user=request.user, slug=project)
         policies = []
         for env, policy in policy_rows(project=found):
+            env.project = found
             policy.environment = env
             policies.append(policy)
         page = self.paginate_queryset(policies)

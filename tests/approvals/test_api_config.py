@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -281,3 +283,18 @@ def test_meeting__who_may_schedule__order_of_checks(project, people, release, en
             assert response.status_code == expected, (who, op)
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.SCHEDULED
+
+
+def test_policies__query_count_does_not_grow_with_saved_policies(
+    people, envs, django_assert_max_num_queries
+):
+    client = api(people.aud)
+    with CaptureQueriesContext(connection) as before:
+        client.get(POLICIES)
+    baseline = len(before.captured_queries)  # read now: every request resets the query log
+    assert baseline <= 6
+    for name in ("dev", "staging", "production"):
+        api(people.adam).patch(f"{POLICIES}{name}/", {"requires_go_no_go": True}, format="json")
+    with django_assert_max_num_queries(baseline):
+        body = client.get(POLICIES).json()
+    assert [p["updated_by"] for p in body["results"]] == ["adam", "adam", "adam"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
@@ -382,3 +384,28 @@ def test_window__too_few_measurements__ends_inconclusive_with_the_reason(
     )
     body = api(people.aud).get(f"/api/v1/monitoring/windows/{window.pk}/").json()
     assert body["status"] == "inconclusive" and "fewer than the 3" in body["verdict"]
+
+
+def test_check_lists__query_count_does_not_grow_with_the_checks(
+    people, envs, stub, django_assert_max_num_queries
+):
+    client = api(people.aud)
+    url = f"{BASE}/production/health-checks/"
+
+    def add(n):
+        for i in range(n):
+            check_create(
+                environment=envs["production"],
+                kind=CheckKind.HEALTH,
+                actor=people.adam,
+                **_health(stub, name=f"Health {HealthCheck.objects.count()} {i}"),
+            )
+
+    add(1)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).json()["count"] == 1
+    baseline = len(one.captured_queries)  # read now: every request resets the query log
+    assert baseline <= 8
+    add(6)
+    with django_assert_max_num_queries(baseline):
+        assert client.get(url).json()["count"] == 7
