@@ -99,6 +99,7 @@ def test_policy__issue_case__interval_under_the_scheduler_tick__refused_in_api_a
     )
     assert page.status_code == 200
     assert sentence in page.content.decode()
+    assert "At least 2 s: the scheduler looks for due polls every 2 s." in page.content.decode()
     assert not EnvironmentPolicy.objects.filter(environment=envs["production"]).exists()
 
 
