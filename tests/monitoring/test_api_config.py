@@ -410,3 +410,21 @@ def test_check_lists__query_count_does_not_grow_with_the_checks(
     add(6)
     with django_assert_max_num_queries(baseline):
         assert client.get(url).json()["count"] == 7
+
+
+def test_window__a_policy_saved_before_the_limit__is_polled_at_the_tick(
+    release, envs, people, stub, monkeypatch
+):
+    """A row written before the limit held (0.2 s) opens a window that polls every tick."""
+    from monitoring.services import deployment_start
+
+    stub.route("/healthz", Answer(200))
+    configure(envs["dev"], people.adam, health=[{"name": "Health", "url": stub.url("/healthz")}])
+    EnvironmentPolicy.objects.filter(environment=envs["dev"]).update(
+        poll_interval=timedelta(seconds=0.2), canary_duration=timedelta(seconds=1.2)
+    )
+    monkeypatch.setenv("SHIPCHECK_MONITORING_TICK", "2")
+    deployment_start(release=release, environment=envs["dev"], actor=people.bob, strategy="canary")
+    window = MonitoringWindow.objects.get(kind=WindowKind.CANARY)
+    assert window.poll_interval == timedelta(seconds=2)
+    assert window.next_poll_at == window.started_at + timedelta(seconds=2)
