@@ -70,6 +70,7 @@ from approvals.permissions import (
     is_insider,
 )
 from approvals.requirements import ReleaseFacts, gate_states, person_name, requirement_for
+from accounts.mfa import approval_mfa_refusal
 from audit.services import audit_record
 from core.exceptions import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from core.notifications import notification_send
@@ -371,6 +372,8 @@ def _approval_decide(*, release, kind, decision, actor, environment, comment, ro
         deployer_ids=facts.deployer_ids,
         role=role or None,
     )
+    if refusal is None and (mfa := approval_mfa_refusal(user=actor, project=release.project_id, kind=kind, environment=subject)):
+        refusal = NotEligible(mfa, code="mfa_required")  # a project may require MFA (accounts/mfa.py)
     if refusal is not None:
         raise refusal
     if kind == ApprovalKind.QA_SIGNOFF and not facts.succeeded_in(subject):
