@@ -5,7 +5,7 @@
 //   OIDC_CLIENT_ID, OIDC_CLIENT_SECRET  the one static client
 //   OIDC_REDIRECT_URI                   the client's registered redirect URI
 //   OIDC_USERS                          JSON {"login": {"password", "email", "name", "groups"}}
-//   OIDC_BAD_TOKEN=1                    the token endpoint answers a malformed ID token
+//   OIDC_BAD_TOKEN=1                    the token endpoint answers an ID token meant for another client
 import http from "node:http";
 import Provider from "oidc-provider";
 
@@ -84,8 +84,15 @@ server.listen(0, "127.0.0.1", () => {
   provider.use(async (ctx, next) => {
     const match = ctx.path.match(/^\/interaction\/([^/]+)(\/login)?$/);
     if (badToken && ctx.method === "POST" && ctx.path === "/token") {
-      ctx.type = "json";
-      ctx.body = { access_token: "x", token_type: "Bearer", expires_in: 60, id_token: "not.a.jwt" };
+      // A real access token with an ID token issued to another client (wrong audience).
+      await next();
+      if (ctx.body && ctx.body.id_token) {
+        const [header, payload, signature] = ctx.body.id_token.split(".");
+        const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+        claims.aud = "another-client";
+        const forged = Buffer.from(JSON.stringify(claims)).toString("base64url");
+        ctx.body = { ...ctx.body, id_token: `${header}.${forged}.${signature}` };
+      }
       return;
     }
     if (!match) return next();
