@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from allauth.account.internal.flows.login import record_authentication
 from allauth.account.utils import perform_login
 from django.conf import settings
 from django.contrib import messages
@@ -56,7 +57,11 @@ class LoginView(auth_views.LoginView):
     form_class = ThrottledAuthenticationForm
 
     def form_valid(self, form):
-        return perform_login(self.request, form.get_user(), redirect_url=self.get_success_url())
+        user = form.get_user()
+        # Recorded as allauth's own password form does, so setting up a second factor right
+        # after signing in needs no second password prompt.
+        record_authentication(self.request, user, method="password", username=user.get_username())
+        return perform_login(self.request, user, redirect_url=self.get_success_url())
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), **oidc_context()}
