@@ -18,7 +18,9 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
-    def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):
+    def on_authentication_error(
+        self, request, provider, error=None, exception=None, extra_context=None
+    ):
         # Say what failed without its text, which may carry a code or a token.
         logger.warning(
             "OpenID Connect sign-in failed: %s %s",

@@ -19,7 +19,9 @@ PROVIDER_DOWN = (
 
 
 def error_page(request, message: str = PROVIDER_DOWN, status: int = 502):
-    return render(request, "socialaccount/authentication_error.html", {"message": message}, status=status)
+    return render(
+        request, "socialaccount/authentication_error.html", {"message": message}, status=status
+    )
 
 
 def _guarded(view):
@@ -28,7 +30,9 @@ def _guarded(view):
             return view(request, provider_id)
         except (RequestException, ValueError, KeyError, TypeError) as exc:
             # The exception's class and the provider id only: its text may hold a code or token.
-            logger.warning("OpenID Connect sign-in failed: %s (provider %s)", type(exc).__name__, provider_id)
+            logger.warning(
+                "OpenID Connect sign-in failed: %s (provider %s)", type(exc).__name__, provider_id
+            )
             return error_page(request)
 
     wrapper.__name__ = view.__name__

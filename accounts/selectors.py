@@ -67,7 +67,9 @@ def group_mapping_get(*, project: Project, pk) -> GroupRoleMapping:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound("No such group mapping.") from None
-    mapping = GroupRoleMapping.objects.filter(project=project, pk=pk).select_related("project").first()
+    mapping = (
+        GroupRoleMapping.objects.filter(project=project, pk=pk).select_related("project").first()
+    )
     if mapping is None:
         raise NotFound("No such group mapping.")
     return mapping

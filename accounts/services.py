@@ -286,9 +286,7 @@ def _clean_new_account(*, username: str, password: str, password_again: str, ema
     if password != password_again:
         errors["password_again"] = ["The two passwords differ."]
     try:
-        password_validation.validate_password(
-            password or "", User(username=username, email=email)
-        )
+        password_validation.validate_password(password or "", User(username=username, email=email))
     except ValidationError as exc:
         errors["password"] = list(exc.messages)
     if errors:
@@ -425,7 +423,11 @@ def user_deactivate(*, user, actor, reason: str = ""):
         from_state="active",
         to_state="inactive",
         reason=reason,
-        data={"username": user.get_username(), "sessions_ended": sessions, "tokens_stopped": tokens},
+        data={
+            "username": user.get_username(),
+            "sessions_ended": sessions,
+            "tokens_stopped": tokens,
+        },
     )
     return user
 
@@ -503,7 +505,9 @@ def group_mapping_add(*, project: Project, group: str, role: str, actor) -> Grou
     _require_manager(actor, project, "map identity provider groups to roles")
     group = _clean_group(group)
     (role,) = _clean_roles([role])[:1]
-    mapping, created = GroupRoleMapping.objects.get_or_create(project=project, group=group, role=role)
+    mapping, created = GroupRoleMapping.objects.get_or_create(
+        project=project, group=group, role=role
+    )
     if created:
         audit_record(
             actor=actor,

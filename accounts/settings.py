@@ -78,7 +78,10 @@ def oidc_providers(*, server_url: str, client_id: str, secret: str, label: str, 
                     "name": label,
                     "client_id": client_id,
                     "secret": secret,
-                    "settings": {"server_url": server_url, "token_auth_method": "client_secret_post"},
+                    "settings": {
+                        "server_url": server_url,
+                        "token_auth_method": "client_secret_post",
+                    },
                 }
             ],
         }

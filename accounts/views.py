@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 # The invitation's secret moves from the link into the session at once, so it is not
 # left in the address bar, the browser history, Referer headers or request logs.
-SESSION_TOKEN_KEY = "shipcheck_invitation"
+SESSION_TOKEN_KEY = "shipcheck_invitation"  # noqa: S105 - a session key name
 
 
 def oidc_context() -> dict:
@@ -126,7 +126,9 @@ def invitation_accept(request):
             if not signed_in:
                 user.backend = "django.contrib.auth.backends.ModelBackend"
                 response = perform_login(
-                    request, user, redirect_url=reverse("projects:detail", args=[invitation.project.slug])
+                    request,
+                    user,
+                    redirect_url=reverse("projects:detail", args=[invitation.project.slug]),
                 )
             else:
                 response = redirect("projects:detail", slug=invitation.project.slug)
@@ -189,7 +191,8 @@ def invitation_resend(request, slug, pk):
         messages.error(request, exc.message)
     else:
         messages.success(
-            request, f"Invitation sent again to {invitation.email}; the earlier link no longer works."
+            request,
+            f"Invitation sent again to {invitation.email}; the earlier link no longer works.",
         )
     return redirect("accounts:invitations", slug=project.slug)
 
@@ -204,7 +207,9 @@ def invitation_revoke(request, slug, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Invitation of {invitation.email} revoked; its link no longer works.")
+        messages.success(
+            request, f"Invitation of {invitation.email} revoked; its link no longer works."
+        )
     return redirect("accounts:invitations", slug=project.slug)
 
 
@@ -278,9 +283,7 @@ def project_security(request, slug):
             )
             messages.success(request, "Sign-in rules saved.")
             return redirect("accounts:project-security", slug=project.slug)
-    approver_roles = [
-        dict(Role.choices)[r] for r in (Role.APPROVER, Role.EMERGENCY_APPROVER)
-    ]
+    approver_roles = [dict(Role.choices)[r] for r in (Role.APPROVER, Role.EMERGENCY_APPROVER)]
     return render(
         request,
         "accounts/project_security.html",

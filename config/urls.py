@@ -10,7 +10,8 @@ from core import views_pages as core_pages
 from releases import views as releases_views
 
 # Each app owns its pages (<app>/urls.py) and its API (<app>/api/urls.py).
-APPS = ["projects", "releases", "checklists", "approvals", "monitoring", "audit", "integrations", "accounts"]
+APPS = ["projects", "releases", "checklists", "approvals", "monitoring", "audit", "integrations"]
+APPS.append("accounts")  # people, invitations and sign-in (docs/sign-in.md)
 
 api_v1 = [path("", include(f"{app}.api.urls")) for app in APPS]
 

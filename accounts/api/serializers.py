@@ -7,7 +7,9 @@ from projects.choices import Role
 
 
 class InvitationSerializer(serializers.ModelSerializer):
-    status = serializers.CharField(read_only=True, help_text="pending, accepted, expired or revoked")
+    status = serializers.CharField(
+        read_only=True, help_text="pending, accepted, expired or revoked"
+    )
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices))
     invited_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -34,7 +36,9 @@ class InvitationSerializer(serializers.ModelSerializer):
 class InvitationCreateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     roles = serializers.ListField(
-        child=serializers.ChoiceField(choices=Role.choices), min_length=1, max_length=len(Role.values)
+        child=serializers.ChoiceField(choices=Role.choices),
+        min_length=1,
+        max_length=len(Role.values),
     )
 
 

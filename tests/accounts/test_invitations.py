@@ -61,7 +61,11 @@ def test_invitation__smtp_link_sets_password_and_grants_roles_once(
     assert "Join Payments" in form.content.decode()
     accepted = client.post(
         "/invitations/accept/",
-        {"username": "nina", "password": "a-long-password-1", "password_again": "a-long-password-1"},
+        {
+            "username": "nina",
+            "password": "a-long-password-1",
+            "password_again": "a-long-password-1",
+        },
     )
     assert accepted.status_code == 302
     assert accepted["Location"] == f"/projects/{project.slug}/"
@@ -99,11 +103,17 @@ def test_invitation__expired_link__says_so_and_changes_nothing(client, people, p
     invitation, secret = invitation_create(
         project=project, email="late@example.com", roles=["qa"], actor=people.adam
     )
-    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     client.get(f"/invitations/{secret}/")
     response = client.post(
         "/invitations/accept/",
-        {"username": "late", "password": "a-long-password-1", "password_again": "a-long-password-1"},
+        {
+            "username": "late",
+            "password": "a-long-password-1",
+            "password_again": "a-long-password-1",
+        },
     )
     assert response.status_code == 410
     assert "expired" in response.content.decode()
@@ -195,17 +205,26 @@ def test_accept__bad_account_input__form_errors_and_nothing_created(client, peop
     client.get(f"/invitations/{secret}/")
     taken = client.post(
         "/invitations/accept/",
-        {"username": "alice", "password": "a-long-password-1", "password_again": "a-long-password-1"},
+        {
+            "username": "alice",
+            "password": "a-long-password-1",
+            "password_again": "a-long-password-1",
+        },
     )
     assert taken.status_code == 200
     assert "This username is taken" in taken.content.decode()
     differ = client.post(
         "/invitations/accept/",
-        {"username": "xavier", "password": "a-long-password-1", "password_again": "other-password-2"},
+        {
+            "username": "xavier",
+            "password": "a-long-password-1",
+            "password_again": "other-password-2",
+        },
     )
     assert "The two passwords differ" in differ.content.decode()
     short = client.post(
-        "/invitations/accept/", {"username": "xavier", "password": "short", "password_again": "short"}
+        "/invitations/accept/",
+        {"username": "xavier", "password": "short", "password_again": "short"},
     )
     assert "too short" in short.content.decode()
     assert not User.objects.filter(username="xavier").exists()
@@ -252,10 +271,16 @@ def test_invitations_page__who_may_see_it(client, people, project):
 
 
 def test_invitations_page__lists_every_status_and_is_linked(client, people, project):
-    pending, _ = invitation_create(project=project, email="p@example.com", roles=["qa"], actor=people.adam)
-    revoked, _ = invitation_create(project=project, email="r@example.com", roles=["qa"], actor=people.adam)
+    pending, _ = invitation_create(
+        project=project, email="p@example.com", roles=["qa"], actor=people.adam
+    )
+    revoked, _ = invitation_create(
+        project=project, email="r@example.com", roles=["qa"], actor=people.adam
+    )
     invitation_revoke(invitation=revoked, actor=people.adam)
-    expired, _ = invitation_create(project=project, email="e@example.com", roles=["qa"], actor=people.adam)
+    expired, _ = invitation_create(
+        project=project, email="e@example.com", roles=["qa"], actor=people.adam
+    )
     Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=1))
     client.force_login(people.adam)
     body = client.get(f"/projects/{project.slug}/invitations/").content.decode()
@@ -265,14 +290,20 @@ def test_invitations_page__lists_every_status_and_is_linked(client, people, proj
     assert f"/projects/{project.slug}/invitations/" in detail
 
 
-def test_invitations_page__query_count_is_constant(client, people, project, django_assert_max_num_queries):
+def test_invitations_page__query_count_is_constant(
+    client, people, project, django_assert_max_num_queries
+):
     client.force_login(people.adam)
     for n in range(3):
-        invitation_create(project=project, email=f"a{n}@example.com", roles=["qa"], actor=people.adam)
+        invitation_create(
+            project=project, email=f"a{n}@example.com", roles=["qa"], actor=people.adam
+        )
     with django_assert_max_num_queries(12) as few:
         client.get(f"/projects/{project.slug}/invitations/")
     for n in range(10):
-        invitation_create(project=project, email=f"b{n}@example.com", roles=["qa"], actor=people.adam)
+        invitation_create(
+            project=project, email=f"b{n}@example.com", roles=["qa"], actor=people.adam
+        )
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(f"/projects/{project.slug}/invitations/")
 

@@ -155,7 +155,8 @@ def test_project_security_page__admin_sets_the_rule(client, people, project):
     page = client.get(f"/projects/{project.slug}/sign-in-security/")
     assert "second factor optional" in page.content.decode()
     client.post(f"/projects/{project.slug}/sign-in-security/", {"require_mfa_for_approvers": "on"})
-    assert "second factor required" in client.get(
-        f"/projects/{project.slug}/sign-in-security/"
-    ).content.decode()
+    assert (
+        "second factor required"
+        in client.get(f"/projects/{project.slug}/sign-in-security/").content.decode()
+    )
     assert AuditEvent.objects.filter(action="project.security_changed").count() == 1

@@ -43,7 +43,9 @@ def _configure(settings, issuer: str) -> None:
     )
 
 
-def _sign_in(base: str, *, login="quentin", password="provider-pass") -> tuple[httpx.Client, httpx.Response]:
+def _sign_in(
+    base: str, *, login="quentin", password="provider-pass"
+) -> tuple[httpx.Client, httpx.Response]:
     """Drive the code flow like a browser: the button, the provider's form, the way back."""
     browser = httpx.Client(follow_redirects=True, timeout=20)
     page = browser.get(f"{base}/login/")
@@ -118,7 +120,10 @@ def test_oidc__bad_id_token__clear_error_page_and_nobody_signed_in(
     assert landed.status_code != 500
     assert "Sign-in through the identity provider failed" in landed.text
     assert not User.objects.filter(email="quentin@corp.example").exists()
-    assert "sessionid" not in browser.cookies or browser.get(f"{live_server.url}/").url.path == "/login/"
+    assert (
+        "sessionid" not in browser.cookies
+        or browser.get(f"{live_server.url}/").url.path == "/login/"
+    )
     browser.close()
 
 

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 def _browser(user, agent: str) -> Client:
     browser = Client(HTTP_USER_AGENT=agent)
-    assert browser.post("/login/", {"username": user.username, "password": "pass"}).status_code == 302
+    assert (
+        browser.post("/login/", {"username": user.username, "password": "pass"}).status_code == 302
+    )
     return browser
 
 
