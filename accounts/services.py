@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.choices import InvitationStatus
@@ -295,6 +295,26 @@ def _clean_new_account(*, username: str, password: str, password_again: str, ema
     return username
 
 
+def _email_verified(user, email: str) -> None:
+    """Following the e-mailed link proves the address: record it as verified for allauth, so a
+    later sign-in through the provider with the same address reaches this account (and allauth
+    does not wipe its password as it does for unproven addresses)."""
+    from allauth.account.models import EmailAddress
+
+    if EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists():
+        return
+    try:
+        with transaction.atomic():
+            address, _ = EmailAddress.objects.get_or_create(
+                user=user, email=email, defaults={"verified": True}
+            )
+            if not address.verified:
+                address.verified = True
+                address.save(update_fields=["verified"])
+    except IntegrityError:  # another account holds this address verified already
+        logger.info("Invitation address already verified for another account")
+
+
 @transaction.atomic
 def invitation_accept(
     *,
@@ -347,6 +367,7 @@ def invitation_accept(
     elif not user.email:
         user.email = invitation.email
         user.save(update_fields=["email"])
+    _email_verified(user, invitation.email)
     reason = f"Accepted the invitation sent to {invitation.email}"
     if invitation.invited_by is not None:
         reason += f" by {invitation.invited_by.get_username()}"

@@ -2,7 +2,7 @@
 
 Imported by ``config/settings.py``; kept here so the accounts app's knobs sit in
 one place. Passwords at ``/login/`` always work; OpenID Connect is offered when
-``SHIPCHECK_OIDC_SERVER_URL``, ``SHIPCHECK_OIDC_CLIENT_ID`` and
+``SHIPCHECK_OIDC_ISSUER``, ``SHIPCHECK_OIDC_CLIENT_ID`` and
 ``SHIPCHECK_OIDC_CLIENT_SECRET`` are all set.
 """
 
@@ -41,14 +41,14 @@ SOCIALACCOUNT_QUERY_EMAIL = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 
-SHIPCHECK_OIDC_SERVER_URL = env_url("SHIPCHECK_OIDC_SERVER_URL", schemes=("https", "http")) or ""
+SHIPCHECK_OIDC_ISSUER = env_url("SHIPCHECK_OIDC_ISSUER", schemes=("https", "http")) or ""
 SHIPCHECK_OIDC_CLIENT_ID = env_str("SHIPCHECK_OIDC_CLIENT_ID").strip()
 SHIPCHECK_OIDC_CLIENT_SECRET = env_str("SHIPCHECK_OIDC_CLIENT_SECRET").strip()
 SHIPCHECK_OIDC_LABEL = env_str("SHIPCHECK_OIDC_LABEL", "Sign in with single sign-on").strip()
 SHIPCHECK_OIDC_GROUPS_CLAIM = env_str("SHIPCHECK_OIDC_GROUPS_CLAIM", "groups").strip() or "groups"
 SHIPCHECK_OIDC_SCOPES = env_str("SHIPCHECK_OIDC_SCOPES", "openid profile email").split()
 _oidc_parts = {
-    "SHIPCHECK_OIDC_SERVER_URL": SHIPCHECK_OIDC_SERVER_URL,
+    "SHIPCHECK_OIDC_ISSUER": SHIPCHECK_OIDC_ISSUER,
     "SHIPCHECK_OIDC_CLIENT_ID": SHIPCHECK_OIDC_CLIENT_ID,
     "SHIPCHECK_OIDC_CLIENT_SECRET": SHIPCHECK_OIDC_CLIENT_SECRET,
 }
@@ -89,7 +89,7 @@ def oidc_providers(*, server_url: str, client_id: str, secret: str, label: str, 
 
 
 SOCIALACCOUNT_PROVIDERS = oidc_providers(
-    server_url=SHIPCHECK_OIDC_SERVER_URL,
+    server_url=SHIPCHECK_OIDC_ISSUER,
     client_id=SHIPCHECK_OIDC_CLIENT_ID,
     secret=SHIPCHECK_OIDC_CLIENT_SECRET,
     label=SHIPCHECK_OIDC_LABEL,
@@ -112,3 +112,6 @@ SHIPCHECK_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int(
     "SHIPCHECK_LOGIN_MAX_FAILURES_PER_ADDRESS", 30, minimum=1
 )
 SHIPCHECK_LOGIN_LOCKOUT_SECONDS = env_int("SHIPCHECK_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# Behind N reverse proxies the client's address is the N-th from the right in X-Forwarded-For
+# (throttling per address and the sessions list use it); 0 trusts no header.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("SHIPCHECK_TRUSTED_PROXY_COUNT", 0, minimum=0)

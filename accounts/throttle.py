@@ -28,7 +28,15 @@ def _key(kind: str, value: str) -> str:
 
 
 def client_address(request) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    """The client's address, through ``SHIPCHECK_TRUSTED_PROXY_COUNT`` proxies (allauth's rule)."""
+    from allauth.core.internal.httpkit import get_client_ip
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        address = get_client_ip(request)
+    except ImproperlyConfigured:  # fewer X-Forwarded-For hops than proxies: not from the proxy
+        address = None
+    return str(address or request.META.get("REMOTE_ADDR") or "unknown")
 
 
 def _limits() -> tuple[tuple[str, int], ...]:

@@ -149,3 +149,34 @@ def test_login_page__no_provider_configured__shows_no_button(client, settings, d
     body = client.get("/login/").content.decode()
     assert "data-sso" not in body
     assert 'name="username"' in body
+
+
+def test_oidc__invited_person__signs_into_the_same_account_and_keeps_the_password(
+    live_server, settings, start_oidc_provider, project, people
+):
+    from accounts.services import invitation_accept, invitation_create
+
+    _, secret = invitation_create(
+        project=project, email="quentin@corp.example", roles=["engineer"], actor=people.adam
+    )
+    _, local = invitation_accept(
+        token=secret,
+        username="qlocal",
+        password="a-long-password-1",
+        password_again="a-long-password-1",
+    )
+    group_mapping_add(project=project, group="qa", role=Role.QA, actor=people.adam)
+    provider = start_oidc_provider(
+        redirect_uri=f"{live_server.url}/accounts/oidc/sso/login/callback/", users=USERS
+    )
+    _configure(settings, provider.issuer)
+    browser, landed = _sign_in(live_server.url)
+    assert landed.status_code == 200
+    assert User.objects.filter(email="quentin@corp.example").count() == 1
+    local.refresh_from_db()
+    assert local.check_password("a-long-password-1")
+    assert set(Membership.objects.filter(user=local).values_list("role", flat=True)) == {
+        Role.ENGINEER,
+        Role.QA,
+    }
+    browser.close()
