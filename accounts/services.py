@@ -334,7 +334,7 @@ def invitation_accept(
     Returns ``(invitation, user)``.
     """
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("project", "invited_by")
         .filter(token_hash=invitation_hash(token))
         .first()
