@@ -7,9 +7,13 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401 - provider groups → roles at each sign-in
+        from accounts import (
+            logfilters,
+            signals,  # noqa: F401 - provider groups → roles at each sign-in
+        )
         from core.nav import project_link
 
+        logfilters.install()
         project_link(
             "Invitations",
             "accounts:invitations",

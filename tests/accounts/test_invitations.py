@@ -321,3 +321,14 @@ def test_resend_and_revoke__accepted_invitation__are_refused(client, people, pro
         invitation_resend(invitation=invitation, actor=people.adam)
     with pytest.raises(InvitationUnusable):
         invitation_revoke(invitation=invitation, actor=people.adam)
+
+
+def test_invitation_secret__masked_in_request_logs(client, people, project, caplog):
+    _, secret = invitation_create(
+        project=project, email="log@example.com", roles=["qa"], actor=people.adam
+    )
+    caplog.set_level(logging.INFO)
+    response = client.post(f"/invitations/{secret}/")  # 405, which django.request logs
+    assert response.status_code == 405
+    assert "/invitations/<secret>" in caplog.text
+    assert secret not in caplog.text

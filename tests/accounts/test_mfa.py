@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -78,8 +79,16 @@ def test_passkey_pages__render_and_registration_begins(people):
     page = browser.get("/accounts/2fa/webauthn/add/")
     assert page.status_code == 200
     body = page.content.decode()
-    # The page carries the credential-creation options the browser's WebAuthn API needs.
-    assert "publicKey" in body or "creation_options" in body or "challenge" in body
+    # Registration has begun: the page carries the credential-creation options (a fresh
+    # challenge for this person) that the browser's WebAuthn API needs.
+    data = json.loads(
+        re.search(r'<script id="js_data" type="application/json">(.*?)</script>', body, re.S).group(
+            1
+        )
+    )
+    options = data["creation_options"]["publicKey"]
+    assert options["challenge"] and options["user"]["name"] == "ada@example.com"
+    assert options["rp"]["id"] == "testserver"
     security = browser.get("/account/security/").content.decode()
     assert "Add a passkey" in security
 
