@@ -68,8 +68,11 @@ class ReleaseFacts:
 
     @cached_property
     def environments(self) -> list[Environment]:
+        # The promotion order: active environments only (retired ones left it).
         return list(
-            Environment.objects.filter(project_id=self.release.project_id).order_by("order")
+            Environment.objects.filter(
+                project_id=self.release.project_id, retired_at__isnull=True
+            ).order_by("order")
         )
 
     @cached_property

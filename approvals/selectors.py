@@ -475,7 +475,10 @@ def _bulk_facts(
     releases: list[Release], ids: list[int], project_ids: set[int]
 ) -> dict[int, ReleaseFacts]:
     environments = defaultdict(list)
-    for env in Environment.objects.filter(project_id__in=project_ids).order_by("order"):
+    # The promotion order: retired environments left it (as in ReleaseFacts.environments).
+    for env in Environment.objects.filter(
+        project_id__in=project_ids, retired_at__isnull=True
+    ).order_by("order"):
         environments[env.project_id].append(env)
     policies = defaultdict(dict)
     for policy in ApprovalPolicy.objects.filter(

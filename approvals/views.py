@@ -52,7 +52,9 @@ from approvals.selectors import (
     release_for_decision,
 )
 from core.exceptions import DomainError, NotFound, PermissionDenied
+from projects.choices import Role
 from projects.models import Environment
+from projects.permissions import role_refusal
 from releases.selectors import release_get, release_with_pipeline
 
 # The release page refreshes itself when an action sends this event (releases/views.py).
@@ -246,7 +248,7 @@ def policies(request, slug):
     status = 200
     if request.method == "POST":
         if not editable:
-            raise PermissionDenied("Only a project admin may change approval policies.")
+            raise role_refusal(Role.ADMIN, to="change approval policies")
         form = PolicyForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
@@ -296,7 +298,7 @@ def policies(request, slug):
 def meeting_schedule(request, pk):
     release = release_with_pipeline(user=request.user, pk=pk)
     if not can_run_meeting(request.user, release):
-        raise PermissionDenied("Only a release manager may schedule a go/no-go meeting.")
+        raise role_refusal(Role.RELEASE_MANAGER, to="schedule a go/no-go meeting")
     production_first = sorted(
         release.pipeline_environments, key=lambda e: (not e.is_production, -e.order)
     )

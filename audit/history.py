@@ -63,10 +63,52 @@ def _deployments(filters: AuditFilters):
     return qs.filter(moment).order_by("created_at", "id")
 
 
+# Rows per page of the report, and per batch of its streamed exports: each page or batch costs
+# the same handful of queries (deployments, approvals, test runs) whatever the period holds.
+HISTORY_PAGE_SIZE = 50
+HISTORY_MAX_PAGE_SIZE = 500
+HISTORY_BATCH = 500
+
+
 def release_history(filters: AuditFilters, *, limit: int = 5000) -> list[dict]:
     """One row per production deployment matching ``filters`` (project, release, date range)."""
     deployments = list(_deployments(filters)[:limit])
     return _rows_for(deployments)
+
+
+def release_history_page(filters: AuditFilters, *, page, per_page: int = HISTORY_PAGE_SIZE):
+    """One page of the report: ``(rows, page)`` where ``page`` is Django's paginator page.
+
+    A page number past the end gives the last page; one that is not a number, the first.
+    """
+    from django.core.paginator import Paginator
+
+    paginator = Paginator(_deployments(filters), per_page)
+    current = paginator.get_page(page)
+    return _rows_for(list(current.object_list)), current
+
+
+def release_history_batches(filters: AuditFilters, *, batch: int | None = None):
+    """Every row of the report, in batches of ``batch``, for exports that stream.
+
+    Walks the deployments by (created_at, id) from where the last batch ended (keyset),
+    so each batch costs the same however far into the period it is.
+    """
+    batch = batch or HISTORY_BATCH
+    base = _deployments(filters)
+    after = None
+    while True:
+        qs = base
+        if after is not None:
+            moment, pk = after
+            qs = qs.filter(Q(created_at__gt=moment) | Q(created_at=moment, id__gt=pk))
+        deployments = list(qs[:batch])
+        if not deployments:
+            return
+        yield _rows_for(deployments)
+        if len(deployments) < batch:
+            return
+        after = (deployments[-1].created_at, deployments[-1].pk)
 
 
 def production_deployments_for(release: Release) -> list[dict]:

@@ -48,12 +48,6 @@ def audit_event_dicts(*, batch_size: int = 5000) -> Iterator[dict]:
         last = batch[-1].seq
 
 
-def audit_events_for_object(obj, *, limit: int = 50):
-    return AuditEvent.objects.filter(
-        object_type=obj._meta.label_lower, object_id=str(obj.pk)
-    ).order_by("-seq")[:limit]
-
-
 # --- Filtering --------------------------------------------------------------------
 
 
@@ -276,6 +270,24 @@ def checkpoint_latest(
     if upto_seq is not None:
         qs = qs.filter(seq__lte=upto_seq)
     return qs.order_by("-seq", "-id").first()
+
+
+def checkpoints_latest_for(*, project_ids, whole_chain: bool) -> list[AuditCheckpoint]:
+    """The newest checkpoint of each of these projects (and of the whole chain), in two queries."""
+    from django.db.models import OuterRef, Subquery
+
+    found = [checkpoint_latest()] if whole_chain else []
+    newest = (
+        AuditCheckpoint.objects.filter(project_id=OuterRef("project_id"))
+        .order_by("-seq", "-id")
+        .values("pk")[:1]
+    )
+    found += list(
+        AuditCheckpoint.objects.filter(
+            project_id__in=list(project_ids), pk=Subquery(newest)
+        ).order_by("project_id")
+    )
+    return [c for c in found if c is not None]
 
 
 def checkpoints_latest_per_scope() -> list[AuditCheckpoint]:

@@ -8,7 +8,6 @@ download), never a 500.
 from __future__ import annotations
 
 import csv
-import io
 import json
 
 from django.contrib.auth.decorators import login_required
@@ -19,7 +18,12 @@ from django.views.decorators.http import require_GET
 
 from audit.exports import ExportPlan, csv_stream, export_filename, jsonl_stream
 from audit.filters import audit_filters_parse
-from audit.history import HISTORY_COLUMNS, history_public, release_history
+from audit.history import (
+    HISTORY_COLUMNS,
+    history_public,
+    release_history_batches,
+    release_history_page,
+)
 from audit.links import event_object_url
 from audit.pdf import record_pdf
 from audit.record import record_build
@@ -154,28 +158,20 @@ def audit_export_view(request, fmt: str):
         return _bad_request(exc.message)
 
 
-@login_required
-@require_GET
-def release_history_view(request, fmt: str = "html"):
-    """Production deployments in a period, with approvals, evidence and separation-of-duties findings."""
-    error = None
-    rows = []
-    filters = None
-    try:
-        filters = audit_filters_parse(request.user, request.GET)
-        rows = [history_public(r) for r in release_history(filters)]
-    except DomainError as exc:
-        error = exc.message
-        if fmt != "html":
-            return _bad_request(error)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        from audit.exports import csv_cell
+def _history_csv(filters):
+    """The report as CSV, written batch by batch while it is sent."""
+    from audit.exports import csv_cell
 
-        writer.writerow([label for _key, label in HISTORY_COLUMNS])
-        for row in rows:
-            writer.writerow(
+    class _Line:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    yield writer.writerow([label for _key, label in HISTORY_COLUMNS])
+    for batch in release_history_batches(filters):
+        for row in batch:
+            row = history_public(row)
+            yield writer.writerow(
                 [
                     csv_cell(
                         row.get(key)
@@ -185,23 +181,60 @@ def release_history_view(request, fmt: str = "html"):
                     for key, _label in HISTORY_COLUMNS
                 ]
             )
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+
+
+def _history_json(filters):
+    """The report as one JSON document, written batch by batch while it is sent."""
+    encoder = DjangoJSONEncoder(ensure_ascii=False)
+    yield '{"filters": ' + encoder.encode(filters.describe()) + ', "deployments": ['
+    first = True
+    for batch in release_history_batches(filters):
+        for row in batch:
+            yield ("" if first else ", ") + encoder.encode(history_public(row))
+            first = False
+    yield "]}"
+
+
+@login_required
+@require_GET
+def release_history_view(request, fmt: str = "html"):
+    """Production deployments in a period, with approvals, evidence and separation-of-duties findings.
+
+    The page shows one page of deployments at a time; the CSV and JSON exports stream every
+    deployment of the period in batches, so neither grows in memory or time per request.
+    """
+    error = None
+    rows, page = [], None
+    filters = None
+    try:
+        filters = audit_filters_parse(request.user, request.GET)
+        if fmt == "html":
+            rows, page = release_history_page(filters, page=request.GET.get("page"))
+            rows = [history_public(r) for r in rows]
+    except DomainError as exc:
+        error = exc.message
+        if fmt != "html":
+            return _bad_request(error)
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            _history_csv(filters), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="shipcheck-release-history.csv"'
         return response
     if fmt == "json":
-        return JsonResponse(
-            {"filters": filters.describe(), "deployments": rows},
-            encoder=DjangoJSONEncoder,
-            json_dumps_params={"ensure_ascii": False},
-        )
-    query = request.GET.urlencode()
+        return StreamingHttpResponse(_history_json(filters), content_type="application/json")
+    params = request.GET.copy()
+    params.pop("page", None)
+    query = params.urlencode()
     context = {
         "rows": rows,
+        "page": page,
         "columns": HISTORY_COLUMNS,
         "error": error,
         "filters": filters,
         "values": {key: request.GET.get(key, "") for key in ("project", "release", "from", "to")},
         "query": query,
+        "export_query": query,
         "breaches": sum(1 for r in rows if r["findings"]),
         **_filter_choices(request, filters),
     }

@@ -200,7 +200,7 @@ def main() -> int:
     finally:
         server.kill()
         server.join(timeout=5)
-    return 0
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -363,7 +363,11 @@ def checklist_board(*, release: Release, user) -> ChecklistBoard | None:
             "environment__tier", "environment_id", "status"
         )
     )
-    environments = list(Environment.objects.filter(project_id=release.project_id).order_by("order"))
+    environments = list(
+        Environment.objects.filter(project_id=release.project_id, retired_at__isnull=True).order_by(
+            "order"
+        )
+    )
     roles = roles_for(user, release.project_id)
     manage = can_manage_checklist(user, release)
 

@@ -87,6 +87,8 @@ MIDDLEWARE = [
     # Body size limit and Idempotency-Key for every /api/ POST (integrations/idempotency.py).
     "integrations.middleware.IdempotencyMiddleware",
     "core.middleware.ApiErrorMiddleware",
+    # The login page of an instance with nobody yet leads to /setup/ (the first administrator).
+    "projects.middleware.FirstRunMiddleware",
 ]
 if not DEBUG:
     # Without DEBUG Django serves no static files: WhiteNoise serves the collected
@@ -299,6 +301,8 @@ SPECTACULAR_SETTINGS = {
         "ItemRoleEnum": "checklists.choices.ITEM_ROLES",
         "ApprovalKindEnum": "approvals.choices.ApprovalKind",
         "ApprovalDecisionEnum": "approvals.choices.Decision",
+        "ApprovalStateEnum": "approvals.choices.ApprovalState",
+        "DeploymentFinishStatusEnum": "releases.choices.DEPLOYMENT_FINISH_CHOICES",
         "MeetingDecisionEnum": "approvals.choices.MeetingDecision",
         "WindowKindEnum": "monitoring.choices.WindowKind",
         "WindowStatusEnum": "monitoring.choices.WindowStatus",

@@ -14,6 +14,7 @@ class Role(models.TextChoices):
 
 class Tier(models.TextChoices):
     DEVELOPMENT = "development", "Development"
+    TESTING = "testing", "Testing"
     STAGING = "staging", "Staging"
     PRODUCTION = "production", "Production"
 

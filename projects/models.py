@@ -13,6 +13,8 @@ class Project(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archived_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -22,6 +24,10 @@ class Project(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("releases:list") + f"?project={self.slug}"
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Membership(models.Model):
@@ -52,6 +58,9 @@ class Environment(models.Model):
     display_name = models.CharField(max_length=80)
     tier = models.CharField(max_length=20, choices=Tier.choices)
     order = models.PositiveSmallIntegerField()
+    # A retired environment keeps its history and deployments but leaves the promotion order.
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["project_id", "order"]
@@ -66,6 +75,10 @@ class Environment(models.Model):
     @property
     def is_production(self) -> bool:
         return self.tier == Tier.PRODUCTION
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
 
 
 class ApiToken(models.Model):

@@ -3,41 +3,57 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_safe
 
-from core.exceptions import NotFound
 from core.nav import project_links
 from projects.choices import Role
-from projects.permissions import can_admin_project, can_create_release, roles_for
-from projects.selectors import environment_list, project_list, project_members
+from projects.permissions import can_admin_project, can_create_release, is_staff_admin, roles_for
+from projects.selectors import (
+    active_environment_list,
+    project_get,
+    project_manageable_list,
+    project_members,
+)
 from releases.models import Release
 
 
 @login_required
 @require_safe
 def project_list_view(request):
+    """My projects (staff administrators: every project); archived ones with ``?archived=1``."""
+    show_archived = request.GET.get("archived") in ("1", "true", "yes", "on")
+    qs = project_manageable_list(user=request.user)
+    archived_count = qs.filter(archived_at__isnull=False).count()
+    if not show_archived:
+        qs = qs.filter(archived_at__isnull=True)
     projects = list(
-        project_list(user=request.user).annotate(
+        qs.annotate(
             release_count=Count("releases", distinct=True),
-            environment_count=Count("environments", distinct=True),
-        )
+            environment_count=Count(
+                "environments", filter=Q(environments__retired_at__isnull=True), distinct=True
+            ),
+        ).order_by("name", "pk")
     )
     role_labels = dict(Role.choices)
     rows = [
         {"project": p, "roles": [role_labels[r] for r in sorted(roles_for(request.user, p))]}
         for p in projects
     ]
-    return render(request, "projects/list.html", {"rows": rows})
+    context = {
+        "rows": rows,
+        "show_archived": show_archived,
+        "archived_count": archived_count,
+        "is_staff_admin": is_staff_admin(request.user),
+    }
+    return render(request, "projects/list.html", context)
 
 
 def _project_get(user, slug):
-    project = project_list(user=user).filter(slug=slug).first()
-    if project is None:
-        raise NotFound("No such project.")
-    return project
+    """A project the person sees (staff administrators: any project), or 404."""
+    return project_get(user=user, slug=slug)
 
 
 def _links_for(project, *, is_admin: bool) -> list[dict]:
@@ -81,14 +97,14 @@ def project_detail(request, slug):
     )
     context = {
         "project": project,
-        "environments": list(environment_list(project=project)),
+        "environments": list(active_environment_list(project=project)),
         "people": list(people.values()),
         "my_roles": [role_labels[r] for r in sorted(roles_for(request.user, project))],
         "release_counts": counts,
         "release_total": sum(counts.values()),
         "recent_releases": recent,
         "is_admin": is_admin,
-        "can_create": can_create_release(request.user, project),
+        "can_create": not project.is_archived and can_create_release(request.user, project),
         "settings_links": _links_for(project, is_admin=is_admin),
     }
     return render(request, "projects/detail.html", context)

@@ -50,13 +50,22 @@ class GateContext:
 
     @cached_property
     def environments(self) -> list[Environment]:
+        """The project's promotion order: its active environments (retired ones left it)."""
         return list(
-            Environment.objects.filter(project_id=self.release.project_id).order_by("order")
+            Environment.objects.filter(project_id=self.release.project_id, retired_at__isnull=True)
+            .select_related("project")
+            .order_by("order")
         )
 
     @cached_property
     def previous_environment(self) -> Environment | None:
-        earlier = [e for e in self.environments if e.order < self.environment.order]
+        # By place in the loaded list when the environment is in it (robust to a stale
+        # ``order`` on the object passed in); a retired environment is compared by order.
+        ids = [e.pk for e in self.environments]
+        if self.environment.pk in ids:
+            earlier = self.environments[: ids.index(self.environment.pk)]
+        else:
+            earlier = [e for e in self.environments if e.order < self.environment.order]
         return earlier[-1] if earlier else None
 
     @cached_property
@@ -150,6 +159,27 @@ def _release_open(ctx: GateContext) -> GateResult:
     return opened(
         "release_open", title, f"The release is {ctx.release.get_status_display().lower()}."
     )
+
+
+@gate("environment_active", order=15)
+def _environment_active(ctx: GateContext) -> GateResult | None:
+    """Closed only for an archived project or a retired environment; silent otherwise."""
+    title = "Project and environment in use"
+    # The project rides along with the environments the order gate loads anyway: no extra query.
+    project = ctx.environments[0].project if ctx.environments else ctx.release.project
+    if project.archived_at is not None:
+        return closed(
+            "environment_active",
+            title,
+            f"The project {project.name} is archived: it takes no new promotions.",
+        )
+    if ctx.environment.retired_at is not None:
+        return closed(
+            "environment_active",
+            title,
+            f"{ctx.environment} is retired: it is no longer in the promotion order.",
+        )
+    return None
 
 
 @gate("order", order=20)

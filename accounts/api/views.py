@@ -34,7 +34,7 @@ class PeopleOnly(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         if is_token(request.user):
-            raise PermissionDenied(self.message, code="people_only")
+            raise PermissionDenied(self.message, code="token_not_allowed")
         return True
 
 

@@ -88,4 +88,11 @@ class HistoryRowSerializer(serializers.Serializer):
 
 class HistorySerializer(serializers.Serializer):
     filters = serializers.DictField()
-    deployments = HistoryRowSerializer(many=True)
+    count = serializers.IntegerField(help_text="Production deployments in the period, all pages.")
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    deployments = HistoryRowSerializer(
+        many=True, help_text="This page's deployments, oldest first."
+    )

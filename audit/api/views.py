@@ -22,9 +22,14 @@ from audit.api.serializers import (
     HistorySerializer,
 )
 from audit.filters import audit_filters_parse
-from audit.history import history_public, release_history
+from audit.history import (
+    HISTORY_MAX_PAGE_SIZE,
+    HISTORY_PAGE_SIZE,
+    history_public,
+    release_history_page,
+)
 from audit.record import record_build
-from audit.selectors import audit_event_page, checkpoint_latest
+from audit.selectors import audit_event_page, checkpoints_latest_for
 from audit.views import export_response, pdf_response
 from core.api.schema import error_responses
 from core.exceptions import ValidationFailed
@@ -160,15 +165,44 @@ class AuditExportCsvView(_ExportView):
 class ReleaseHistoryView(_ReadOnly):
     @extend_schema(
         summary="Every production deployment in a period, with approvals, evidence and findings",
-        parameters=FILTER_PARAMETERS,
+        description="One page at a time (`page`, `page_size` up to "
+        f"{HISTORY_MAX_PAGE_SIZE}, {HISTORY_PAGE_SIZE} by default), oldest first; "
+        "`next` and `previous` link the neighbouring pages. "
+        "`/audit/release-history.csv` and `.json` stream the whole period at once.",
+        parameters=[
+            *FILTER_PARAMETERS,
+            OpenApiParameter("page", int, description="Page number, from 1."),
+            OpenApiParameter("page_size", int, description="Deployments per page."),
+        ],
         responses={200: HistorySerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request):
         filters = audit_filters_parse(request.user, request.query_params)
-        rows = [history_public(r) for r in release_history(filters)]
-        return Response(
-            HistorySerializer({"filters": filters.describe(), "deployments": rows}).data
-        )
+        size = request.query_params.get("page_size", str(HISTORY_PAGE_SIZE))
+        number = request.query_params.get("page", "1")
+        if not size.isdigit() or not 1 <= int(size) <= HISTORY_MAX_PAGE_SIZE:
+            raise ValidationFailed(
+                f"page_size must be a whole number from 1 to {HISTORY_MAX_PAGE_SIZE}."
+            )
+        if not number.isdigit() or int(number) < 1:
+            raise ValidationFailed("page must be a whole number from 1.")
+        rows, page = release_history_page(filters, page=int(number), per_page=int(size))
+
+        def link(n):
+            params = request.query_params.copy()
+            params["page"] = str(n)
+            return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+        body = {
+            "filters": filters.describe(),
+            "count": page.paginator.count,
+            "page": page.number,
+            "pages": page.paginator.num_pages,
+            "next": link(page.next_page_number()) if page.has_next() else None,
+            "previous": link(page.previous_page_number()) if page.has_previous() else None,
+            "deployments": [history_public(r) for r in rows],
+        }
+        return Response(HistorySerializer(body).data)
 
 
 class ReleaseRecordView(_ReadOnly):
@@ -203,6 +237,7 @@ class CheckpointListView(_ReadOnly):
     )
     def get(self, request):
         filters = audit_filters_parse(request.user, {})
-        found = [checkpoint_latest()] if filters.everything else []
-        found += [checkpoint_latest(project_id=pid) for pid in filters.project_ids]
-        return Response([c.statement() for c in found if c is not None])
+        found = checkpoints_latest_for(
+            project_ids=filters.project_ids, whole_chain=filters.everything
+        )
+        return Response([c.statement() for c in found])

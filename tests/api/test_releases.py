@@ -218,7 +218,7 @@ def test_update__engineer_who_does_not_manage_it__is_forbidden(api, people, rele
     response = api(people.bob).patch(detail(release), {"title": "Mine now"}, format="json")
 
     assert response.status_code == 403
-    assert response.json()["error"] == "forbidden"
+    assert response.json()["error"] == "role_not_held"
     release.refresh_from_db()
     assert release.title == "Faster checkout"
 
@@ -266,3 +266,36 @@ def test_cancel__released_release__is_a_conflict(api, people, project):
     assert response.json()["error"] == "transition_not_allowed"
     released.refresh_from_db()
     assert released.status == "released"
+
+
+def test_release_detail__if_none_match__answers_304_until_the_project_changes(
+    token_client, release, people, django_assert_max_num_queries
+):
+    from releases.services import release_update
+
+    client = token_client("read")
+    url = f"/api/v1/releases/{release.pk}/"
+    first = client.get(url)
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag
+    with django_assert_max_num_queries(6):
+        again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and not again.content
+    deployments = client.get(f"{url}deployments/")
+    assert (
+        client.get(f"{url}deployments/", HTTP_IF_NONE_MATCH=deployments["ETag"]).status_code == 304
+    )
+
+    release_update(release=release, actor=people.alice, title="Faster checkout, take two")
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed.json()["title"] == "Faster checkout, take two"
+    assert changed["ETag"] != etag
+
+
+def test_release_detail__if_none_match_for_an_invisible_release__is_404(
+    token_client, release, other_project
+):
+    mine = token_client("read").get(f"/api/v1/releases/{release.pk}/")
+    stranger = token_client("read", for_project=other_project)
+    answer = stranger.get(f"/api/v1/releases/{release.pk}/", HTTP_IF_NONE_MATCH=mine["ETag"])
+    assert answer.status_code == 404

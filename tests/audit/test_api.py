@@ -89,3 +89,27 @@ def test_audit_export_command__writes_what_the_person_may_see(trail, people, tmp
     whole = tmp_path / "all.jsonl"
     call_command("audit_export", "-o", str(whole))
     assert len(whole.read_text().splitlines()) == AuditEvent.objects.count() + 2
+
+
+def test_checkpoints_api__costs_the_same_queries_for_3_and_12_projects(
+    client, root, people, django_assert_max_num_queries
+):
+    from audit.checkpoints import audit_checkpoint_take
+    from projects.services import project_create
+
+    made = iter(range(100))
+
+    def grow(count):
+        for _ in range(count):
+            project_create(name=f"Project {next(made)}", actor=None)
+        audit_checkpoint_take()
+
+    client.force_login(root)
+    grow(3)
+    client.get("/api/v1/audit/checkpoints/")
+    with django_assert_max_num_queries(50) as few:
+        small = client.get("/api/v1/audit/checkpoints/").json()
+    grow(9)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        large = client.get("/api/v1/audit/checkpoints/").json()
+    assert len(large) == len(small) + 9

@@ -172,6 +172,71 @@ def test_history_page__flags_breaches(client, deployed, people):
     body = client.get("/audit/release-history/").content.decode()
     assert "1 flagged" in body
     assert "approver(s) before the deployment" in body
-    csv_body = client.get("/audit/release-history.csv").content.decode()
+    csv_body = b"".join(client.get("/audit/release-history.csv").streaming_content).decode()
     assert "Separation-of-duties findings" in csv_body.splitlines()[0]
     assert client.get("/audit/release-history/", {"from": "nonsense"}).status_code == 200
+
+
+def _production_deployments(release, envs, people, count):
+    started = timezone.now() - timedelta(days=1)
+    for n in range(count):
+        DeploymentFactory(
+            release=release,
+            environment=envs["production"],
+            status="failed",
+            deployed_by=people.bob,
+            started_at=started + timedelta(minutes=n),
+        )
+
+
+def test_history_page__pages_and_query_count_stay_the_same_as_deployments_grow(
+    client, release, envs, people, django_assert_max_num_queries
+):
+    from audit.history import HISTORY_PAGE_SIZE
+
+    client.force_login(people.aud)
+    _production_deployments(release, envs, people, 3)
+    with django_assert_max_num_queries(40) as small:
+        body = client.get("/audit/release-history/").content.decode()
+    assert "3 production deployments" in body
+    _production_deployments(release, envs, people, HISTORY_PAGE_SIZE * 2)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        body = client.get("/audit/release-history/").content.decode()
+    total = HISTORY_PAGE_SIZE * 2 + 3
+    assert f"{total} production deployments, 1 to {HISTORY_PAGE_SIZE} shown" in body
+    assert body.count("data-deployment=") == HISTORY_PAGE_SIZE
+    assert "Page 1 of 3" in body
+    last = client.get("/audit/release-history/", {"page": "3"}).content.decode()
+    assert last.count("data-deployment=") == 3
+
+
+def test_history_api__paginates_with_links(client, release, envs, people):
+    client.force_login(people.aud)
+    _production_deployments(release, envs, people, 5)
+    first = client.get("/api/v1/audit/release-history/", {"page_size": 2}).json()
+    assert (first["count"], first["page"], first["pages"]) == (5, 1, 3)
+    assert len(first["deployments"]) == 2 and first["previous"] is None
+    second = client.get(first["next"]).json()
+    assert second["page"] == 2 and second["previous"]
+    seen = {d["deployment_id"] for d in first["deployments"] + second["deployments"]}
+    assert len(seen) == 4
+    bad = client.get("/api/v1/audit/release-history/", {"page_size": 0})
+    assert bad.status_code == 400 and "page_size" in bad.json()["message"]
+
+
+def test_history_exports__stream_every_deployment_in_batches(
+    client, release, envs, people, monkeypatch
+):
+    import json
+
+    from audit import history
+
+    client.force_login(people.aud)
+    _production_deployments(release, envs, people, 7)
+    # Several batches, to show they join up without gaps or repeats.
+    monkeypatch.setattr(history, "HISTORY_BATCH", 3)
+    rows = b"".join(client.get("/audit/release-history.csv").streaming_content).decode()
+    document = json.loads(b"".join(client.get("/audit/release-history.json").streaming_content))
+    assert len(rows.strip().splitlines()) == 1 + 7
+    ids = [d["deployment_id"] for d in document["deployments"]]
+    assert len(ids) == 7 == len(set(ids))

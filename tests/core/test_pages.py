@@ -31,6 +31,14 @@ def test_notifications__lists_mine_only_and_counts_unread_in_the_top_bar(people,
     assert 'class="bell-count">1<' in client.get(reverse("dashboard")).content.decode()
 
 
+def test_notifications__badge_stops_counting_at_99_plus(people):
+    Notification.objects.bulk_create(
+        Notification(recipient=people.alice, subject=f"Note {n}") for n in range(120)
+    )
+    body = _client(people.alice).get(reverse("dashboard")).content.decode()
+    assert 'class="bell-count">99+<' in body
+
+
 def test_notifications__mark_all_read(people):
     notification_send(recipients=[people.alice], subject="One")
     notification_send(recipients=[people.alice], subject="Two")

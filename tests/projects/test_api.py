@@ -76,8 +76,9 @@ def test_token__sees_only_its_project_and_no_roles(people, project, other_projec
     assert client.get("/api/v1/projects/other/").status_code == 404
 
 
-def test_writes__are_not_offered(people, project):
+def test_create__project_admin_who_is_not_staff__gets_403(people, project):
     response = _client(people.adam).post("/api/v1/projects/", {"name": "New"}, format="json")
 
-    assert response.status_code == 405
-    assert response.json()["error"] == "method_not_allowed"
+    assert response.status_code == 403
+    assert response.json()["error"] == "forbidden"
+    assert "staff administrator" in response.json()["message"]
