@@ -153,7 +153,9 @@ else:
         }
     }
     broker_dir = VAR_DIR / "broker"
-    CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport with atomic writes and claims (core/broker.py): its stock
+    # version loses the worker to half-written files when several processes enqueue.
+    CELERY_BROKER_URL = "embedded://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(broker_dir / "queue"),
         "data_folder_out": str(broker_dir / "queue"),
@@ -182,6 +184,36 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task whose worker died mid-run (OOM, SIGKILL) goes back to the queue instead of vanishing;
+# every task is safe to run twice (acks late).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Time limits (prefork workers; docs/operations.md): the soft one raises inside the task so it
+# can end cleanly, the hard one kills the child. No task of ours needs more than seconds.
+CELERY_TASK_TIME_LIMIT = env_int("SHIPCHECK_TASK_TIME_LIMIT", 300, minimum=10)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int(
+    "SHIPCHECK_TASK_SOFT_TIME_LIMIT", max(CELERY_TASK_TIME_LIMIT - 30, 5), minimum=5
+)
+if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "SHIPCHECK_TASK_SOFT_TIME_LIMIT must be smaller than SHIPCHECK_TASK_TIME_LIMIT, got "
+        f"{CELERY_TASK_SOFT_TIME_LIMIT} and {CELERY_TASK_TIME_LIMIT}"
+    )
+# Two queues: monitoring polls (the scheduler's tick, baselines, prechecks) and rollback hooks
+# go to "monitoring", everything else (e-mail, clean-ups) to "celery", so a slow SMTP server
+# never delays a poll. Workers consume both (runall, docker-compose.yml); a dedicated
+# monitoring worker is `celery -A config worker -Q monitoring`.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+SHIPCHECK_MONITORING_QUEUE = "monitoring"
+CELERY_TASK_ROUTES = {"monitoring.tasks.*": {"queue": SHIPCHECK_MONITORING_QUEUE}}
+SHIPCHECK_WORKER_QUEUES = f"{CELERY_TASK_DEFAULT_QUEUE},{SHIPCHECK_MONITORING_QUEUE}"
+# A web process that cannot reach the broker gives up quickly (the write is already committed).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Beat entries are declared by each app in its tasks module (core/celery wiring).
