@@ -1,5 +1,6 @@
 # Shipcheck for production: one image, three roles (web, worker, scheduler); see docker-compose.yml.
-FROM python:3.11-slim-bookworm
+# Python 3.13: supported by Django 5.2 and by the next LTS, 6.2 (which needs 3.12 or later).
+FROM python:3.13-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -30,5 +31,6 @@ RUN pip install --no-deps -e . \
 USER shipcheck
 EXPOSE 8000
 
-# The web role; docker-compose.yml overrides the command for the worker and the scheduler.
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# The web role (threaded workers, timeouts for streaming exports: config/gunicorn.py);
+# docker-compose.yml overrides the command for the worker and the scheduler.
+CMD ["gunicorn", "config.wsgi:application", "--config", "config/gunicorn.py"]

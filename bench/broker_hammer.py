@@ -47,11 +47,11 @@ def _produce(url: str, folder: str, count: int) -> None:
             queue.put({"i": i, "pad": "x" * 2000})
 
 
-def _consume(url: str, folder: str, total: int, out) -> None:
+def _consume(url: str, folder: str, total: int, out, seconds: float = 120) -> None:
     errors = received = 0
     with Connection(url, transport_options=_options(folder)) as connection:
         channel = connection.default_channel
-        deadline = time.time() + 120
+        deadline = time.time() + seconds
         while received < total and time.time() < deadline:
             try:
                 channel._get("hammer")
@@ -64,19 +64,22 @@ def _consume(url: str, folder: str, total: int, out) -> None:
     out.put((received, errors))
 
 
-def measure(url: str) -> tuple[int, int]:
+def measure(
+    url: str, producers: int = PRODUCERS, each: int = EACH, seconds: float = 120
+) -> tuple[int, int]:
+    """(messages received whole, reads that failed) for ``producers`` x ``each`` messages."""
     folder = tempfile.mkdtemp(prefix="broker-hammer-")
     try:
         for part in ("queue", "processed", "control"):
             os.makedirs(f"{folder}/{part}")
         out = multiprocessing.Queue()
         consumer = multiprocessing.Process(
-            target=_consume, args=(url, folder, PRODUCERS * EACH, out)
+            target=_consume, args=(url, folder, producers * each, out, seconds)
         )
         consumer.start()
         producers = [
-            multiprocessing.Process(target=_produce, args=(url, folder, EACH))
-            for _ in range(PRODUCERS)
+            multiprocessing.Process(target=_produce, args=(url, folder, each))
+            for _ in range(producers)
         ]
         for producer in producers:
             producer.start()
