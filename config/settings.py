@@ -78,6 +78,8 @@ MIDDLEWARE = [
     # Body size limit and Idempotency-Key for every /api/ POST (integrations/idempotency.py).
     "integrations.middleware.IdempotencyMiddleware",
     "core.middleware.ApiErrorMiddleware",
+    # The product's 404 page instead of Django's URL list when DEBUG is on.
+    "core.middleware.NotFoundPageMiddleware",
 ]
 if not DEBUG:
     # Without DEBUG Django serves no static files: WhiteNoise serves the collected
@@ -238,6 +240,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS behind a TLS-terminating proxy (docs/configuration.md). Production defaults: redirect
+# plain http to https, and tell browsers to use https only for a year (HSTS), subdomains too.
+# The probes answer over plain http, for load balancers and container health checks.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
 
 # --- I18N / static --------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -30,3 +30,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *[path("", include(f"{app}.urls")) for app in APPS],
 ]
+
+handler404 = "core.views_pages.page_not_found"
