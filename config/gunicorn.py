@@ -21,6 +21,25 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Recycle workers now and then so a slow leak never grows for weeks.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# The app logs one line per request itself, with its request id (core/observability.py);
+# set GUNICORN_ACCESS_LOG=- for gunicorn's own access log as well.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 # The TLS proxy in front sets X-Forwarded-For/-Proto; trust it (the container is not public).
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")
+
+
+def on_starting(server):
+    """Multiprocess metrics (PROMETHEUS_MULTIPROC_DIR): start from an empty folder."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SHIPCHECK_VAR_DIR", str(BASE_DIR / "var")))
@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id on every log line, answer and API error; request metrics (core/observability.py).
+    "core.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -84,7 +86,7 @@ MIDDLEWARE = [
 if not DEBUG:
     # Without DEBUG Django serves no static files: WhiteNoise serves the collected
     # ones (manage.py collectstatic) from the web processes, so no extra proxy is needed.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -386,11 +388,51 @@ elif not SHIPCHECK_AUDIT_SIGNING_KEY:
 # How often beat takes a signed checkpoint of the audit chain heads.
 SHIPCHECK_AUDIT_CHECKPOINT_SECONDS = env_int("SHIPCHECK_AUDIT_CHECKPOINT_SECONDS", 300, minimum=10)
 
+# --- Logs, metrics, errors (docs/operations.md) ----------------------------------
+# json: one JSON object per line (time, level, logger, message, request_id, ...), the production
+# default; plain: one readable line, the development default. Both carry the request id.
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain").strip().lower()
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per request from core/observability.py replaces Django's own 4xx lines.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
 }
+# Workers log through the same handler (JSON, task id as request_id) instead of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /metrics (Prometheus): with a token, only `Authorization: Bearer <token>`; without one, only
+# clients on the loopback address. Anyone else gets 404.
+SHIPCHECK_METRICS_TOKEN = env_str("SHIPCHECK_METRICS_TOKEN", "").strip()
+# Sentry: errors of the web processes and the workers, only when SENTRY_DSN is set.
+SENTRY_DSN = env_str("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production" if PRODUCTION else "development"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0, maximum=1.0),
+        send_default_pii=False,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+    )

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core import observability as core_observability
 from core import views as core_views
 from core import views_pages as core_pages
 from releases import views as releases_views
@@ -15,6 +16,7 @@ api_v1 = [path("", include(f"{app}.api.urls")) for app in APPS]
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_observability.metrics, name="metrics"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="registration/login.html"),
@@ -32,3 +34,4 @@ urlpatterns = [
 ]
 
 handler404 = "core.views_pages.page_not_found"
+handler500 = "core.views_pages.server_error"

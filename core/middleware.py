@@ -12,7 +12,7 @@ import logging
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 
-from core.api.errors import error_body
+from core.api.errors import error_body, server_error_body
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ class ApiErrorMiddleware:
         if not _is_api(request):
             return response
         content_type = response.get("Content-Type", "")
+        if response.status_code == 500 and "json" not in content_type:
+            return JsonResponse(server_error_body(), status=500)
         if response.status_code in _STATUS_CODES and "json" not in content_type:
             code, message = _STATUS_CODES[response.status_code]
             return JsonResponse(error_body(code, message), status=response.status_code)
@@ -54,8 +56,7 @@ class ApiErrorMiddleware:
             code, message = _STATUS_CODES[413]
             return JsonResponse(error_body(code, message), status=413)
         logger.exception("Unhandled error in %s %s", request.method, request.path)
-        code, message = _STATUS_CODES[500]
-        return JsonResponse(error_body(code, message), status=500)
+        return JsonResponse(server_error_body(), status=500)
 
 
 def _page_error(request, exception):

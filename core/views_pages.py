@@ -51,3 +51,14 @@ def page_not_found(request, exception=None):
     response = render(request, "404.html", {"message": message}, status=404)
     response.shipcheck_page = True
     return response
+
+
+def server_error(request):
+    """handler500: Django's plain 500 page plus the request id to quote (core/observability.py)."""
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    from core.observability import current_request_id
+
+    template = loader.get_template("500.html")
+    return HttpResponseServerError(template.render({"request_id": current_request_id()}))
