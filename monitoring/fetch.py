@@ -37,14 +37,14 @@ from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 import certifi
-import httpcore
-import httpx
+import httpcore2 as httpcore
+import httpx2 as httpx
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
-# httpx logs every request at INFO; a worker polling hundreds of checks would
+# httpx2 logs every request at INFO; a worker polling hundreds of checks would
 # drown the log, and the samples already record each request.
-logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpx2").setLevel(logging.WARNING)
 
 # A health answer or an instant query result is a few kilobytes; 1 MiB leaves
 # room for verbose endpoints while bounding what a hostile one can make us hold.
@@ -320,8 +320,8 @@ class _GuardedBackend(httpcore.SyncBackend):
 class _GuardedTransport(httpx.HTTPTransport):
     def __init__(self, *, ssl_context: ssl.SSLContext, limits: httpx.Limits):
         super().__init__(verify=ssl_context, trust_env=False, limits=limits)
-        # httpx builds its httpcore pool without a way to pass a network backend;
-        # rebuild it with ours (same options). Pinned httpx < 0.29 in pyproject.
+        # httpx2 builds its httpcore2 pool without a way to pass a network backend;
+        # rebuild it with ours (same options). httpx2 is pinned to a minor series in pyproject.
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,
