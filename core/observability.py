@@ -42,6 +42,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 logger = logging.getLogger("shipcheck.request")
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Multiprocess metrics need their folder before the first value is written.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")

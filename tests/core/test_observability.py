@@ -233,3 +233,22 @@ def test_sentry__not_initialised_without_sentry_dsn(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_metrics__multiprocess_mode__sums_what_every_process_wrote(tmp_path):
+    """With PROMETHEUS_MULTIPROC_DIR (the image sets it) /metrics adds up every gunicorn worker."""
+    folder = tmp_path / "metrics"
+    script = (
+        "import multiprocessing\n"
+        "from django.test import Client\n"
+        "def hit():\n"
+        "    Client().get('/healthz')\n"
+        "for _ in range(2):\n"
+        "    p = multiprocessing.get_context('fork').Process(target=hit); p.start(); p.join()\n"
+        "print(Client().get('/metrics').content.decode())\n"
+    )
+    result = _django(tmp_path, script, PROMETHEUS_MULTIPROC_DIR=str(folder))
+
+    assert result.returncode == 0, result.stderr
+    assert _sample(result.stdout, "shipcheck_http_requests_total", route="healthz") == 2.0
+    assert list(folder.glob("*.db"))
