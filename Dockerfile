@@ -1,11 +1,13 @@
 # Shipcheck for production: one image, three roles (web, worker, scheduler); see docker-compose.yml.
-FROM python:3.11-slim-bookworm
+# Python 3.13: supported by Django 5.2 and by the next LTS, 6.2 (which needs 3.12 or later).
+FROM python:3.13-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     SHIPCHECK_VAR_DIR=/var/lib/shipcheck \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/shipcheck-metrics \
     PYTHONPATH=/app
 
 WORKDIR /app
@@ -30,5 +32,6 @@ RUN pip install --no-deps -e . \
 USER shipcheck
 EXPOSE 8000
 
-# The web role; docker-compose.yml overrides the command for the worker and the scheduler.
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# The web role (threaded workers, timeouts for streaming exports: config/gunicorn.py);
+# docker-compose.yml overrides the command for the worker and the scheduler.
+CMD ["gunicorn", "config.wsgi:application", "--config", "config/gunicorn.py"]

@@ -142,7 +142,7 @@ def _arrange(base_url: str, round_number: int) -> list[str]:
 
 
 def main() -> int:
-    import httpx
+    import httpx2 as httpx
     from django.test.utils import override_settings
     from django.utils import timezone
 

@@ -306,9 +306,13 @@ def _template_step(request, pk) -> StepTemplate:
     step = (
         StepTemplate.objects.select_related("version__template__project").filter(pk=int(pk)).first()
     )
+    # One message whether the step is missing or belongs to a project this person cannot see.
     if step is None:
         raise NotFound("No such step.")
-    template_get(user=request.user, pk=step.version.template_id)  # visibility
+    try:
+        template_get(user=request.user, pk=step.version.template_id)  # visibility
+    except NotFound:
+        raise NotFound("No such step.") from None
     return step
 
 
@@ -320,7 +324,10 @@ def _template_item(request, pk) -> ItemTemplate:
     )
     if item is None:
         raise NotFound("No such item.")
-    template_get(user=request.user, pk=item.step.version.template_id)
+    try:
+        template_get(user=request.user, pk=item.step.version.template_id)
+    except NotFound:
+        raise NotFound("No such item.") from None
     return item
 
 

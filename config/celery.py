@@ -3,6 +3,8 @@ from pathlib import Path
 
 from celery import Celery
 
+import core.broker  # noqa: F401 - registers the embedded:// broker (kombu filesystem, made safe)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("shipcheck")

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SHIPCHECK_VAR_DIR", str(BASE_DIR / "var")))
@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id on every log line, answer and API error; request metrics (core/observability.py).
+    "core.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -90,11 +92,13 @@ MIDDLEWARE = [
     "core.middleware.ApiErrorMiddleware",
     # The login page of an instance with nobody yet leads to /setup/ (the first administrator).
     "projects.middleware.FirstRunMiddleware",
+    # The product's 404 page instead of Django's URL list when DEBUG is on.
+    "core.middleware.NotFoundPageMiddleware",
 ]
 if not DEBUG:
     # Without DEBUG Django serves no static files: WhiteNoise serves the collected
     # ones (manage.py collectstatic) from the web processes, so no extra proxy is needed.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -165,7 +169,9 @@ else:
         }
     }
     broker_dir = VAR_DIR / "broker"
-    CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport with atomic writes and claims (core/broker.py): its stock
+    # version loses the worker to half-written files when several processes enqueue.
+    CELERY_BROKER_URL = "embedded://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(broker_dir / "queue"),
         "data_folder_out": str(broker_dir / "queue"),
@@ -194,6 +200,36 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task whose worker died mid-run (OOM, SIGKILL) goes back to the queue instead of vanishing;
+# every task is safe to run twice (acks late).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Time limits (prefork workers; docs/operations.md): the soft one raises inside the task so it
+# can end cleanly, the hard one kills the child. No task of ours needs more than seconds.
+CELERY_TASK_TIME_LIMIT = env_int("SHIPCHECK_TASK_TIME_LIMIT", 300, minimum=10)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int(
+    "SHIPCHECK_TASK_SOFT_TIME_LIMIT", max(CELERY_TASK_TIME_LIMIT - 30, 5), minimum=5
+)
+if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "SHIPCHECK_TASK_SOFT_TIME_LIMIT must be smaller than SHIPCHECK_TASK_TIME_LIMIT, got "
+        f"{CELERY_TASK_SOFT_TIME_LIMIT} and {CELERY_TASK_TIME_LIMIT}"
+    )
+# Two queues: monitoring polls (the scheduler's tick, baselines, prechecks) and rollback hooks
+# go to "monitoring", everything else (e-mail, clean-ups) to "celery", so a slow SMTP server
+# never delays a poll. Workers consume both (runall, docker-compose.yml); a dedicated
+# monitoring worker is `celery -A config worker -Q monitoring`.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+SHIPCHECK_MONITORING_QUEUE = "monitoring"
+CELERY_TASK_ROUTES = {"monitoring.tasks.*": {"queue": SHIPCHECK_MONITORING_QUEUE}}
+SHIPCHECK_WORKER_QUEUES = f"{CELERY_TASK_DEFAULT_QUEUE},{SHIPCHECK_MONITORING_QUEUE}"
+# A web process that cannot reach the broker gives up quickly (the write is already committed).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Beat entries are declared by each app in its tasks module (core/celery wiring).
@@ -220,6 +256,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS behind a TLS-terminating proxy (docs/configuration.md). Production defaults: redirect
+# plain http to https, and tell browsers to use https only for a year (HSTS), subdomains too.
+# The probes answer over plain http, for load balancers and container health checks.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
 
 # --- I18N / static --------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -229,11 +273,33 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# Collected files get a content hash in their name (app.3f2a1c.css) and a compressed copy, so
+# WhiteNoise serves them with a year's cache and a new release never shows stale CSS. With DEBUG
+# on, and in the tests (which never run collectstatic), names stay plain.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # --- E-mail --------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+# A real provider: credentials, STARTTLS (usually port 587) or implicit TLS (465), a time limit.
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on: STARTTLS (587) or implicit TLS (465)"
+    )
+# Seconds an SMTP connection may block a worker (Django's default is no limit at all).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shipcheck@localhost")
 if TESTING:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -355,11 +421,51 @@ SHIPCHECK_AUDIT_CHECKPOINT_WEBHOOK = env_str("SHIPCHECK_AUDIT_CHECKPOINT_WEBHOOK
 # How often beat takes a signed checkpoint of the audit chain heads.
 SHIPCHECK_AUDIT_CHECKPOINT_SECONDS = env_int("SHIPCHECK_AUDIT_CHECKPOINT_SECONDS", 300, minimum=10)
 
+# --- Logs, metrics, errors (docs/operations.md) ----------------------------------
+# json: one JSON object per line (time, level, logger, message, request_id, ...), the production
+# default; plain: one readable line, the development default. Both carry the request id.
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain").strip().lower()
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per request from core/observability.py replaces Django's own 4xx lines.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
 }
+# Workers log through the same handler (JSON, task id as request_id) instead of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /metrics (Prometheus): with a token, only `Authorization: Bearer <token>`; without one, only
+# clients on the loopback address. Anyone else gets 404.
+SHIPCHECK_METRICS_TOKEN = env_str("SHIPCHECK_METRICS_TOKEN", "").strip()
+# Sentry: errors of the web processes and the workers, only when SENTRY_DSN is set.
+SENTRY_DSN = env_str("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production" if PRODUCTION else "development"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0, maximum=1.0),
+        send_default_pii=False,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+    )

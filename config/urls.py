@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import oidc as accounts_oidc
 from accounts import views as accounts_views
+from core import observability as core_observability
 from core import views as core_views
 from core import views_cli as core_cli
 from core import views_pages as core_pages
@@ -23,6 +24,7 @@ urlpatterns = [
     path("cli/", core_cli.cli_index, name="cli"),
     path("cli/<str:filename>", core_cli.cli_wheel, name="cli-wheel"),
     path("login/", accounts_views.LoginView.as_view(), name="login"),
+    path("metrics", core_observability.metrics, name="metrics"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", releases_views.dashboard, name="dashboard"),
     path("notifications/", core_pages.notification_list, name="notifications"),
@@ -38,3 +40,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *[path("", include(f"{app}.urls")) for app in APPS],
 ]
+
+handler404 = "core.views_pages.page_not_found"
+handler500 = "core.views_pages.server_error"

@@ -12,7 +12,7 @@ import logging
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 
-from core.api.errors import error_body
+from core.api.errors import error_body, server_error_body
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ class ApiErrorMiddleware:
         if not _is_api(request):
             return response
         content_type = response.get("Content-Type", "")
+        if response.status_code == 500 and "json" not in content_type:
+            return JsonResponse(server_error_body(), status=500)
         if response.status_code in _STATUS_CODES and "json" not in content_type:
             code, message = _STATUS_CODES[response.status_code]
             return JsonResponse(error_body(code, message), status=response.status_code)
@@ -54,8 +56,7 @@ class ApiErrorMiddleware:
             code, message = _STATUS_CODES[413]
             return JsonResponse(error_body(code, message), status=413)
         logger.exception("Unhandled error in %s %s", request.method, request.path)
-        code, message = _STATUS_CODES[500]
-        return JsonResponse(error_body(code, message), status=500)
+        return JsonResponse(server_error_body(), status=500)
 
 
 def _page_error(request, exception):
@@ -67,7 +68,9 @@ def _page_error(request, exception):
     from core.exceptions import DomainError, NotFound, PermissionDenied
 
     if isinstance(exception, NotFound):
-        return defaults.page_not_found(request, exception)
+        from core.views_pages import page_not_found
+
+        return page_not_found(request, exception)
     if isinstance(exception, PermissionDenied):
         return defaults.permission_denied(request, exception)
     if isinstance(exception, DomainError):
@@ -75,3 +78,39 @@ def _page_error(request, exception):
             request, "core/error.html", {"message": exception.message}, status=exception.status
         )
     return None
+
+
+class NotFoundPageMiddleware:
+    """Pages answer 404 with the product's page, also with DEBUG on.
+
+    With DEBUG on Django answers a 404 with its technical page, which lists every URL pattern
+    of the site to anyone, a person outside the project included. This middleware (last in
+    MIDDLEWARE, so it sees a view's Http404 first) renders ``404.html`` instead; the API keeps
+    its JSON errors (ApiErrorMiddleware).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and not _is_api(request)
+            and not getattr(response, "shipcheck_page", False)
+            and not getattr(response, "streaming", False)
+            and b"DEBUG = True" in response.content
+        ):
+            from core.views_pages import page_not_found
+
+            return page_not_found(request, None)
+        return response
+
+    def process_exception(self, request, exception):
+        from django.http import Http404
+
+        if isinstance(exception, Http404) and not _is_api(request):
+            from core.views_pages import page_not_found
+
+            return page_not_found(request, exception)
+        return None

@@ -44,9 +44,16 @@ def notification_send(
     if addresses:
         from core.tasks import send_email
 
-        link = f"{settings.SHIPCHECK_BASE_URL}{url}" if url else ""
+        link = f"{settings.SHIPCHECK_BASE_URL.rstrip('/')}{url}" if url else ""
         text = f"{body}\n\n{link}".strip()
-        transaction.on_commit(lambda: send_email.delay(subject=subject, body=text, to=addresses))
+        # One message (and one task, retried on its own) per recipient: nobody sees the
+        # other addresses, and a bounce for one never resends to the others. robust=True:
+        # a broker that is down is logged, it never turns the committed change into an error.
+        for address in addresses:
+            transaction.on_commit(
+                lambda address=address: send_email.delay(subject=subject, body=text, to=[address]),
+                robust=True,
+            )
     return rows
 
 

@@ -12,12 +12,14 @@ HEARTBEAT_KEY = "shipcheck:heartbeat:worker"
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_email(*, subject: str, body: str, to: list[str]) -> None:
-    send_mail(
-        subject=f"[Shipcheck] {subject}",
-        message=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=to,
-    )
+    """Send ``body`` to each address in ``to`` as a message of its own (nobody sees the others)."""
+    for address in to:
+        send_mail(
+            subject=f"[Shipcheck] {subject}",
+            message=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[address],
+        )
 
 
 @shared_task

@@ -62,11 +62,21 @@ def readyz(request):
     body = {
         "status": "ok" if ok else "unavailable",
         "database": {"status": "ok" if db_ok else "error", "detail": db_info},
-        "broker": {
-            "status": "ok" if broker_ok else "error",
-            "detail": broker_info,
-            "url": settings.CELERY_BROKER_URL.split("@")[-1],
-        },
+        "broker": {"status": "ok" if broker_ok else "error", "detail": broker_info},
         "worker_and_scheduler": worker,
     }
+    if request.user.is_authenticated and request.user.is_staff:
+        # Where the broker is (host and port, never the password) is for operators only.
+        body["broker"]["url"] = _broker_location()
     return JsonResponse(body, status=200 if ok else 503)
+
+
+def _broker_location() -> str:
+    from urllib.parse import urlsplit
+
+    url = settings.CELERY_BROKER_URL
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return url
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"

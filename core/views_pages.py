@@ -33,3 +33,32 @@ def notification_read_all_view(request):
             request, f"Marked {changed} notification{'s' if changed != 1 else ''} read."
         )
     return redirect("notifications")
+
+
+def page_not_found(request, exception=None):
+    """The product's 404 page (handler404), also with DEBUG on (core.middleware).
+
+    It says what was not found when the code said so in a sentence ("No such step."), and
+    never whether the object exists in a project the person cannot see.
+    """
+    from django.shortcuts import render
+
+    message = ""
+    if exception is not None:
+        text = getattr(exception, "message", None) or (exception.args[0] if exception.args else "")
+        if isinstance(text, str) and text.endswith("."):
+            message = text
+    response = render(request, "404.html", {"message": message}, status=404)
+    response.shipcheck_page = True
+    return response
+
+
+def server_error(request):
+    """handler500: Django's plain 500 page plus the request id to quote (core/observability.py)."""
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    from core.observability import current_request_id
+
+    template = loader.get_template("500.html")
+    return HttpResponseServerError(template.render({"request_id": current_request_id()}))

@@ -34,17 +34,17 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import certifi
-import httpcore
-import httpx
+import httpcore2 as httpcore
+import httpx2 as httpx
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
-# httpx logs every request at INFO; a worker polling hundreds of checks would
+# httpx2 logs every request at INFO; a worker polling hundreds of checks would
 # drown the log, and the samples already record each request.
-logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpx2").setLevel(logging.WARNING)
 
 # A health answer or an instant query result is a few kilobytes; 1 MiB leaves
 # room for verbose endpoints while bounding what a hostile one can make us hold.
@@ -203,6 +203,8 @@ def url_problem(url: str, *, resolve_names: bool = True) -> str | None:
     if parts.username or parts.password:
         return "Put credentials in a header, not in the URL."
     host = parts.hostname
+    if "%" in host:
+        return _encoded_host_problem(url, host, resolve_names=resolve_names)
     if host_allowlisted(host):
         return None
     if not resolve_names:
@@ -222,6 +224,27 @@ def url_problem(url: str, *, resolve_names: bool = True) -> str | None:
         if why:
             return refusal_message(host, address, why)
     return None
+
+
+def _encoded_host_problem(url: str, host: str, *, resolve_names: bool) -> str:
+    """A percent-encoded host (``%31%32%37.0.0.1``, ``127%2E0%2E0%2E1``, ``127.0.0.1%00.x``).
+
+    It is refused with the same sentence as the host it decodes to, when that one is refused
+    (a NUL ends the name, as it would for a resolver written in C), and otherwise because no
+    health or metric endpoint needs an encoded host name.
+    """
+    decoded = unquote(host).split("\x00", 1)[0]
+    if decoded and "%" not in decoded:
+        parts = urlsplit(url)
+        netloc = parts.netloc.rpartition("@")[2]
+        port = netloc.rpartition(":")[2] if netloc.rfind(":") > netloc.rfind("]") else ""
+        shown = f"[{decoded}]" if ":" in decoded else decoded
+        plain = parts._replace(netloc=f"{shown}:{port}" if port else shown).geturl()
+        if all(ch not in plain for ch in "\r\n\t "):
+            problem = url_problem(plain, resolve_names=resolve_names)
+            if problem and problem.startswith("Refused"):
+                return problem
+    return "Write the host name without percent-encoding (no % in the host)."
 
 
 # --- The deadline ---------------------------------------------------------------
@@ -297,8 +320,8 @@ class _GuardedBackend(httpcore.SyncBackend):
 class _GuardedTransport(httpx.HTTPTransport):
     def __init__(self, *, ssl_context: ssl.SSLContext, limits: httpx.Limits):
         super().__init__(verify=ssl_context, trust_env=False, limits=limits)
-        # httpx builds its httpcore pool without a way to pass a network backend;
-        # rebuild it with ours (same options). Pinned httpx < 0.29 in pyproject.
+        # httpx2 builds its httpcore2 pool without a way to pass a network backend;
+        # rebuild it with ours (same options). httpx2 is pinned to a minor series in pyproject.
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,

@@ -11,7 +11,7 @@ import time
 import uuid
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 
 from shipcheck_cli import __version__
 

@@ -31,6 +31,23 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": code, "message": message, "details": details or {}}
 
 
+def server_error_body() -> dict[str, Any]:
+    """A 500's body: ``details.request_id`` names the request in the logs (core/observability.py).
+
+    Only server errors carry it in the body: there it is the one thing support needs, while the
+    details of a refusal are the caller's own fields and an identical refusal stays identical.
+    Every answer, errors included, carries the same id in its X-Request-ID header.
+    """
+    from core.observability import current_request_id
+
+    request_id = current_request_id()
+    return error_body(
+        "server_error",
+        "The server could not answer this request.",
+        {"request_id": request_id} if request_id else None,
+    )
+
+
 def _first_message(detail: Any) -> str:
     if isinstance(detail, dict):
         for key, value in detail.items():

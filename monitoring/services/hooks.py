@@ -76,7 +76,7 @@ def hook_call_request(
     from monitoring.tasks import hook_send
 
     call_id = call.pk
-    transaction.on_commit(lambda: hook_send.delay(call_id))
+    transaction.on_commit(lambda: hook_send.delay(call_id), robust=True)
     return call
 
 

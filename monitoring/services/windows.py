@@ -240,7 +240,7 @@ def _baselines_queue(deployment: Deployment) -> None:
     from monitoring.tasks import baselines_take
 
     deployment_id = deployment.pk
-    transaction.on_commit(lambda: baselines_take.delay(deployment_id))
+    transaction.on_commit(lambda: baselines_take.delay(deployment_id), robust=True)
 
 
 def on_deployment_changed(

@@ -121,3 +121,95 @@ def test_dockerfile__builds_the_image_the_compose_file_runs():
         if line.startswith("COPY ") and " . ." not in line:
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), f"Dockerfile copies {source}, which does not exist"
+
+
+def test_compose__workers_consume_the_default_and_the_monitoring_queue(compose):
+    from django.conf import settings
+
+    worker = _command(compose["services"]["worker"])
+
+    assert f"--queues={settings.SHIPCHECK_WORKER_QUEUES}" in worker
+    assert settings.SHIPCHECK_WORKER_QUEUES.split(",") == ["celery", "monitoring"]
+
+
+def test_dockerfile__python_base_image_is_one_the_next_django_lts_supports():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    match = re.search(r"^FROM python:3\.(\d+)", dockerfile, re.MULTILINE)
+
+    assert match, "the image must start from an official python:3.x image"
+    assert int(match[1]) >= 12, "Django 6.2 LTS needs Python 3.12 or later"
+
+
+def test_gunicorn__threaded_workers_and_timeouts_for_streaming_exports(compose):
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "--config" in _command(compose["services"]["web"])
+    assert '"--config", "config/gunicorn.py"' in dockerfile
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--print-config",
+            "--config",
+            "config/gunicorn.py",
+            "config.wsgi:application",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "GUNICORN_TIMEOUT": "90"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    printed = {
+        key.strip(): value.strip()
+        for key, _, value in (line.partition(" = ") for line in result.stdout.splitlines())
+    }
+    assert printed["worker_class"] == "gthread"
+    assert int(printed["threads"]) >= 2
+    assert printed["timeout"] == "90"
+    assert int(printed["graceful_timeout"]) > 0
+
+
+def test_static__collected_with_hashed_names_and_served_by_whitenoise(tmp_path):
+    script = (
+        "import django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "from django.templatetags.static import static\n"
+        "from django.test import Client\n"
+        "call_command('collectstatic', '--noinput', verbosity=0)\n"
+        "url = static('css/app.css')\n"
+        "response = Client().get(url, HTTP_HOST='shipcheck.example.com', secure=True)\n"
+        "print(url, response.status_code, response.headers.get('Cache-Control'))\n"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SHIPCHECK_TESTING", "DEBUG", "DATABASE_URL", "REDIS_URL")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        SHIPCHECK_VAR_DIR=str(tmp_path),
+        SHIPCHECK_PRODUCTION="true",
+        SECRET_KEY="s" * 48,
+        SHIPCHECK_AUDIT_SIGNING_KEY="a" * 48,
+        ALLOWED_HOSTS="shipcheck.example.com",
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    url, status, cache_control = result.stdout.split(maxsplit=2)
+    assert re.fullmatch(r"/static/css/app\.[0-9a-f]{12}\.css", url), url
+    assert status == "200"
+    assert "max-age=315360000" in cache_control and "immutable" in cache_control
+    assert (tmp_path / "staticfiles" / url.removeprefix("/static/")).with_suffix(".css.gz").exists()

@@ -51,7 +51,8 @@ def test_readyz__database_and_broker_reachable__is_200(client):
 
 
 @pytest.mark.django_db
-def test_readyz__broker_unreachable__is_503_and_says_which(client, unreachable_broker):
+def test_readyz__broker_unreachable__is_503_and_says_which(client, unreachable_broker, settings):
+    settings.CELERY_BROKER_URL = "redis://:hunter2@broker.internal:6379/0"
     response = client.get("/readyz")
 
     assert response.status_code == 503
@@ -59,7 +60,9 @@ def test_readyz__broker_unreachable__is_503_and_says_which(client, unreachable_b
     assert body["status"] == "unavailable"
     assert body["broker"]["status"] == "error"
     assert body["database"]["status"] == "ok"
-    assert "password" not in body["broker"]["url"]
+    # Anonymous callers are not told where the broker is.
+    assert "url" not in body["broker"]
+    assert "6379" not in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -80,3 +83,25 @@ def test_readyz__old_heartbeat__is_stale(client):
 
     assert client.get("/readyz").json()["worker_and_scheduler"]["status"] == "stale"
     cache.delete(HEARTBEAT_KEY)
+
+
+@pytest.mark.django_db
+def test_readyz__staff__sees_where_the_broker_is_without_its_password(client, settings):
+    from tests.factories import UserFactory
+
+    settings.CELERY_BROKER_URL = "redis://:hunter2@broker.internal:6379/0"
+    client.force_login(UserFactory(username="ops", is_staff=True))
+
+    body = client.get("/readyz").json()
+
+    assert body["broker"]["url"] == "redis://broker.internal:6379/0"
+    assert "hunter2" not in str(body)
+
+
+@pytest.mark.django_db
+def test_readyz__anonymous__is_not_told_the_broker_host_or_port(client, settings):
+    settings.CELERY_BROKER_URL = "redis://:hunter2@broker.internal:6379/0"
+
+    text = client.get("/readyz").content.decode()
+
+    assert "broker.internal" not in text and "6379" not in text and "hunter2" not in text

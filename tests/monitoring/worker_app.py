@@ -14,5 +14,7 @@ queue = os.environ.get("SHIPCHECK_TEST_QUEUE", "")
 if queue:
     app.conf.task_default_queue = queue
     app.conf.task_create_missing_queues = True
+    # The monitoring tasks normally go to the "monitoring" queue: here, to this test's own.
+    app.conf.task_routes = {"monitoring.tasks.*": {"queue": queue}}
 
 __all__ = ["app"]

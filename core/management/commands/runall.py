@@ -2,8 +2,9 @@
 
 One command for a development machine: each child runs in its own process
 group, its output is forwarded line by line with a prefix, and Ctrl-C (or
-SIGTERM) stops all of them. If one child dies, the others are stopped too,
-so a half-running Shipcheck never hides behind a healthy-looking web page.
+SIGTERM) stops all of them. A child that dies is started again after a
+growing pause (1, 2, 4 ... 30 s; back to 1 s once it has run for a minute),
+with a loud line in the output, while the others keep running.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from django.core.management.base import BaseCommand, CommandError
 STOP_GRACE_SECONDS = 10
 # How long to wait for the web server to accept connections before giving up on the banner.
 WEB_START_TIMEOUT_SECONDS = 60
+# Pauses before restarting a child that exited, one per crash in a row; the last one repeats.
+RESTART_BACKOFF_SECONDS = (1, 2, 4, 8, 16, 30)
+# A child that ran this long before exiting counts as a first crash again.
+STABLE_AFTER_SECONDS = 60
 
 COLOURS = {"web": "\033[36m", "worker": "\033[33m", "beat": "\033[35m", "metrics": "\033[32m"}
 RESET = "\033[0m"
@@ -50,8 +55,7 @@ class Command(BaseCommand):
                 f"{host}:{port} is already in use. Stop the other server or set SHIPCHECK_PORT."
             )
         python = sys.executable
-        # Tasks scheduled from the web process must reach the real worker.
-        env = dict(os.environ, PYTHONUNBUFFERED="1", CELERY_TASK_ALWAYS_EAGER="false")
+        env = child_environment(host, port)
         commands = {
             "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
             "worker": [
@@ -63,6 +67,8 @@ class Command(BaseCommand):
                 "worker",
                 "--pool=threads",
                 f"--concurrency={concurrency}",
+                # Both queues: the default one (e-mail) and the monitoring polls.
+                f"--queues={settings.SHIPCHECK_WORKER_QUEUES}",
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
@@ -131,17 +137,22 @@ class Command(BaseCommand):
 
 
 class _Runner:
-    """Children in their own process groups, with prefixed output and a shared stop."""
+    """Children in their own process groups, with prefixed output, restarts and a shared stop."""
 
     def __init__(self, stdout, *, colour: bool):
         self.stdout = stdout
         self.colour = colour
         self.children: dict[str, subprocess.Popen] = {}
+        self.specs: dict[str, tuple[list[str], dict, str]] = {}
+        self.started_at: dict[str, float] = {}
+        self.crashes: dict[str, int] = {}
+        self.restart_at: dict[str, float] = {}
         self.stopping = threading.Event()
         self.failed: str | None = None
         self.lock = threading.Lock()
 
     def start(self, name: str, command: list[str], *, env: dict, cwd: str) -> None:
+        self.specs[name] = (command, env, cwd)
         process = subprocess.Popen(  # noqa: S603 - fixed argument lists, no shell
             command,
             cwd=cwd,
@@ -155,6 +166,7 @@ class _Runner:
             errors="replace",
         )
         self.children[name] = process
+        self.started_at[name] = time.monotonic()
         threading.Thread(target=self._forward, args=(name, process), daemon=True).start()
 
     def _forward(self, name: str, process: subprocess.Popen) -> None:
@@ -162,21 +174,44 @@ class _Runner:
         if self.colour:
             prefix = f"{COLOURS.get(name, '')}{prefix}{RESET}"
         for line in process.stdout:
-            with self.lock:
-                self.stdout.write(prefix + line.rstrip("\n"))
-                self.stdout.flush()
+            self.say(prefix + line.rstrip("\n"))
+
+    def say(self, line: str) -> None:
+        with self.lock:
+            self.stdout.write(line)
+            self.stdout.flush()
 
     def request_stop(self, signum, frame) -> None:
         self.stopping.set()
 
     def wait(self) -> int:
-        """Block until a stop is requested (0) or a child exits (its status)."""
+        """Block until a stop is requested (then 0), restarting children that exit meanwhile."""
         while not self.stopping.is_set():
-            for name, process in self.children.items():
+            now = time.monotonic()
+            for name, process in list(self.children.items()):
+                if name in self.restart_at:
+                    if now >= self.restart_at[name]:
+                        del self.restart_at[name]
+                        command, env, cwd = self.specs[name]
+                        self.say(
+                            f"!!! runall: starting {name} again (restart {self.crashes[name]})"
+                        )
+                        self.start(name, command, env=env, cwd=cwd)
+                    continue
                 code = process.poll()
-                if code is not None:
-                    self.failed = name
-                    return code or 1
+                if code is None:
+                    continue
+                ran_for = now - self.started_at.get(name, now)
+                crashes = 1 if ran_for >= STABLE_AFTER_SECONDS else self.crashes.get(name, 0) + 1
+                self.crashes[name] = crashes
+                pause = RESTART_BACKOFF_SECONDS[min(crashes, len(RESTART_BACKOFF_SECONDS)) - 1]
+                self.restart_at[name] = now + pause
+                self.failed = name
+                self.say(
+                    f"!!! runall: {name} EXITED with status {code} after {ran_for:.0f} s "
+                    f"(crash {crashes} in a row); restarting it in {pause} s. "
+                    "The other processes keep running."
+                )
             self.stopping.wait(0.5)
         return 0
 
@@ -193,8 +228,23 @@ class _Runner:
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.wait()
-        with self.lock:
-            self.stdout.write("Stopped the web server, the worker and the scheduler.")
+        self.say("Stopped the web server, the worker and the scheduler.")
+
+
+def child_environment(host: str, port: int, base: dict | None = None) -> dict:
+    """The environment of runall's children.
+
+    Tasks scheduled from the web process must reach the real worker (no eager mode), and links
+    in e-mails point at the address runall serves on, unless SHIPCHECK_BASE_URL says otherwise.
+    """
+    env = dict(os.environ if base is None else base)
+    env.update(PYTHONUNBUFFERED="1", CELERY_TASK_ALWAYS_EAGER="false")
+    if not env.get("SHIPCHECK_BASE_URL", "").strip():
+        shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104
+        if ":" in shown and not shown.startswith("["):
+            shown = f"[{shown}]"
+        env["SHIPCHECK_BASE_URL"] = f"http://{shown}:{port}"
+    return env
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
