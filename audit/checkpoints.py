@@ -233,7 +233,7 @@ def checkpoints_publish(statements: list[dict]) -> None:
             logger.error("audit checkpoint: cannot append to %s: %s", directory, exc)
     url = settings.SHIPCHECK_AUDIT_CHECKPOINT_WEBHOOK
     if url:
-        import httpx
+        import httpx2 as httpx
 
         try:
             httpx.post(

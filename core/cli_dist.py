@@ -9,7 +9,7 @@ publishing the distribution to a package index.
 The distribution is ``shipcheck-pipeline`` (the name ``shipcheck`` on the
 public index belongs to an unrelated project); it installs the
 ``shipcheck_cli`` package and the ``shipcheck`` script and needs only
-``httpx``. Pure Python, no Django: nothing here imports the server.
+``httpx2``. Pure Python, no Django: nothing here imports the server.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 DIST_NAME = "shipcheck-pipeline"
 WHEEL_NAME = DIST_NAME.replace("-", "_")
-REQUIRES = ("httpx>=0.27,<0.29",)
+REQUIRES = ("httpx2>=2.16.2,<2.17",)
 REQUIRES_PYTHON = ">=3.11"
 SUMMARY = "The shipcheck command: report releases, deployments and tests from CI, and ask the gate."
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "shipcheck_cli"

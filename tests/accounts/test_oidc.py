@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import socket
 
-import httpx
+import httpx2 as httpx
 import pytest
 from django.contrib.auth import get_user_model
 

@@ -2,7 +2,7 @@
 
 The install line of docs/ci.md (``pip install https://<server>/cli/<wheel>``)
 is run into a clean virtual environment against a live server, offline: pip
-gets ``--no-deps --no-index`` and the one dependency, httpx (and its own), is
+gets ``--no-deps --no-index`` and the one dependency, httpx2 (and its own), is
 lent from this environment through a directory of links, so what runs is the
 wheel's code and nothing of the server.
 """
@@ -26,8 +26,18 @@ from core.cli_dist import DIST_NAME, build_wheel_bytes, cli_version, wheel_filen
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "ci.md"
-# httpx and what it imports at run time.
-LENT = ("httpx", "httpcore", "h11", "anyio", "idna", "certifi", "sniffio", "typing_extensions")
+# httpx2 and what it imports at run time.
+LENT = (
+    "httpx2",
+    "httpcore2",
+    "h11",
+    "anyio",
+    "idna",
+    "truststore",
+    "certifi",
+    "sniffio",
+    "typing_extensions",
+)
 
 
 def test_wheel__holds_only_the_command_and_needs_only_httpx():
@@ -41,7 +51,9 @@ def test_wheel__holds_only_the_command_and_needs_only_httpx():
         assert {n.split("/", 1)[1] for n in names if n.startswith("shipcheck_cli/")} == sources
         metadata = wheel.read(f"{info}/METADATA").decode()
         assert f"Name: {DIST_NAME}" in metadata
-        assert re.findall(r"^Requires-Dist: (.*)$", metadata, re.MULTILINE) == ["httpx>=0.27,<0.29"]
+        assert re.findall(r"^Requires-Dist: (.*)$", metadata, re.MULTILINE) == [
+            "httpx2>=2.16.2,<2.17"
+        ]
         assert (
             "shipcheck = shipcheck_cli.main:main" in wheel.read(f"{info}/entry_points.txt").decode()
         )
@@ -79,7 +91,7 @@ def test_docs__install_line_is_the_servers(client):
 
 
 def _lend_dependencies(venv: Path) -> None:
-    """A directory of links to httpx and its dependencies, on the venv's path."""
+    """A directory of links to httpx2 and its dependencies, on the venv's path."""
     lent = venv / "lent"
     lent.mkdir()
     for name in LENT:
@@ -90,6 +102,10 @@ def _lend_dependencies(venv: Path) -> None:
         source = Path(module.__file__)
         target = source.parent if source.name == "__init__.py" else source
         (lent / target.name).symlink_to(target)
+        # Its metadata too: httpx2 reads its own version through importlib.metadata.
+        for info in target.parent.glob(f"{name.replace('_', '[-_]')}-*.dist-info"):
+            if not (lent / info.name).exists():
+                (lent / info.name).symlink_to(info)
     site = next((venv / "lib").glob("python3*/site-packages"))
     (site / "lent.pth").write_text(str(lent) + "\n")
 
