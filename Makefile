@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test chromium lint format bench bench-load schema clean
+.PHONY: install run test chromium oidc-provider lint format bench bench-load schema clean
 
 # Re-installs whenever pyproject.toml changes (new or re-pinned dependencies).
 $(STAMP): pyproject.toml
@@ -39,9 +39,28 @@ chromium:
 		echo "!!! browser tests will be skipped (and fail in CI). Install it with: apt-get install chromium"; \
 	fi
 
+# The sign-in tests start a real OpenID Connect provider (npm oidc-provider, pinned by the
+# committed package-lock.json) with Node.js; npm ci installs it again whenever the lock changes.
+OIDC_DIR := tests/accounts/oidc
+OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed-stamp
+$(OIDC_STAMP): $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Node.js for the OpenID Connect tests (apt-get)..."; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null 2>&1 \
+		|| { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null 2>&1 \
+		     && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null 2>&1; } || true; \
+	fi
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(OIDC_DIR) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "!!! npm is missing: the OpenID Connect tests will be skipped (and fail in CI)."; \
+	fi
+
+oidc-provider: $(OIDC_STAMP)
+
 # -n auto: one worker per core (pytest-xdist); every test runs on its own database per worker.
 # -rfEs: list failures, errors and skip reasons in the summary, so a skipped browser run is visible.
-test: install chromium
+test: install chromium oidc-provider
 	$(PY) -m pytest -n auto -rfEs $(PYTEST_ARGS)
 
 lint: install

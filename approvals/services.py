@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch
 from django.utils import timezone
 
+from accounts.mfa import approval_mfa_refusal
 from approvals.choices import (
     AGENDA,
     EMERGENCY_REVIEW_DUE_HOURS,
@@ -371,6 +372,11 @@ def _approval_decide(*, release, kind, decision, actor, environment, comment, ro
         deployer_ids=facts.deployer_ids,
         role=role or None,
     )
+    if refusal is None:  # a project may require MFA of production approvers (accounts/mfa.py)
+        mfa = approval_mfa_refusal(
+            user=actor, project=release.project_id, kind=kind, environment=subject
+        )
+        refusal = NotEligible(mfa, code="mfa_required") if mfa else None
     if refusal is not None:
         raise refusal
     if kind == ApprovalKind.QA_SIGNOFF and not facts.succeeded_in(subject):

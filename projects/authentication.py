@@ -30,7 +30,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         raw = parts[1]
         prefix = token_prefix(raw)
         token = (
-            ApiToken.objects.select_related("project").filter(prefix=prefix).first()
+            ApiToken.objects.select_related("project", "created_by").filter(prefix=prefix).first()
             if prefix
             else None
         )
@@ -38,6 +38,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid API token.")
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This API token has been revoked.")
+        if token.created_by is not None and not token.created_by.is_active:
+            raise exceptions.AuthenticationFailed(
+                "This API token stopped working: the person who created it was deactivated."
+            )
         now = timezone.now()
         if token.expires_at is not None and token.expires_at <= now:
             raise exceptions.AuthenticationFailed("This API token has expired.")

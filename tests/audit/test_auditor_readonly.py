@@ -40,6 +40,7 @@ DOMAIN_APPS = (
     "approvals",
     "monitoring",
     "integrations",
+    "accounts",
 )
 ALLOWED = {403, 404, 405}
 METHODS = ("post", "put", "patch", "delete")
@@ -49,7 +50,11 @@ EXEMPT = {
     "login": "signs a person in; changes no domain data",
     "logout": "ends the auditor's own session",
     "notifications-read": "marks the auditor's own notifications read (their inbox, not the project)",
+    "session-end": "ends the auditor's own other sessions",
+    "invitation-accept": "accepts an invitation into the signed-in person's own account (needs its link)",
 }
+# django-allauth's pages: the person's own sign-in, second factor and sessions, no domain data.
+EXEMPT_PREFIXES = ("account_", "socialaccount_", "mfa_", "usersessions_", "openid_connect_")
 EXEMPT_NAMESPACES = {"admin": "Django admin: staff only, and the auditor is not staff"}
 
 # A body that passes most forms' validation, so that the permission check (not a
@@ -397,6 +402,9 @@ def _walk(client, world, *, only=None) -> dict:
             report["skipped"].append(
                 (name or route, EXEMPT_NAMESPACES.get(top) or EXEMPT[pattern.name])
             )
+            continue
+        if pattern.name and pattern.name.startswith(EXEMPT_PREFIXES):
+            report["skipped"].append((name or route, "the person's own sign-in (django-allauth)"))
             continue
         if not pattern.name:
             report["skipped"].append((route, "unnamed pattern"))

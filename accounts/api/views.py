@@ -1,0 +1,187 @@
+"""Invitations, provider-group mappings and deactivation through the API: people only.
+
+API tokens are machine credentials of one project; managing people is not
+something a pipeline does, so a token is refused (403) whatever its scopes.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+
+from accounts import selectors, services
+from accounts.api.serializers import (
+    DeactivateSerializer,
+    GroupMappingSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
+    PersonSerializer,
+)
+from accounts.models import GroupRoleMapping, Invitation
+from accounts.permissions import is_staff
+from core.api.input import body_valid
+from core.api.schema import error_responses
+from core.exceptions import PermissionDenied
+from projects.principals import is_token
+
+
+class PeopleOnly(BasePermission):
+    message = "API tokens cannot manage people or sign-in; use a signed-in browser session."
+
+    def has_permission(self, request, view) -> bool:
+        if is_token(request.user):
+            raise PermissionDenied(self.message, code="people_only")
+        return True
+
+
+class _PeopleView(GenericAPIView):
+    permission_classes = [IsAuthenticated, PeopleOnly]
+
+
+class InvitationListView(_PeopleView):
+    serializer_class = InvitationSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        project = selectors.managed_project_get(user=self.request.user, slug=self.kwargs["slug"])
+        return selectors.invitation_list(project=project)
+
+    @extend_schema(
+        summary="A project's invitations (pending, accepted, expired, revoked)",
+        responses={200: InvitationSerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    def get(self, request, slug):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(InvitationSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Invite a person by e-mail with one or more roles (the link is e-mailed, never returned)",
+        request=InvitationCreateSerializer,
+        responses={201: InvitationSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, slug):
+        project = selectors.managed_project_get(user=request.user, slug=slug)
+        data = body_valid(InvitationCreateSerializer, request)
+        invitation, _ = services.invitation_create(
+            project=project, email=data["email"], roles=data["roles"], actor=request.user
+        )
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class _InvitationAction(_PeopleView):
+    serializer_class = InvitationSerializer
+
+    def _invitation(self, request, slug, pk):
+        project = selectors.managed_project_get(user=request.user, slug=slug)
+        return selectors.invitation_get(project=project, pk=pk)
+
+
+class InvitationRevokeView(_InvitationAction):
+    @extend_schema(
+        summary="Revoke an invitation that was not accepted; its link stops working",
+        request=None,
+        responses={200: InvitationSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    def post(self, request, slug, pk):
+        invitation = services.invitation_revoke(
+            invitation=self._invitation(request, slug, pk), actor=request.user
+        )
+        return Response(InvitationSerializer(invitation).data)
+
+
+class InvitationResendView(_InvitationAction):
+    @extend_schema(
+        summary="Send an invitation again with a new link and expiry; the earlier link stops working",
+        request=None,
+        responses={200: InvitationSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    def post(self, request, slug, pk):
+        invitation, _ = services.invitation_resend(
+            invitation=self._invitation(request, slug, pk), actor=request.user
+        )
+        return Response(InvitationSerializer(invitation).data)
+
+
+class GroupMappingListView(_PeopleView):
+    serializer_class = GroupMappingSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return GroupRoleMapping.objects.none()
+        project = selectors.managed_project_get(user=self.request.user, slug=self.kwargs["slug"])
+        return selectors.group_mapping_list(project=project)
+
+    @extend_schema(
+        summary="Which identity provider groups give which roles in this project",
+        responses={200: GroupMappingSerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    def get(self, request, slug):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(GroupMappingSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Map a provider group to a role (applied at each sign-in through the provider)",
+        request=GroupMappingSerializer,
+        responses={201: GroupMappingSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, slug):
+        project = selectors.managed_project_get(user=request.user, slug=slug)
+        data = body_valid(GroupMappingSerializer, request)
+        mapping = services.group_mapping_add(
+            project=project, group=data["group"], role=data["role"], actor=request.user
+        )
+        return Response(GroupMappingSerializer(mapping).data, status=status.HTTP_201_CREATED)
+
+
+class GroupMappingDetailView(_PeopleView):
+    serializer_class = GroupMappingSerializer
+
+    @extend_schema(
+        summary="Remove a mapping; its role is taken away at the person's next provider sign-in",
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    def delete(self, request, slug, pk):
+        project = selectors.managed_project_get(user=request.user, slug=slug)
+        mapping = selectors.group_mapping_get(project=project, pk=pk)
+        services.group_mapping_remove(mapping=mapping, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PersonDeactivateView(_PeopleView):
+    serializer_class = PersonSerializer
+
+    @extend_schema(
+        summary="Deactivate a person (staff): sessions end, their API tokens are refused, history stays",
+        request=DeactivateSerializer,
+        responses={200: PersonSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, username):
+        if not is_staff(request.user):
+            raise PermissionDenied("Only a staff administrator may deactivate people.")
+        person = selectors.person_get(user=request.user, username=username)
+        data = body_valid(DeactivateSerializer, request)
+        person = services.user_deactivate(
+            user=person, actor=request.user, reason=data.get("reason", "")
+        )
+        return Response(PersonSerializer(person).data)
+
+
+class PersonReactivateView(_PeopleView):
+    serializer_class = PersonSerializer
+
+    @extend_schema(
+        summary="Let a deactivated person sign in again (staff)",
+        request=None,
+        responses={200: PersonSerializer, **error_responses(401, 403, 404)},
+    )
+    def post(self, request, username):
+        if not is_staff(request.user):
+            raise PermissionDenied("Only a staff administrator may reactivate people.")
+        person = selectors.person_get(user=request.user, username=username)
+        return Response(
+            PersonSerializer(services.user_reactivate(user=person, actor=request.user)).data
+        )
