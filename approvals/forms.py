@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
-from django.utils import timezone
 
 from approvals.choices import ApprovalKind, CriterionKind, Decision, MeetingDecision, Seat, Vote
-from approvals.services import COMMENT_MAX, MAX_REQUIRED_APPROVALS, MAX_VALID_HOURS
+from approvals.services import COMMENT_MAX
 from projects.choices import Role
 
 NOTES_MAX = 20_000
@@ -59,12 +56,20 @@ class ReviewForm(forms.Form):
     )
 
 
+class _RolesField(forms.MultipleChoiceField):
+    """The checkboxes of the roles that may approve; which roles are allowed is the service's rule."""
+
+    def validate(self, value):
+        pass
+
+
 class PolicyForm(forms.Form):
+    """Parses the policy row; the numbers' ranges and the roles are checked by
+    ``approval_policy_update``, so the page and the API refuse with the same sentence."""
+
     environment = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    required_approvals = forms.IntegerField(
-        min_value=0, max_value=MAX_REQUIRED_APPROVALS, label="Deployment approvals needed"
-    )
-    approver_roles = forms.MultipleChoiceField(
+    required_approvals = forms.IntegerField(label="Deployment approvals needed")
+    approver_roles = _RolesField(
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Who may approve",
@@ -78,10 +83,7 @@ class PolicyForm(forms.Form):
     )
     requires_go_no_go = forms.BooleanField(required=False, label="A go/no-go decision")
     approval_valid_hours = forms.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=MAX_VALID_HOURS,
-        label="Approvals expire after (hours)",
+        required=False, label="Approvals expire after (hours)"
     )
 
 
@@ -111,12 +113,6 @@ class ScheduleForm(forms.Form):
 
     def clean_environment(self):
         return self.environments[self.cleaned_data["environment"]]
-
-    def clean_scheduled_for(self):
-        value = self.cleaned_data["scheduled_for"]
-        if value < timezone.now() - timedelta(days=1):
-            raise forms.ValidationError("Choose a time that is not in the past.")
-        return value
 
     def chosen(self) -> list[tuple]:
         return [self.seats[int(pk)] for pk in self.cleaned_data["attendees"]]
@@ -153,6 +149,15 @@ class DecideForm(forms.Form):
         label="Reason",
         error_messages={"required": "Give the reason for the decision."},
     )
+
+
+class RescheduleForm(forms.Form):
+    scheduled_for = forms.DateTimeField(
+        label="New time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+    reason = forms.CharField(required=False, max_length=COMMENT_MAX, label="Reason")
 
 
 class CancelForm(forms.Form):

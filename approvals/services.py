@@ -721,6 +721,14 @@ POLICY_FIELDS = (
 MAX_VALID_HOURS = 24 * 365
 
 
+def policy_authorize(*, project, actor) -> None:
+    """Raise unless ``actor`` may change ``project``'s approval policies (views ask before the form)."""
+    if not can_view_project(actor, project):
+        raise NotFound("No such environment.")
+    if not can_edit_policy(actor, project):
+        raise PermissionDenied("Only a project admin may change approval policies.")
+
+
 @transaction.atomic
 def approval_policy_update(*, environment: Environment, actor, **values) -> ApprovalPolicy:
     """Change what ``environment`` asks for before a release may enter it.
@@ -728,10 +736,7 @@ def approval_policy_update(*, environment: Environment, actor, **values) -> Appr
     Callers: project admins (people). Audit: ``approval_policy.updated`` with
     each changed field's old and new value.
     """
-    if not can_view_project(actor, environment.project_id):
-        raise NotFound("No such environment.")
-    if not can_edit_policy(actor, environment.project_id):
-        raise PermissionDenied("Only a project admin may change approval policies.")
+    policy_authorize(project=environment.project_id, actor=actor)
     unknown = set(values) - set(POLICY_FIELDS)
     if unknown:
         raise ValidationFailed(f"These policy fields do not exist: {', '.join(sorted(unknown))}.")
@@ -943,6 +948,14 @@ def meeting_default_attendees(release: Release, *, security_sensitive: bool = Fa
     return list(found.values())
 
 
+def meeting_schedule_authorize(*, release: Release, actor) -> None:
+    """Raise unless ``actor`` may schedule a go/no-go for ``release`` (views ask before the form)."""
+    if not can_view_project(actor, release.project_id):
+        raise NotFound("No such release.")
+    if not can_run_meeting(actor, release):
+        raise PermissionDenied("Only a release manager may schedule a go/no-go meeting.")
+
+
 @transaction.atomic
 def meeting_schedule(
     *,
@@ -959,14 +972,10 @@ def meeting_schedule(
     list of (person, seat); by default everyone whose role fills a seat.
     Audit: ``meeting.scheduled``. Notifies the attendees.
     """
-    if not can_view_project(actor, release.project_id):
-        raise NotFound("No such release.")
-    if not can_run_meeting(actor, release):
-        raise PermissionDenied("Only a release manager may schedule a go/no-go meeting.")
+    meeting_schedule_authorize(release=release, actor=actor)
     if environment.project_id != release.project_id:
         raise NotFound("No such environment in this project.")
-    if scheduled_for is None:
-        raise ValidationFailed("Say when the meeting takes place.")
+    _meeting_time_check(scheduled_for)
     release = _lock_release(release)
     _ensure_open(release)
     existing = GoNoGoMeeting.objects.filter(
@@ -1047,6 +1056,29 @@ def meeting_schedule(
     return meeting
 
 
+# How far in the past a meeting time may lie: a meeting entered just after it began (or
+# with the clock of another time zone in mind) is still recorded, a typo of a year is not.
+MEETING_PAST_GRACE = timedelta(days=1)
+
+
+def _meeting_time_check(scheduled_for) -> None:
+    if scheduled_for is None:
+        raise ValidationFailed(
+            "Say when the meeting takes place.",
+            details={"scheduled_for": "Say when the meeting takes place."},
+        )
+    if not isinstance(scheduled_for, datetime) or timezone.is_naive(scheduled_for):
+        raise ValidationFailed(
+            "Give the meeting's date and time with its time zone.",
+            details={"scheduled_for": "Give a date and time with a time zone."},
+        )
+    if scheduled_for < timezone.now() - MEETING_PAST_GRACE:
+        raise ValidationFailed(
+            "Choose a time that is not in the past.",
+            details={"scheduled_for": "Choose a time that is not in the past."},
+        )
+
+
 def _lock_meeting(meeting: GoNoGoMeeting) -> tuple[GoNoGoMeeting, Release]:
     release = _lock_release(meeting.release)
     meeting = GoNoGoMeeting.objects.select_for_update().get(pk=meeting.pk)
@@ -1074,6 +1106,7 @@ _MEETING_RIGHTS = {
     "attendee_add": (True, "Only a release manager may change who attends."),
     "decide": (True, "Only a release manager decides go or no-go."),
     "cancel": (True, "Only a release manager may cancel a go/no-go meeting."),
+    "reschedule": (True, "Only a release manager may move a go/no-go meeting."),
     "notes": (False, _MINUTES_REFUSAL),
     "criterion": (False, _MINUTES_REFUSAL),
     "criterion_add": (False, _MINUTES_REFUSAL),
@@ -1381,5 +1414,54 @@ def meeting_cancel(*, meeting: GoNoGoMeeting, actor, reason: str) -> GoNoGoMeeti
         from_state=MeetingStatus.SCHEDULED,
         to_state=MeetingStatus.CANCELLED,
         reason=reason,
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_reschedule(
+    *, meeting: GoNoGoMeeting, scheduled_for: datetime, actor, reason: str = ""
+) -> GoNoGoMeeting:
+    """Move a scheduled meeting to another time and tell its attendees.
+
+    Callers: release managers. Audit: ``meeting.rescheduled`` with the old and
+    new time. Notifies every attendee but the actor.
+    """
+    meeting_authorize(meeting=meeting, actor=actor, action="reschedule")
+    _meeting_time_check(scheduled_for)
+    reason = _clean(reason, "The reason")
+    meeting, release = _lock_meeting(meeting)
+    _ensure_meeting_open(meeting)
+    previous = meeting.scheduled_for
+    if previous == scheduled_for:
+        return meeting
+    meeting.scheduled_for = scheduled_for
+    meeting.save(update_fields=["scheduled_for"])
+    audit_record(
+        actor=actor,
+        action="meeting.rescheduled",
+        obj=meeting,
+        project=release.project_id,
+        release=release,
+        reason=reason,
+        data={
+            "environment": meeting.environment.name,
+            "from": previous.isoformat(),
+            "to": scheduled_for.isoformat(),
+        },
+    )
+    attendees = [
+        a.person
+        for a in MeetingAttendee.objects.filter(meeting=meeting).select_related("person")
+        if a.person_id != actor.pk
+    ]
+    notification_send(
+        recipients=attendees,
+        subject=f"Go/no-go for {release.version} → {meeting.environment} moved to "
+        f"{timezone.localtime(scheduled_for):%d %b %H:%M}",
+        body=f"It was planned for {timezone.localtime(previous):%d %b %H:%M}."
+        + (f" Why: {reason}" if reason else ""),
+        url=meeting.get_absolute_url(),
+        project=release.project,
     )
     return meeting

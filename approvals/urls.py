@@ -46,4 +46,9 @@ urlpatterns = [
     ),
     path("approvals/meetings/<int:pk>/decide/", views.meeting_decide, name="meeting-decide"),
     path("approvals/meetings/<int:pk>/cancel/", views.meeting_cancel, name="meeting-cancel"),
+    path(
+        "approvals/meetings/<int:pk>/reschedule/",
+        views.meeting_reschedule,
+        name="meeting-reschedule",
+    ),
 ]

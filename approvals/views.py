@@ -31,6 +31,7 @@ from approvals.forms import (
     NotesForm,
     PolicyForm,
     RequestForm,
+    RescheduleForm,
     ReviewForm,
     ScheduleForm,
     VoteForm,
@@ -39,7 +40,7 @@ from approvals.forms import (
 )
 from approvals.models import AgendaItem, MeetingCriterion
 from approvals.panels import approvals_panel_context
-from approvals.permissions import can_edit_policy, can_run_meeting
+from approvals.permissions import can_edit_policy
 from approvals.selectors import (
     approval_get,
     emergency_review_get,
@@ -245,8 +246,7 @@ def policies(request, slug):
     errors: dict[int, list[str]] = {}
     status = 200
     if request.method == "POST":
-        if not editable:
-            raise PermissionDenied("Only a project admin may change approval policies.")
+        services.policy_authorize(project=project, actor=request.user)
         form = PolicyForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
@@ -295,8 +295,7 @@ def policies(request, slug):
 @require_http_methods(["GET", "HEAD", "POST"])
 def meeting_schedule(request, pk):
     release = release_with_pipeline(user=request.user, pk=pk)
-    if not can_run_meeting(request.user, release):
-        raise PermissionDenied("Only a release manager may schedule a go/no-go meeting.")
+    services.meeting_schedule_authorize(release=release, actor=request.user)
     production_first = sorted(
         release.pipeline_environments, key=lambda e: (not e.is_production, -e.order)
     )
@@ -543,4 +542,26 @@ def meeting_cancel(request, pk):
         "The meeting is cancelled.",
         part="page",
         right="cancel",
+    )
+
+
+@login_required
+@require_POST
+def meeting_reschedule(request, pk):
+    def action(meeting, data):
+        services.meeting_reschedule(
+            meeting=meeting,
+            scheduled_for=data["scheduled_for"],
+            actor=request.user,
+            reason=data["reason"],
+        )
+
+    return _meeting_act(
+        request,
+        pk,
+        RescheduleForm(request.POST),
+        action,
+        "The meeting is moved and the attendees are told.",
+        part="page",
+        right="reschedule",
     )

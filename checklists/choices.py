@@ -55,3 +55,6 @@ PHASE_TIER: dict[str, str] = {
 # Roles that may own an item. Auditors read; they never tick.
 ITEM_ROLES = [(value, label) for value, label in Role.choices if value != Role.AUDITOR]
 ITEM_ROLE_VALUES = frozenset(value for value, _ in ITEM_ROLES)
+
+# Where a template's step or item moves in the editor: one place up or down.
+MOVE_DIRECTIONS = [("up", "Up"), ("down", "Down")]

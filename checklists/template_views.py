@@ -72,17 +72,19 @@ def template_create(request):
         },
     )
     error = ""
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        project = next(p for p in admin_projects if p.slug == data["project"])
-        copy_from = next((v for v in versions if str(v.pk) == data["copy_from"]), None)
+    project = next((p for p in admin_projects if p.slug == request.POST.get("project")), None)
+    if request.method == "POST" and project is None:
+        error = "Choose one of your projects."
+    elif request.method == "POST":
+        # Name, description and release types are the service's to check (as in the API).
+        copy_from = next((v for v in versions if str(v.pk) == request.POST.get("copy_from")), None)
         try:
             template = template_services.template_create(
                 project=project,
                 actor=request.user,
-                name=data["name"],
-                description=data["description"],
-                release_types=data["release_types"],
+                name=request.POST.get("name", ""),
+                description=request.POST.get("description", ""),
+                release_types=request.POST.getlist("release_types"),
                 copy_from=copy_from,
             )
         except (NotFound, PermissionDenied):
@@ -238,24 +240,16 @@ def template_action(request, pk: int, op: str):
     actor = request.user
     template_services.template_edit_authorize(project=template.project, actor=actor)
     if op == "settings":
-        form = TemplateForm(request.POST)
-        if not form.is_valid():
-            return _editor_response(
-                request,
-                template,
-                error="Check the template settings: " + next(iter(form.errors.values()))[0],
-                error_target="settings",
-            )
-        data = form.cleaned_data
+        # The service checks every value, so the page and the API refuse with one sentence.
         return _editor_call(
             request,
             template,
             lambda: template_services.template_update(
                 template=template,
                 actor=actor,
-                name=data["name"],
-                description=data["description"],
-                release_types=data["release_types"],
+                name=request.POST.get("name", ""),
+                description=request.POST.get("description", ""),
+                release_types=request.POST.getlist("release_types"),
             ),
             error_target="settings",
             message="Settings saved.",

@@ -304,6 +304,8 @@ SPECTACULAR_SETTINGS = {
         "MeetingDecisionEnum": "approvals.choices.MeetingDecision",
         "WindowKindEnum": "monitoring.choices.WindowKind",
         "WindowStatusEnum": "monitoring.choices.WindowStatus",
+        "MetricDirectionEnum": "monitoring.choices.Direction",
+        "MoveDirectionEnum": "checklists.choices.MOVE_DIRECTIONS",
     },
     # Errors every operation can answer (413, 415, 429, Idempotency-Key 409/422): integrations/api/schema.py.
     "POSTPROCESSING_HOOKS": [

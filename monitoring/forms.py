@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import forms
 
 from monitoring.choices import DecisionAction, Direction, HttpMethod, MetricProvider
+from monitoring.conf import tick_seconds
 from monitoring.services.config import parse_headers
+from monitoring.verdicts import MIN_MEASUREMENTS
 
 HEADERS_HELP = (
     "One per line, as Name: value (for example Authorization: Bearer …). Values are stored "
@@ -15,11 +17,10 @@ LIMIT_HELP = "Argo-style: the check fails after more than this many failed measu
 
 
 class PolicyForm(forms.Form):
-    poll_interval = forms.FloatField(label="Poll every (seconds)", min_value=0.2, max_value=600)
+    # No bounds here: the service states the limits (the scheduler's tick, 600 s) in its words.
+    poll_interval = forms.FloatField(label="Poll every (seconds)")
     canary_percent = forms.IntegerField(label="Canary traffic (%)", min_value=1, max_value=100)
-    canary_minutes = forms.FloatField(
-        label="Canary duration (minutes)", min_value=0.02, max_value=1440
-    )
+    canary_minutes = forms.FloatField(label="Canary duration (minutes)", max_value=1440)
     post_deploy_minutes = forms.FloatField(
         label="Post-deploy window (minutes)",
         min_value=0,
@@ -54,6 +55,22 @@ class PolicyForm(forms.Form):
         max_value=1440,
         help_text="Production deployments need pre-checks this recent.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The limits the service enforces, stated where they are typed (docs/monitoring.md).
+        tick = tick_seconds()
+        self.fields[
+            "poll_interval"
+        ].help_text = f"At least {tick:g} s: the scheduler looks for due polls every {tick:g} s."
+        self.fields["canary_minutes"].help_text = (
+            f"At least {MIN_MEASUREMENTS} poll intervals: a window passes only on "
+            f"{MIN_MEASUREMENTS} measurements or more."
+        )
+        self.fields["post_deploy_minutes"].help_text = (
+            f"0: no post-deploy window in this environment; otherwise at least "
+            f"{MIN_MEASUREMENTS} poll intervals."
+        )
 
     @classmethod
     def initial_from(cls, policy) -> dict:

@@ -26,6 +26,11 @@ from dataclasses import dataclass, replace
 
 from monitoring.choices import CheckVerdictStatus, Direction, Outcome, SampleStatus, WindowStatus
 
+# The fewest usable measurements (passes and failures) a check needs for a window to
+# end *passed*: one or two readings can be a lucky moment, three show a trend. Policies
+# are refused when their window is too short to take this many (services/config.py).
+MIN_MEASUREMENTS = 3
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -262,8 +267,13 @@ def check_verdict(
     finished: bool,
     last_detail: str = "",
     last_error: str = "",
+    min_measurements: int = MIN_MEASUREMENTS,
 ) -> Verdict:
-    """The verdict on one check after ``tally``; ``finished`` once the window's time is up."""
+    """The verdict on one check after ``tally``; ``finished`` once the window's time is up.
+
+    A finished check passes only on at least ``min_measurements`` usable
+    measurements; with fewer it is inconclusive and says how many it had.
+    """
     taken = tally.total
     if tally.failures > limits.failure_limit:
         return Verdict(
@@ -305,6 +315,13 @@ def check_verdict(
         return Verdict(
             CheckVerdictStatus.INCONCLUSIVE,
             f"{name} has no usable measurement in this window ({_measurements(taken)} taken).",
+        )
+    if judged < min_measurements:
+        return Verdict(
+            CheckVerdictStatus.INCONCLUSIVE,
+            f"{name} has only {judged} usable {_measurements(judged).split(' ', 1)[1]} in this "
+            f"window, fewer than the {min_measurements} a verdict needs "
+            f"({tally.passes} passed, {tally.failures} failed).",
         )
     extras = []
     if tally.failures:

@@ -306,3 +306,69 @@ class VoteInputSerializer(serializers.Serializer):
 class MeetingDecisionInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=MeetingDecision.choices)
     reason = serializers.CharField(max_length=5000)
+
+
+# --- Configuration: approval policies and go/no-go scheduling ------------------------------
+
+
+class ApprovalPolicyDetailSerializer(serializers.Serializer):
+    """One environment's approval policy as the policies page shows it."""
+
+    project = serializers.CharField(source="environment.project.slug")
+    environment = serializers.CharField(source="environment.name")
+    saved = serializers.BooleanField(
+        source="is_saved", help_text="False while the environment runs on the defaults."
+    )
+    required_approvals = serializers.IntegerField()
+    approver_roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices))
+    requires_qa_signoff = serializers.BooleanField()
+    requires_scope_approval = serializers.BooleanField()
+    requires_go_no_go = serializers.BooleanField()
+    approval_valid_hours = serializers.IntegerField(allow_null=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+    updated_by = serializers.CharField(
+        source="updated_by.username", allow_null=True, default=None, read_only=True
+    )
+
+
+class ApprovalPolicyInputSerializer(serializers.Serializer):
+    """Every field is optional: what is left out keeps its value. The ranges are the service's."""
+
+    required_approvals = serializers.IntegerField(required=False)
+    approver_roles = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Project role names."
+    )
+    requires_qa_signoff = serializers.BooleanField(required=False)
+    requires_scope_approval = serializers.BooleanField(required=False)
+    requires_go_no_go = serializers.BooleanField(required=False)
+    approval_valid_hours = serializers.IntegerField(
+        required=False, allow_null=True, help_text="null: approvals never expire."
+    )
+
+
+class MeetingAttendeeInputSerializer(serializers.Serializer):
+    person = serializers.CharField(help_text="The person's username.")
+    seat = serializers.ChoiceField(choices=Seat.choices)
+
+
+class MeetingScheduleInputSerializer(serializers.Serializer):
+    release = serializers.IntegerField(help_text="The release's id.")
+    environment = serializers.CharField(max_length=40, help_text="Environment name.")
+    scheduled_for = serializers.DateTimeField(
+        help_text="ISO 8601 with a time zone, e.g. 2026-12-03T14:00:00+01:00."
+    )
+    security_sensitive = serializers.BooleanField(required=False, default=False)
+    attendees = MeetingAttendeeInputSerializer(
+        many=True,
+        required=False,
+        help_text="Left out: everyone whose role fills a seat. The release manager always attends.",
+    )
+
+
+class MeetingRescheduleInputSerializer(serializers.Serializer):
+    scheduled_for = serializers.DateTimeField(help_text="ISO 8601 with a time zone.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MeetingCancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")

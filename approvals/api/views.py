@@ -19,7 +19,10 @@ from approvals.api.serializers import (
     DecisionInputSerializer,
     EmergencyInputSerializer,
     MatrixSerializer,
+    MeetingCancelInputSerializer,
     MeetingDecisionInputSerializer,
+    MeetingRescheduleInputSerializer,
+    MeetingScheduleInputSerializer,
     MeetingSerializer,
     RequestInputSerializer,
     VoteInputSerializer,
@@ -36,9 +39,10 @@ from approvals.selectors import (
     meeting_for_vote,
     release_for_decision,
 )
-from core.api.input import body_valid
+from core.api.input import body_field, body_valid, require_person
 from core.api.schema import error_responses
-from core.exceptions import NotFound
+from core.exceptions import NotFound, ValidationFailed
+from projects.api.permissions import require_writing_role_somewhere
 from projects.principals import is_token
 from projects.selectors import project_list
 from releases.selectors import release_get
@@ -287,3 +291,91 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             meeting=meeting, decision=data["decision"], reason=data["reason"], actor=request.user
         )
         return Response(MeetingSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Schedule a go/no-go meeting (release managers)",
+        description="The same service as the page: the agenda, the go criteria and the no-go "
+        "triggers are filled in, the attendees are invited by notification. One scheduled "
+        "meeting per release and environment (409 while another is scheduled). People only.",
+        request=MeetingScheduleInputSerializer,
+        responses={201: MeetingSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def create(self, request):
+        require_person(request.user, "go/no-go meetings")
+        named = body_field(request, "release")
+        if isinstance(named, int) and not isinstance(named, bool) and 0 < named < 2**63:
+            release = release_get(user=request.user, pk=named)
+            services.meeting_schedule_authorize(release=release, actor=request.user)
+        else:
+            require_writing_role_somewhere(request.user)
+            release = None
+        data = _valid(MeetingScheduleInputSerializer, request)
+        if release is None:
+            release = release_get(user=request.user, pk=data["release"])
+            services.meeting_schedule_authorize(release=release, actor=request.user)
+        environment = _environment(release, data["environment"])
+        attendees = None
+        if "attendees" in data:
+            attendees = _attendees(release, data["attendees"])
+        meeting = services.meeting_schedule(
+            release=release,
+            environment=environment,
+            scheduled_for=data["scheduled_for"],
+            actor=request.user,
+            attendees=attendees,
+            security_sensitive=data["security_sensitive"],
+        )
+        meeting = self.get_queryset().get(pk=meeting.pk)
+        return Response(MeetingSerializer(meeting).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Move a scheduled meeting to another time (release managers)",
+        description="The attendees are told the new time (and the reason, when given).",
+        request=MeetingRescheduleInputSerializer,
+        responses={200: MeetingSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        require_person(request.user, "go/no-go meetings")
+        meeting = self.get_object()
+        services.meeting_authorize(meeting=meeting, actor=request.user, action="reschedule")
+        data = _valid(MeetingRescheduleInputSerializer, request)
+        services.meeting_reschedule(
+            meeting=meeting,
+            scheduled_for=data["scheduled_for"],
+            actor=request.user,
+            reason=data["reason"],
+        )
+        return Response(MeetingSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Cancel a scheduled meeting (release managers); a reason is required",
+        request=MeetingCancelInputSerializer,
+        responses={200: MeetingSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        require_person(request.user, "go/no-go meetings")
+        meeting = self.get_object()
+        services.meeting_authorize(meeting=meeting, actor=request.user, action="cancel")
+        data = _valid(MeetingCancelInputSerializer, request)
+        services.meeting_cancel(meeting=meeting, actor=request.user, reason=data["reason"])
+        return Response(MeetingSerializer(self.get_object()).data)
+
+
+def _attendees(release, rows: list[dict]) -> list[tuple]:
+    """(person, seat) for each username; a name that is no member of the project is a 400."""
+    from django.contrib.auth import get_user_model
+
+    names = [row["person"] for row in rows]
+    found = {
+        user.get_username(): user
+        for user in get_user_model()
+        .objects.filter(username__in=names, memberships__project_id=release.project_id)
+        .distinct()
+    }
+    missing = [name for name in names if name not in found]
+    if missing:
+        message = f"{missing[0][:60]} is not a member of this project."
+        raise ValidationFailed(message, details={"attendees": message})
+    return [(found[row["person"]], row["seat"]) for row in rows]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from checklists.choices import ITEM_ROLES, StepPhase
+from checklists.choices import ITEM_ROLES, MOVE_DIRECTIONS, StepPhase
 from checklists.models import ChecklistTemplate, Item, TemplateVersion
 from projects.choices import Role
 
@@ -198,3 +198,82 @@ class AdhocItemSerializer(serializers.Serializer):
 
 class StepOutputSerializer(serializers.Serializer):
     actual_output = serializers.CharField(allow_blank=True)
+
+
+# --- Template editing (project admins) -----------------------------------------------------
+
+
+class DraftItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    text = serializers.CharField()
+    role = serializers.CharField(help_text="The project role that ticks it.")
+    required = serializers.BooleanField()
+    evidence_required = serializers.BooleanField()
+
+
+class DraftStepSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    expected_output = serializers.CharField()
+    phase = serializers.ChoiceField(choices=StepPhase.choices)
+    items = DraftItemSerializer(many=True, source="items.all")
+
+
+class DraftSerializer(serializers.Serializer):
+    """A version with the ids of its steps and items, which the editing endpoints take."""
+
+    template = serializers.IntegerField(source="template_id")
+    number = serializers.IntegerField()
+    status = serializers.CharField()
+    steps = DraftStepSerializer(many=True, source="step_rows")
+
+
+class TemplateCreateSerializer(serializers.Serializer):
+    project = serializers.CharField(help_text="The project's slug.")
+    name = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    release_types = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        default=list,
+        help_text="New releases of these types start from this template (taken from the "
+        "project's other templates).",
+    )
+    copy_from = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of a template (this project's or shipped) whose newest published version "
+        "the draft starts from; left out: an empty draft.",
+    )
+
+
+class TemplateUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    release_types = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class PublishSerializer(serializers.Serializer):
+    change_note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class StepInputSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    expected_output = serializers.CharField(required=False, allow_blank=True)
+    phase = serializers.CharField(required=False, allow_blank=True)
+
+
+class ItemInputSerializer(serializers.Serializer):
+    text = serializers.CharField(required=False, allow_blank=True)
+    role = serializers.CharField(required=False, allow_blank=True)
+    required = serializers.BooleanField(required=False)
+    evidence_required = serializers.BooleanField(required=False)
+
+
+class MoveSerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(choices=MOVE_DIRECTIONS)

@@ -27,6 +27,7 @@ from checklists.api.serializers import (
     TickSerializer,
     UntickSerializer,
 )
+from checklists.api.template_config import TemplateEditMixin
 from checklists.models import ChecklistTemplate
 from checklists.permissions import (
     can_edit_templates,
@@ -228,7 +229,7 @@ PROJECT_PARAM = OpenApiParameter(
     ),
 )
 class ChecklistTemplateViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    TemplateEditMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     serializer_class = TemplateSerializer
     lookup_value_regex = r"\d+"

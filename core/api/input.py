@@ -54,3 +54,19 @@ def body_valid(serializer_class, request, **kwargs) -> dict:
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def require_person(user, what: str) -> None:
+    """403 ``people_only`` for an API token, asked first: configuration is changed by people.
+
+    A token's scopes name what a pipeline does (releases, deployments, test
+    results); none of them lets it change the rules it is checked against.
+    """
+    from core.exceptions import PermissionDenied
+    from projects.principals import is_token
+
+    if is_token(user):
+        raise PermissionDenied(
+            f"API tokens cannot change {what}; a project admin does it, signed in as a person.",
+            code="people_only",
+        )

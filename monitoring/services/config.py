@@ -19,11 +19,12 @@ from audit.services import audit_record
 from core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from monitoring import fetch
 from monitoring.choices import CheckKind, Direction, HttpMethod, MetricProvider
+from monitoring.conf import tick_seconds
 from monitoring.jsonpath import JsonPathError, compile_path
 from monitoring.models import EnvironmentPolicy, HealthCheck, MetricCheck
 from monitoring.permissions import can_configure_checks, can_view_monitoring
 from monitoring.probes import ProbeSpec, parse_statuses, probe
-from monitoring.verdicts import Bounds, judge_health, judge_metric
+from monitoring.verdicts import MIN_MEASUREMENTS, Bounds, judge_health, judge_metric
 from projects.models import Environment
 
 # A header name is an RFC 9110 token; values may not break the request line.
@@ -428,7 +429,8 @@ def validate_policy(data: dict[str, Any]) -> dict[str, Any]:
         value = _number(
             errors, field, raw, label=label, minimum=minimum, maximum=maximum, allow_none=False
         )
-        return timedelta(seconds=value) if value is not None else None
+        # Out of range is already an error; 1e300 seconds would not even fit a timedelta.
+        return timedelta(seconds=value) if value is not None and field not in errors else None
 
     clean["poll_interval"] = seconds("poll_interval", "Poll interval (seconds)", 0.2, 600)
     clean["canary_duration"] = seconds("canary_duration", "Canary duration (seconds)", 1, 24 * 3600)
@@ -471,13 +473,31 @@ def validate_policy(data: dict[str, Any]) -> dict[str, Any]:
             label="Hook secret",
         )
     interval = clean.get("poll_interval")
-    if interval and clean.get("canary_duration") and clean["canary_duration"] < interval:
-        errors["canary_duration"] = "The canary must last at least one poll interval."
-    post = clean.get("post_deploy_duration")
-    if interval and post and post < interval:
-        errors["post_deploy_duration"] = (
-            "The post-deploy window must last at least one poll interval (or be 0)."
+    tick = tick_seconds()
+    if interval and "poll_interval" not in errors and interval.total_seconds() < tick:
+        errors["poll_interval"] = (
+            f"Poll interval (seconds) must be at least {tick:g}: the scheduler looks for due polls "
+            f"every {tick:g} s, so a window cannot be polled more often than that."
         )
+        interval = None
+    if interval:
+        need = interval * MIN_MEASUREMENTS
+        for field, label in (
+            ("canary_duration", "The canary"),
+            ("post_deploy_duration", "The post-deploy window"),
+        ):
+            length = clean.get(field)
+            if length and length < need:
+                errors[field] = (
+                    f"{label} must last at least {need.total_seconds():g} s: polled every "
+                    f"{interval.total_seconds():g} s, {length.total_seconds():g} s give at most "
+                    f"{int(length / interval)} of the {MIN_MEASUREMENTS} measurements a verdict needs"
+                    + (
+                        " (or set it to 0 for no post-deploy window)."
+                        if field == "post_deploy_duration"
+                        else "."
+                    )
+                )
     errors.raise_if_any()
     return clean
 

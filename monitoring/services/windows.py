@@ -46,6 +46,7 @@ from monitoring.choices import (
     WindowKind,
     WindowStatus,
 )
+from monitoring.conf import tick_seconds
 from monitoring.models import Baseline, MonitoringWindow, WindowCheck, WindowDecision
 from monitoring.permissions import can_decide_window, can_view_monitoring
 from monitoring.services.config import enabled_checks, health_config, metric_config, policy_for
@@ -113,7 +114,9 @@ def window_open(*, deployment: Deployment, kind: str, actor) -> MonitoringWindow
     if not duration or not (health or metrics):
         return None
     now = timezone.now()
-    interval = policy.poll_interval
+    # A policy saved before the scheduler's limit held may ask for more than the
+    # scheduler can honour; the window polls at the tick instead of pretending.
+    interval = max(policy.poll_interval, timedelta(seconds=tick_seconds()))
     window = MonitoringWindow.objects.create(
         deployment=deployment,
         kind=kind,

@@ -30,9 +30,10 @@ def metrics_server():
 
 
 def test_live_window__refreshes_then_a_person_aborts_and_rolls_back(
-    login_as, people, release, envs, metrics_server, settings
+    login_as, people, release, envs, metrics_server, settings, monkeypatch
 ):
     settings.SHIPCHECK_FETCH_ALLOWLIST = ["127.0.0.1"]
+    monkeypatch.setenv("SHIPCHECK_MONITORING_TICK", "0.25")  # the test ticks; polls every second
     metrics_server.route("/healthz", Answer(200, {"status": "ok"}))
     metrics_server.route("/api/v1/query", by_query({"errors": prom_vector(0.4)}))
     configure(

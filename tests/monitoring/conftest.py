@@ -17,6 +17,13 @@ from monitoring.services import check_create, policy_update
 from tests.monitoring.servers import CountingListener, StubServer
 
 
+@pytest.fixture(autouse=True)
+def fast_scheduler(monkeypatch):
+    """These tests drive ``monitoring_tick`` themselves: a scheduler ticking every 0.25 s
+    lets their windows poll every second or faster (the limit is in services/config.py)."""
+    monkeypatch.setenv("SHIPCHECK_MONITORING_TICK", "0.25")
+
+
 @pytest.fixture
 def stub():
     server = StubServer()

@@ -112,7 +112,7 @@ def test_pipeline__proceed_turns_true_after_auto_promotion(project, people, rele
     configure(
         envs["dev"],
         people.adam,
-        canary_duration=1,
+        canary_duration=3,
         auto_promote_canary=True,
         health=[{"name": "Health", "url": stub.url("/healthz")}],
     )
@@ -123,7 +123,8 @@ def test_pipeline__proceed_turns_true_after_auto_promotion(project, people, rele
         format="json",
     ).json()
     row = MonitoringWindow.objects.get(deployment_id=body["id"], kind=WindowKind.CANARY)
-    monitoring_tick(now=row.started_at + row.poll_interval + timedelta(milliseconds=5))
+    for slot in (1, 2, 3):
+        monitoring_tick(now=row.started_at + row.poll_interval * slot + timedelta(milliseconds=5))
     monitoring_tick(now=row.ends_at + timedelta(milliseconds=5))
     window = ci.get(f"/api/v1/monitoring/windows/{row.pk}/").json()
     assert (

@@ -291,11 +291,20 @@ CHECK_CASES = [
     ("failure beats errors", (F, F, E, E, E, E), False, C.FAILED, "failed 2 of 6"),
     (
         "mixed but fine at the end",
-        (P, I, E, P),
+        (P, I, E, P, P),
         True,
         C.PASSED,
         "1 without data; 1 could not be taken",
     ),
+    (
+        "too few usable measurements at the end",
+        (P, I, E, P),
+        True,
+        C.INCONCLUSIVE,
+        "only 2 usable measurements in this window, fewer than the 3 a verdict needs",
+    ),
+    ("one measurement is no verdict", (P,), True, C.INCONCLUSIVE, "only 1 usable measurement "),
+    ("a failure within the limit still counts", (P, F, P), True, C.PASSED, "passed 2 of 3"),
 ]
 
 

@@ -320,7 +320,9 @@ def test_policy_form__bad_values__are_refused_in_the_form(client, people, projec
     body = response.content.decode()
     assert response.status_code == 200
     assert "Only http:// and https:// URLs" in body
-    assert "at least one poll interval" in body
+    # 6 s polled every 30 s: not one measurement, let alone the three a verdict needs.
+    assert "The canary must last at least 90 s" in body
+    assert "give at most 0 of the 3 measurements a verdict needs" in body
 
 
 def test_prechecks_button__runs_and_feeds_the_production_gate(client, people, envs, stub, release):
