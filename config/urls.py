@@ -12,6 +12,7 @@ from releases import views as releases_views
 # Each app owns its pages (<app>/urls.py) and its API (<app>/api/urls.py).
 APPS = ["projects", "releases", "checklists", "approvals", "monitoring", "audit", "integrations"]
 APPS.append("accounts")  # people, invitations and sign-in (docs/sign-in.md)
+APPS += ["configfile"]  # shipcheck.yml: config as code (export, plan, apply)
 
 api_v1 = [path("", include(f"{app}.api.urls")) for app in APPS]
 

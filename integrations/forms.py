@@ -27,10 +27,12 @@ class TokenCreateForm(forms.Form):
     scopes = forms.MultipleChoiceField(
         choices=TokenScope.choices,
         widget=forms.CheckboxSelectMultiple,
-        initial=list(TokenScope.values),
+        # "config" (shipcheck config plan|apply, acting for the token's creator) only when asked.
+        initial=[s for s in TokenScope.values if s != TokenScope.CONFIG],
         label="Scopes",
         help_text="What the token may do. Pipelines that create releases and deploy need read, releases "
-        "and deployments; uploading test results needs test_results.",
+        "and deployments; uploading test results needs test_results; config plans and applies "
+        "shipcheck.yml with your rights as project admin.",
         error_messages={"required": "Choose at least one scope."},
     )
     expires_in = forms.ChoiceField(choices=EXPIRY_CHOICES, initial="90", label="Expires")

@@ -24,6 +24,8 @@ class TokenScope(models.TextChoices):
     RELEASES = "releases", "Releases"
     DEPLOYMENTS = "deployments", "Deployments"
     TEST_RESULTS = "test_results", "Test results"
+    # shipcheck config plan|apply (configfile/): acts for the token's creator, a project admin.
+    CONFIG = "config", "Configuration"
 
 
 # Default environments of a new project, in promotion order.

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from shipcheck_cli import __version__
+from shipcheck_cli import __version__, config_cmd
 from shipcheck_cli.client import ApiError, Client, CliError
 from shipcheck_cli.git import git_log, split_records
 
@@ -199,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_version(gate)
     gate.add_argument("--env", required=True, help="Environment name, e.g. production.")
+    config_cmd.add_parsers(commands, common, _Parser)
     return parser
 
 
@@ -387,6 +388,7 @@ COMMANDS = {
     ("deploy", "fail"): cmd_deploy,
     ("tests", "upload"): cmd_tests_upload,
     ("gate", None): cmd_gate,
+    **config_cmd.COMMANDS,
 }
 
 

@@ -406,6 +406,6 @@ def test_whoami__token__describes_it(api):
         "kind": "token",
         "name": "pipeline",
         "project": "payments",
-        "scopes": ["deployments", "read", "releases", "test_results"],
+        "scopes": ["config", "deployments", "read", "releases", "test_results"],
         "expires_at": None,
     }
