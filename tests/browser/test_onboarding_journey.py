@@ -10,9 +10,11 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.accounts.conftest import smtp_server  # noqa: F401 - a fixture, used by name
+from tests.accounts import conftest as accounts_fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
+# The real SMTP server of the invitation tests.
+smtp_server = accounts_fixtures.smtp_server
 
 # The one expectation timeout of this journey: generous, for a machine shared by many runs.
 expect.set_options(timeout=20_000)
@@ -62,7 +64,13 @@ def test_onboarding__setup_project_invitations_and_an_invitee_joins(
     expect(page.get_by_role("heading", name="People and roles")).to_be_visible()
     expect(page.locator(".messages")).to_contain_text("created with 4 environments")
 
-    page.locator(".settings-nav").get_by_role("link", name="Invitations").click()
+    # As docs/sign-in.md says: Projects → the project → Invitations in its settings links.
+    page.locator("nav").get_by_role("link", name="Projects", exact=True).first.click()
+    page.locator("a.project-card", has_text="Ledger").click()
+    expect(page.get_by_role("heading", name="Project settings")).to_be_visible()
+    page.locator("section", has_text="Project settings").get_by_role(
+        "link", name="Invitations"
+    ).click()
     expect(page.get_by_role("heading", name="Invitations", exact=True)).to_be_visible()
     for address, roles in INVITEES.items():
         page.get_by_label("E-mail address").fill(address)

@@ -138,7 +138,7 @@ def invite_and_join(admin: Client, smtp_server) -> dict[str, Client]:
             expect=201,
         )
     clients = {}
-    for username, roles in INVITEES.items():
+    for username in INVITEES:
         link = smtp_server.link(f"{username}@example.com")
         client = Client()
         opened = client.get(urlparse(link).path)
