@@ -10,11 +10,13 @@ afterwards is exactly what ``plan`` reports.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
 
 from tests.e2e.test_onboarding import (
@@ -138,7 +140,12 @@ def test_config_apply__gives_the_configuration_people_made_in_the_browser(
     team_file.write_text(TEAM_FILE.format(health_url=health_endpoint.url("/healthz")))
 
     plan = ok(cli(live_server, tmp_path, token, "config", "plan", "-f", "shipcheck.yml"))
-    assert "+ environments[qa]" in plan or "environments[1]" in plan or "qa" in plan, plan
+    assert "Applying shipcheck.yml to books would make" in plan, plan
+    assert "environments[qa]" in plan and "roles.qa" in plan, plan
+    # plan changed nothing: books still has the three environments it was created with.
+    listed = call(admin, "get", "/api/v1/projects/books/environments/")
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert [e["name"] for e in rows] == ["dev", "staging", "production"]
     applied = ok(cli(live_server, tmp_path, token, "config", "apply", "-f", "shipcheck.yml"))
     assert applied.startswith("Applied shipcheck.yml to books:"), applied
     again = ok(cli(live_server, tmp_path, token, "config", "apply", "-f", "shipcheck.yml"))
@@ -147,18 +154,28 @@ def test_config_apply__gives_the_configuration_people_made_in_the_browser(
     # Both exports are the same file: the browser and the file made the same configuration.
     books = ok(cli(live_server, tmp_path, token, "config", "export", "--project", "books"))
     ledger = call(admin, "get", "/api/v1/projects/ledger/config/")["yaml"]
-    assert books.strip() == ledger.strip()
+    # The header comment names the project; the configuration itself must be the same.
+    assert "project 'books'" in books and "project 'ledger'" in ledger
+    assert yaml.safe_load(books) == yaml.safe_load(ledger)
+
+    # The team keeps the export in its repository. A file says only what it names (the
+    # hand-written one has no approvals sections); the export names everything.
+    team_file.write_text(books)
+    assert "No changes" in ok(
+        cli(live_server, tmp_path, token, "config", "plan", "-f", "shipcheck.yml")
+    )
 
     # A change on a page shows in plan as exactly that change, and nothing else.
-    environments = call(admin, "get", "/api/v1/projects/books/environments/")
-    rows = environments["results"] if isinstance(environments, dict) else environments
-    staging = next(e for e in rows if e["name"] == "staging")
+    # The staging card's form on the policies page, as the browser shows it.
+    policies = admin.get("/approvals/projects/books/policies/").content.decode()
+    card = policies[policies.index('id="policy-staging"') :]
+    staging_id = re.search(r'name="environment" value="(\d+)"', card).group(1)
     page = admin.post(
         "/approvals/projects/books/policies/",
         {
-            "environment": staging["id"],
+            "environment": staging_id,
             "required_approvals": "1",
-            "approver_roles": ["approver"],
+            "approver_roles": ["approver", "emergency_approver"],
         },
     )
     assert page.status_code == 302, page.content.decode()
