@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
@@ -21,7 +20,7 @@ from accounts.models import GroupRoleMapping, Invitation, ProjectSecurity
 from accounts.permissions import can_manage_people, is_staff
 from accounts.tokens import invitation_hash, invitation_secret
 from audit.services import audit_record
-from core.exceptions import PermissionDenied, ValidationFailed
+from core.exceptions import DomainError, PermissionDenied, ValidationFailed
 from projects.choices import Role
 from projects.models import ApiToken, Membership, Project
 from projects.services import membership_grant, membership_revoke
@@ -29,23 +28,15 @@ from projects.services import membership_grant, membership_revoke
 logger = logging.getLogger(__name__)
 User = get_user_model()
 
-# ``membership_grant`` takes a ``reason`` once the projects branch lands; until then it does not.
-_GRANT_TAKES_REASON = "reason" in inspect.signature(membership_grant).parameters
-_REVOKE_TAKES_REASON = "reason" in inspect.signature(membership_revoke).parameters
-
 EMAIL_MAX = 254
 
 
 def _grant(*, project, user, role, reason: str):
-    if _GRANT_TAKES_REASON:
-        return membership_grant(project=project, user=user, role=role, actor=None, reason=reason)
-    return membership_grant(project=project, user=user, role=role, actor=None)
+    return membership_grant(project=project, user=user, role=role, actor=None, reason=reason)
 
 
 def _revoke(*, project, user, role, reason: str):
-    if _REVOKE_TAKES_REASON:
-        return membership_revoke(project=project, user=user, role=role, actor=None, reason=reason)
-    return membership_revoke(project=project, user=user, role=role, actor=None)
+    return membership_revoke(project=project, user=user, role=role, actor=None, reason=reason)
 
 
 def _require_manager(actor, project, what: str) -> None:
@@ -585,10 +576,15 @@ def provider_groups_sync(*, user, groups: Iterable[str]) -> dict:
         granted = sorted(r for r in wanted if (project_id, r) not in held)
         revoked = sorted(r for r in mapped_roles - wanted if (project_id, r) in held)
         reason = "Follows the identity provider's groups: " + (", ".join(sorted(groups)) or "none")
-        for role in granted:
-            _grant(project=project, user=user, role=role, reason=reason)
-        for role in revoked:
-            _revoke(project=project, user=user, role=role, reason=reason)
+        for role in list(granted):
+            _grant(project=project, user=user, role=role, reason=reason[:500])
+        for role in list(revoked):
+            try:
+                with transaction.atomic():
+                    _revoke(project=project, user=user, role=role, reason=reason[:500])
+            except DomainError as exc:  # e.g. the project's last admin keeps the role
+                logger.info("Kept %s for %s in %s: %s", role, user.pk, project.slug, exc.code)
+                revoked.remove(role)
         if granted or revoked:
             changes[project.slug] = {"granted": granted, "revoked": revoked}
             audit_record(

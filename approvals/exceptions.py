@@ -1,5 +1,6 @@
 """Named refusals of the approvals app; each message is meant for the person refused."""
 
+from core import exceptions as core_exceptions
 from core.exceptions import (
     Conflict,
     NotFound,
@@ -40,7 +41,9 @@ class SeparationOfDutiesError(ApprovalDenied):
     code = "separation_of_duties"
 
 
-class RoleNotHeld(ApprovalDenied):
+class RoleNotHeld(ApprovalDenied, core_exceptions.RoleNotHeld):
+    """The same code as every app's role refusal, and audited like every approval denial."""
+
     code = "role_not_held"
 
 
@@ -48,7 +51,7 @@ class NotEligible(ApprovalDenied):
     code = "not_eligible"
 
 
-class PeopleOnly(ApprovalDenied):
+class PeopleOnly(ApprovalDenied, core_exceptions.PeopleOnly):
     code = "people_only"
 
 

@@ -2,7 +2,10 @@
 
 Separation of duties, as decided for Shipcheck:
 
-* The release's author (``created_by``) may give no decision of any kind on it.
+* The release's author may give no decision of any kind on it
+  (``Release.author_ids``): the person who created it, or, for a release a
+  pipeline created, both the owner of the pipeline's token (``created_by``)
+  and the release manager the pipeline named.
 * Deployment and emergency approvals also exclude the release's release
   manager (the person steering a release does not vouch for it) and everyone
   who deployed it anywhere. Someone who approved a deployment may not then
@@ -26,12 +29,14 @@ from approvals.exceptions import (
 )
 from projects.choices import Role
 from projects.permissions import (
+    a_or_an,
     can_admin_project,
     can_manage_release,
     can_view_project,
     has_role,
     holds_writing_role,
     is_person,
+    role_refusal,
 )
 from projects.principals import is_token
 
@@ -62,10 +67,8 @@ def separation_refusal(
     *, person_id, kind: str, release, deployer_ids: Iterable[int]
 ) -> ApprovalDenied | None:
     """Why this person's decision would break separation of duties, or None."""
-    if person_id is not None and person_id == release.created_by_id:
-        return SelfApprovalError(
-            "You created this release, so you may not approve or sign off on it yourself."
-        )
+    if person_id is not None and person_id in release.author_ids:
+        return SelfApprovalError(_author_sentence(person_id, release))
     if kind in (ApprovalKind.DEPLOYMENT, ApprovalKind.EMERGENCY):
         if person_id == release.release_manager_id:
             return SeparationOfDutiesError(
@@ -76,6 +79,21 @@ def separation_refusal(
                 "You deployed this release, so your approval of its deployment would not be independent."
             )
     return None
+
+
+def _author_sentence(person_id, release) -> str:
+    if not release.created_by_pipeline:
+        return "You created this release, so you may not approve or sign off on it yourself."
+    token = release.created_by_token_name or "a pipeline's token"
+    if person_id == release.created_by_id:
+        return (
+            f"A pipeline created this release with the API token '{token}', which you own, so you "
+            "count as its author and may not approve or sign off on it."
+        )
+    return (
+        f"A pipeline created this release (API token '{token}') and you are its release manager, "
+        "so you count as its author and may not approve or sign off on it."
+    )
 
 
 def decision_refusal(
@@ -92,23 +110,28 @@ def decision_refusal(
     if not is_person(user):
         return PeopleOnly("Only people can approve or sign off; API tokens never can.")
     allowed = eligible_roles(kind, policy)
-    kind_label = ApprovalKind(kind).label.lower()
+    kind_label = ApprovalKind(kind).label
+    if not kind_label[:2].isupper():  # keep "QA sign-off", lower "Scope approval"
+        kind_label = kind_label[0].lower() + kind_label[1:]
     if role:
         if not has_role(user, release.project_id, role):
             return RoleNotHeld(f"You do not hold the {role_label(role)} role in this project.")
         if role not in allowed:
             return RoleNotHeld(
-                f"A {kind_label} cannot be given as {role_label(role)}; it needs "
-                + _roles_text(allowed)
-                + "."
+                f"{_sentence_start(a_or_an(kind_label))} cannot be given as {role_label(role)}; "
+                "it needs " + _roles_text(allowed) + "."
             )
+    elif not allowed:
+        return RoleNotHeld(f"{_sentence_start(a_or_an(kind_label))} needs {_roles_text(allowed)}.")
     elif not has_role(user, release.project_id, *allowed):
-        return RoleNotHeld(
-            f"A {kind_label} needs {_roles_text(allowed)}, which you do not hold in this project."
-        )
+        return role_refusal(*allowed, to=f"give {a_or_an(kind_label)}", error=RoleNotHeld)
     return separation_refusal(
         person_id=user.pk, kind=kind, release=release, deployer_ids=deployer_ids
     )
+
+
+def _sentence_start(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _roles_text(roles: Iterable[str]) -> str:

@@ -23,9 +23,11 @@ from django.utils import timezone
 from accounts.mfa import approval_mfa_refusal
 from approvals.choices import (
     AGENDA,
+    APPROVAL_TRANSITIONS,
     EMERGENCY_REVIEW_DUE_HOURS,
     MANUAL_GO_CRITERIA,
     MAX_REQUIRED_APPROVALS,
+    MEETING_TRANSITIONS,
     NO_GO_TRIGGERS,
     SEAT_ROLES,
     ApprovalKind,
@@ -72,8 +74,9 @@ from approvals.permissions import (
 )
 from approvals.requirements import ReleaseFacts, gate_states, person_name, requirement_for
 from audit.services import audit_record
-from core.exceptions import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from core.exceptions import NotFound, TransitionNotAllowed, ValidationFailed
 from core.notifications import notification_send
+from core.transitions import transition_check
 from projects.choices import Role
 from projects.models import Environment
 from projects.permissions import (
@@ -81,6 +84,7 @@ from projects.permissions import (
     can_view_project,
     holds_writing_role,
     is_person,
+    role_refusal,
     roles_for,
 )
 from releases.choices import RELEASE_CLOSED_STATES, ReleaseType
@@ -194,12 +198,20 @@ def _set_state(
 ) -> None:
     """Move an active approval to ``state`` with its audit event (caller holds the release lock)."""
     now = now or timezone.now()
-    updated = Approval.objects.filter(pk=approval.pk, state=ApprovalState.ACTIVE).update(
+    from_state = approval.state
+    transition_check(
+        transitions=APPROVAL_TRANSITIONS,
+        choices=ApprovalState,
+        noun="decision",
+        from_state=from_state,
+        to_state=state,
+    )
+    # Conditional: whoever changed it first wins; the loser is told, nothing is written twice.
+    updated = Approval.objects.filter(pk=approval.pk, state=from_state).update(
         state=state, state_reason=reason, state_changed_at=now
     )
     if not updated:
         raise TransitionNotAllowed("This decision is no longer active.")
-    from_state = approval.state
     approval.state, approval.state_reason, approval.state_changed_at = state, reason, now
     release = approval.release
     audit_record(
@@ -312,7 +324,9 @@ def approval_decide(
     the product owner for scope, the policy's approver roles for deployment
     approvals, emergency approvers for emergencies), never the release's
     author, and for deployment approvals never its release manager or a
-    deployer. Giving the same decision twice returns the first one unchanged.
+    deployer. Giving the same decision twice returns the first one unchanged,
+    with ``repeat = True`` set on it (a new record has ``repeat = False``), so
+    the API can answer 200 rather than 201 and say that nothing changed.
     Audit: ``approval.approved`` / ``approval.rejected``, ``approvals.gate_opened``
     or ``approvals.gate_closed`` when a gate changes; refusals ``approval.denied``.
     Notifies the release manager after commit. An emergency approval also
@@ -389,6 +403,7 @@ def _approval_decide(*, release, kind, decision, actor, environment, comment, ro
         current = mine[0]
         if not current.is_expired(_decision_policy(facts, kind, subject), now):
             if current.decision == decision:
+                current.repeat = True
                 return current
             raise AlreadyDecided(
                 f"You already {current.get_decision_display().lower()} this {_what(kind, subject)}; "
@@ -422,6 +437,7 @@ def _approval_decide(*, release, kind, decision, actor, environment, comment, ro
     except IntegrityError:
         # The release lock makes this unreachable in practice; the constraint is the backstop.
         raise AlreadyDecided(f"You already decided on this {_what(kind, subject)}.") from None
+    approval.repeat = False
     facts.approvals.append(approval)
     action = "approval.approved" if decision == Decision.APPROVE else "approval.rejected"
     audit_record(
@@ -551,7 +567,7 @@ def _approval_withdraw(*, approval: Approval, actor, reason: str) -> Approval:
     _ensure_open(release)
     facts = ReleaseFacts(release)
     current = next((a for a in facts.approvals if a.pk == approval.pk), None)
-    if current is None or current.state != ApprovalState.ACTIVE:
+    if current is None:
         raise TransitionNotAllowed(
             "This decision is no longer active, so there is nothing to withdraw."
         )
@@ -587,7 +603,7 @@ def request_authorize(*, release: Release, actor) -> None:
     if not can_view_project(actor, release.project_id):
         raise NotFound("No such release.")
     if not can_request_approval(actor, release):
-        raise PermissionDenied("Only the release manager or a project admin may request approvals.")
+        raise role_refusal(Role.RELEASE_MANAGER, Role.ADMIN, to="ask for decisions on this release")
 
 
 @transaction.atomic
@@ -726,7 +742,7 @@ def policy_authorize(*, project, actor) -> None:
     if not can_view_project(actor, project):
         raise NotFound("No such environment.")
     if not can_edit_policy(actor, project):
-        raise PermissionDenied("Only a project admin may change approval policies.")
+        raise role_refusal(Role.ADMIN, to="change approval policies")
 
 
 @transaction.atomic
@@ -827,8 +843,11 @@ def review_authorize(*, review: EmergencyReview, actor) -> None:
     if not can_view_project(actor, review.release.project_id):
         raise NotFound("No such review.")
     if not can_complete_review(actor, review.release):
-        raise PermissionDenied(
-            "Only the release manager, an admin or an emergency approver may record the review."
+        raise role_refusal(
+            Role.RELEASE_MANAGER,
+            Role.ADMIN,
+            Role.EMERGENCY_APPROVER,
+            to="record the post-implementation review",
         )
 
 
@@ -953,7 +972,7 @@ def meeting_schedule_authorize(*, release: Release, actor) -> None:
     if not can_view_project(actor, release.project_id):
         raise NotFound("No such release.")
     if not can_run_meeting(actor, release):
-        raise PermissionDenied("Only a release manager may schedule a go/no-go meeting.")
+        raise role_refusal(Role.RELEASE_MANAGER, to="schedule a go/no-go meeting")
 
 
 @transaction.atomic
@@ -1093,6 +1112,16 @@ def _ensure_meeting_open(meeting: GoNoGoMeeting) -> None:
         )
 
 
+def _meeting_transition_check(meeting: GoNoGoMeeting, to_status: str) -> None:
+    transition_check(
+        transitions=MEETING_TRANSITIONS,
+        choices=MeetingStatus,
+        noun="go/no-go meeting",
+        from_state=meeting.status,
+        to_state=to_status,
+    )
+
+
 def _is_attendee(meeting: GoNoGoMeeting, user) -> bool:
     return (
         is_person(user)
@@ -1101,15 +1130,15 @@ def _is_attendee(meeting: GoNoGoMeeting, user) -> bool:
 
 
 _MINUTES_REFUSAL = "Only the meeting's attendees and release managers may change its minutes."
-# What each change to a meeting needs: (release managers only?, the refusal a person reads).
+# What each change to a meeting needs: (release managers only?, what the person tried).
 _MEETING_RIGHTS = {
-    "attendee_add": (True, "Only a release manager may change who attends."),
-    "decide": (True, "Only a release manager decides go or no-go."),
-    "cancel": (True, "Only a release manager may cancel a go/no-go meeting."),
-    "reschedule": (True, "Only a release manager may move a go/no-go meeting."),
-    "notes": (False, _MINUTES_REFUSAL),
-    "criterion": (False, _MINUTES_REFUSAL),
-    "criterion_add": (False, _MINUTES_REFUSAL),
+    "attendee_add": (True, "change who attends"),
+    "decide": (True, "decide go or no-go"),
+    "cancel": (True, "cancel a go/no-go meeting"),
+    "reschedule": (True, "move a go/no-go meeting"),
+    "notes": (False, "change the minutes"),
+    "criterion": (False, "change the minutes"),
+    "criterion_add": (False, "change the minutes"),
 }
 
 
@@ -1121,11 +1150,13 @@ def meeting_authorize(*, meeting: GoNoGoMeeting, actor, action: str) -> None:
     """
     if not can_view_project(actor, meeting.release.project_id):
         raise NotFound("No such meeting.")
-    steer_only, refusal = _MEETING_RIGHTS[action]
+    steer_only, doing = _MEETING_RIGHTS[action]
     if not (
         can_run_meeting(actor, meeting.release) or (not steer_only and _is_attendee(meeting, actor))
     ):
-        raise PermissionDenied(refusal)
+        if steer_only:
+            raise role_refusal(Role.RELEASE_MANAGER, to=doing)
+        raise NotAnAttendee(_MINUTES_REFUSAL)
 
 
 @transaction.atomic
@@ -1338,7 +1369,7 @@ def meeting_decide(*, meeting: GoNoGoMeeting, decision: str, reason: str, actor)
         raise CommentRequired("Give the reason for the decision; it goes into the minutes.")
     meeting, release = _lock_meeting(meeting)
     _ensure_open(release)
-    _ensure_meeting_open(meeting)
+    _meeting_transition_check(meeting, MeetingStatus.DECIDED)
     criteria = list(MeetingCriterion.objects.select_for_update().filter(meeting=meeting))
     raised = [c.title for c in criteria if c.kind == CriterionKind.NO_GO_TRIGGER and c.checked]
     if decision == MeetingDecision.GO and raised:
@@ -1402,7 +1433,7 @@ def meeting_cancel(*, meeting: GoNoGoMeeting, actor, reason: str) -> GoNoGoMeeti
     if not reason:
         raise ValidationFailed("Say why the meeting is cancelled.")
     meeting, release = _lock_meeting(meeting)
-    _ensure_meeting_open(meeting)
+    _meeting_transition_check(meeting, MeetingStatus.CANCELLED)
     meeting.status = MeetingStatus.CANCELLED
     meeting.save(update_fields=["status"])
     audit_record(

@@ -61,31 +61,6 @@ class Break:
         return f"chain broken at {where}: {self.problem}"
 
 
-def verify_events(
-    events: Iterable[dict[str, Any]], *, start_seq: int = 1, start_prev_hash: str = GENESIS_HASH
-) -> tuple[int, Break | None]:
-    """Walk events in order; return (how many verified, the first break or None)."""
-    expected_seq = start_seq
-    prev_hash = start_prev_hash
-    count = 0
-    for event in events:
-        seq = event.get("seq")
-        if seq != expected_seq:
-            problem = (
-                f"expected sequence number {expected_seq}, found {seq}"
-                " (a row was deleted, inserted or reordered)"
-            )
-            return count, Break(expected_seq, problem)
-        if event.get("prev_hash") != prev_hash:
-            return count, Break(seq, "prev_hash does not match the hash of the event before it")
-        if compute_hash(event) != event.get("hash"):
-            return count, Break(seq, "the stored hash does not match the event's contents (edited)")
-        prev_hash = event["hash"]
-        expected_seq += 1
-        count += 1
-    return count, None
-
-
 # --- Per-project chain -------------------------------------------------------
 # Every event of a project also links to that project's previous event, so an
 # export narrowed to one project (all an auditor of that project may see) can
@@ -160,10 +135,6 @@ def row_payload(row: tuple, data_json: str) -> str:
 
 def row_hash(row: tuple, data_json: str) -> str:
     return hashlib.sha256(row_payload(row, data_json).encode("utf-8")).hexdigest()
-
-
-def row_from_dict(event: dict[str, Any]) -> tuple:
-    return tuple(event.get(name) for name in ROW_FIELDS)
 
 
 # --- Walking a chain ---------------------------------------------------------------

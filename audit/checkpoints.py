@@ -111,10 +111,6 @@ def audit_checkpoint_take(*, now=None) -> list[AuditCheckpoint]:
     return checkpoints
 
 
-def statement_for_export(checkpoint: AuditCheckpoint | None) -> dict | None:
-    return checkpoint.statement() if checkpoint is not None else None
-
-
 def export_seal(
     *,
     scope: str,

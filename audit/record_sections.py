@@ -49,6 +49,7 @@ def summary_section(release, ctx: RecordContext) -> Section:
         ("Emergency release", release.is_emergency),
         ("Release manager", _who(release.release_manager)),
         ("Created by", _who(release.created_by)),
+        ("Created through API token", release.created_by_token_name),
         ("Created at", release.created_at),
         ("Artifact", release.artifact_version),
         ("Commit", release.commit_sha),

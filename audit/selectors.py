@@ -48,12 +48,6 @@ def audit_event_dicts(*, batch_size: int = 5000) -> Iterator[dict]:
         last = batch[-1].seq
 
 
-def audit_events_for_object(obj, *, limit: int = 50):
-    return AuditEvent.objects.filter(
-        object_type=obj._meta.label_lower, object_id=str(obj.pk)
-    ).order_by("-seq")[:limit]
-
-
 # --- Filtering --------------------------------------------------------------------
 
 

@@ -246,9 +246,5 @@ class Item(models.Model):
         return self.text
 
     @property
-    def is_resolved(self) -> bool:
-        return self.status != ItemStatus.OPEN
-
-    @property
     def evidence_is_link(self) -> bool:
         return self.evidence.startswith(("http://", "https://"))

@@ -6,14 +6,53 @@ Ticking is for people: an API token can read a checklist but never tick it.
 from __future__ import annotations
 
 from checklists.choices import ItemStatus
+from core.exceptions import PeopleOnly, RoleNotHeld
+from projects.choices import Role
 from projects.permissions import (
     can_admin_project,
     can_manage_release,
     can_view_project,
     holds_writing_role,
     is_person,
+    role_refusal,
     roles_for,
 )
+
+# --- Refusals: the sentence a person reads when a predicate below says no -----------------
+
+
+def people_only_refusal(doing: str) -> PeopleOnly:
+    return PeopleOnly(
+        f"Only people may {doing}; API tokens can read checklists but not change them."
+    )
+
+
+def manager_refusal(what: str) -> RoleNotHeld:
+    """For ``can_manage_checklist``: release managers, admins and the release's own manager."""
+    return role_refusal(Role.RELEASE_MANAGER, Role.ADMIN, to=what)
+
+
+def tick_refusal(item) -> RoleNotHeld:
+    """For ``can_tick_item``: the item's role, or the release's own manager."""
+    return role_refusal(item.role, to=f"tick '{item.text}'", release_manager_of_release=True)
+
+
+def untick_refusal(item) -> RoleNotHeld:
+    """For ``can_untick_item``."""
+    if item.status == ItemStatus.NOT_APPLICABLE:
+        return manager_refusal(f"restore '{item.text}'")
+    return role_refusal(item.role, to=f"reopen '{item.text}'", release_manager_of_release=True)
+
+
+def step_output_refusal(step_roles) -> RoleNotHeld:
+    """For ``can_record_step_output``: the roles owning the step's items, or the managers."""
+    return role_refusal(
+        *sorted(step_roles),
+        Role.RELEASE_MANAGER,
+        Role.ADMIN,
+        to="record this step's output",
+        release_manager_of_release=True,
+    )
 
 
 def is_release_manager_of(user, release) -> bool:

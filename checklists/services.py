@@ -21,7 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit.services import audit_record
-from checklists.choices import ITEM_ROLE_VALUES, ItemStatus, StepPhase
+from checklists.choices import ITEM_ROLE_VALUES, ITEM_TRANSITIONS, ItemStatus, StepPhase
 from checklists.exceptions import (
     ChecklistClosed,
     EvidenceInvalid,
@@ -34,9 +34,15 @@ from checklists.permissions import (
     can_record_step_output,
     can_tick_item,
     can_untick_item,
+    manager_refusal,
+    people_only_refusal,
+    step_output_refusal,
+    tick_refusal,
+    untick_refusal,
 )
 from checklists.selectors import gate_passed_for_phase, template_default_for
-from core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from core.exceptions import NotFound, ValidationFailed
+from core.transitions import transition_check
 from projects.choices import Role
 from projects.permissions import can_view_project, is_person
 from projects.principals import is_token
@@ -123,14 +129,12 @@ def _check_manager(actor, release: Release, *, doing: str, what: str) -> None:
     _check_can_see(actor, release)
     _check_person(actor, doing)
     if not can_manage_checklist(actor, release):
-        raise PermissionDenied(f"Only the release manager or a project admin may {what}.")
+        raise manager_refusal(what)
 
 
 def _check_person(actor, doing: str) -> None:
     if is_token(actor) or not is_person(actor):
-        raise PermissionDenied(
-            f"Only people may {doing}; API tokens can read checklists but not change them."
-        )
+        raise people_only_refusal(doing)
 
 
 def _check_open(release: Release) -> None:
@@ -279,6 +283,24 @@ def checklist_append_template(*, release: Release, actor, version: TemplateVersi
 # --- Ticking --------------------------------------------------------------
 
 
+def _item_transition_check(item: Item, to_status: str) -> str | None:
+    """The item's stored status, refused (409) when ``ITEM_TRANSITIONS`` forbids ``to_status``.
+
+    Already in ``to_status`` is no move at all: the caller changes nothing and
+    answers the item as it is (someone ticked it a moment ago).
+    """
+    from_status = Item.objects.filter(pk=item.pk).values_list("status", flat=True).first()
+    if from_status is not None and from_status != to_status:
+        transition_check(
+            transitions=ITEM_TRANSITIONS,
+            choices=ItemStatus,
+            noun="checklist item",
+            from_state=from_status,
+            to_state=to_status,
+        )
+    return from_status
+
+
 def item_tick(*, item: Item, actor, note: str = "", evidence: str = "") -> Item:
     """Tick an open item, recording who, when, an optional note and evidence.
 
@@ -291,10 +313,7 @@ def item_tick(*, item: Item, actor, note: str = "", evidence: str = "") -> Item:
     _check_can_see(actor, release)
     _check_person(actor, "tick checklist items")
     if not can_tick_item(actor, item, release):
-        raise PermissionDenied(
-            f"Only a {Role(item.role).label.lower()} of this project or the release manager may tick "
-            f"'{item.text}'."
-        )
+        raise tick_refusal(item)
     _check_open(release)
     note = _clean_text(note, "Note", NOTE_MAX_LENGTH)
     evidence = evidence_clean(evidence)
@@ -304,6 +323,7 @@ def item_tick(*, item: Item, actor, note: str = "", evidence: str = "") -> Item:
             details={"evidence": ["This item needs evidence."]},
         )
     with transaction.atomic():
+        _item_transition_check(item, ItemStatus.DONE)
         now = timezone.now()
         changed = Item.objects.filter(pk=item.pk, status=ItemStatus.OPEN).update(
             status=ItemStatus.DONE,
@@ -343,7 +363,7 @@ def item_untick(*, item: Item, actor, reason: str = "") -> Item:
     _check_can_see(actor, release)
     _check_person(actor, "untick checklist items")
     if not can_untick_item(actor, item, release):
-        raise PermissionDenied(f"You may not reopen '{item.text}'.")
+        raise untick_refusal(item)
     _check_open(release)
     reason = _clean_text(reason, "Reason", REASON_MAX_LENGTH)
     with transaction.atomic():
@@ -355,7 +375,7 @@ def item_untick(*, item: Item, actor, reason: str = "") -> Item:
                 f"{StepPhase(step.phase).label.removeprefix('Before ').lower()}, which the step "
                 f"'{step.title}' gates.",
             )
-        from_status = Item.objects.filter(pk=item.pk).values_list("status", flat=True).first()
+        from_status = _item_transition_check(item, ItemStatus.OPEN)
         changed = (
             Item.objects.filter(pk=item.pk, status=from_status)
             .exclude(status=ItemStatus.OPEN)
@@ -411,6 +431,7 @@ def item_mark_not_applicable(*, item: Item, actor, reason: str) -> Item:
             details={"reason": ["A reason is required."]},
         )
     with transaction.atomic():
+        _item_transition_check(item, ItemStatus.NOT_APPLICABLE)
         now = timezone.now()
         changed = Item.objects.filter(pk=item.pk, status=ItemStatus.OPEN).update(
             status=ItemStatus.NOT_APPLICABLE,
@@ -511,9 +532,7 @@ def step_record_output(*, step: Step, actor, text: str) -> Step:
     _check_person(actor, "record a step's output")
     roles = set(Item.objects.filter(step=step).values_list("role", flat=True))
     if not can_record_step_output(actor, roles, release):
-        raise PermissionDenied(
-            "Only the release manager or someone owning an item of this step may do that."
-        )
+        raise step_output_refusal(roles)
     _check_open(release)
     text = _clean_text(text, "Actual output", 5000)
     step = Step.objects.select_for_update().select_related("checklist__release").get(pk=step.pk)

@@ -21,9 +21,10 @@ from checklists.defaults import SHIPPED_TEMPLATES
 from checklists.exceptions import TemplateNotEditable
 from checklists.models import ChecklistTemplate, ItemTemplate, StepTemplate, TemplateVersion
 from checklists.permissions import can_edit_templates
-from core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from core.exceptions import NotFound, ValidationFailed
+from projects.choices import Role
 from projects.models import Project
-from projects.permissions import can_view_project
+from projects.permissions import can_view_project, role_refusal
 from releases.choices import ReleaseType
 
 STEP_FIELDS = ("title", "description", "expected_output", "phase")
@@ -223,7 +224,7 @@ def template_edit_authorize(*, project: Project | None, actor) -> None:
     if not can_view_project(actor, project):
         raise NotFound("No such checklist template.")
     if not can_edit_templates(actor, project):
-        raise PermissionDenied("Only a project admin may edit this project's checklist templates.")
+        raise role_refusal(Role.ADMIN, to="edit this project's checklist templates")
 
 
 def _unique_slug(project: Project, name: str) -> str:

@@ -27,6 +27,8 @@ from checklists.selectors import (
 )
 from checklists.views import http_errors
 from core.exceptions import DomainError, NotFound, PermissionDenied
+from projects.choices import Role
+from projects.permissions import role_refusal
 from projects.selectors import project_list
 
 
@@ -58,7 +60,7 @@ def template_create(request):
         p for p in project_list(user=request.user) if can_edit_templates(request.user, p)
     ]
     if not admin_projects:
-        raise PermissionDenied("Only project admins may create checklist templates.")
+        raise role_refusal(Role.ADMIN, to="create checklist templates")
     versions = [
         v for t in template_list(user=request.user) if (v := latest_published(t)) is not None
     ]

@@ -307,6 +307,8 @@ SPECTACULAR_SETTINGS = {
         "ItemRoleEnum": "checklists.choices.ITEM_ROLES",
         "ApprovalKindEnum": "approvals.choices.ApprovalKind",
         "ApprovalDecisionEnum": "approvals.choices.Decision",
+        "ApprovalStateEnum": "approvals.choices.ApprovalState",
+        "DeploymentFinishStatusEnum": "releases.choices.DEPLOYMENT_FINISH_CHOICES",
         "MeetingDecisionEnum": "approvals.choices.MeetingDecision",
         "WindowKindEnum": "monitoring.choices.WindowKind",
         "WindowStatusEnum": "monitoring.choices.WindowStatus",

@@ -42,6 +42,22 @@ class PermissionDenied(DomainError):
     status = 403
 
 
+class RoleNotHeld(PermissionDenied):
+    """The person may see the object but holds none of the roles this needs.
+
+    Every app's role refusal has this code; ``projects.permissions.role_refusal``
+    writes its sentence.
+    """
+
+    code = "role_not_held"
+
+
+class PeopleOnly(PermissionDenied):
+    """An API token tried what only a person may do (tick, approve, vote, decide)."""
+
+    code = "people_only"
+
+
 class Conflict(DomainError):
     code = "conflict"
     status = 409

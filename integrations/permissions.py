@@ -6,16 +6,21 @@ a pipeline author knows which box to tick when creating the token.
 
 from __future__ import annotations
 
+from core.exceptions import RoleNotHeld
 from projects.choices import Role, TokenScope
-from projects.permissions import has_role
+from projects.permissions import has_role, role_refusal
 from projects.principals import is_token
 
 
-def token_missing_scopes(principal, *scopes: str) -> list[str]:
-    """The scopes among ``scopes`` that ``principal`` lacks (always none for a person)."""
-    if not is_token(principal):
-        return []
-    return [scope for scope in scopes if not principal.has_scope(scope)]
+def test_results_refusal() -> RoleNotHeld:
+    return role_refusal(
+        Role.QA,
+        Role.ENGINEER,
+        Role.RELEASE_MANAGER,
+        Role.ADMIN,
+        to="record test results for this release",
+        token_scope=TokenScope.TEST_RESULTS,
+    )
 
 
 def can_record_test_results(user, release) -> bool:

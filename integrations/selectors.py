@@ -10,7 +10,7 @@ from projects.models import ApiToken, Environment, Membership, Project
 from projects.principals import is_token
 from projects.selectors import project_list
 from releases.choices import DEPLOYMENT_ACTIVE_STATES
-from releases.models import Deployment, Release, TestRun
+from releases.models import Deployment, Release
 from releases.versions import version_parse
 
 
@@ -109,11 +109,3 @@ def token_get(*, project: Project, pk) -> ApiToken:
     if token is None:
         raise NotFound("No such token.")
     return token
-
-
-def test_run_list(*, release: Release, limit: int = 10) -> list[TestRun]:
-    return list(
-        TestRun.objects.filter(release=release)
-        .select_related("environment")
-        .order_by("-created_at", "-id")[:limit]
-    )

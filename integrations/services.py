@@ -16,13 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from core.exceptions import Conflict, ValidationFailed
 from integrations.junit import junit_parse
 from integrations.models import IdempotencyKey
-from integrations.permissions import can_record_test_results
+from integrations.permissions import can_record_test_results, test_results_refusal
 from integrations.selectors import ci_running_deployment
 from projects.models import Environment, Project
-from projects.permissions import can_create_release, can_view_project
+from projects.permissions import can_create_release, can_view_project, release_creation_refusal
 from projects.principals import is_token
 from releases.exceptions import DuplicateVersion
 from releases.models import Deployment, Release, TestRun
@@ -75,10 +75,7 @@ def ci_release_ensure(
     if existing is not None:
         # Same answer as for a new version: only those who may create releases learn it exists.
         if not can_create_release(actor, project):
-            raise PermissionDenied(
-                "Creating releases needs the release manager, engineer or admin role in this "
-                "project (an API token: the 'releases' scope)."
-            )
+            raise release_creation_refusal()
         return existing, False
     manager = _release_manager_for(project=project, actor=actor, username=release_manager)
     fields = {k: v for k, v in fields.items() if v is not None}
@@ -112,13 +109,15 @@ def ci_deployment_report(
     commit_sha: str = "",
     strategy: str = "",
     notes: str = "",
+    reason: str = "",
 ) -> tuple[Deployment, bool]:
     """Record that a deployment started, succeeded or failed: (deployment, created).
 
     ``started`` promotes the release (every gate must be open, see
-    ``release_promote``). ``succeeded`` and ``failed`` finish the deployment of
-    this release that is running in ``environment``; if the pipeline names an
-    artifact or commit, it must be the one that deployment started with.
+    ``release_promote``), with ``notes``. ``succeeded`` and ``failed`` finish the
+    deployment of this release that is running in ``environment``, with
+    ``reason``; if the pipeline names an artifact or commit, it must be the one
+    that deployment started with.
     Audit: ``deployment.started`` / ``deployment.succeeded`` / ``deployment.failed``.
     """
     if outcome == DeploymentOutcome.STARTED:
@@ -164,7 +163,7 @@ def ci_deployment_report(
         deployment=running,
         succeeded=outcome == DeploymentOutcome.SUCCEEDED,
         actor=actor,
-        reason=notes,
+        reason=reason,
     )
     return deployment, False
 
@@ -186,7 +185,7 @@ def test_run_record(
     report does not parse. Audit: ``test_run.recorded``.
     """
     if not can_record_test_results(actor, release):
-        raise PermissionDenied("You may not record test results for this release.")
+        raise test_results_refusal()
     if environment is not None and environment.project_id != release.project_id:
         raise ValidationFailed("That environment belongs to another project.")
     if coverage_percent is not None:

@@ -6,6 +6,7 @@ person, an API token principal or an anonymous user.
 
 from __future__ import annotations
 
+from core.exceptions import RoleNotHeld
 from projects.choices import Role, TokenScope
 from projects.principals import is_token
 
@@ -13,6 +14,57 @@ _CACHE_ATTR = "_shipcheck_roles"
 
 # What an auditor is told when they try to change something.
 READ_ONLY_REFUSAL = "You hold only the auditor role in this project: you may read everything in it and change nothing."
+
+
+# How the holder of each role reads in a sentence, with its article.
+ROLE_HOLDERS: dict[str, str] = {
+    Role.RELEASE_MANAGER: "a release manager",
+    Role.ENGINEER: "an engineer",
+    Role.QA: "a QA engineer",
+    Role.PRODUCT_OWNER: "a product owner",
+    Role.APPROVER: "an approver",
+    Role.EMERGENCY_APPROVER: "an emergency approver",
+    Role.AUDITOR: "an auditor",
+    Role.ADMIN: "a project admin",
+}
+
+
+def a_or_an(noun: str) -> str:
+    """``noun`` with its indefinite article, by its first letter: "an engineer", "a QA sign-off"."""
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+def _either(phrases: list[str]) -> str:
+    if len(phrases) <= 1:
+        return "".join(phrases)
+    return ", ".join(phrases[:-1]) + " or " + phrases[-1]
+
+
+def role_refusal(
+    *roles: str,
+    to: str,
+    release_manager_of_release: bool = False,
+    token_scope: str | None = None,
+    error: type[RoleNotHeld] = RoleNotHeld,
+) -> RoleNotHeld:
+    """The refusal (403 ``role_not_held``) for someone who holds none of ``roles``.
+
+    One sentence for every app: "Only an engineer or a project admin may deploy
+    this release." ``to`` is what they tried, as it follows "may".
+    ``release_manager_of_release`` adds the release's own manager, who may do it
+    whatever roles they hold (left out when release managers are named anyway);
+    ``token_scope`` says which scope an API token would need. ``error`` is a
+    subclass when an app keeps its own (approvals audits its refusals).
+    """
+    phrases = [
+        ROLE_HOLDERS.get(role, f"a holder of the {role} role") for role in dict.fromkeys(roles)
+    ]
+    if release_manager_of_release and Role.RELEASE_MANAGER not in roles:
+        phrases.append("the release's manager")
+    message = f"Only {_either(phrases) or 'nobody yet'} may {to}"
+    if token_scope:
+        message += f" (an API token needs the '{token_scope}' scope)"
+    return error(message + ".", details={"roles": list(dict.fromkeys(roles))})
 
 
 def roles_for(user, project) -> frozenset[str]:
@@ -79,6 +131,17 @@ def can_create_release(user, project) -> bool:
             TokenScope.RELEASES
         )
     return has_role(user, project, Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN)
+
+
+def release_creation_refusal() -> RoleNotHeld:
+    """Why someone may not create releases in a project: asked by the pages, the API and CI."""
+    return role_refusal(
+        Role.RELEASE_MANAGER,
+        Role.ENGINEER,
+        Role.ADMIN,
+        to="create releases in this project",
+        token_scope=TokenScope.RELEASES,
+    )
 
 
 def can_manage_release(user, release) -> bool:

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.services import audit_record
-from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.exceptions import Conflict, NotFound, PermissionDenied, RoleNotHeld, ValidationFailed
 from projects.choices import DEFAULT_ENVIRONMENTS, Role, Tier, TokenScope
 from projects.models import ApiToken, Environment, Membership, Project
-from projects.permissions import can_admin_project, forget_roles, is_staff_admin
+from projects.permissions import can_admin_project, forget_roles, is_staff_admin, role_refusal
 from projects.principals import is_token
 from projects.tokens import token_generate
 
@@ -91,7 +91,10 @@ def _require_manager(actor, project: Project, what: str) -> None:
             code="token_not_allowed",
         )
     if not can_admin_project(actor, project):
-        raise PermissionDenied(f"Only a project admin or a staff administrator may {what}.")
+        raise RoleNotHeld(
+            f"Only a project admin or a staff administrator may {what}.",
+            details={"roles": [Role.ADMIN]},
+        )
 
 
 def _lock_project(project: Project) -> Project:
@@ -688,7 +691,7 @@ def api_token_create(
     Audit: ``api_token.created`` (without the secret).
     """
     if actor is not None and not can_admin_project(actor, project):
-        raise PermissionDenied("Only a project admin may create API tokens.")
+        raise role_refusal(Role.ADMIN, to="create API tokens")
     scopes = sorted(set(scopes))
     unknown = [s for s in scopes if s not in TokenScope.values]
     if unknown or not scopes:
@@ -730,7 +733,7 @@ def api_token_create(
 def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
     """Revoke a token at once. Audit: ``api_token.revoked``."""
     if not can_admin_project(actor, token.project_id):
-        raise PermissionDenied("Only a project admin may revoke API tokens.")
+        raise role_refusal(Role.ADMIN, to="revoke API tokens")
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

@@ -61,6 +61,12 @@ DEPLOYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     DeploymentStatus.ROLLED_BACK: frozenset(),
 }
 
+# How a running deployment ends, in every endpoint that records it (docs/api.md).
+DEPLOYMENT_FINISH_CHOICES = [
+    (DeploymentStatus.SUCCEEDED.value, DeploymentStatus.SUCCEEDED.label),
+    (DeploymentStatus.FAILED.value, DeploymentStatus.FAILED.label),
+]
+
 # Deployments that occupy their environment: only one at a time per environment.
 DEPLOYMENT_ACTIVE_STATES = frozenset({DeploymentStatus.PENDING, DeploymentStatus.IN_PROGRESS})
 

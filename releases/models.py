@@ -30,9 +30,21 @@ class Release(models.Model):
     release_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="managed_releases"
     )
+    # The person accountable for creating it: whoever created it in the browser or the API,
+    # or, for a release a pipeline created, the person who owned the pipeline's token then.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The API token that created it (a pipeline); null for releases people created.
+    created_by_token = models.ForeignKey(
+        "projects.ApiToken",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="releases_created",
+    )
+    # The token's name at creation, kept should the token row ever go.
+    created_by_token_name = models.CharField(max_length=80, blank=True)
     target_date = models.DateField(null=True, blank=True)
     status = models.CharField(
         max_length=16, choices=ReleaseStatus.choices, default=ReleaseStatus.PLANNED
@@ -60,6 +72,23 @@ class Release(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("releases:detail", args=[self.pk])
+
+    @property
+    def created_by_pipeline(self) -> bool:
+        return bool(self.created_by_token_id or self.created_by_token_name)
+
+    @property
+    def author_ids(self) -> frozenset[int]:
+        """Who counts as the release's author for separation of duties (docs/approvals.md).
+
+        A person's release: whoever created it. A pipeline's release: the token's
+        owner and the release manager the pipeline named (nobody typed it in, so
+        both answer for what it contains).
+        """
+        ids = {self.created_by_id}
+        if self.created_by_pipeline:
+            ids.add(self.release_manager_id)
+        return frozenset(pk for pk in ids if pk is not None)
 
 
 class Deployment(models.Model):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from core.exceptions import NotFound
 from projects.models import Environment
@@ -12,7 +12,7 @@ def release_list(*, user, filters: dict | None = None) -> QuerySet[Release]:
     """Releases ``user`` may see, newest first, with what list pages show already joined."""
     qs = (
         Release.objects.filter(project__in=project_list(user=user))
-        .select_related("project", "release_manager")
+        .select_related("project", "release_manager", "created_by")
         .order_by("-created_at", "-id")
     )
     filters = filters or {}
@@ -94,7 +94,3 @@ def deployment_get(*, user, pk) -> Deployment:
     if deployment is None:
         raise NotFound("No such deployment.")
     return deployment
-
-
-def release_deployments_prefetch() -> Prefetch:
-    return Prefetch("deployments", queryset=Deployment.objects.select_related("environment"))

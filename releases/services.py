@@ -14,13 +14,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from core.exceptions import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from core.exceptions import NotFound, TransitionNotAllowed, ValidationFailed
+from core.transitions import transition_check
+from projects.choices import Role, TokenScope
 from projects.models import Environment, Project
 from projects.permissions import (
     can_create_release,
     can_deploy,
     can_manage_release,
     can_view_project,
+    release_creation_refusal,
+    role_refusal,
 )
 from projects.principals import is_token
 from releases.choices import (
@@ -52,25 +56,40 @@ EDITABLE_FIELDS = (
 ARTIFACT_FIELDS = ("version", "artifact_version", "commit_sha")
 
 
-# What each action on a release needs, and the refusal a person reads. Services check it
+# What each action on a release needs: the predicate, the roles it names in the refusal
+# (``role_refusal``), what the person tried, and the scope a token needs. Services check it
 # first; views call ``release_authorize`` before reading a form, so someone without the
-# right is refused (403) whatever they send, and is never shown a form error instead.
-_DEPLOYERS = "the release manager, engineer or admin role in its project (an API token: the 'deployments' scope)"
-_MANAGERS = "its release manager, a release manager or an admin of its project (an API token: the 'releases' scope)"
+# right is refused (403 ``role_not_held``) whatever they send, never shown a form error.
+_DEPLOYERS = (Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN)
+_MANAGERS = (Role.RELEASE_MANAGER, Role.ADMIN)
 _RIGHTS = {
-    "edit": (
-        can_manage_release,
-        "Only the release manager or a project admin may edit this release.",
+    "edit": (can_manage_release, _MANAGERS, "edit this release", TokenScope.RELEASES),
+    "cancel": (can_manage_release, _MANAGERS, "cancel this release", TokenScope.RELEASES),
+    "deploy": (can_deploy, _DEPLOYERS, "deploy this release", TokenScope.DEPLOYMENTS),
+    "finish": (
+        can_deploy,
+        _DEPLOYERS,
+        "record how a deployment of this release ended",
+        TokenScope.DEPLOYMENTS,
     ),
-    "cancel": (
-        can_manage_release,
-        "Only the release manager or a project admin may cancel this release.",
+    "rollback": (
+        can_deploy,
+        _DEPLOYERS,
+        "roll back a deployment of this release",
+        TokenScope.DEPLOYMENTS,
     ),
-    "deploy": (can_deploy, f"Deploying this release needs {_DEPLOYERS}."),
-    "finish": (can_deploy, f"Recording how a deployment ended needs {_DEPLOYERS}."),
-    "rollback": (can_deploy, f"Rolling back a deployment needs {_DEPLOYERS}."),
-    "scope": (can_manage_release, f"Changing the scope of this release needs {_MANAGERS}."),
-    "commits": (can_manage_release, f"Attaching commits to this release needs {_MANAGERS}."),
+    "scope": (
+        can_manage_release,
+        _MANAGERS,
+        "change the scope of this release",
+        TokenScope.RELEASES,
+    ),
+    "commits": (
+        can_manage_release,
+        _MANAGERS,
+        "attach commits to this release",
+        TokenScope.RELEASES,
+    ),
 }
 
 
@@ -79,9 +98,9 @@ def release_authorize(*, release: Release, actor, action: str) -> None:
 
     ``actor=None`` is Shipcheck itself, which may do anything.
     """
-    allowed, message = _RIGHTS[action]
+    allowed, roles, doing, scope = _RIGHTS[action]
     if actor is not None and not allowed(actor, release):
-        raise PermissionDenied(message)
+        raise role_refusal(*roles, to=doing, token_scope=scope)
 
 
 def _person(actor):
@@ -116,11 +135,13 @@ def _transition_release(
     from_status = release.status
     if from_status == to_status:
         return
-    if to_status not in RELEASE_TRANSITIONS[from_status]:
-        raise TransitionNotAllowed(
-            f"A release that is {release.get_status_display().lower()} cannot become "
-            f"{ReleaseStatus(to_status).label.lower()}."
-        )
+    transition_check(
+        transitions=RELEASE_TRANSITIONS,
+        choices=ReleaseStatus,
+        noun="release",
+        from_state=from_status,
+        to_state=to_status,
+    )
     release.status = to_status
     release.save(update_fields=["status", "updated_at"])
     audit_record(
@@ -162,6 +183,8 @@ def release_create(
     """Create a planned release.
 
     Callers: release managers, engineers, admins, tokens with the releases scope.
+    A token's release records the token and, as ``created_by``, the person who
+    owns the token (``Release.author_ids`` says who counts as its author).
     Audit: ``release.created``. Listeners: ``release_created`` (checklists copy a template).
     """
     if not can_view_project(actor, project):
@@ -172,10 +195,7 @@ def release_create(
             code="project_archived",
         )
     if not can_create_release(actor, project):
-        raise PermissionDenied(
-            "Creating releases needs the release manager, engineer or admin role in this project "
-            "(an API token: the 'releases' scope)."
-        )
+        raise release_creation_refusal()
     normalised, major, minor, patch = version_parse(version)
     if type not in ReleaseType.values:
         raise ValidationFailed(
@@ -191,6 +211,9 @@ def release_create(
         raise ValidationFailed(f"{manager.get_username()} is not a member of {project}.")
     if Release.objects.filter(project=project, version=normalised).exists():
         raise DuplicateVersion(f"Version {normalised} already exists in {project}.")
+    token = actor.api_token if is_token(actor) else None
+    # A pipeline's release is created by its token on behalf of the token's owner.
+    creator = token.created_by if token is not None else _person(actor)
     try:
         with transaction.atomic():
             release = Release.objects.create(
@@ -205,7 +228,9 @@ def release_create(
                 notes=_check_text(notes, "Notes"),
                 rollback_plan=_check_text(rollback_plan, "Rollback plan"),
                 release_manager=manager,
-                created_by=_person(actor),
+                created_by=creator,
+                created_by_token=token,
+                created_by_token_name=token.name if token is not None else "",
                 target_date=target_date,
                 artifact_version=_check_text(artifact_version, "Artifact version", 120),
                 commit_sha=_check_text(commit_sha, "Commit", 64),
@@ -219,7 +244,14 @@ def release_create(
         project=project,
         release=release,
         to_state=release.status,
-        data={"version": normalised, "type": type, "title": title},
+        data={
+            "version": normalised,
+            "type": type,
+            "title": title,
+            "release_manager": manager.get_username(),
+            "created_by": creator.get_username() if creator is not None else None,
+            "created_by_token": token.name if token is not None else None,
+        },
     )
     emit("release_created", release=release, actor=actor)
     return release
@@ -415,11 +447,13 @@ def _transition_deployment(
         .get(pk=deployment.pk)
     )
     from_status = deployment.status
-    if to_status not in DEPLOYMENT_TRANSITIONS[from_status]:
-        raise TransitionNotAllowed(
-            f"A deployment that is {deployment.get_status_display().lower()} cannot become "
-            f"{DeploymentStatus(to_status).label.lower()}."
-        )
+    transition_check(
+        transitions=DEPLOYMENT_TRANSITIONS,
+        choices=DeploymentStatus,
+        noun="deployment",
+        from_state=from_status,
+        to_state=to_status,
+    )
     deployment.status = to_status
     if (
         to_status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED)

@@ -27,8 +27,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from audit.models import AuditEvent
 from core.exceptions import DomainError, NotFound, PermissionDenied
+from projects.choices import Role
 from projects.models import Environment
-from projects.permissions import can_create_release, can_deploy, can_manage_release
+from projects.permissions import can_create_release, can_deploy, can_manage_release, role_refusal
 from projects.selectors import project_list
 from releases import registry
 from releases.choices import (
@@ -572,7 +573,9 @@ def release_create_view(request):
     """A new planned release in a project where I may create releases."""
     creatable = [p for p in project_list(user=request.user) if can_create_release(request.user, p)]
     if not creatable:
-        raise PermissionDenied("You may not create releases in any of your projects.")
+        raise role_refusal(
+            Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN, to="create releases in a project"
+        )
     initial = {}
     if request.method == "GET" and request.GET.get("project"):
         initial["project"] = next(

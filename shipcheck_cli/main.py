@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--notes", help="Notes about this deployment.")
         else:
             sub.add_argument(
-                "--reason", dest="notes", help="What happened (kept in the audit trail)."
+                "--reason", dest="reason", help="What happened (kept in the audit trail)."
             )
 
     tests = commands.add_parser("tests", help="Upload test results.")
@@ -311,7 +311,7 @@ def _print_closed_gates(body: dict, version: str, environment: str) -> None:
 def cmd_deploy(client: Client, args) -> int:
     outcome = {"start": "started", "finish": "succeeded", "fail": "failed"}[args.subcommand]
     body = _with_project(args, {"environment": args.env, "status": outcome})
-    for name in ("artifact_version", "commit_sha", "strategy", "notes"):
+    for name in ("artifact_version", "commit_sha", "strategy", "notes", "reason"):
         value = getattr(args, name, None)
         if value:
             body[name] = value

@@ -58,3 +58,9 @@ class PersonSerializer(serializers.Serializer):
     email = serializers.EmailField()
     is_active = serializers.BooleanField()
     is_staff = serializers.BooleanField()
+
+
+class ProjectSecuritySerializer(serializers.Serializer):
+    require_mfa_for_approvers = serializers.BooleanField(
+        help_text="Production deployment and emergency approvals need an approver with a second factor."
+    )

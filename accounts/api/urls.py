@@ -30,6 +30,11 @@ urlpatterns = [
         name="group-mapping",
     ),
     path(
+        "projects/<slug:slug>/sign-in-security/",
+        views.ProjectSecurityView.as_view(),
+        name="project-security",
+    ),
+    path(
         "people/<str:username>/deactivate/",
         views.PersonDeactivateView.as_view(),
         name="person-deactivate",

@@ -19,8 +19,9 @@ from accounts.api.serializers import (
     InvitationCreateSerializer,
     InvitationSerializer,
     PersonSerializer,
+    ProjectSecuritySerializer,
 )
-from accounts.models import GroupRoleMapping, Invitation
+from accounts.models import GroupRoleMapping, Invitation, ProjectSecurity
 from accounts.permissions import is_staff
 from core.api.input import body_valid
 from core.api.schema import error_responses
@@ -33,7 +34,7 @@ class PeopleOnly(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         if is_token(request.user):
-            raise PermissionDenied(self.message, code="people_only")
+            raise PermissionDenied(self.message, code="token_not_allowed")
         return True
 
 
@@ -185,3 +186,34 @@ class PersonReactivateView(_PeopleView):
         return Response(
             PersonSerializer(services.user_reactivate(user=person, actor=request.user)).data
         )
+
+
+class ProjectSecurityView(_PeopleView):
+    serializer_class = ProjectSecuritySerializer
+
+    def _answer(self, project):
+        security = ProjectSecurity.objects.filter(project=project).first()
+        value = bool(security and security.require_mfa_for_approvers)
+        return Response(ProjectSecuritySerializer({"require_mfa_for_approvers": value}).data)
+
+    @extend_schema(
+        summary="The project's sign-in rules",
+        responses={200: ProjectSecuritySerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request, slug):
+        return self._answer(selectors.managed_project_get(user=request.user, slug=slug))
+
+    @extend_schema(
+        summary="Require (or not) a second factor of production and emergency approvers",
+        request=ProjectSecuritySerializer,
+        responses={200: ProjectSecuritySerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def put(self, request, slug):
+        project = selectors.managed_project_get(user=request.user, slug=slug)
+        data = body_valid(ProjectSecuritySerializer, request)
+        services.project_security_update(
+            project=project,
+            actor=request.user,
+            require_mfa_for_approvers=data["require_mfa_for_approvers"],
+        )
+        return self._answer(project)

@@ -48,6 +48,32 @@ class ApprovalSerializer(serializers.ModelSerializer):
         return approval.environment.name if approval.environment_id else None
 
 
+class DecisionResultSerializer(ApprovalSerializer):
+    """A decision just given: 201 when it was recorded, 200 when it repeats one already given."""
+
+    repeat = serializers.SerializerMethodField(
+        help_text="true: you had already given this decision; the first record is returned "
+        "unchanged and nothing was recorded (status 200). false: recorded now (status 201)."
+    )
+    message = serializers.SerializerMethodField(help_text="What happened, in a sentence.")
+
+    class Meta(ApprovalSerializer.Meta):
+        fields = [*ApprovalSerializer.Meta.fields, "repeat", "message"]
+        read_only_fields = fields
+
+    def get_repeat(self, approval: Approval) -> bool:
+        return bool(getattr(approval, "repeat", False))
+
+    def get_message(self, approval: Approval) -> str:
+        verb = approval.get_decision_display().lower()
+        if getattr(approval, "repeat", False):
+            return (
+                f"You had already {verb} this on {approval.created_at:%Y-%m-%d %H:%M} UTC; "
+                "that decision stands and nothing changed."
+            )
+        return f"Recorded: you {verb} this."
+
+
 class RejectionSerializer(serializers.Serializer):
     person = serializers.CharField()
     comment = serializers.CharField()

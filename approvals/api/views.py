@@ -17,6 +17,7 @@ from approvals import services
 from approvals.api.serializers import (
     ApprovalSerializer,
     DecisionInputSerializer,
+    DecisionResultSerializer,
     EmergencyInputSerializer,
     MatrixSerializer,
     MeetingCancelInputSerializer,
@@ -50,6 +51,15 @@ from releases.selectors import release_get
 
 def _valid(serializer_class, request) -> dict:
     return body_valid(serializer_class, request)
+
+
+def _decision_answer(approval) -> Response:
+    """201 with the decision recorded now; 200 with the first one when it repeats it."""
+    created = not getattr(approval, "repeat", False)
+    return Response(
+        DecisionResultSerializer(approval).data,
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
 
 
 def _environment(release, name: str):
@@ -147,16 +157,21 @@ class ReleaseApprovalsViewSet(viewsets.GenericViewSet):
             comment=data["comment"],
             role=data["role"] or None,
         )
-        return Response(ApprovalSerializer(approval).data, status=status.HTTP_201_CREATED)
+        return _decision_answer(approval)
 
     @extend_schema(
         summary="Approve (or sign off) as a person",
         description="Scope approvals need no environment; QA sign-offs name the environment QA tested in; "
-        "deployment approvals name the target. Giving the same decision again returns it unchanged. "
+        "deployment approvals name the target. 201 when the decision is recorded; giving the same "
+        "decision again answers 200 with the first record unchanged and `repeat: true`. "
         "API tokens get 403 `people_only`.",
         request=DecisionInputSerializer,
         parameters=[RELEASE_ID],
-        responses={201: ApprovalSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            201: DecisionResultSerializer,
+            200: DecisionResultSerializer,
+            **error_responses(400, 401, 403, 404, 409),
+        },
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
@@ -167,7 +182,11 @@ class ReleaseApprovalsViewSet(viewsets.GenericViewSet):
         request=DecisionInputSerializer,
         parameters=[RELEASE_ID],
         description="A rejection blocks its gate until withdrawn or until a new request sets it aside.",
-        responses={201: ApprovalSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            201: DecisionResultSerializer,
+            200: DecisionResultSerializer,
+            **error_responses(400, 401, 403, 404, 409),
+        },
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
@@ -199,7 +218,11 @@ class ReleaseApprovalsViewSet(viewsets.GenericViewSet):
         summary="Give an emergency approval to a hotfix (emergency approvers only)",
         request=EmergencyInputSerializer,
         parameters=[RELEASE_ID],
-        responses={201: ApprovalSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            201: DecisionResultSerializer,
+            200: DecisionResultSerializer,
+            **error_responses(400, 401, 403, 404, 409),
+        },
     )
     @action(detail=True, methods=["post"])
     def emergency(self, request, pk=None):
@@ -214,7 +237,7 @@ class ReleaseApprovalsViewSet(viewsets.GenericViewSet):
             actor=request.user,
             justification=data["justification"],
         )
-        return Response(ApprovalSerializer(approval).data, status=status.HTTP_201_CREATED)
+        return _decision_answer(approval)
 
 
 @extend_schema_view(

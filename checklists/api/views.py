@@ -8,6 +8,8 @@ reads the body: someone who may not do it gets 403 whatever they send.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -35,6 +37,11 @@ from checklists.permissions import (
     can_record_step_output,
     can_tick_item,
     can_untick_item,
+    manager_refusal,
+    people_only_refusal,
+    step_output_refusal,
+    tick_refusal,
+    untick_refusal,
 )
 from checklists.selectors import (
     checklist_board,
@@ -48,8 +55,7 @@ from checklists.selectors import (
 from checklists.template_services import version_content
 from core.api.input import body_valid
 from core.api.schema import error_responses
-from core.exceptions import NotFound, PermissionDenied
-from projects.choices import Role
+from core.exceptions import DomainError, NotFound
 from projects.principals import is_token
 from releases.selectors import release_get
 
@@ -58,14 +64,12 @@ def _valid(serializer_class, request) -> dict:
     return body_valid(serializer_class, request)
 
 
-def _authorize(user, *, allowed: bool, doing: str, refusal: str) -> None:
+def _authorize(user, *, allowed: bool, doing: str, refusal: Callable[[], DomainError]) -> None:
     """The services' refusal, asked before the body is read (tokens first: they never change checklists)."""
     if is_token(user):
-        raise PermissionDenied(
-            f"Only people may {doing}; API tokens can read checklists but not change them."
-        )
+        raise people_only_refusal(doing)
     if not allowed:
-        raise PermissionDenied(refusal)
+        raise refusal()
 
 
 class ReleaseChecklistView(APIView):
@@ -117,8 +121,7 @@ class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             request.user,
             allowed=can_tick_item(request.user, item, release),
             doing="tick checklist items",
-            refusal=f"Only a {Role(item.role).label.lower()} of this project or the release manager "
-            f"may tick '{item.text}'.",
+            refusal=lambda: tick_refusal(item),
         )
         data = _valid(TickSerializer, request)
         item = services.item_tick(
@@ -140,7 +143,7 @@ class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             request.user,
             allowed=can_untick_item(request.user, item, item.checklist.release),
             doing="untick checklist items",
-            refusal=f"You may not reopen '{item.text}'.",
+            refusal=lambda: untick_refusal(item),
         )
         data = _valid(UntickSerializer, request)
         item = services.item_untick(item=item, actor=request.user, reason=data["reason"])
@@ -158,7 +161,7 @@ class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             request.user,
             allowed=can_manage_checklist(request.user, item.checklist.release),
             doing="mark checklist items not applicable",
-            refusal="Only the release manager or a project admin may mark items not applicable.",
+            refusal=lambda: manager_refusal("mark items not applicable"),
         )
         data = _valid(NotApplicableSerializer, request)
         item = services.item_mark_not_applicable(
@@ -200,7 +203,7 @@ class ChecklistStepViewSet(viewsets.GenericViewSet):
             request.user,
             allowed=can_record_step_output(request.user, roles, step.checklist.release),
             doing="record a step's output",
-            refusal="Only the release manager or someone owning an item of this step may do that.",
+            refusal=lambda: step_output_refusal(roles),
         )
         data = _valid(StepOutputSerializer, request)
         step = services.step_record_output(

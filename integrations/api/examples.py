@@ -31,7 +31,8 @@ RELEASE_OUT = OpenApiExample(
         "notes": "",
         "rollback_plan": "Redeploy 1.2.4; the migration is backwards compatible.",
         "release_manager": "rita",
-        "created_by": None,
+        "created_by": "rita",
+        "created_by_token": "GitHub Actions: deploy",
         "target_date": None,
         "status": "planned",
         "artifact_version": "registry.example.com/payments:1.3.0",
@@ -118,7 +119,7 @@ DEPLOY_STARTED = OpenApiExample(
 DEPLOY_SUCCEEDED = OpenApiExample(
     "Deployment succeeded",
     request_only=True,
-    value={"environment": "staging", "status": "succeeded"},
+    value={"environment": "staging", "status": "succeeded", "reason": "Smoke tests green."},
 )
 
 DEPLOYMENT_OUT = OpenApiExample(

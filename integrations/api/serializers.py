@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from rest_framework import serializers
 
+from core.api.deprecation import USED_KEY
 from integrations.gitlog import MAX_COMMITS
 from integrations.services import DeploymentOutcome
 from releases.choices import DeploymentStrategy, ReleaseType
@@ -150,8 +151,39 @@ class CiDeploymentReportInput(StrictSerializer):
         required=False,
         allow_blank=True,
         max_length=2000,
-        help_text="Notes when starting; the reason when finishing.",
+        help_text='Notes about a deployment that starts. When finishing, send "reason"; notes '
+        "there are the old spelling, accepted until 2027-06-01.",
     )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Why, or what happened, when finishing (succeeded / failed); kept in the audit trail.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        used = []
+        if attrs["status"] == DeploymentOutcome.STARTED:
+            if "reason" in attrs:
+                raise serializers.ValidationError(
+                    {
+                        "reason": [
+                            'Only when finishing; describe a deployment that starts in "notes".'
+                        ]
+                    }
+                )
+        elif "notes" in attrs:
+            if "reason" in attrs:
+                raise serializers.ValidationError(
+                    {"notes": ['When finishing, send "reason" only.']}
+                )
+            attrs["reason"] = attrs.pop("notes")
+            used.append(
+                '"notes" on a finished deployment is deprecated; send "reason" instead '
+                "(accepted until 2027-06-01)."
+            )
+        attrs[USED_KEY] = used
+        return attrs
 
 
 class CiTestRunInput(StrictSerializer):

@@ -17,8 +17,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.deprecation import USED_KEY, deprecation_mark
 from core.api.input import body_slug, body_valid
-from core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from core.exceptions import NotFound, RoleNotHeld, ValidationFailed
 from integrations import selectors, services
 from integrations.api import examples
 from integrations.api.parsers import SafeJSONParser
@@ -35,7 +36,7 @@ from integrations.api.serializers import (
     CiWhoAmISerializer,
 )
 from integrations.gitlog import gitlog_parse
-from integrations.permissions import can_record_test_results
+from integrations.permissions import can_record_test_results, test_results_refusal
 from projects.api.permissions import (
     require_release_creation,
     require_token_scopes,
@@ -109,7 +110,7 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
             return None
         project = self._project(slug or "")
         if not is_token(request.user) and not holds_writing_role(request.user, project):
-            raise PermissionDenied(READ_ONLY_REFUSAL)
+            raise RoleNotHeld(READ_ONLY_REFUSAL)
         return project
 
     def _target(self, request, version: str, action: str | None):
@@ -211,9 +212,11 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
         operation_id="ci_release_deployment_report",
         summary="Report a deployment started, succeeded or failed",
         description="`started` begins a deployment when every gate is open: 201, or 409 `gate_closed` "
-        "with every gate's state and reason in `details.gates` (nothing recorded). `succeeded` / "
-        "`failed` finish the deployment of this release running in the environment: 200, or 409 "
-        "`no_running_deployment`. Token scopes: read, deployments.",
+        "with every gate's state and reason in `details.gates` (nothing recorded); `notes` describe it. "
+        "`succeeded` / `failed` finish the deployment of this release running in the environment, "
+        "with an optional `reason`: 200, or 409 `no_running_deployment`. `notes` when finishing is "
+        "the old spelling of `reason` (accepted until 2027-06-01, with `Deprecation` and `Sunset` "
+        "headers on the answer). Token scopes: read, deployments.",
         parameters=[VERSION_PARAM],
         request=CiDeploymentReportInput,
         responses={
@@ -244,11 +247,13 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
             commit_sha=data.get("commit_sha", ""),
             strategy=data.get("strategy", ""),
             notes=data.get("notes", ""),
+            reason=data.get("reason", ""),
         )
-        return Response(
+        response = Response(
             DeploymentSerializer(deployment).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+        return deprecation_mark(response, data[USED_KEY])
 
     @extend_schema(
         operation_id="ci_release_test_run",
@@ -266,10 +271,7 @@ class CiReleaseViewSet(viewsets.GenericViewSet):
         _require_scopes(request, TokenScope.READ, TokenScope.TEST_RESULTS)
         project, release = self._target(request, version, None)
         if release is not None and not can_record_test_results(request.user, release):
-            raise PermissionDenied(
-                "Recording test results needs the QA, engineer, release manager or admin role "
-                "in this project."
-            )
+            raise test_results_refusal()
         data = _valid(CiTestRunInput, request)
         project, release = self._project_and_release(data, version, project, release)
         environment = (

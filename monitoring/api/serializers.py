@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from monitoring.choices import RolloutState, WindowStatus
 from monitoring.models import HookCall, MonitoringWindow, Sample, WindowCheck
+from releases.api.serializers import DeploymentFinishSerializer
 from releases.choices import DeploymentStrategy
 from releases.models import Deployment
 
@@ -56,9 +57,8 @@ class DeploymentStartSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
 
 
-class DeploymentReportSerializer(serializers.Serializer):
-    succeeded = serializers.BooleanField(help_text="true: the rollout finished; false: it failed.")
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+class DeploymentReportSerializer(DeploymentFinishSerializer):
+    """The words of ``POST /api/v1/deployments/{id}/finish/``: ``status`` and ``reason``."""
 
 
 # --- Output ----------------------------------------------------------------------
@@ -232,10 +232,19 @@ class SampleSerializer(serializers.ModelSerializer):
         return _text(sample.value)
 
 
+@extend_schema_serializer(deprecate_fields=["deployed_by_label"])
 class MonitoredDeploymentSerializer(serializers.ModelSerializer):
     release = serializers.IntegerField(source="release_id", read_only=True)
     release_version = serializers.CharField(source="release.version", read_only=True)
     environment = serializers.CharField(source="environment.name", read_only=True)
+    deployed_by = serializers.CharField(
+        source="deployed_by_label",
+        read_only=True,
+        help_text="Who started the deployment: a username, or token:<name> for a pipeline.",
+    )
+    deployed_by_label = serializers.CharField(
+        read_only=True, help_text='Deprecated until 2027-06-01: the same as "deployed_by".'
+    )
     windows = serializers.SerializerMethodField()
 
     class Meta:
@@ -247,6 +256,7 @@ class MonitoredDeploymentSerializer(serializers.ModelSerializer):
             "environment",
             "status",
             "strategy",
+            "deployed_by",
             "deployed_by_label",
             "artifact_version",
             "commit_sha",

@@ -13,6 +13,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.deprecation import USED_KEY, deprecation_mark
 from core.api.input import body_field, body_valid
 from core.api.schema import error_responses
 from core.exceptions import NotFound
@@ -28,6 +29,7 @@ from monitoring.api.serializers import (
 from monitoring.choices import WindowStatus
 from projects.api.permissions import require_token_scopes, require_writing_role_somewhere
 from projects.choices import TokenScope
+from releases.choices import DeploymentStatus
 from releases.selectors import deployment_get, environment_get, release_get
 from releases.services import release_authorize
 
@@ -109,9 +111,11 @@ class MonitoredDeploymentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Report a deployment finished or failed",
-        description="`succeeded: true` is refused (409) while the deployment's canary is still watched or "
+        description='`{"status": "succeeded" | "failed", "reason": "..."}`, as everywhere else. '
+        "`succeeded` is refused (409) while the deployment's canary is still watched or "
         "waits for a person; a production success then opens the post-deploy window, and the release is "
-        "released when that passes. `succeeded: false` cancels open windows.",
+        "released when that passes. `failed` cancels open windows. The old `succeeded: true|false` "
+        "is accepted until 2027-06-01, with `Deprecation` and `Sunset` headers on the answer.",
         request=DeploymentReportSerializer,
         responses={200: MonitoredDeploymentSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
@@ -125,14 +129,16 @@ class MonitoredDeploymentViewSet(viewsets.GenericViewSet):
         data = _valid(DeploymentReportSerializer, request)
         deployment = deployment_finish(
             deployment=deployment,
-            succeeded=data["succeeded"],
+            succeeded=data["status"] == DeploymentStatus.SUCCEEDED,
             actor=request.user,
             reason=data["reason"],
         )
         deployment.monitored_windows = selectors.deployment_windows(
             user=request.user, deployment_id=deployment.pk
         )
-        return Response(MonitoredDeploymentSerializer(deployment).data)
+        return deprecation_mark(
+            Response(MonitoredDeploymentSerializer(deployment).data), data[USED_KEY]
+        )
 
 
 STATUS_PARAM = OpenApiParameter(

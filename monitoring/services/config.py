@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from audit.services import audit_record
-from core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from core.exceptions import NotFound, ValidationFailed
 from monitoring import fetch
 from monitoring.choices import CheckKind, Direction, HttpMethod, MetricProvider
 from monitoring.conf import tick_seconds
@@ -25,7 +25,9 @@ from monitoring.models import EnvironmentPolicy, HealthCheck, MetricCheck
 from monitoring.permissions import can_configure_checks, can_view_monitoring
 from monitoring.probes import ProbeSpec, parse_statuses, probe
 from monitoring.verdicts import MIN_MEASUREMENTS, Bounds, judge_health, judge_metric
+from projects.choices import Role
 from projects.models import Environment
+from projects.permissions import role_refusal
 
 # A header name is an RFC 9110 token; values may not break the request line.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")
@@ -510,7 +512,7 @@ def config_authorize(*, environment: Environment, actor) -> None:
     if not can_view_monitoring(actor, environment.project_id):
         raise NotFound("No such environment.")
     if not can_configure_checks(actor, environment.project_id):
-        raise PermissionDenied("Only a project admin may change what is monitored.")
+        raise role_refusal(Role.ADMIN, to="change what is monitored")
 
 
 @transaction.atomic
@@ -665,7 +667,7 @@ def check_test_now(*, check: HealthCheck | MetricCheck, actor) -> dict[str, Any]
     if not can_view_monitoring(actor, environment.project_id):
         raise NotFound("No such check.")
     if not can_configure_checks(actor, environment.project_id):
-        raise PermissionDenied("Only a project admin may test checks.")
+        raise role_refusal(Role.ADMIN, to="test checks")
     if isinstance(check, HealthCheck):
         spec = spec_for(CheckKind.HEALTH, health_config(check), check.headers, key=check.pk)
         reading, result = probe(spec)

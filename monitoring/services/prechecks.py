@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import NotFound, PermissionDenied
+from core.exceptions import NotFound
 from monitoring.choices import CheckKind, Outcome
 from monitoring.models import HealthCheck, MetricCheck, Precheck
 from monitoring.permissions import can_run_prechecks, can_view_monitoring
@@ -29,8 +29,9 @@ from monitoring.services.config import (
 )
 from monitoring.services.polling import executor
 from monitoring.verdicts import judge_health, judge_metric
-from projects.choices import Tier
+from projects.choices import Role, Tier
 from projects.models import Environment
+from projects.permissions import role_refusal
 
 # Keep this many runs per environment; older ones say nothing the audit needs.
 KEEP_RUNS = 50
@@ -128,8 +129,8 @@ def precheck_run(*, environment: Environment, actor=None) -> Precheck | None:
         if not can_view_monitoring(actor, environment.project_id):
             raise NotFound("No such environment.")
         if not can_run_prechecks(actor, environment.project_id):
-            raise PermissionDenied(
-                "Only release managers, engineers and admins may run the pre-checks."
+            raise role_refusal(
+                Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN, to="run the pre-checks"
             )
     health, metrics = precheck_checks(environment)
     if not health and not metrics:

@@ -30,11 +30,12 @@ from audit.services import audit_record
 from core.exceptions import (
     Conflict,
     NotFound,
-    PermissionDenied,
+    PeopleOnly,
     TransitionNotAllowed,
     ValidationFailed,
 )
 from core.notifications import notification_send
+from core.transitions import transition_check
 from monitoring.choices import (
     WINDOW_OPEN_STATES,
     WINDOW_TRANSITIONS,
@@ -51,7 +52,10 @@ from monitoring.models import Baseline, MonitoringWindow, WindowCheck, WindowDec
 from monitoring.permissions import can_decide_window, can_view_monitoring
 from monitoring.services.config import enabled_checks, health_config, metric_config, policy_for
 from monitoring.verdicts import Verdict
+from projects.choices import Role
 from projects.models import Membership
+from projects.permissions import role_refusal
+from projects.principals import is_token
 from releases.choices import DeploymentStatus, DeploymentStrategy, ReleaseStatus
 from releases.models import Deployment
 
@@ -300,10 +304,13 @@ def _transition(
     """Move a locked window to the verdict's status and write its audit event; returns the old status."""
     from_status = window.status
     to_status = verdict.status
-    if to_status != from_status and to_status not in WINDOW_TRANSITIONS[from_status]:
-        raise TransitionNotAllowed(
-            f"A window that is {window.get_status_display().lower()} cannot become "
-            f"{WindowStatus(to_status).label.lower()}."
+    if to_status != from_status:
+        transition_check(
+            transitions=WINDOW_TRANSITIONS,
+            choices=WindowStatus,
+            noun="window",
+            from_state=from_status,
+            to_state=to_status,
         )
     now = timezone.now()
     window.status = to_status
@@ -520,9 +527,16 @@ def window_authorize(*, window: MonitoringWindow, actor) -> None:
     release = window.deployment.release
     if not can_view_monitoring(actor, release.project_id):
         raise NotFound("No such monitoring window.")
+    if is_token(actor):
+        raise PeopleOnly(
+            "Only people decide on monitoring; an API token reports deployments but never judges them."
+        )
     if not can_decide_window(actor, release):
-        raise PermissionDenied(
-            "Only a person who may deploy this release decides on its monitoring."
+        raise role_refusal(
+            Role.RELEASE_MANAGER,
+            Role.ENGINEER,
+            Role.ADMIN,
+            to="decide on the monitoring of this release",
         )
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from core.exceptions import PermissionDenied
+from core.exceptions import PermissionDenied, RoleNotHeld
 from projects.choices import TokenScope
-from projects.permissions import can_create_release, holds_writing_role
+from projects.permissions import can_create_release, holds_writing_role, release_creation_refusal
 from projects.principals import is_token
 from projects.selectors import project_list
 
@@ -66,9 +66,9 @@ def require_writing_role_somewhere(user) -> None:
         return
     projects = list(project_list(user=user).values_list("pk", flat=True))
     if not projects:
-        raise PermissionDenied("You belong to no project, so there is nothing here you may change.")
+        raise RoleNotHeld("You belong to no project, so there is nothing here you may change.")
     if not any(holds_writing_role(user, pk) for pk in projects):
-        raise PermissionDenied(
+        raise RoleNotHeld(
             "You hold only the auditor role in your projects: you may read everything in them "
             "and change nothing."
         )
@@ -77,7 +77,4 @@ def require_writing_role_somewhere(user) -> None:
 def require_release_creation(user, project) -> None:
     """403 unless ``user`` may create releases in ``project``: asked before the body is validated."""
     if not can_create_release(user, project):
-        raise PermissionDenied(
-            "Creating releases needs the release manager, engineer or admin role in this project "
-            "(an API token: the 'releases' scope)."
-        )
+        raise release_creation_refusal()

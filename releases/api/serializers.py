@@ -7,12 +7,19 @@ apply the rules (permissions, transitions, gates, uniqueness).
 from __future__ import annotations
 
 from django.urls import NoReverseMatch
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from releases.choices import DeploymentStrategy, GateState, ReleaseType
+from core.api.deprecation import USED_KEY
+from releases.choices import (
+    DEPLOYMENT_FINISH_CHOICES,
+    DeploymentStatus,
+    DeploymentStrategy,
+    GateState,
+    ReleaseType,
+)
 from releases.exceptions import InvalidVersion
-from releases.models import Deployment, Release
+from releases.models import Commit, Deployment, Release, Ticket
 from releases.versions import version_parse
 
 # --- Output ----------------------------------------------------------------
@@ -45,12 +52,35 @@ class DeploymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TicketSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Ticket
+        fields = ["key", "title", "url", "status", "created_at"]
+        read_only_fields = fields
+
+
+class CommitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Commit
+        fields = ["sha", "message", "author", "committed_at", "created_at"]
+        read_only_fields = fields
+
+
 class ReleaseSerializer(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     release_manager = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    # Null for releases a pipeline (API token) created.
     created_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who created the release; for a pipeline's release, the person who owns its "
+        "token. Null only when that person is unknown.",
+    )
+    created_by_token = serializers.CharField(
+        source="created_by_token_name",
+        read_only=True,
+        allow_null=True,
+        help_text="The name of the API token that created the release; null when a person did.",
     )
     web_url = serializers.SerializerMethodField(help_text="The release's page in the browser.")
 
@@ -67,6 +97,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "rollback_plan",
             "release_manager",
             "created_by",
+            "created_by_token",
             "target_date",
             "status",
             "artifact_version",
@@ -77,6 +108,11 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "web_url",
         ]
         read_only_fields = fields
+
+    def to_representation(self, release: Release) -> dict:
+        data = super().to_representation(release)
+        data["created_by_token"] = data["created_by_token"] or None
+        return data
 
     @extend_schema_field(serializers.CharField())
     def get_web_url(self, release: Release) -> str:
@@ -208,8 +244,45 @@ class PromoteSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
+@extend_schema_serializer(deprecate_fields=["succeeded"])
 class DeploymentFinishSerializer(serializers.Serializer):
-    succeeded = serializers.BooleanField(
-        help_text="true: the deployment succeeded; false: it failed."
+    """``{"status": "succeeded" | "failed", "reason": "..."}``; ``succeeded: bool`` is the old spelling."""
+
+    status = serializers.ChoiceField(
+        choices=DEPLOYMENT_FINISH_CHOICES,
+        required=False,
+        help_text="How the deployment ended: succeeded or failed.",
     )
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Why, or what happened; kept in the audit trail.",
+    )
+    succeeded = serializers.BooleanField(
+        required=False,
+        help_text='Deprecated until 2027-06-01: send "status" instead '
+        "(true is succeeded, false is failed).",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        legacy = attrs.pop("succeeded", None)
+        used = []
+        if legacy is not None:
+            implied = DeploymentStatus.SUCCEEDED if legacy else DeploymentStatus.FAILED
+            if attrs.get("status", implied) != implied:
+                raise serializers.ValidationError(
+                    {"succeeded": ["Contradicts status; send status only."]}
+                )
+            attrs["status"] = implied
+            used.append(
+                f'"succeeded" is deprecated; send "status": "{implied}" instead '
+                "(accepted until 2027-06-01)."
+            )
+        if "status" not in attrs:
+            raise serializers.ValidationError(
+                {"status": ['Say how the deployment ended: "succeeded" or "failed".']}
+            )
+        attrs[USED_KEY] = used
+        return attrs

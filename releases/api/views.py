@@ -19,6 +19,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.deprecation import USED_KEY, deprecation_mark
 from core.api.input import body_slug, body_valid
 from core.api.schema import error_responses
 from core.exceptions import NotFound, ValidationFailed
@@ -33,6 +34,7 @@ from releases import services
 from releases.api.conditional import not_modified, project_etag, tagged
 from releases.api.filters import ReleaseFilterSet
 from releases.api.serializers import (
+    CommitSerializer,
     DeploymentFinishSerializer,
     DeploymentSerializer,
     GateReportSerializer,
@@ -42,10 +44,12 @@ from releases.api.serializers import (
     ReleaseDetailSerializer,
     ReleaseSerializer,
     ReleaseUpdateSerializer,
+    TicketSerializer,
 )
+from releases.choices import DeploymentStatus
 from releases.exceptions import GateBlocked
 from releases.gates import gate_evaluate
-from releases.models import Deployment
+from releases.models import Commit, Deployment, Ticket
 from releases.selectors import (
     deployment_get,
     environment_get,
@@ -56,6 +60,9 @@ from releases.selectors import (
 
 ENVIRONMENT_PARAM = OpenApiParameter(
     "environment", str, OpenApiParameter.PATH, description="Environment name, e.g. staging."
+)
+TICKET_KEY_PARAM = OpenApiParameter(
+    "key", str, OpenApiParameter.PATH, description="The ticket's key, e.g. PAY-142."
 )
 
 
@@ -108,7 +115,7 @@ def _person_named(username: str, project):
 class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filterset_class = ReleaseFilterSet
     lookup_value_regex = r"\d+"
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     token_read_scopes: tuple[str, ...] = (TokenScope.READ,)
 
     def get_queryset(self):
@@ -214,6 +221,56 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return tagged(self.get_paginated_response(DeploymentSerializer(page, many=True).data), etag)
 
     @extend_schema(
+        summary="Tickets in the release's scope, in the order they were attached",
+        description="Paginated. The same tickets the release page lists and that "
+        "`POST /api/v1/ci/releases/{version}/tickets/` attaches.",
+        responses={200: TicketSerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, serializer_class=TicketSerializer)
+    def tickets(self, request, pk=None):
+        release = self.get_object()
+        page = self.paginate_queryset(
+            Ticket.objects.filter(release=release).order_by("created_at", "id")
+        )
+        return self.get_paginated_response(TicketSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Remove a ticket from the release's scope",
+        description="204 when removed. The scope changed, so approvals given for the old scope are "
+        "invalidated (`approval.invalidated`) and `release.scope_changed` is audited. 404 when the "
+        "release has no ticket with that key. Token scope: releases.",
+        parameters=[TICKET_KEY_PARAM],
+        request=None,
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"tickets/(?P<key>[^/]+)",
+        filterset_class=None,
+        serializer_class=TicketSerializer,
+    )
+    def ticket_remove(self, request, pk=None, key=None):
+        release = self.get_object()
+        _authorize(request, release, "scope")
+        removed = services.release_tickets_remove(release=release, keys=[key], actor=request.user)
+        if not removed:
+            raise NotFound(f"{release.version} has no ticket {key[:64]} in its scope.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Commits of the release, in the order they were attached",
+        description="Paginated. For commits sent as `git log` output that is git's order, newest "
+        "first. Attach them with `POST /api/v1/ci/releases/{version}/commits/`.",
+        responses={200: CommitSerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, serializer_class=CommitSerializer)
+    def commits(self, request, pk=None):
+        release = self.get_object()
+        page = self.paginate_queryset(Commit.objects.filter(release=release).order_by("id"))
+        return self.get_paginated_response(CommitSerializer(page, many=True).data)
+
+    @extend_schema(
         summary="Start a deployment into an environment if every gate is open",
         description="Answers 201 with the new deployment, or 409 `gate_closed` with every gate "
         "(`details.gates`, each with state and reason) when any gate is closed; nothing changes then.",
@@ -278,6 +335,10 @@ class DeploymentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Record the outcome of a running deployment",
+        description='`{"status": "succeeded" | "failed", "reason": "..."}`, the same words as the '
+        "pipeline API and the monitoring report. The old `succeeded: true|false` is still accepted "
+        "until 2027-06-01; the answer then carries `Deprecation`, `Sunset` and "
+        "`Shipcheck-Deprecated` headers.",
         request=DeploymentFinishSerializer,
         responses={200: DeploymentSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
@@ -286,8 +347,13 @@ class DeploymentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         deployment = self.get_object()
         _authorize(request, deployment.release, "finish")
         data = _valid(DeploymentFinishSerializer, request)
-        deployment = services.deployment_finish(deployment=deployment, actor=request.user, **data)
-        return Response(DeploymentSerializer(deployment).data)
+        deployment = services.deployment_finish(
+            deployment=deployment,
+            actor=request.user,
+            succeeded=data["status"] == DeploymentStatus.SUCCEEDED,
+            reason=data["reason"],
+        )
+        return deprecation_mark(Response(DeploymentSerializer(deployment).data), data[USED_KEY])
 
     @extend_schema(
         summary="Record that a deployment was rolled back",

@@ -70,7 +70,7 @@ def test_invitations_api__tokens_are_refused(project, people):
             url, {"email": "t@example.com", "roles": ["qa"]}, format="json"
         )
         assert response.status_code == 403
-        assert response.json()["error"] == "people_only"
+        assert response.json()["error"] == "token_not_allowed"
     assert not Invitation.objects.exists()
 
 

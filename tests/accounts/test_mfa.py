@@ -169,3 +169,18 @@ def test_project_security_page__admin_sets_the_rule(client, people, project):
         in client.get(f"/projects/{project.slug}/sign-in-security/").content.decode()
     )
     assert AuditEvent.objects.filter(action="project.security_changed").count() == 1
+
+
+def test_project_security_api__admin_sets_the_rule(people, project):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_login(people.adam)
+    url = f"/api/v1/projects/{project.slug}/sign-in-security/"
+    assert api.get(url).json() == {"require_mfa_for_approvers": False}
+    changed = api.put(url, {"require_mfa_for_approvers": True}, format="json")
+    assert changed.status_code == 200 and changed.json()["require_mfa_for_approvers"] is True
+    assert api.put(url, {"require_mfa_for_approvers": "maybe"}, format="json").status_code == 400
+    api.force_login(people.ada)
+    assert api.put(url, {"require_mfa_for_approvers": False}, format="json").status_code == 403
+    assert api.get(url).status_code == 403

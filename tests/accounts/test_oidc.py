@@ -108,7 +108,7 @@ def test_oidc__group_left__mapped_role_is_revoked_at_next_sign_in(
 
 
 def test_oidc__bad_id_token__clear_error_page_and_nobody_signed_in(
-    live_server, settings, start_oidc_provider, project
+    live_server, settings, start_oidc_provider, project, people
 ):
     provider = start_oidc_provider(
         redirect_uri=f"{live_server.url}/accounts/oidc/sso/login/callback/",
@@ -127,7 +127,7 @@ def test_oidc__bad_id_token__clear_error_page_and_nobody_signed_in(
     browser.close()
 
 
-def test_oidc__provider_down__clear_error_page_not_500(live_server, settings, db):
+def test_oidc__provider_down__clear_error_page_not_500(live_server, settings, people):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
@@ -144,7 +144,7 @@ def test_oidc__provider_down__clear_error_page_not_500(live_server, settings, db
     browser.close()
 
 
-def test_login_page__no_provider_configured__shows_no_button(client, settings, db):
+def test_login_page__no_provider_configured__shows_no_button(client, settings, people):
     _configure(settings, "")
     body = client.get("/login/").content.decode()
     assert "data-sso" not in body

@@ -301,7 +301,8 @@ def test_token__releases_scope__creates_a_release(token_client, people):
     )
 
     assert response.status_code == 201
-    assert response.json()["created_by"] is None
+    assert response.json()["created_by"] is None  # the token has no owner
+    assert response.json()["created_by_token"] == "ci"
     assert AuditEvent.objects.get(action="release.created").actor_kind == "token"
 
 

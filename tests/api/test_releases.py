@@ -218,7 +218,7 @@ def test_update__engineer_who_does_not_manage_it__is_forbidden(api, people, rele
     response = api(people.bob).patch(detail(release), {"title": "Mine now"}, format="json")
 
     assert response.status_code == 403
-    assert response.json()["error"] == "forbidden"
+    assert response.json()["error"] == "role_not_held"
     release.refresh_from_db()
     assert release.title == "Faster checkout"
 

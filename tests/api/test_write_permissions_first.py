@@ -147,14 +147,14 @@ class Write:
 
 
 WRITES = [
-    # Checklists: people only; a token with every scope is refused.
+    # Checklists: people only; a token with every scope is refused (people_only, as approvals).
     Write(
         "checklist step: add item",
         lambda w: f"/api/v1/checklist-steps/{w['step'].pk}/items/",
         {"text": "", "role": "nobody"},
         "alice",
         ALL_SCOPES,
-        "forbidden",
+        "people_only",
     ),
     Write(
         "checklist step: record output",
@@ -162,7 +162,7 @@ WRITES = [
         {"actual_output": {"not": "text"}},
         "alice",
         ALL_SCOPES,
-        "forbidden",
+        "people_only",
     ),
     Write(
         "checklist item: tick",
@@ -170,7 +170,7 @@ WRITES = [
         {"note": ["not", "text"]},
         "alice",
         ALL_SCOPES,
-        "forbidden",
+        "people_only",
     ),
     Write(
         "checklist item: untick",
@@ -178,7 +178,7 @@ WRITES = [
         {"reason": ["not", "text"]},
         "alice",
         ALL_SCOPES,
-        "forbidden",
+        "people_only",
     ),
     Write(
         "checklist item: not applicable",
@@ -186,7 +186,7 @@ WRITES = [
         {"reason": ""},
         "alice",
         ALL_SCOPES,
-        "forbidden",
+        "people_only",
     ),
     # Approvals: people only (tokens get people_only).
     Write(
@@ -219,7 +219,7 @@ WRITES = [
         {"kind": "bribe"},
         "alice",
         (TokenScope.READ, TokenScope.DEPLOYMENTS),
-        "forbidden",
+        "role_not_held",
     ),
     Write(
         "approvals: emergency",
@@ -422,8 +422,8 @@ def test_auditor_emergency_refusal__is_recorded_in_the_audit_trail(api, people, 
 @pytest.mark.parametrize(
     ("who", "code", "says"),
     [
-        ("quinn", "role_not_held", "needs the emergency approver role"),
-        ("ada", "role_not_held", "needs the emergency approver role"),
+        ("quinn", "role_not_held", "Only an emergency approver may give an emergency approval."),
+        ("ada", "role_not_held", "Only an emergency approver may give an emergency approval."),
         ("alice", "self_approval", "You created this release"),
     ],
 )
@@ -464,9 +464,10 @@ def test_qa_creating_a_release__is_told_which_roles_may(api, people, world):
     )
 
     body = _refusal(response, 403, {"version": "x"})
+    assert body["error"] == "role_not_held"
     assert body["message"] == (
-        "Creating releases needs the release manager, engineer or admin role in this project "
-        "(an API token: the 'releases' scope)."
+        "Only a release manager, an engineer or a project admin may create releases in this "
+        "project (an API token needs the 'releases' scope)."
     )
 
 
@@ -474,8 +475,9 @@ def test_qa_promoting__is_told_which_roles_may(api, people, world):
     url = f"/api/v1/releases/{world['release'].pk}/promote/"
 
     body = _refusal(_send(api(people.quinn), "post", url, {"environment": "?"}), 403, {})
+    assert body["error"] == "role_not_held"
     assert body["message"].startswith(
-        "Deploying this release needs the release manager, engineer or admin role in its project"
+        "Only a release manager, an engineer or a project admin may deploy this release"
     )
 
 

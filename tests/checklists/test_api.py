@@ -87,7 +87,7 @@ def test_tick__token__is_403_because_tokens_are_not_people(small_release, projec
         _item_url(item, "tick"), {}, format="json"
     )
     assert response.status_code == 403
-    assert response.json()["error"] == "forbidden"
+    assert response.json()["error"] == "people_only"
     assert item_named(small_release, "Rollback rehearsed").status == ItemStatus.OPEN
 
 

@@ -248,7 +248,7 @@ def deploy(eli: Client, release_id: int, environment: str) -> int:
         eli,
         "post",
         f"/api/v1/deployments/{started['id']}/finish/",
-        {"succeeded": True, "reason": "Smoke tests passed."},
+        {"status": "succeeded", "reason": "Smoke tests passed."},
     )
     assert finished["status"] == "succeeded"
     return started["id"]

@@ -320,9 +320,12 @@ def test_detail__renders_markdown_sanitized(people, project):
     )
     body = _text(_client(people.alice).get(reverse("releases:detail", args=[release.pk])))
     assert "<strong>Bold</strong>" in body
+    # Raw HTML is shown as the text it is, never as an element; unsafe links are not links.
     assert "<script>alert(1)" not in body
-    assert "javascript:alert" not in body
-    assert "onerror" not in body
+    assert "&lt;script&gt;alert(1)" in body
+    assert 'href="javascript' not in body
+    assert "<img src=x" not in body
+    assert "&lt;img src=x onerror" in body
 
 
 def test_detail__without_rollback_plan__warns(people, project):
