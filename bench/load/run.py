@@ -240,17 +240,24 @@ def main(argv=None) -> int:
         print(f"  {name:<22} {count:>3} queries  (HTTP {status})")
 
     port = _free_port()
+    # The production shape: the image's gunicorn settings, with the worker model under test.
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
         "config.wsgi:application",
-        f"--workers={args.workers}",
-        f"--threads={args.threads}",
-        f"--bind=127.0.0.1:{port}",
-        "--timeout=30",
+        "--config=config/gunicorn.py",
         "--log-level=warning",
     ]
-    print(f"\nserver: {' '.join(command[1:])}")
-    server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our own command line
+    server_env = {
+        **env,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(args.workers),
+        "GUNICORN_THREADS": str(args.threads),
+    }
+    print(
+        f"\nserver: gunicorn --config config/gunicorn.py, {args.workers} workers x "
+        f"{args.threads} thread(s)"
+    )
+    server = subprocess.Popen(command, cwd=ROOT, env=server_env)  # noqa: S603 - our own command
     from bench.load.driver import drive
 
     try:
