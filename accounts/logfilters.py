@@ -12,7 +12,14 @@ import re
 
 _SECRET_PATH = re.compile(r"/invitations/(?!accept/)[^/\s\"?]+")
 MASK = "/invitations/<secret>"
-LOGGERS = ("django.request", "django.server", "gunicorn.access", "gunicorn.error")
+# shipcheck.request: the one line per request of core/observability.py (its ``path`` too).
+LOGGERS = (
+    "django.request",
+    "django.server",
+    "gunicorn.access",
+    "gunicorn.error",
+    "shipcheck.request",
+)
 
 
 class InvitationSecretFilter(logging.Filter):
@@ -24,6 +31,9 @@ class InvitationSecretFilter(logging.Filter):
         if "/invitations/" in message:
             record.msg = _SECRET_PATH.sub(MASK, message)
             record.args = ()
+        path = getattr(record, "path", None)
+        if isinstance(path, str) and "/invitations/" in path:
+            record.path = _SECRET_PATH.sub(MASK, path)
         return True
 
 

@@ -18,7 +18,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_SOURCE = (ROOT / "config" / "settings.py").read_text()
-SUBSTITUTION = re.compile(r"\$\{(?P<name>[A-Z_]+)(?::(?P<op>[-?])(?P<arg>[^}]*))?\}")
+SUBSTITUTION = re.compile(r"\$\{(?P<name>[A-Z][A-Z0-9_]*)(?::(?P<op>[-?])(?P<arg>[^}]*))?\}")
 
 
 @pytest.fixture(scope="module")
