@@ -7,6 +7,7 @@ class ApprovalsConfig(AppConfig):
 
     def ready(self) -> None:
         from approvals import gates, listeners  # noqa: F401 - register gates, waivers and listeners
+        from approvals import urgent  # noqa: F401 - registers the overdue-review banner
         from approvals.panels import approvals_panel_context
         from core.nav import nav_item
         from releases.registry import panel

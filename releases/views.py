@@ -335,6 +335,9 @@ def _detail_context(request, release: Release, *, errors=None, error_title="", n
     release_open = release.status not in RELEASE_CLOSED_STATES
     stages = pipeline_stages(release)
     next_env = _next_environment(stages) if release_open else None
+    urgent = registry.urgent_for(user=user, releases=[release])
+    # A canary that waits for a person is decided on its window, not by "Mark succeeded".
+    decisions = {u.deployment_id: u for u in urgent if u.waits_for_decision}
     for stage in stages:
         env, deployment = stage["environment"], stage["deployment"]
         report = gate_evaluate(release=release, environment=env)
@@ -357,7 +360,19 @@ def _detail_context(request, release: Release, *, errors=None, error_title="", n
             and deployment is not None
             and deployment.status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED)
         )
+        stage["decision"] = decisions.get(deployment.pk) if deployment is not None else None
+        # Running here successfully and not offered again: its gates are history, not a warning.
+        stage["passed"] = (
+            deployment is not None
+            and deployment.status == DeploymentStatus.SUCCEEDED
+            and not stage["can_promote"]
+        )
+        # An open gate right after a failure says why promoting again is allowed.
+        stage["failed_before"] = (
+            deployment is not None and deployment.status == DeploymentStatus.FAILED
+        )
     return {
+        "urgent": urgent,
         "release": release,
         "stages": stages,
         "next_environment": next_env,

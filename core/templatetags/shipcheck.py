@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import datetime
+
 from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from core.markdown import render_markdown
@@ -46,3 +51,40 @@ def percent(part, whole):
         return int(round(100 * float(part) / float(whole))) if whole else 0
     except (TypeError, ValueError):
         return 0
+
+
+# One date-and-time format everywhere, always with its zone: "1 Dec 2026, 14:05 CET".
+# Times are shown in the reader's zone (core.middleware activates it per request).
+DATETIME_FORMAT = "j M Y, H:i T"
+
+
+def format_when(value) -> str:
+    """``value`` (an aware datetime) in the active zone, in the one house format."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, datetime.datetime):
+        return date_format(value, "j M Y")
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, DATETIME_FORMAT)
+
+
+@register.filter
+def when(value):
+    """``<time>`` with the date, the time and the zone, e.g. 1 Dec 2026, 14:05 CET."""
+    if value is None or value == "":
+        return ""
+    iso = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return format_html('<time datetime="{}">{}</time>', iso, format_when(value))
+
+
+@register.filter
+def ago(value):
+    """How long ago (or from now), with the exact time and zone beside it on hover and for
+    screen readers: ``3 minutes ago``."""
+    if value is None or value == "":
+        return ""
+    iso = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', iso, format_when(value), naturaltime(value)
+    )
