@@ -6,9 +6,13 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Approvals, sign-offs and go/no-go"
 
     def ready(self) -> None:
-        from approvals import gates, listeners  # noqa: F401 - register gates, waivers and listeners
-        from approvals import urgent  # noqa: F401 - registers the overdue-review banner
+        from approvals import (  # noqa: F401 - register gates, waivers and listeners
+            gates,
+            listeners,
+            urgent,  # noqa: F401 - registers the overdue-review banner
+        )
         from approvals.panels import approvals_panel_context
+        from approvals.selectors import waiting_count
         from core.nav import nav_item
         from releases.registry import panel
 
@@ -19,4 +23,4 @@ class ApprovalsConfig(AppConfig):
             context=approvals_panel_context,
             order=30,
         )
-        nav_item("Waiting for me", "approvals:inbox", order=25)
+        nav_item("Waiting for me", "approvals:inbox", order=25, badge=waiting_count)

@@ -43,7 +43,6 @@ from approvals.permissions import can_edit_policy, can_run_meeting
 from approvals.selectors import (
     approval_get,
     emergency_review_get,
-    inbox,
     meeting_for_vote,
     meeting_get,
     meeting_view,
@@ -53,6 +52,7 @@ from approvals.selectors import (
 )
 from core.exceptions import DomainError, NotFound, PermissionDenied
 from projects.models import Environment
+from releases.registry import waiting_for
 from releases.selectors import release_get, release_with_pipeline
 
 # The release page refreshes itself when an action sends this event (releases/views.py).
@@ -226,7 +226,7 @@ def review_complete(request, pk, review_pk):
 @require_safe
 def inbox_view(request):
     """Everything waiting for the signed-in person, across their projects."""
-    items = inbox(user=request.user)
+    items = waiting_for(user=request.user)
     template = (
         "approvals/partials/inbox_list.html" if _is_fragment(request) else "approvals/inbox.html"
     )

@@ -15,7 +15,16 @@ def navigation(request):
         except NoReverseMatch:
             continue
         current = namespace == item.section or bool(match and match.view_name == item.url_name)
-        items.append({"label": item.label, "url": url, "current": current})
+        badge = item.badge
+        items.append(
+            {
+                "label": item.label,
+                "url": url,
+                "current": current,
+                # A callable: the template computes it only where it shows the top bar.
+                "badge": (lambda badge=badge: badge(request.user)) if badge else None,
+            }
+        )
     return {"nav_items": items, "unread_notification_count": lambda: _unread_count(request.user)}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -12,15 +13,19 @@ class NavItem:
     order: int = 100
     # The URL namespace that marks this item as current (e.g. "checklists").
     section: str = ""
+    # ``badge(user) -> int``: a count shown beside the label (computed only when rendered).
+    badge: Callable | None = None
 
 
 _items: list[NavItem] = []
 
 
-def nav_item(label: str, url_name: str, *, order: int = 100, section: str = "") -> None:
+def nav_item(
+    label: str, url_name: str, *, order: int = 100, section: str = "", badge: Callable | None = None
+) -> None:
     if any(i.url_name == url_name for i in _items):
         return
-    _items.append(NavItem(label, url_name, order, section or url_name.split(":")[0]))
+    _items.append(NavItem(label, url_name, order, section or url_name.split(":")[0], badge))
     _items.sort(key=lambda i: i.order)
 
 

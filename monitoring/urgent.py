@@ -1,4 +1,4 @@
-"""Monitoring's urgent items for the banner: failed verdicts and windows waiting for a person."""
+"""Monitoring's urgent items (the banner) and its rows of *Waiting for me*: windows for a person."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from django.utils.text import Truncator
 from monitoring.choices import WINDOW_WAITING_STATES, RolloutState, WindowStatus
 from monitoring.models import MonitoringWindow
 from monitoring.permissions import can_decide_window
+from projects.selectors import project_list
 from releases.choices import DEPLOYMENT_ACTIVE_STATES, DeploymentStatus
-from releases.registry import Urgent, UrgentAction, urgent_source
+from releases.registry import Urgent, UrgentAction, Waiting, urgent_source, waiting_source
 
 
 def _what(window: MonitoringWindow) -> str:
@@ -102,4 +103,47 @@ def window_urgent(*, user, releases) -> list[Urgent]:
                     waits_for_decision=True,
                 )
             )
+    return items
+
+
+@waiting_source
+def windows_waiting(*, user) -> list[Waiting]:
+    """Canaries and windows that wait for this person's decision. One query."""
+    windows = (
+        MonitoringWindow.objects.filter(deployment__release__project__in=project_list(user=user))
+        .filter(
+            Q(status__in=list(WINDOW_WAITING_STATES))
+            | Q(
+                status=WindowStatus.PASSED,
+                rollout_state=RolloutState.AWAITING_PROMOTION,
+                deployment__status__in=list(DEPLOYMENT_ACTIVE_STATES),
+            )
+        )
+        .select_related("deployment__environment", "deployment__release__project")
+        .order_by("started_at", "id")
+    )
+    items = []
+    for window in windows:
+        release = window.deployment.release
+        if not can_decide_window(user, release):
+            continue
+        env = window.deployment.environment
+        kind = "canary" if window.kind == "canary" else "post-deploy window"
+        if window.status == WindowStatus.PASSED:
+            title = f"Proceed with the full rollout in {env}?"
+            detail = f"The canary passed; {env} waits for a person before the full rollout."
+        else:
+            title = f"Decide on the {kind} in {env}"
+            detail = Truncator(window.reason).chars(200) or "The checks gave no clear verdict."
+        items.append(
+            Waiting(
+                "window",
+                release,
+                title,
+                detail,
+                window.get_absolute_url(),
+                since=window.finished_at or window.started_at,
+                urgent=True,
+            )
+        )
     return items

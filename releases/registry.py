@@ -177,3 +177,41 @@ def urgent_for(*, user, releases) -> list[Urgent]:
             items.append(item)
     items.sort(key=lambda u: 0 if u.tone == "danger" else 1)
     return items
+
+
+# --- Waiting for me -----------------------------------------------------------------------
+# A source ``(*, user) -> list[Waiting]`` lists what waits for ``user`` personally (a decision,
+# a vote, a review, a canary to decide). The *Waiting for me* page, the dashboard's box and the
+# count in the navigation all read ``waiting_for``, so the three always agree.
+
+
+@dataclass
+class Waiting:
+    kind: str  # decide, emergency, vote, run_meeting, review, window ...
+    release: Any
+    title: str
+    detail: str
+    url: str
+    since: Any = None
+    urgent: bool = False
+
+
+_waiting_sources: list[Callable] = []
+
+
+def waiting_source(func):
+    if func not in _waiting_sources:
+        _waiting_sources.append(func)
+    return func
+
+
+def waiting_for(*, user) -> list[Waiting]:
+    """Everything waiting for ``user`` from every app, urgent first, then oldest first."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items: list[Waiting] = []
+    for source in _waiting_sources:
+        items.extend(source(user=user))
+    latest = max((i.since for i in items if i.since is not None), default=None)
+    items.sort(key=lambda i: (not i.urgent, i.since or latest))
+    return items
