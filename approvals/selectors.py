@@ -391,7 +391,9 @@ def inbox(*, user) -> list[InboxItem]:
                     continue
                 # A deployment approval is asked for once the release reached the environment
                 # before: nobody is asked to approve production for a release still in dev.
-                before = facts.previous(environment) if req.kind == ApprovalKind.DEPLOYMENT else None
+                before = (
+                    facts.previous(environment) if req.kind == ApprovalKind.DEPLOYMENT else None
+                )
                 if before is not None and not facts.succeeded_in(before):
                     continue
                 asked = req.latest_request

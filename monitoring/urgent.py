@@ -67,7 +67,17 @@ def window_urgent(*, user, releases) -> list[Urgent]:
                 )
             )
         elif window.status in WINDOW_WAITING_STATES:
-            actions = [UrgentAction("Decide: accept, extend or roll back", window.get_absolute_url() + "#window-actions", style="primary")] if decide else [open_window]
+            actions = (
+                [
+                    UrgentAction(
+                        "Decide: accept, extend or roll back",
+                        window.get_absolute_url() + "#window-actions",
+                        style="primary",
+                    )
+                ]
+                if decide
+                else [open_window]
+            )
             items.append(
                 Urgent(
                     release=release,

@@ -109,7 +109,9 @@ def dashboard(request):
     columns = _grid_columns(grid)
     for row in grid:
         # The same roles as can_deploy, for a project rather than one release.
-        row["may_deploy"] = has_role(user, row["project"], Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN)
+        row["may_deploy"] = has_role(
+            user, row["project"], Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN
+        )
         by_name = {cell["environment"].name: cell for cell in row["cells"]}
         row["columns"] = [by_name.get(name) for name, _label in columns]
     recent = list(
