@@ -38,7 +38,7 @@ from approvals.requirements import (
 )
 from audit.models import AuditEvent
 from core.exceptions import NotFound
-from core.templatetags.shipcheck import format_when
+from core.when import format_when
 from projects.models import Environment, Membership, Project
 from projects.selectors import project_list
 from releases.choices import RELEASE_CLOSED_STATES, ReleaseType

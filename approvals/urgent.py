@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from approvals.models import EmergencyReview
 from approvals.permissions import can_complete_review
-from core.templatetags.shipcheck import format_when
+from core.when import format_when
 from releases.registry import Urgent, UrgentAction, urgent_source
 
 

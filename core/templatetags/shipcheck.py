@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-import datetime
-
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from core.markdown import render_markdown
@@ -53,20 +49,7 @@ def percent(part, whole):
         return 0
 
 
-# One date-and-time format everywhere, always with its zone: "1 Dec 2026, 14:05 CET".
-# Times are shown in the reader's zone (core.middleware activates it per request).
-DATETIME_FORMAT = "j M Y, H:i T"
-
-
-def format_when(value) -> str:
-    """``value`` (an aware datetime) in the active zone, in the one house format."""
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, datetime.datetime):
-        return date_format(value, "j M Y")
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return date_format(value, DATETIME_FORMAT)
+from core.when import format_when  # noqa: E402 - kept beside the filters that use it
 
 
 @register.filter
