@@ -179,7 +179,8 @@ class Requirement:
         if self.kind == ApprovalKind.QA_SIGNOFF:
             return f"QA sign-off of {self.subject}"
         if self.kind == ApprovalKind.SCOPE:
-            return "Scope approved by the product owner"
+            # What is asked for, not a state: it reads right both under "waiting for" and done.
+            return "Scope approval by the product owner"
         return (
             f"{self.needed} deployment approval{'s' if self.needed != 1 else ''} for {self.subject}"
         )

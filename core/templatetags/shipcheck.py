@@ -71,3 +71,26 @@ def ago(value):
     return format_html(
         '<time datetime="{}" title="{}">{}</time>', iso, format_when(value), naturaltime(value)
     )
+
+
+@register.filter
+def role_label(value):
+    """A project role as people say it: "product_owner" -> "Product owner"."""
+    from projects.choices import Role
+
+    try:
+        return Role(value).label
+    except ValueError:
+        return str(value).replace("_", " ")
+
+
+@register.filter
+def object_label(object_type):
+    """An audited object's kind in words: "releases.deployment" -> "Deployment"."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(str(object_type))
+    except (LookupError, ValueError):
+        return str(object_type).rpartition(".")[2].replace("_", " ").capitalize()
+    return str(model._meta.verbose_name).capitalize()

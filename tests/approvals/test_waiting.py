@@ -44,7 +44,7 @@ def test_nav_count__agrees_with_the_page_and_the_dashboard_and_drops_after_decid
     inbox = client.get(reverse("approvals:inbox")).content.decode()
     dashboard = client.get(reverse("dashboard")).content.decode()
     rows = inbox.count('<tr class="inbox-')
-    assert rows == 1 and "Scope approved by the product owner" in inbox
+    assert rows == 1 and "Scope approval by the product owner" in inbox
     assert _nav_count(inbox) == _nav_count(dashboard) == rows
     assert dashboard[dashboard.index('id="dashboard-waiting"') :].count('class="attention ') >= 1
     approve(release, people.pat, kind="scope")

@@ -29,7 +29,8 @@ def _deploy(release, environment, actor):
 def _decide(page, row: str, button: str):
     """Press a decision button in one row of the approvals panel and wait for the panel to show it."""
     page.locator(f"#{row}").get_by_role("button", name=button, exact=True).click()
-    expect(page.locator(f"#{row} .mine")).to_contain_text("You approved.")
+    said = "You signed off." if button == "Sign off" else "You approved."
+    expect(page.locator(f"#{row} .mine")).to_contain_text(said)
 
 
 def test_approvals_journey__from_staging_to_production(login_as, people, release, envs, gates_only):

@@ -79,8 +79,7 @@ def _release_pages(demo) -> list[str]:
     return [demo[v].get_absolute_url() for v in ("2.3.0", "2.4.0", "2.3.1", "2.2.2")]
 
 
-@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1366x900", "390x844"])
-def test_every_action_on_the_release_page_lies_inside_the_viewport(demo, open_as, size):
+def check_every_action_on_the_release_page_lies_inside_the_viewport(demo, open_as, size):
     for username in ("rita", "quinn", "adrian"):
         page = open_as(username, size)
         for path in _release_pages(demo):
@@ -89,7 +88,7 @@ def test_every_action_on_the_release_page_lies_inside_the_viewport(demo, open_as
         page.context.close()
 
 
-def test_section_menu_does_not_cover_the_heading_it_jumps_to(demo, open_as):
+def check_section_menu_does_not_cover_the_heading_it_jumps_to(demo, open_as):
     page = open_as("quinn", DESKTOP)
     _visit(page, demo["2.3.0"].get_absolute_url())
     page.locator(".subnav").get_by_role("link", name="Approvals and go/no-go").click()
@@ -133,7 +132,7 @@ def _main_pages(username: str, demo, releases=("2.3.0", "2.4.0", "2.3.1", "2.2.2
     return pages
 
 
-def test_phone__no_page_scrolls_sideways_and_the_menu_reaches_every_section(demo, open_as):
+def check_phone__no_page_scrolls_sideways_and_the_menu_reaches_every_section(demo, open_as):
     for username in ("rita", "quinn", "adele", "otto"):
         page = open_as(username, PHONE)
         for path in _main_pages(username, demo):
@@ -150,8 +149,7 @@ def test_phone__no_page_scrolls_sideways_and_the_menu_reaches_every_section(demo
         page.context.close()
 
 
-@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1366x900", "390x844"])
-def test_dashboard__grid_banner_and_waiting_count(demo, open_as, size):
+def check_dashboard__grid_banner_and_waiting_count(demo, open_as, size):
     page = open_as("rita", size)
     _visit(page, "/")
     grid = page.locator("#live-grid")
@@ -178,7 +176,7 @@ def test_dashboard__grid_banner_and_waiting_count(demo, open_as, size):
     expect(page.locator("table.inbox tbody tr")).to_have_count(shown)
 
 
-def test_banner_action__rolls_back_the_failed_deployment_from_the_top_of_the_page(demo, open_as):
+def check_banner_action__rolls_back_the_failed_deployment_from_the_top_of_the_page(demo, open_as):
     page = open_as("rita", DESKTOP)
     release = demo["2.3.1"]
     _visit(page, release.get_absolute_url())
@@ -190,7 +188,7 @@ def test_banner_action__rolls_back_the_failed_deployment_from_the_top_of_the_pag
     expect(page.locator(".urgent-banner")).to_have_count(0)
 
 
-def test_tokens_page__snippet_readable_link_served_and_every_scope_ticked(demo, open_as):
+def check_tokens_page__snippet_readable_link_served_and_every_scope_ticked(demo, open_as):
     page = open_as("adele", DESKTOP)
     _visit(page, "/projects/storefront/tokens/")
     for box in page.locator("input[name=scopes]").all():
@@ -217,10 +215,33 @@ def _assert_no_serious_violations(page, selector: str = "html") -> None:
     assert violations == [], f"{page.url}: {violations}"
 
 
-def test_accessibility__no_serious_or_critical_violation_for_any_demo_person(demo, open_as):
+def check_accessibility__no_serious_or_critical_violation_for_any_demo_person(demo, open_as):
     for username in PERSONAS:
         page = open_as(username, DESKTOP)
         for path in _main_pages(username, demo, releases=("2.3.0", "2.3.1")):
             _visit(page, path)
             _assert_no_serious_violations(page)
         page.context.close()
+
+
+# The demo is seeded once per test (it takes a while); each test walks many pages.
+
+
+def test_demo_at_1366x900__actions_visible_grid_banner_count_tokens_and_accessibility(
+    demo, open_as
+):
+    check_every_action_on_the_release_page_lies_inside_the_viewport(demo, open_as, DESKTOP)
+    check_section_menu_does_not_cover_the_heading_it_jumps_to(demo, open_as)
+    check_dashboard__grid_banner_and_waiting_count(demo, open_as, DESKTOP)
+    check_tokens_page__snippet_readable_link_served_and_every_scope_ticked(demo, open_as)
+    check_accessibility__no_serious_or_critical_violation_for_any_demo_person(demo, open_as)
+    # Last, as it changes the demo: the banner's own action.
+    check_banner_action__rolls_back_the_failed_deployment_from_the_top_of_the_page(demo, open_as)
+
+
+def test_demo_on_a_390px_phone__actions_visible_no_sideways_scrolling_grid_banner_count(
+    demo, open_as
+):
+    check_every_action_on_the_release_page_lies_inside_the_viewport(demo, open_as, PHONE)
+    check_phone__no_page_scrolls_sideways_and_the_menu_reaches_every_section(demo, open_as)
+    check_dashboard__grid_banner_and_waiting_count(demo, open_as, PHONE)
