@@ -221,3 +221,10 @@ def test_release_page__passed_environment__gates_read_as_history(people, project
     dev = body[body.index('id="gates-dev"') : body.index('id="gates-staging"')]
     assert "Deployed" in dev and "closed</span>" not in dev
     assert Deployment.objects.filter(release=old, status="succeeded").count() == 2
+
+
+def test_promote__a_deployment_starting_updates_the_release(people, project, envs, two_versions):
+    _old, new = two_versions
+    before = type(new).objects.get(pk=new.pk).updated_at
+    release_promote(release=new, environment=envs["staging"], actor=people.bob)
+    assert type(new).objects.get(pk=new.pk).updated_at > before
