@@ -49,6 +49,7 @@ EXEMPT = {
     "login": "signs a person in; changes no domain data",
     "logout": "ends the auditor's own session",
     "notifications-read": "marks the auditor's own notifications read (their inbox, not the project)",
+    "account": "sets the auditor's own time zone (how they read times, not a project record)",
 }
 EXEMPT_NAMESPACES = {"admin": "Django admin: staff only, and the auditor is not staff"}
 

@@ -163,6 +163,7 @@ def check_dashboard__grid_banner_and_waiting_count(demo, open_as, size):
     banner = page.locator(".urgent-banner")
     expect(banner).to_contain_text("2.3.1")
     action = banner.locator(".urgent", has_text="2.3.1").locator("summary.btn, a.btn, button").first
+    action.scroll_into_view_if_needed()
     expect(action).to_be_in_viewport()
     box = action.bounding_box()
     assert box["x"] + box["width"] <= size["width"]

@@ -64,11 +64,11 @@ def test_readme__finish_2_4_0s_branch_preparation_then_promote_it__works_as_writ
     assert "CI pipeline green on the release candidate" in staging
     assert "First draft of the release notes written" in staging
     ci = Item.objects.get(
-        checklist__release=release, title="CI pipeline green on the release candidate"
+        checklist__release=release, text="CI pipeline green on the release candidate"
     )
     item_tick(item=ci, actor=people["eli"], evidence="https://ci.example.com/runs/2401")
     notes = Item.objects.get(
-        checklist__release=release, title="First draft of the release notes written"
+        checklist__release=release, text="First draft of the release notes written"
     )
     item_tick(item=notes, actor=people["rita"])
     page = client.get(release.get_absolute_url()).content.decode()
@@ -94,9 +94,10 @@ def test_readme__the_story_is_true_nothing_verified_before_deployed_no_review_du
         assert approval.created_at < review.due_at, review.release.version
     from checklists.models import Item
 
-    # Storefront, the project the README tells the story of.
+    # The README: every Storefront version released the normal way went through the whole
+    # process (2.2.2 took the emergency path and is flagged for it).
     for release in Release.objects.filter(
-        status=ReleaseStatus.RELEASED, project__slug="storefront"
+        status=ReleaseStatus.RELEASED, project__slug="storefront", is_emergency=False
     ):
         items = Item.objects.filter(checklist__release=release)
         assert not items.exists() or items.exclude(status="open").exists(), release.version
