@@ -12,7 +12,6 @@ class ApprovalsConfig(AppConfig):
             urgent,  # noqa: F401 - registers the overdue-review banner
         )
         from approvals.panels import approvals_panel_context
-        from approvals.selectors import waiting_count
         from core.nav import nav_item
         from releases.registry import panel
 
@@ -23,4 +22,6 @@ class ApprovalsConfig(AppConfig):
             context=approvals_panel_context,
             order=30,
         )
-        nav_item("Waiting for me", "approvals:inbox", order=25, badge=waiting_count)
+        nav_item(
+            "Waiting for me", "approvals:inbox", order=25, badge_url_name="approvals:inbox-count"
+        )

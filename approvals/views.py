@@ -49,6 +49,7 @@ from approvals.selectors import (
     policy_rows,
     project_for_admin,
     release_for_decision,
+    waiting_count,
 )
 from core.exceptions import DomainError, NotFound, PermissionDenied
 from projects.models import Environment
@@ -231,6 +232,13 @@ def inbox_view(request):
         "approvals/partials/inbox_list.html" if _is_fragment(request) else "approvals/inbox.html"
     )
     return render(request, template, {"items": items, "now": timezone.now()})
+
+
+@login_required
+@require_safe
+def inbox_count_view(request):
+    """The count beside *Waiting for me* in the navigation (htmx loads it after each page)."""
+    return render(request, "core/partials/nav_count.html", {"count": waiting_count(request.user)})
 
 
 # --- Policies ----------------------------------------------------------------------------

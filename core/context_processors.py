@@ -15,14 +15,12 @@ def navigation(request):
         except NoReverseMatch:
             continue
         current = namespace == item.section or bool(match and match.view_name == item.url_name)
-        badge = item.badge
         items.append(
             {
                 "label": item.label,
                 "url": url,
                 "current": current,
-                # A callable: the template computes it only where it shows the top bar.
-                "badge": (lambda badge=badge: badge(request.user)) if badge else None,
+                "badge_url": reverse(item.badge_url_name) if item.badge_url_name else "",
             }
         )
     return {"nav_items": items, "unread_notification_count": lambda: _unread_count(request.user)}
