@@ -63,3 +63,10 @@ def profile_time_zone_set(*, user, time_zone: str, actor) -> Profile:
             reason="Chosen on the account page.",
         )
     return profile
+
+
+def remember_time_zone(sender, request, user, **kwargs) -> None:
+    """At sign-in: keep the person's chosen zone in the session (core.middleware reads it)."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_KEY] = profile_time_zone(user=user)
