@@ -259,6 +259,10 @@ def _emergency_hotfix(project, envs, people) -> Release:
         due_at=three_days_ago + timedelta(hours=48)
     )
     GoNoGoMeeting.objects.filter(release=hotfix).update(scheduled_for=three_days_ago)
+    # The emergency approval the review belongs to was given then too, before the review's due time.
+    Approval.objects.filter(release=hotfix, kind=ApprovalKind.EMERGENCY).update(
+        created_at=three_days_ago
+    )
     emergency_reviews_overdue_notify()
     hotfix.refresh_from_db()
     return hotfix

@@ -15,6 +15,7 @@ from django.utils import timezone
 from approvals.choices import ApprovalKind, ApprovalState, Decision, MeetingDecision, MeetingStatus
 from approvals.models import Approval, ApprovalPolicy, ApprovalRequest, GoNoGoMeeting
 from approvals.permissions import eligible_roles, separation_refusal
+from core.when import format_when
 from projects.models import Environment, Membership
 from releases.choices import DeploymentStatus
 from releases.models import Deployment, Release
@@ -181,7 +182,8 @@ class Requirement:
         if self.kind == ApprovalKind.QA_SIGNOFF:
             return f"QA sign-off of {self.subject}"
         if self.kind == ApprovalKind.SCOPE:
-            return "Scope approved by the product owner"
+            # What is asked for, not a state: it reads right both under "waiting for" and done.
+            return "Scope approval by the product owner"
         return (
             f"{self.needed} deployment approval{'s' if self.needed != 1 else ''} for {self.subject}"
         )
@@ -452,7 +454,7 @@ def go_no_go_state(facts: ReleaseFacts, environment: Environment) -> GoNoGoState
     release = facts.release
     if latest is None:
         if scheduled:
-            when = timezone.localtime(scheduled[0].scheduled_for).strftime("%d %b %H:%M")
+            when = format_when(scheduled[0].scheduled_for)
             return GoNoGoState(
                 required,
                 False,
@@ -478,7 +480,7 @@ def go_no_go_state(facts: ReleaseFacts, environment: Environment) -> GoNoGoState
             f"The go was given for {given_for}, not for the release as it is now; decide again.",
             latest,
         )
-    when = timezone.localtime(latest.decided_at).strftime("%d %b %H:%M")
+    when = format_when(latest.decided_at)
     return GoNoGoState(
         required, True, f"Go decided by {who} on {when} for {latest.decided_version}.", latest
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
@@ -35,11 +36,14 @@ from approvals.requirements import (
     requirement_for,
     requirements_for,
 )
+from audit.models import AuditEvent
 from core.exceptions import NotFound
+from core.when import format_when
 from projects.models import Environment, Membership, Project
 from projects.selectors import project_list
 from releases.choices import RELEASE_CLOSED_STATES, ReleaseType
 from releases.models import Deployment, Release, TestRun
+from releases.registry import Waiting, waiting_for, waiting_source
 
 # --- The approval matrix ------------------------------------------------------------
 
@@ -341,20 +345,14 @@ def meeting_view(*, meeting: GoNoGoMeeting, user) -> MeetingView:
 # --- "Waiting for me" -----------------------------------------------------------------
 
 
-@dataclass
-class InboxItem:
-    kind: str  # decide, emergency, vote, run_meeting, review
-    release: Release
-    title: str
-    detail: str
-    url: str
-    since: object = None
-    urgent: bool = False
+# One shape for every app's "waiting for me" rows (releases.registry.waiting_for).
+InboxItem = Waiting
 
 
 OPEN_LIMIT = 200
 
 
+@waiting_source
 def inbox(*, user) -> list[InboxItem]:
     """Everything waiting for ``user`` across their projects, most urgent first.
 
@@ -390,6 +388,13 @@ def inbox(*, user) -> list[InboxItem]:
                         continue
                     seen_scope = True
                 if req.kind == ApprovalKind.QA_SIGNOFF and not facts.succeeded_in(req.subject):
+                    continue
+                # A deployment approval is asked for once the release reached the environment
+                # before: nobody is asked to approve production for a release still in dev.
+                before = (
+                    facts.previous(environment) if req.kind == ApprovalKind.DEPLOYMENT else None
+                )
+                if before is not None and not facts.succeeded_in(before):
                     continue
                 asked = req.latest_request
                 items.append(
@@ -432,7 +437,7 @@ def inbox(*, user) -> list[InboxItem]:
                     "vote",
                     meeting.release,
                     f"Vote in the go/no-go for {meeting.environment}",
-                    f"Scheduled for {timezone.localtime(meeting.scheduled_for):%d %b %H:%M}.",
+                    f"Scheduled for {format_when(meeting.scheduled_for)}.",
                     meeting.get_absolute_url(),
                     since=meeting.created_at,
                 )
@@ -461,7 +466,7 @@ def inbox(*, user) -> list[InboxItem]:
                 "review",
                 review.release,
                 "Post-implementation review " + ("OVERDUE" if overdue else "due"),
-                f"Due {timezone.localtime(review.due_at):%d %b %Y %H:%M}.",
+                f"Due {format_when(review.due_at)}.",
                 release_url(review.release),
                 since=review.due_at,
                 urgent=overdue,
@@ -469,6 +474,27 @@ def inbox(*, user) -> list[InboxItem]:
         )
     items.sort(key=lambda i: (not i.urgent, i.since or now))
     return items
+
+
+# How long a cached count may live; any audited change starts a new key before that.
+WAITING_COUNT_TTL = 300
+
+
+def waiting_count(user) -> int:
+    """How many rows *Waiting for me* lists for ``user`` (the number in the navigation).
+
+    Every change of state writes an audit event, so the newest event's hash names the state
+    of everything: the count is cached under it and costs one query until something changes.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    head = AuditEvent.objects.order_by("-seq").values_list("hash", flat=True).first() or "-"
+    key = f"waiting-count:{user.pk}:{head}"
+    count = cache.get(key)
+    if count is None:
+        count = len(waiting_for(user=user))
+        cache.set(key, count, WAITING_COUNT_TTL)
+    return count
 
 
 def _bulk_facts(

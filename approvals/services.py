@@ -77,6 +77,7 @@ from audit.services import audit_record
 from core.exceptions import NotFound, TransitionNotAllowed, ValidationFailed
 from core.notifications import notification_send
 from core.transitions import transition_check
+from core.when import format_when
 from projects.choices import Role
 from projects.models import Environment
 from projects.permissions import (
@@ -527,7 +528,7 @@ def _emergency_effects(*, release: Release, approval: Approval, actor, now: date
         recipients=_members(release),
         subject=f"EMERGENCY: {release.version} may go to {approval.environment} without staging",
         body=f"{person_name(actor)} gave an emergency approval: {approval.comment}\n\n"
-        f"A post-implementation review is due by {timezone.localtime(review.due_at):%d %b %Y %H:%M}.",
+        f"A post-implementation review is due by {format_when(review.due_at)}.",
         url=release_url(release),
         project=release.project,
         urgent=True,
@@ -927,7 +928,7 @@ def emergency_reviews_overdue_notify(*, now: datetime | None = None) -> int:
                 project=release.project,
                 url=release_url(release),
                 subject=f"Overdue: the post-implementation review of emergency release {release.version}",
-                body=f"It was due {timezone.localtime(review.due_at):%d %b %Y %H:%M}.",
+                body=f"It was due {format_when(review.due_at)}.",
             )
             sent += 1
     return sent
@@ -1066,8 +1067,7 @@ def meeting_schedule(
     )
     notification_send(
         recipients=[p for p, _ in chosen.values() if p.pk != actor.pk],
-        subject=f"Go/no-go for {release.version} → {environment}: "
-        f"{timezone.localtime(scheduled_for):%d %b %H:%M}",
+        subject=f"Go/no-go for {release.version} → {environment}: {format_when(scheduled_for)}",
         body="You are invited as an attendee. The agenda: " + "; ".join(t for _, t in AGENDA) + ".",
         url=meeting.get_absolute_url(),
         project=release.project,

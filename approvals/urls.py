@@ -5,6 +5,7 @@ from approvals import views
 app_name = "approvals"
 urlpatterns = [
     path("approvals/inbox/", views.inbox_view, name="inbox"),
+    path("approvals/inbox/count/", views.inbox_count_view, name="inbox-count"),
     path("approvals/releases/<int:pk>/", views.release_approvals, name="release"),
     path("approvals/releases/<int:pk>/decide/", views.decide, name="decide"),
     path("approvals/releases/<int:pk>/request/", views.request_approval, name="request"),

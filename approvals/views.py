@@ -44,16 +44,17 @@ from approvals.permissions import can_edit_policy
 from approvals.selectors import (
     approval_get,
     emergency_review_get,
-    inbox,
     meeting_for_vote,
     meeting_get,
     meeting_view,
     policy_rows,
     project_for_admin,
     release_for_decision,
+    waiting_count,
 )
 from core.exceptions import DomainError, NotFound, PermissionDenied
 from projects.models import Environment
+from releases.registry import waiting_for
 from releases.selectors import release_get, release_with_pipeline
 
 # The release page refreshes itself when an action sends this event (releases/views.py).
@@ -227,11 +228,18 @@ def review_complete(request, pk, review_pk):
 @require_safe
 def inbox_view(request):
     """Everything waiting for the signed-in person, across their projects."""
-    items = inbox(user=request.user)
+    items = waiting_for(user=request.user)
     template = (
         "approvals/partials/inbox_list.html" if _is_fragment(request) else "approvals/inbox.html"
     )
     return render(request, template, {"items": items, "now": timezone.now()})
+
+
+@login_required
+@require_safe
+def inbox_count_view(request):
+    """The count beside *Waiting for me* in the navigation (htmx loads it after each page)."""
+    return render(request, "core/partials/nav_count.html", {"count": waiting_count(request.user)})
 
 
 # --- Policies ----------------------------------------------------------------------------

@@ -15,7 +15,14 @@ def navigation(request):
         except NoReverseMatch:
             continue
         current = namespace == item.section or bool(match and match.view_name == item.url_name)
-        items.append({"label": item.label, "url": url, "current": current})
+        items.append(
+            {
+                "label": item.label,
+                "url": url,
+                "current": current,
+                "badge_url": reverse(item.badge_url_name) if item.badge_url_name else "",
+            }
+        )
     return {"nav_items": items, "unread_notification_count": lambda: _unread_count(request.user)}
 
 

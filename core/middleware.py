@@ -114,3 +114,38 @@ class NotFoundPageMiddleware:
 
             return page_not_found(request, exception)
         return None
+
+
+class TimeZoneMiddleware:
+    """Show and read times in the person's zone: chosen on the account page, else the browser's.
+
+    The chosen zone is looked up once per session and kept in it, so a page costs no query.
+    The API keeps answering ISO 8601 in UTC whatever the zone.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import timezone
+
+        from core.profiles import COOKIE_NAME, SESSION_KEY, profile_time_zone, valid_time_zone
+
+        zone = ""
+        user = getattr(request, "user", None)
+        if not _is_api(request) and user is not None and user.is_authenticated:
+            session = getattr(request, "session", None)
+            if session is not None:
+                if SESSION_KEY not in session:
+                    session[SESSION_KEY] = profile_time_zone(user=user)
+                zone = session[SESSION_KEY]
+            zone = valid_time_zone(zone) or valid_time_zone(request.COOKIES.get(COOKIE_NAME))
+        if zone:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        request.time_zone = timezone.get_current_timezone_name()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

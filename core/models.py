@@ -24,3 +24,17 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.subject}"
+
+
+class Profile(models.Model):
+    """What a person chose for themselves: the time zone pages show and read times in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shipcheck_profile"
+    )
+    # An IANA name such as "Europe/Berlin"; empty: the browser's zone (or the site's).
+    time_zone = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.time_zone or 'browser time zone'}"

@@ -12,15 +12,22 @@ class NavItem:
     order: int = 100
     # The URL namespace that marks this item as current (e.g. "checklists").
     section: str = ""
+    # A URL name answering the count shown beside the label (loaded by htmx after the page,
+    # so no page pays for it); the view renders ``core/partials/nav_count.html``.
+    badge_url_name: str = ""
 
 
 _items: list[NavItem] = []
 
 
-def nav_item(label: str, url_name: str, *, order: int = 100, section: str = "") -> None:
+def nav_item(
+    label: str, url_name: str, *, order: int = 100, section: str = "", badge_url_name: str = ""
+) -> None:
     if any(i.url_name == url_name for i in _items):
         return
-    _items.append(NavItem(label, url_name, order, section or url_name.split(":")[0]))
+    _items.append(
+        NavItem(label, url_name, order, section or url_name.split(":")[0], badge_url_name)
+    )
     _items.sort(key=lambda i: i.order)
 
 

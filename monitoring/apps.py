@@ -8,7 +8,10 @@ class MonitoringConfig(AppConfig):
     def ready(self) -> None:
         from config.celery import app as celery_app
         from core.nav import nav_item
-        from monitoring import gates
+        from monitoring import (
+            gates,
+            urgent,  # noqa: F401 - registers the banner's monitoring items
+        )
         from monitoring.panels import monitoring_panel_context
         from monitoring.services.windows import on_deployment_changed, release_hold
         from monitoring.tasks import schedule

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from core.when import format_when
 from monitoring.choices import WINDOW_OPEN_STATES, WindowKind, WindowStatus
 from monitoring.models import HealthCheck, MetricCheck, MonitoringWindow
 from monitoring.services.config import policy_for
@@ -70,7 +71,7 @@ def verified_gate(ctx: GateContext):
             "monitoring_verified",
             VERIFIED_TITLE,
             f"The post-deploy window in {previous} is {window.get_status_display().lower()} "
-            f"(until {window.ends_at:%H:%M} UTC).",
+            f"(until {format_when(window.ends_at)}).",
         )
     if window.status == WindowStatus.FAILED:
         return closed(

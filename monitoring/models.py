@@ -266,7 +266,12 @@ class MonitoringWindow(models.Model):
         indexes = [models.Index(fields=["status", "next_poll_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} window of {self.deployment_id}"
+        # Read when an audit event is written (its object_repr), once per change of state.
+        deployment = self.deployment
+        return (
+            f"{self.get_kind_display()} window of {deployment.release.version} "
+            f"in {deployment.environment}"
+        )
 
     def get_absolute_url(self) -> str:
         return reverse("monitoring:window", args=[self.pk])

@@ -95,9 +95,14 @@ def project_detail(request, slug):
         .select_related("release_manager")
         .order_by("-created_at", "-id")[:5]
     )
+    # What runs where (releases.selectors.live_grid: a fixed number of queries).
+    from releases.selectors import live_grid
+
+    live_cells = live_grid(projects=[project])[0]["cells"]
     context = {
         "project": project,
         "environments": list(active_environment_list(project=project)),
+        "live_cells": live_cells,
         "people": list(people.values()),
         "my_roles": [role_labels[r] for r in sorted(roles_for(request.user, project))],
         "release_counts": counts,

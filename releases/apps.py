@@ -7,7 +7,10 @@ class ReleasesConfig(AppConfig):
 
     def ready(self) -> None:
         from core.nav import nav_item
-        from releases import gates  # noqa: F401 - registers the core promotion gates
+        from releases import (
+            gates,  # noqa: F401 - registers the core promotion gates
+            urgent,  # noqa: F401 - registers the failed-deployment banner
+        )
 
         nav_item("Dashboard", "dashboard", order=10)
         nav_item("Releases", "releases:list", order=20)

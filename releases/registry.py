@@ -112,3 +112,106 @@ def panel(*, key: str, title: str, template: str, context: Callable, order: int 
 
 def panels() -> list[Panel]:
     return list(_panels)
+
+
+# --- Urgent things ------------------------------------------------------------------------
+# A source ``(*, user, releases) -> list[Urgent]`` says what must be decided now about any of
+# ``releases`` (a failed verdict, a canary waiting for a person, an overdue review ...). The
+# release page and the dashboard show them as a banner at the top with the action in it.
+# A source must use a constant number of queries however many releases it is given.
+
+
+@dataclass(frozen=True)
+class UrgentAction:
+    """A link (``method="get"``) or a one-click POST form with hidden ``fields``."""
+
+    label: str
+    url: str
+    method: str = "get"
+    fields: tuple[tuple[str, str], ...] = ()
+    style: str = ""  # "primary", "danger" or "" (a plain button)
+    # A POST that needs a written reason: the banner asks for it with this label first.
+    ask_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Urgent:
+    release: Any
+    title: str
+    detail: str
+    actions: tuple[UrgentAction, ...] = ()
+    tone: str = "danger"  # "danger" (something broke) or "warning" (someone must decide)
+    # The deployment it is about, if any: its "Mark succeeded" then points to the decision.
+    deployment_id: int | None = None
+    waits_for_decision: bool = False
+
+
+_urgent_sources: list[tuple[int, Callable]] = []
+
+
+def urgent_source(*, order: int = 100):
+    """Register a source; a lower ``order`` wins when two sources speak of one deployment."""
+
+    def decorator(func):
+        if all(f is not func for _, f in _urgent_sources):
+            _urgent_sources.append((order, func))
+            _urgent_sources.sort(key=lambda item: item[0])
+        return func
+
+    return decorator
+
+
+def urgent_for(*, user, releases) -> list[Urgent]:
+    """Every source's urgent items for ``releases``; broken things before decisions."""
+    releases = list(releases)
+    if not releases:
+        return []
+    items: list[Urgent] = []
+    seen: set[int] = set()
+    for _, source in _urgent_sources:
+        for item in source(user=user, releases=releases):
+            if item.deployment_id is not None:
+                if item.deployment_id in seen:
+                    continue
+                seen.add(item.deployment_id)
+            items.append(item)
+    items.sort(key=lambda u: 0 if u.tone == "danger" else 1)
+    return items
+
+
+# --- Waiting for me -----------------------------------------------------------------------
+# A source ``(*, user) -> list[Waiting]`` lists what waits for ``user`` personally (a decision,
+# a vote, a review, a canary to decide). The *Waiting for me* page, the dashboard's box and the
+# count in the navigation all read ``waiting_for``, so the three always agree.
+
+
+@dataclass
+class Waiting:
+    kind: str  # decide, emergency, vote, run_meeting, review, window ...
+    release: Any
+    title: str
+    detail: str
+    url: str
+    since: Any = None
+    urgent: bool = False
+
+
+_waiting_sources: list[Callable] = []
+
+
+def waiting_source(func):
+    if func not in _waiting_sources:
+        _waiting_sources.append(func)
+    return func
+
+
+def waiting_for(*, user) -> list[Waiting]:
+    """Everything waiting for ``user`` from every app, urgent first, then oldest first."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items: list[Waiting] = []
+    for source in _waiting_sources:
+        items.extend(source(user=user))
+    latest = max((i.since for i in items if i.since is not None), default=None)
+    items.sort(key=lambda i: (not i.urgent, i.since or latest))
+    return items

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from core.exceptions import NotFound
 from projects.models import Environment
 from projects.selectors import project_list
+from releases.choices import RELEASE_CLOSED_STATES, DeploymentStatus
 from releases.models import Deployment, Release
 
 
@@ -94,3 +96,143 @@ def deployment_get(*, user, pk) -> Deployment:
     if deployment is None:
         raise NotFound("No such deployment.")
     return deployment
+
+
+# --- What is live where ------------------------------------------------------------------
+
+# Releases that may still move; a closed one is never offered for promotion.
+_MOVING_DEPLOYMENT_STATES = (
+    DeploymentStatus.PENDING,
+    DeploymentStatus.IN_PROGRESS,
+    DeploymentStatus.SUCCEEDED,
+)
+
+
+def live_grid(*, projects) -> list[dict]:
+    """One row per project, one cell per environment: what runs there now and what may go next.
+
+    A cell holds ``live`` (the newest successful deployment: the version running there),
+    ``latest`` (the newest deployment when it is not the live one: running, failed or
+    rolled back), and ``ready`` (open releases that succeeded in the environment before
+    and have not started here; the newest first). Five queries however many projects,
+    environments, releases and deployments there are.
+    """
+    projects = list(projects)
+    if not projects:
+        return []
+    project_ids = [p.pk for p in projects]
+    environments: dict[int, list[Environment]] = {pk: [] for pk in project_ids}
+    active = Environment.objects.filter(project_id__in=project_ids, retired_at__isnull=True)
+    for env in active.order_by("order", "id"):
+        environments[env.project_id].append(env)
+
+    per_env = Deployment.objects.filter(environment__project_id__in=project_ids).order_by()
+    newest_ids = per_env.values("environment_id").annotate(last=Max("id")).values("last")
+    live_ids = (
+        per_env.filter(status=DeploymentStatus.SUCCEEDED)
+        .values("environment_id")
+        .annotate(last=Max("id"))
+        .values("last")
+    )
+    shown = {
+        d.pk: d
+        for d in Deployment.objects.filter(Q(pk__in=newest_ids) | Q(pk__in=live_ids))
+        .select_related("release", "deployed_by", "environment")
+        .order_by("id")
+    }
+    newest: dict[int, Deployment] = {}
+    live: dict[int, Deployment] = {}
+    for d in shown.values():  # ascending ids: the last one written per environment wins
+        newest[d.environment_id] = d
+        if d.status == DeploymentStatus.SUCCEEDED:
+            live[d.environment_id] = d
+
+    # Where each open release stands, to find those ready for the next environment.
+    open_releases = {
+        r.pk: r
+        for r in Release.objects.filter(project_id__in=project_ids)
+        .exclude(status__in=RELEASE_CLOSED_STATES)
+        .only("id", "version", "title", "project_id", "status", "created_at")
+    }
+    reached: dict[int, set[int]] = {}  # release -> environments it succeeded in
+    moving: dict[int, set[int]] = {}  # release -> environments it is in or went through
+    for release_id, env_id, status in Deployment.objects.filter(
+        release_id__in=list(open_releases)
+    ).values_list("release_id", "environment_id", "status"):
+        if status == DeploymentStatus.SUCCEEDED:
+            reached.setdefault(release_id, set()).add(env_id)
+        if status in _MOVING_DEPLOYMENT_STATES:
+            moving.setdefault(release_id, set()).add(env_id)
+
+    rows = []
+    for project in projects:
+        cells = []
+        previous = None
+        for env in environments[project.pk]:
+            ready = [
+                r
+                for r in open_releases.values()
+                if r.project_id == project.pk
+                and env.pk not in moving.get(r.pk, set())
+                and (
+                    previous.pk in reached.get(r.pk, set())
+                    if previous is not None
+                    else not moving.get(r.pk)
+                )
+            ]
+            ready.sort(key=lambda r: (r.created_at, r.pk), reverse=True)
+            current = live.get(env.pk)
+            latest = newest.get(env.pk)
+            cells.append(
+                {
+                    "environment": env,
+                    "previous": previous,
+                    "live": current,
+                    "latest": latest if latest is not None and latest != current else None,
+                    "ready": ready,
+                }
+            )
+            previous = env
+        rows.append({"project": project, "cells": cells})
+    return rows
+
+
+# How many deployments of each environment its history shows.
+ENVIRONMENT_HISTORY_LIMIT = 20
+
+
+def environment_history(*, project, limit: int = ENVIRONMENT_HISTORY_LIMIT) -> list[dict]:
+    """Each environment of ``project`` in order with its newest deployments (up to ``limit``).
+
+    Two queries: the environments, then every environment's newest deployments at once
+    (a window function numbers them per environment).
+    """
+    envs = list(Environment.objects.filter(project=project).order_by("order", "id"))
+    numbered = (
+        Deployment.objects.filter(environment__project=project)
+        .annotate(
+            n=Window(RowNumber(), partition_by=[F("environment_id")], order_by=F("id").desc()),
+            total=Window(Count("id"), partition_by=[F("environment_id")]),
+        )
+        .filter(n__lte=limit)
+        .select_related("release", "deployed_by")
+        .order_by("environment_id", "-id")
+    )
+    history: dict[int, list[Deployment]] = {env.pk: [] for env in envs}
+    totals: dict[int, int] = {}
+    for deployment in numbered:
+        history[deployment.environment_id].append(deployment)
+        totals[deployment.environment_id] = deployment.total
+    sections = []
+    for env in envs:
+        deployments = history[env.pk]
+        live = next((d for d in deployments if d.status == DeploymentStatus.SUCCEEDED), None)
+        sections.append(
+            {
+                "environment": env,
+                "deployments": deployments,
+                "live": live,
+                "total": totals.get(env.pk, 0),
+            }
+        )
+    return sections

@@ -428,6 +428,10 @@ def release_promote(
             actor=actor,
             reason=f"Deployment to {environment} started.",
         )
+    else:
+        # A deployment starting is a change of the release: its "Updated" says so.
+        Release.objects.filter(pk=release.pk).update(updated_at=now)
+        release.updated_at = now
     emit(
         "deployment_changed",
         deployment=deployment,

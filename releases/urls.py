@@ -5,6 +5,7 @@ from releases import views
 app_name = "releases"
 urlpatterns = [
     path("releases/", views.release_list_view, name="list"),
+    path("projects/<slug:slug>/environments/", views.environments_view, name="environments"),
     path("releases/new/", views.release_create_view, name="create"),
     path("releases/<int:pk>/", views.release_detail, name="detail"),
     path("releases/<int:pk>/edit/", views.release_edit_view, name="edit"),

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -29,7 +29,13 @@ from audit.models import AuditEvent
 from core.exceptions import DomainError, NotFound, PermissionDenied
 from projects.choices import Role
 from projects.models import Environment
-from projects.permissions import can_create_release, can_deploy, can_manage_release, role_refusal
+from projects.permissions import (
+    can_create_release,
+    can_deploy,
+    can_manage_release,
+    has_role,
+    role_refusal,
+)
 from projects.selectors import project_list
 from releases import registry
 from releases.choices import (
@@ -49,8 +55,12 @@ from releases.forms import (
 )
 from releases.gates import gate_evaluate
 from releases.models import Deployment, Release
+from releases.registry import waiting_for
 from releases.selectors import (
+    ENVIRONMENT_HISTORY_LIMIT,
     deployment_get,
+    environment_history,
+    live_grid,
     pipeline_stages,
     release_get,
     release_list,
@@ -101,30 +111,21 @@ def dashboard(request):
         {"value": status.value, "label": status.label, "count": counts.get(status.value, 0)}
         for status in ReleaseStatus
     ]
-
-    # The latest deployment of each release in each environment says where it is.
-    latest = (
-        Deployment.objects.filter(release__project_id__in=project_ids)
-        .exclude(release__status=ReleaseStatus.CANCELLED)
-        .order_by()
-        .values("release_id", "environment_id")
-        .annotate(last=Max("id"))
-        .values("last")
-    )
-    env_rows = (
-        Deployment.objects.filter(pk__in=latest)
-        .order_by()
-        .values(
-            "environment__name",
-            "environment__display_name",
-            "environment__order",
-            "environment__tier",
-            "status",
+    grid = live_grid(projects=projects)
+    columns = _grid_columns(grid)
+    for row in grid:
+        # The same roles as can_deploy, for a project rather than one release.
+        row["may_deploy"] = has_role(
+            user, row["project"], Role.RELEASE_MANAGER, Role.ENGINEER, Role.ADMIN
         )
-        .annotate(n=Count("id"))
+        by_name = {cell["environment"].name: cell for cell in row["cells"]}
+        row["columns"] = [by_name.get(name) for name, _label in columns]
+    recent = list(
+        releases.exclude(status=ReleaseStatus.CANCELLED)
+        .select_related("project")
+        .order_by("-updated_at", "-id")[:URGENT_SCAN_LIMIT]
     )
-    by_environment = _environment_summary(env_rows, projects)
-
+    waiting = waiting_for(user=user)
     attention = _attention(user, project_ids)
     running = list(
         Deployment.objects.filter(
@@ -140,7 +141,11 @@ def dashboard(request):
         "projects": projects,
         "by_status": by_status,
         "total": total,
-        "by_environment": by_environment,
+        "grid": grid,
+        "grid_columns": columns,
+        "urgent": registry.urgent_for(user=user, releases=recent),
+        "waiting": waiting[:DASHBOARD_WAITING_ROWS],
+        "waiting_total": len(waiting),
         "attention": attention,
         "running": running,
         "activity": activity,
@@ -149,49 +154,20 @@ def dashboard(request):
     return render(request, "releases/dashboard.html", context)
 
 
-DEPLOYMENT_STATUS_ORDER = [s.value for s in DeploymentStatus]
+# The dashboard's banner looks at this many recently changed releases.
+URGENT_SCAN_LIMIT = 100
+# Rows of "Waiting for me" on the dashboard; the page of its own lists them all.
+DASHBOARD_WAITING_ROWS = 6
 
 
-def _environment_summary(rows, projects) -> list[dict]:
-    """Merge the per-project counts into one card per environment name, in pipeline order."""
-    summary: dict[str, dict] = {}
-    for row in rows:
-        env = summary.setdefault(
-            row["environment__name"],
-            {
-                "name": row["environment__name"],
-                "label": row["environment__display_name"] or row["environment__name"],
-                "tier": row["environment__tier"],
-                "order": row["environment__order"],
-                "counts": {},
-                "total": 0,
-            },
-        )
-        env["counts"][row["status"]] = env["counts"].get(row["status"], 0) + row["n"]
-        env["total"] += row["n"]
-    if not summary and projects:
-        # Nothing deployed yet: still show the pipeline, empty.
-        for env in Environment.objects.filter(project__in=projects).order_by("order"):
-            summary.setdefault(
-                env.name,
-                {
-                    "name": env.name,
-                    "label": str(env),
-                    "tier": env.tier,
-                    "order": env.order,
-                    "counts": {},
-                    "total": 0,
-                },
-            )
-    cards = sorted(summary.values(), key=lambda e: (e["order"], e["name"]))
-    for card in cards:
-        card["segments"] = [
-            {"status": s, "label": DeploymentStatus(s).label, "count": card["counts"][s]}
-            for s in DEPLOYMENT_STATUS_ORDER
-            if card["counts"].get(s)
-        ]
-        card["live"] = card["counts"].get(DeploymentStatus.SUCCEEDED, 0)
-    return cards
+def _grid_columns(grid: list[dict]) -> list[tuple[str, str]]:
+    """The grid's columns: every environment name of the projects shown, in pipeline order."""
+    seen: dict[str, tuple[int, str]] = {}
+    for row in grid:
+        for cell in row["cells"]:
+            env = cell["environment"]
+            seen.setdefault(env.name, (env.order, str(env)))
+    return [(name, label) for name, (_order, label) in sorted(seen.items(), key=lambda i: i[1])]
 
 
 def _attention(user, project_ids) -> list[dict]:
@@ -238,6 +214,24 @@ def _attention_reason(release: Release, deployments: list[Deployment], today) ->
         when = "today" if days == 0 else ("tomorrow" if days == 1 else f"in {days} days")
         return f"Due {when} and not deployed anywhere yet.", "warning"
     return "", ""
+
+
+# --- Environments of a project ------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def environments_view(request, slug):
+    """Each environment of a project with the version live there and its deployment history."""
+    project = project_list(user=request.user).filter(slug=str(slug)[:100]).first()
+    if project is None:
+        raise NotFound("No such project.")
+    sections = environment_history(project=project)
+    return render(
+        request,
+        "releases/environments.html",
+        {"project": project, "sections": sections, "limit": ENVIRONMENT_HISTORY_LIMIT},
+    )
 
 
 # --- Release list --------------------------------------------------------------------
@@ -336,6 +330,9 @@ def _detail_context(request, release: Release, *, errors=None, error_title="", n
     release_open = release.status not in RELEASE_CLOSED_STATES
     stages = pipeline_stages(release)
     next_env = _next_environment(stages) if release_open else None
+    urgent = registry.urgent_for(user=user, releases=[release])
+    # A canary that waits for a person is decided on its window, not by "Mark succeeded".
+    decisions = {u.deployment_id: u for u in urgent if u.waits_for_decision}
     for stage in stages:
         env, deployment = stage["environment"], stage["deployment"]
         report = gate_evaluate(release=release, environment=env)
@@ -358,7 +355,19 @@ def _detail_context(request, release: Release, *, errors=None, error_title="", n
             and deployment is not None
             and deployment.status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED)
         )
+        stage["decision"] = decisions.get(deployment.pk) if deployment is not None else None
+        # Running here successfully and not offered again: its gates are history, not a warning.
+        stage["passed"] = (
+            deployment is not None
+            and deployment.status == DeploymentStatus.SUCCEEDED
+            and not stage["can_promote"]
+        )
+        # An open gate right after a failure says why promoting again is allowed.
+        stage["failed_before"] = (
+            deployment is not None and deployment.status == DeploymentStatus.FAILED
+        )
     return {
+        "urgent": urgent,
         "release": release,
         "stages": stages,
         "next_environment": next_env,

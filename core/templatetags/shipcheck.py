@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils.html import format_html
 
 from core.markdown import render_markdown
@@ -46,3 +47,50 @@ def percent(part, whole):
         return int(round(100 * float(part) / float(whole))) if whole else 0
     except (TypeError, ValueError):
         return 0
+
+
+from core.when import format_when  # noqa: E402 - kept beside the filters that use it
+
+
+@register.filter
+def when(value):
+    """``<time>`` with the date, the time and the zone, e.g. 1 Dec 2026, 14:05 CET."""
+    if value is None or value == "":
+        return ""
+    iso = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return format_html('<time datetime="{}">{}</time>', iso, format_when(value))
+
+
+@register.filter
+def ago(value):
+    """How long ago (or from now), with the exact time and zone beside it on hover and for
+    screen readers: ``3 minutes ago``."""
+    if value is None or value == "":
+        return ""
+    iso = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', iso, format_when(value), naturaltime(value)
+    )
+
+
+@register.filter
+def role_label(value):
+    """A project role as people say it: "product_owner" -> "Product owner"."""
+    from projects.choices import Role
+
+    try:
+        return Role(value).label
+    except ValueError:
+        return str(value).replace("_", " ")
+
+
+@register.filter
+def object_label(object_type):
+    """An audited object's kind in words: "releases.deployment" -> "Deployment"."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(str(object_type))
+    except (LookupError, ValueError):
+        return str(object_type).rpartition(".")[2].replace("_", " ").capitalize()
+    return str(model._meta.verbose_name).capitalize()

@@ -36,6 +36,7 @@ from core.exceptions import (
 )
 from core.notifications import notification_send
 from core.transitions import transition_check
+from core.when import format_when
 from monitoring.choices import (
     WINDOW_OPEN_STATES,
     WINDOW_TRANSITIONS,
@@ -291,7 +292,7 @@ def release_hold(deployment: Deployment) -> str | None:
         return None
     return (
         f"Post-deploy monitoring of {deployment.environment} runs until "
-        f"{window.ends_at:%Y-%m-%d %H:%M} UTC; the release is released when it passes."
+        f"{format_when(window.ends_at)}; the release is released when it passes."
     )
 
 

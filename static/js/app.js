@@ -2,6 +2,16 @@
 (function () {
   "use strict";
 
+  // The browser's time zone, so times are shown in it until the person picks one on the
+  // account page (core/middleware.py reads this cookie).
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    var known = document.cookie.match(/(?:^|; )shipcheck_tz=([^;]*)/);
+    if (zone && (!known || decodeURIComponent(known[1]) !== zone)) {
+      document.cookie = "shipcheck_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* no Intl: the site's zone it is */ }
+
   // Tell the person when an htmx request was refused or failed, instead of doing nothing.
   function toast(text, kind) {
     var box = document.getElementById("toast");

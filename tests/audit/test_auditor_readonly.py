@@ -52,6 +52,7 @@ EXEMPT = {
     "notifications-read": "marks the auditor's own notifications read (their inbox, not the project)",
     "session-end": "ends the auditor's own other sessions",
     "invitation-accept": "accepts an invitation into the signed-in person's own account (needs its link)",
+    "account": "sets the auditor's own time zone (how they read times, not a project record)",
 }
 # django-allauth's pages: the person's own sign-in, second factor and sessions, no domain data.
 EXEMPT_PREFIXES = ("account_", "socialaccount_", "mfa_", "usersessions_", "openid_connect_")

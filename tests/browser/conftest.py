@@ -2,6 +2,14 @@
 
 Outside CI a missing browser skips these tests with a loud message; in CI
 (CI=true) it is a failure. ``make test`` tries to install Chromium first.
+
+Waiting: every wait is explicit (``expect(...)`` on what the person would see, or
+``wait_for_load_state``), never a sleep, and one timeout governs them all:
+``BROWSER_TIMEOUT_MS`` below, for playwright's actions and navigations and for
+``expect()``. Why so long: an htmx action on the release page (promoting, for one)
+answers the whole page region re-rendered with every app's section, about 65
+queries and the checklist's template, which takes 0.7 s on an idle machine and
+well over 5 s (playwright's default) when the two cores are shared by parallel runs.
 """
 
 from __future__ import annotations
@@ -11,6 +19,15 @@ import shutil
 import warnings
 
 import pytest
+from playwright.sync_api import expect
+
+# The one timeout of the browser tests (milliseconds): actions, navigations and expect().
+BROWSER_TIMEOUT_MS = 20_000
+expect.set_options(timeout=BROWSER_TIMEOUT_MS)
+
+# The two screens every layout test uses: a laptop and a phone.
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 CHROMIUM_ARGS = [
@@ -57,7 +74,7 @@ def browser_context(chromium, live_server):
     context = chromium.new_context(
         base_url=live_server.url, viewport={"width": 1360, "height": 900}
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     yield context
     context.close()
 
@@ -79,6 +96,7 @@ def login_as(browser_context, live_server):
                 base_url=live_server.url, viewport={"width": 1360, "height": 900}
             )
         )
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.goto("/login/")

@@ -73,7 +73,7 @@ def test_live_window__refreshes_then_a_person_aborts_and_rolls_back(
 
     # A poll happens in the background; the page shows it without a reload.
     monitoring_tick(now=window.started_at + timedelta(seconds=2, milliseconds=5))
-    expect(page.locator(".check-tally").first).to_contain_text("2 passed", timeout=8000)
+    expect(page.locator(".check-tally").first).to_contain_text("2 passed")
 
     page.fill("#rollback-reason", "Checkout errors reported by support.")
     page.get_by_role("button", name="Abort and roll back").click()

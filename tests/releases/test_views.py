@@ -69,8 +69,8 @@ def test_dashboard__shows_statuses_environments_and_my_attention(people, release
     response = _client(people.alice).get(reverse("dashboard"))
     body = _text(response)
     assert response.status_code == 200
-    assert "By environment" in body and "Development" in body
-    assert "Needs my attention" in body
+    assert "What is live where" in body and "Development" in body
+    assert "Releases I manage" in body
     assert "Live in Development" in body
     assert 'class="stat stat-in_progress"' in body
     # The activity feed names what happened.
@@ -105,7 +105,7 @@ def test_dashboard__planned_release_due_soon_or_overdue__needs_attention(people,
         target_date=today + datetime.timedelta(days=60),
     )
     page = _text(_client(people.alice).get(reverse("dashboard")))
-    body = page[page.index("Needs my attention") : page.index("Deploying now")]
+    body = page[page.index("Releases I manage") : page.index("Deploying now")]
     assert "Due in 2 days and not deployed anywhere yet." in body
     assert "has passed." in body
     assert "Far away" not in body
