@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 
 from approvals.models import ApprovalPolicy
 from configfile.parse import Document, path_text
+from configfile.schema import GROUP_MAX
 from configfile.state import (
     CHECK_FIELDS,
     MONITORING_POLICY_FIELDS,
@@ -149,6 +150,8 @@ class _Builder:
             self.environments(data["environments"])
         if isinstance(data.get("roles"), dict):
             self.roles(data["roles"])
+        if isinstance(data.get("provider_groups"), dict):
+            self.provider_groups(data["provider_groups"])
         if isinstance(data.get("checklists"), dict) and isinstance(
             data["checklists"].get("release_types"), dict
         ):
@@ -360,6 +363,18 @@ class _Builder:
             role: sorted({labels[u.pk] for u in wanted[role]}, key=str.lower)
             for role in Role.values
             if wanted.get(role)
+        }
+
+    def provider_groups(self, block: dict) -> None:
+        wanted: dict[str, set[str]] = {}
+        for role, groups in block.items():
+            if role not in Role.values or not isinstance(groups, list):
+                continue
+            for group in groups:
+                if _is(group, str) and group.strip() and len(group.strip()) <= GROUP_MAX:
+                    wanted.setdefault(role, set()).add(group.strip())
+        self.desired.data["provider_groups"] = {
+            role: sorted(wanted[role]) for role in Role.values if wanted.get(role)
         }
 
     def person(self, path: tuple, ident: str):

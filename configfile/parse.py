@@ -241,6 +241,8 @@ def _schema_message(error) -> str | None:
     if kind == "uniqueItems":
         return "Lists the same entry twice."
     if kind == "pattern":
+        if error.validator_value == r"\S":
+            return "May not be blank."
         if error.validator_value.startswith("^[A-Za-z_]"):
             return f"{_shown(value)} is not an environment variable name (letters, digits, _)."
         return (

@@ -25,6 +25,8 @@ FORMAT_VERSION = 1
 ENVIRONMENT_NAME = r"^[-a-zA-Z0-9_]{1,40}$"
 # What a shell accepts as a variable name.
 VARIABLE_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+# accounts.GroupRoleMapping.group: 150 characters.
+GROUP_MAX = 150
 
 
 def _obj(properties: dict[str, Any], *, required: tuple[str, ...] = (), **extra) -> dict:
@@ -222,6 +224,25 @@ def _build() -> dict[str, Any]:
                 "description": "Who holds which role. People not listed under a role lose it.",
                 "properties": {
                     role: {"type": "array", "items": person, "uniqueItems": True}
+                    for role in Role.values
+                },
+            },
+            "provider_groups": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "The identity provider's groups whose members hold each role "
+                "(synced at each sign-in through the provider). Mappings not listed are removed.",
+                "properties": {
+                    role: {
+                        "type": "array",
+                        "items": _text(
+                            GROUP_MAX,
+                            "A group's name, exactly as the provider sends it.",
+                            minLength=1,
+                            pattern=r"\S",
+                        ),
+                        "uniqueItems": True,
+                    }
                     for role in Role.values
                 },
             },

@@ -18,6 +18,8 @@ import yaml
 from django.conf import settings
 from django.db import transaction
 
+from accounts.models import GroupRoleMapping
+from accounts.services import group_mapping_add, group_mapping_remove
 from approvals.models import ApprovalPolicy
 from approvals.services import approval_policy_update
 from audit.services import audit_record
@@ -49,6 +51,7 @@ from monitoring.services.config import (
     policy_update,
 )
 from projects import services as project_services
+from projects.choices import Role
 from projects.models import Environment, Membership, Project
 from projects.permissions import forget_roles
 from projects.principals import is_token
@@ -399,6 +402,31 @@ class _Run:
                     self._membership(project_services.membership_revoke, path, user=user, role=role)
         forget_roles(self.actor)
 
+    def provider_groups(self) -> None:
+        """Group mappings through the accounts services (their checks and audit events)."""
+        old = self.current.data["provider_groups"]
+        new = self.desired.data["provider_groups"]
+        if old == new:
+            return
+        for role in Role.values:
+            path = ("provider_groups", role) if role in new else ("provider_groups",)
+            for group in new.get(role, []):
+                if group not in old.get(role, []):
+                    self.call(
+                        path,
+                        group_mapping_add,
+                        project=self.project,
+                        group=group,
+                        role=role,
+                        actor=self.actor,
+                    )
+            for group in old.get(role, []):
+                if group not in new.get(role, []):
+                    for mapping in GroupRoleMapping.objects.filter(
+                        project=self.project, group=group, role=role
+                    ):
+                        self.call(path, group_mapping_remove, mapping=mapping, actor=self.actor)
+
     def checklists(self) -> None:
         wanted = self.desired.data["checklists"]["release_types"]
         if wanted == self.current.data["checklists"]["release_types"]:
@@ -470,6 +498,7 @@ def config_apply(
         run.grants()
         run.approvals(environments)
         run.monitoring(environments)
+        run.provider_groups()
         run.checklists()
         run.revokes()
     if run.problems:

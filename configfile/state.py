@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
 
+from accounts.models import GroupRoleMapping
 from approvals.models import ApprovalPolicy
 from approvals.services import POLICY_FIELDS as APPROVAL_FIELDS
 from checklists.models import ChecklistTemplate
@@ -162,6 +163,16 @@ def roles_of(project: Project) -> dict[str, list[str]]:
     return roles
 
 
+def provider_groups_of(project: Project) -> dict[str, list[str]]:
+    """The identity provider's groups mapped to each role (roles without a mapping left out)."""
+    groups: dict[str, set[str]] = {}
+    for group, role in GroupRoleMapping.objects.filter(project=project).values_list(
+        "group", "role"
+    ):
+        groups.setdefault(role, set()).add(group)
+    return {role: sorted(groups[role]) for role in Role.values if role in groups}
+
+
 def templates_of(
     project: Project,
 ) -> tuple[dict[str, ChecklistTemplate], dict[str, ChecklistTemplate]]:
@@ -254,6 +265,7 @@ def current_state(project: Project) -> State:
         "project": {"name": project.name, "description": project.description},
         "environments": environments,
         "roles": roles_of(project),
+        "provider_groups": provider_groups_of(project),
         "checklists": checklists_of(project),
     }
     return state
@@ -401,6 +413,16 @@ def diff(current: State, desired: State) -> list[dict[str, Any]]:
         for person in before:
             if person.lower() not in after_keys:
                 _change(changes, "remove", f"roles.{role}", person)
+
+    old_groups, new_groups = old["provider_groups"], new["provider_groups"]
+    for role in Role.values:
+        before, after = old_groups.get(role, []), new_groups.get(role, [])
+        for group in after:
+            if group not in before:
+                _change(changes, "add", f"provider_groups.{role}", new=group)
+        for group in before:
+            if group not in after:
+                _change(changes, "remove", f"provider_groups.{role}", group)
 
     _fields(
         changes,
