@@ -450,14 +450,8 @@ def _storefront_history(ctx) -> int:
                 minutes=30,
                 readings=post_deploy,
             )
-            # The deployment is told as of the same day as its windows: started just before
-            # the canary, rolled out fully when it passed, verified when the post-deploy window
-            # passed (never verified before it was deployed).
-            Deployment.objects.filter(pk=deployment.pk).update(
-                started_at=start - timedelta(minutes=1),
-                finished_at=start + timedelta(minutes=15),
-                verified_at=window.finished_at if window.status == WindowStatus.PASSED else None,
-            )
+            if window.status == WindowStatus.PASSED:
+                Deployment.objects.filter(pk=deployment.pk).update(verified_at=window.finished_at)
         created += 1
     return created
 

@@ -118,5 +118,5 @@ def test_rejection_with_comment__blocks_and_shows_the_reason(
     row.get_by_role("button", name="Reject").click()
     expect(page.locator("#gates-production")).to_contain_text("rejected by Abe: No load test yet.")
     expect(page.locator("#req-production-deployment-production .mine")).to_contain_text(
-        "You rejected."
+        "You rejected this."
     )
