@@ -206,6 +206,8 @@ def main(argv=None) -> int:
     from projects.services import api_token_create
 
     call_command("migrate", verbosity=0)
+    # DEBUG is off, as in production: pages name static files through WhiteNoise's manifest.
+    call_command("collectstatic", interactive=False, verbosity=0)
     print(
         f"data set: {args.projects} projects x {args.releases} releases (built once, then reused)"
     )
@@ -297,7 +299,10 @@ def main(argv=None) -> int:
         return 0 if met else 1
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 if __name__ == "__main__":
