@@ -1,7 +1,7 @@
 # Shipcheck. A newcomer needs two targets: `make run` and `make test`.
 #   make run     create .venv, install, migrate (SQLite unless DATABASE_URL), load the demo, start everything
 #   make test    create or update .venv, then run the whole suite in parallel
-#   make lint    ruff;  make format: ruff format + fixes;  make bench: the benchmarks in bench/
+#   make lint    ruff, import contracts, mypy;  make format: ruff format + fixes;  make bench: the benchmarks in bench/
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -72,9 +72,13 @@ axe: $(AXE_STAMP)
 test: install chromium oidc-provider axe
 	$(PY) -m pytest -n auto -rfEs $(PYTEST_ARGS)
 
+# ruff (check and format), the import contracts of pyproject.toml
+# ([tool.importlinter], docs/architecture.md) and mypy ([tool.mypy]).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format $(or $(FILES),.)

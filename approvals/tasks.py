@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from celery import current_app as app
 from celery import shared_task
-
-from config.celery import app
 
 # Overdue reviews are a matter of hours; a quarter of an hour is prompt enough.
 REVIEW_CHECK_SECONDS = 15 * 60.0

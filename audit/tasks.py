@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from celery import current_app as app
 from celery import shared_task
 from django.conf import settings
-
-from config.celery import app
 
 
 @shared_task

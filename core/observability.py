@@ -177,14 +177,14 @@ def task_outcome_record(task: str, outcome: str) -> None:
 
 
 def _task_names() -> list[str]:
-    from config.celery import app
+    from celery import current_app as app
 
     return sorted(name for name in app.tasks if not name.startswith("celery."))
 
 
 def queue_depths() -> dict[str, int | None]:
     """Messages waiting per queue (None when the broker cannot be asked)."""
-    from config.celery import app
+    from celery import current_app as app
 
     queues = settings.SHIPCHECK_WORKER_QUEUES.split(",")
     depths: dict[str, int | None] = dict.fromkeys(queues)

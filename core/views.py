@@ -34,7 +34,7 @@ def _check_database() -> tuple[bool, str]:
 
 
 def _check_broker() -> tuple[bool, str]:
-    from config.celery import app
+    from celery import current_app as app
 
     try:
         with app.connection_for_write() as conn:

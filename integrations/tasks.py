@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from celery import current_app as app
 from celery import shared_task
 
-from config.celery import app
 from integrations.idempotency import ttl
 from integrations.services import idempotency_keys_purge
 

@@ -6,7 +6,8 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Deployment monitoring"
 
     def ready(self) -> None:
-        from config.celery import app as celery_app
+        from celery import current_app as celery_app
+
         from core.nav import nav_item
         from monitoring import (
             gates,

@@ -87,7 +87,7 @@ class Command(BaseCommand):
         }
         # The demo's health and metrics endpoints (monitoring/demo_server.py), unless
         # turned off or something already listens on its port.
-        from config.env import env_int
+        from core.env import env_int
 
         metrics_port = env_int("SHIPCHECK_DEMO_METRICS_PORT", 8001, minimum=1)
         metrics_on = os.environ.get("SHIPCHECK_DEMO_METRICS", "on") != "off"
@@ -253,7 +253,7 @@ def _signal_group(process: subprocess.Popen, sig: int) -> None:
 
 
 def _port_from_env() -> int:
-    from config.env import env_int
+    from core.env import env_int
 
     return env_int("SHIPCHECK_PORT", 8000, minimum=1)
 
