@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "configfile",
+    # The top of the layers (docs/architecture.md): auditors' reports, and the demo story.
+    "compliance",
+    "demo",
 ]
 
 MIDDLEWARE = [
