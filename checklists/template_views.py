@@ -20,7 +20,9 @@ from checklists.selectors import (
     current_draft,
     latest_published,
     template_get,
+    template_item_get,
     template_list,
+    template_step_get,
     template_versions_in_use,
     version_get,
     version_steps,
@@ -304,12 +306,8 @@ def _item_values(request) -> dict:
 
 
 def _template_step(request, pk) -> StepTemplate:
-    step = (
-        StepTemplate.objects.select_related("version__template__project").filter(pk=int(pk)).first()
-    )
     # One message whether the step is missing or belongs to a project this person cannot see.
-    if step is None:
-        raise NotFound("No such step.")
+    step = template_step_get(pk=pk)
     try:
         template_get(user=request.user, pk=step.version.template_id)  # visibility
     except NotFound:
@@ -318,13 +316,7 @@ def _template_step(request, pk) -> StepTemplate:
 
 
 def _template_item(request, pk) -> ItemTemplate:
-    item = (
-        ItemTemplate.objects.select_related("step__version__template__project")
-        .filter(pk=int(pk))
-        .first()
-    )
-    if item is None:
-        raise NotFound("No such item.")
+    item = template_item_get(pk=pk)
     try:
         template_get(user=request.user, pk=item.step.version.template_id)
     except NotFound:

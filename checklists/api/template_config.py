@@ -31,7 +31,14 @@ from checklists.api.serializers import (
 from checklists.exceptions import TemplateNotEditable
 from checklists.models import ItemTemplate, StepTemplate
 from checklists.permissions import can_edit_templates
-from checklists.selectors import current_draft, latest_published, template_get, version_steps
+from checklists.selectors import (
+    current_draft,
+    latest_published,
+    template_get,
+    template_item_get,
+    template_step_get,
+    version_steps,
+)
 from checklists.template_content import version_content
 from core.api.input import body_slug, body_valid, require_person
 from core.api.schema import error_responses
@@ -206,24 +213,14 @@ class TemplateEditMixin:
 
 def _step(request, pk) -> StepTemplate:
     require_person(request.user, WHAT)
-    step = (
-        StepTemplate.objects.select_related("version__template__project").filter(pk=int(pk)).first()
-    )
-    if step is None:
-        raise NotFound("No such step.")
+    step = template_step_get(pk=pk)
     _authorize(request, template_get(user=request.user, pk=step.version.template_id))
     return step
 
 
 def _item(request, pk) -> ItemTemplate:
     require_person(request.user, WHAT)
-    item = (
-        ItemTemplate.objects.select_related("step__version__template__project")
-        .filter(pk=int(pk))
-        .first()
-    )
-    if item is None:
-        raise NotFound("No such item.")
+    item = template_item_get(pk=pk)
     _authorize(request, template_get(user=request.user, pk=item.step.version.template_id))
     return item
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from checklists.choices import VersionStatus
-from checklists.models import Checklist, ChecklistTemplate, StepTemplate, TemplateVersion
+from checklists.models import (
+    Checklist,
+    ChecklistTemplate,
+    ItemTemplate,
+    StepTemplate,
+    TemplateVersion,
+)
 from checklists.permissions import can_view_template
 from checklists.selectors.common import pk_or_404
 from checklists.template_content import shipped_templates_ensure, shipped_templates_install
@@ -102,6 +108,36 @@ def latest_published(template: ChecklistTemplate) -> TemplateVersion | None:
 def current_draft(template: ChecklistTemplate) -> TemplateVersion | None:
     """The draft among the prefetched versions, if there is one."""
     return next((v for v in template.versions.all() if v.status == VersionStatus.DRAFT), None)
+
+
+def template_step_get(*, pk: object) -> StepTemplate:
+    """A template step with its version, template and project; ``NotFound`` if there is none.
+
+    The caller checks that the person may see the template (``template_get``).
+    """
+    step = (
+        StepTemplate.objects.select_related("version__template__project")
+        .filter(pk=pk_or_404(pk))
+        .first()
+    )
+    if step is None:
+        raise NotFound("No such step.")
+    return step
+
+
+def template_item_get(*, pk: object) -> ItemTemplate:
+    """A template item with its step, version, template and project; ``NotFound`` if there is none.
+
+    The caller checks that the person may see the template (``template_get``).
+    """
+    item = (
+        ItemTemplate.objects.select_related("step__version__template__project")
+        .filter(pk=pk_or_404(pk))
+        .first()
+    )
+    if item is None:
+        raise NotFound("No such item.")
+    return item
 
 
 def version_steps(version: TemplateVersion) -> list[StepTemplate]:
