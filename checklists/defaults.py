@@ -12,6 +12,8 @@ link or a reference such as a CI run id).
 
 from __future__ import annotations
 
+from typing import Any
+
 RM, ENG, QA, PO, EMERGENCY = (
     "release_manager",
     "engineer",
@@ -22,7 +24,7 @@ RM, ENG, QA, PO, EMERGENCY = (
 EVIDENCE = {"evidence": True}
 OPTIONAL = {"optional": True}
 
-RELEASE_PROCEDURE = {
+RELEASE_PROCEDURE: dict[str, Any] = {
     "slug": "release-procedure",
     "name": "Release procedure",
     "description": (
@@ -149,7 +151,7 @@ RELEASE_PROCEDURE = {
     ],
 }
 
-HOTFIX = {
+HOTFIX: dict[str, Any] = {
     "slug": "hotfix",
     "name": "Hotfix (emergency path)",
     "description": (
@@ -203,7 +205,7 @@ HOTFIX = {
     ],
 }
 
-ENVIRONMENT_READINESS = {
+ENVIRONMENT_READINESS: dict[str, Any] = {
     "slug": "environment-readiness",
     "name": "Environment readiness",
     "description": (
@@ -241,4 +243,4 @@ ENVIRONMENT_READINESS = {
     ],
 }
 
-SHIPPED_TEMPLATES = (RELEASE_PROCEDURE, HOTFIX, ENVIRONMENT_READINESS)
+SHIPPED_TEMPLATES: tuple[dict[str, Any], ...] = (RELEASE_PROCEDURE, HOTFIX, ENVIRONMENT_READINESS)

@@ -41,9 +41,9 @@ def checklist_gate(ctx: GateContext) -> GateResult | None:
         )
     parts = []
     for step, missing in incomplete:
-        names = [i.text for i in missing[:MISSING_NAMES_SHOWN]]
-        more = len(missing) - len(names)
-        listed = "; ".join(names) + (f"; and {more} more" if more > 0 else "")
+        shown = [i.text for i in missing[:MISSING_NAMES_SHOWN]]
+        more = len(missing) - len(shown)
+        listed = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
         parts.append(f"'{step.title}' is missing: {listed}.")
     return closed(
         GATE_CODE, GATE_TITLE, f"Checklist not complete for {ctx.environment}. " + " ".join(parts)

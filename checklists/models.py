@@ -84,6 +84,8 @@ class TemplateVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    # Not a column: the draft's steps, set by the template API before it serialises a draft.
+    step_rows: list[StepTemplate]
 
     class Meta:
         ordering = ["template_id", "-number"]
@@ -186,6 +188,8 @@ class Step(models.Model):
     phase = models.CharField(
         max_length=24, choices=StepPhase.choices, default=StepPhase.BEFORE_PRODUCTION
     )
+    # Not a column: the step's items, set by checklists.selectors.checklist_gate_steps.
+    gate_items: list[Item]
 
     class Meta:
         ordering = ["checklist_id", "position", "id"]

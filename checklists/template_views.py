@@ -12,15 +12,17 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from checklists import template_services
+from checklists import services
 from checklists.forms import ItemTemplateForm, StepTemplateForm, TemplateCreateForm, TemplateForm
-from checklists.models import ItemTemplate, StepTemplate
+from checklists.models import ItemTemplate, StepTemplate, TemplateVersion
 from checklists.permissions import can_edit_templates
 from checklists.selectors import (
     current_draft,
     latest_published,
     template_get,
+    template_item_get,
     template_list,
+    template_step_get,
     template_versions_in_use,
     version_get,
     version_steps,
@@ -81,7 +83,7 @@ def template_create(request):
         # Name, description and release types are the service's to check (as in the API).
         copy_from = next((v for v in versions if str(v.pk) == request.POST.get("copy_from")), None)
         try:
-            template = template_services.template_create(
+            template = services.template_create(
                 project=project,
                 actor=request.user,
                 name=request.POST.get("name", ""),
@@ -172,6 +174,7 @@ def template_detail(request, pk: int):
 def template_preview(request, pk: int):
     """How a release's checklist will look with this version (the draft by default)."""
     template = template_get(user=request.user, pk=pk)
+    version: TemplateVersion | None
     if request.GET.get("version"):
         version = version_get(template=template, number=request.GET["version"])
     else:
@@ -240,13 +243,13 @@ def template_action(request, pk: int, op: str):
     """Template-level edits: settings, start/discard draft, publish, add a step."""
     template = template_get(user=request.user, pk=pk)
     actor = request.user
-    template_services.template_edit_authorize(project=template.project, actor=actor)
+    services.template_edit_authorize(project=template.project, actor=actor)
     if op == "settings":
         # The service checks every value, so the page and the API refuse with one sentence.
         return _editor_call(
             request,
             template,
-            lambda: template_services.template_update(
+            lambda: services.template_update(
                 template=template,
                 actor=actor,
                 name=request.POST.get("name", ""),
@@ -260,21 +263,21 @@ def template_action(request, pk: int, op: str):
         return _editor_call(
             request,
             template,
-            lambda: template_services.template_draft_start(template=template, actor=actor),
+            lambda: services.template_draft_start(template=template, actor=actor),
             message="Draft started from the latest version.",
         )
     if op == "discard":
         return _editor_call(
             request,
             template,
-            lambda: template_services.template_draft_discard(template=template, actor=actor),
+            lambda: services.template_draft_discard(template=template, actor=actor),
             message="Draft discarded.",
         )
     if op == "publish":
         return _editor_call(
             request,
             template,
-            lambda: template_services.template_publish(
+            lambda: services.template_publish(
                 template=template, actor=actor, change_note=request.POST.get("change_note", "")
             ),
             error_target="publish",
@@ -288,7 +291,7 @@ def template_action(request, pk: int, op: str):
         return _editor_call(
             request,
             template,
-            lambda: template_services.template_step_add(version=draft, actor=actor, **values),
+            lambda: services.template_step_add(version=draft, actor=actor, **values),
             error_target="add-step",
         )
     raise NotFound("No such action.")
@@ -303,12 +306,8 @@ def _item_values(request) -> dict:
 
 
 def _template_step(request, pk) -> StepTemplate:
-    step = (
-        StepTemplate.objects.select_related("version__template__project").filter(pk=int(pk)).first()
-    )
     # One message whether the step is missing or belongs to a project this person cannot see.
-    if step is None:
-        raise NotFound("No such step.")
+    step = template_step_get(pk=pk)
     try:
         template_get(user=request.user, pk=step.version.template_id)  # visibility
     except NotFound:
@@ -317,13 +316,7 @@ def _template_step(request, pk) -> StepTemplate:
 
 
 def _template_item(request, pk) -> ItemTemplate:
-    item = (
-        ItemTemplate.objects.select_related("step__version__template__project")
-        .filter(pk=int(pk))
-        .first()
-    )
-    if item is None:
-        raise NotFound("No such item.")
+    item = template_item_get(pk=pk)
     try:
         template_get(user=request.user, pk=item.step.version.template_id)
     except NotFound:
@@ -337,25 +330,25 @@ def _template_item(request, pk) -> ItemTemplate:
 def template_step_action(request, pk: int, op: str):
     step = _template_step(request, pk)
     template, actor = step.version.template, request.user
-    template_services.template_edit_authorize(project=template.project, actor=actor)
+    services.template_edit_authorize(project=template.project, actor=actor)
     if op in ("up", "down"):
         return _editor_call(
             request,
             template,
-            lambda: template_services.template_step_move(step=step, actor=actor, direction=op),
+            lambda: services.template_step_move(step=step, actor=actor, direction=op),
         )
     if op == "delete":
         return _editor_call(
             request,
             template,
-            lambda: template_services.template_step_delete(step=step, actor=actor),
+            lambda: services.template_step_delete(step=step, actor=actor),
         )
     if op == "edit":
         values = _form_values(StepTemplateForm, request)
         return _editor_call(
             request,
             template,
-            lambda: template_services.template_step_update(step=step, actor=actor, **values),
+            lambda: services.template_step_update(step=step, actor=actor, **values),
             error_target="step",
             error_pk=step.pk,
         )
@@ -364,7 +357,7 @@ def template_step_action(request, pk: int, op: str):
         return _editor_call(
             request,
             template,
-            lambda: template_services.template_item_add(step=step, actor=actor, **values),
+            lambda: services.template_item_add(step=step, actor=actor, **values),
             error_target="add-item",
             error_pk=step.pk,
         )
@@ -377,25 +370,25 @@ def template_step_action(request, pk: int, op: str):
 def template_item_action(request, pk: int, op: str):
     item = _template_item(request, pk)
     template, actor = item.step.version.template, request.user
-    template_services.template_edit_authorize(project=template.project, actor=actor)
+    services.template_edit_authorize(project=template.project, actor=actor)
     if op in ("up", "down"):
         return _editor_call(
             request,
             template,
-            lambda: template_services.template_item_move(item=item, actor=actor, direction=op),
+            lambda: services.template_item_move(item=item, actor=actor, direction=op),
         )
     if op == "delete":
         return _editor_call(
             request,
             template,
-            lambda: template_services.template_item_delete(item=item, actor=actor),
+            lambda: services.template_item_delete(item=item, actor=actor),
         )
     if op == "edit":
         values = _item_values(request)
         return _editor_call(
             request,
             template,
-            lambda: template_services.template_item_update(item=item, actor=actor, **values),
+            lambda: services.template_item_update(item=item, actor=actor, **values),
             error_target="item",
             error_pk=item.pk,
         )

@@ -270,36 +270,30 @@ def _chosen_version(request, release) -> TemplateVersion:
     return version
 
 
-@login_required
-@require_POST
-@http_errors
-def checklist_start(request, release_id: int):
+def _from_template(request, release_id: int, service):
+    """Start or extend a release's checklist from the chosen template; refusals show in place."""
     release = release_get(user=request.user, pk=release_id)
     try:
-        services.checklist_start(
-            release=release, actor=request.user, version=_chosen_version(request, release)
-        )
+        service(release=release, actor=request.user, version=_chosen_version(request, release))
     except (NotFound, PermissionDenied):
         raise
     except DomainError as exc:
         return _after_write(request, release, error=exc.message)
     return _after_write(request, release)
+
+
+@login_required
+@require_POST
+@http_errors
+def checklist_start(request, release_id: int):
+    return _from_template(request, release_id, services.checklist_start)
 
 
 @login_required
 @require_POST
 @http_errors
 def checklist_append(request, release_id: int):
-    release = release_get(user=request.user, pk=release_id)
-    try:
-        services.checklist_append_template(
-            release=release, actor=request.user, version=_chosen_version(request, release)
-        )
-    except (NotFound, PermissionDenied):
-        raise
-    except DomainError as exc:
-        return _after_write(request, release, error=exc.message)
-    return _after_write(request, release)
+    return _from_template(request, release_id, services.checklist_append_template)
 
 
 @login_required

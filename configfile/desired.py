@@ -42,7 +42,7 @@ _MISSING = "missing"
 class Desired(State):
     """The desired ``State`` plus what apply needs: the people and templates it names."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.role_users: dict[str, list] = {}
         self.templates: dict[str, Any] = {}
@@ -161,7 +161,7 @@ class _Builder:
     def environments(self, items: list) -> None:
         current = {e["name"]: e for e in self.current.data["environments"]}
         seen: dict[str, int] = {}
-        result = []
+        result: list[dict[str, Any]] = []
         for index, item in enumerate(items):
             path = ("environments", index)
             if not isinstance(item, dict) or not _is(item.get("name"), str):

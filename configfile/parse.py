@@ -202,8 +202,8 @@ _TYPE_WORDS = {
 }
 
 
-def _type_words(expected) -> str:
-    names = expected if isinstance(expected, list) else [expected]
+def _type_words(expected: str | list[str]) -> str:
+    names: list[str] = expected if isinstance(expected, list) else [expected]
     return " or ".join(_TYPE_WORDS.get(n, n) for n in names)
 
 

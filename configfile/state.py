@@ -45,7 +45,10 @@ MONITORING_POLICY_FIELDS = (
     "precheck_max_age",
 )
 CHECK_FIELDS = {"health_checks": HEALTH_FIELDS, "metric_checks": METRIC_FIELDS}
-CHECK_MODELS = {"health_checks": HealthCheck, "metric_checks": MetricCheck}
+CHECK_MODELS: dict[str, type[HealthCheck] | type[MetricCheck]] = {
+    "health_checks": HealthCheck,
+    "metric_checks": MetricCheck,
+}
 # The shipped template a release type falls back to when no template claims it
 # (checklists.selectors.template_default_for).
 FALLBACK_TEMPLATE = "release-procedure"
@@ -178,7 +181,8 @@ def templates_of(
 ) -> tuple[dict[str, ChecklistTemplate], dict[str, ChecklistTemplate]]:
     """(the project's own templates by slug, the shipped ones by slug)."""
     shipped_templates_ensure()
-    own, shipped = {}, {}
+    own: dict[str, ChecklistTemplate] = {}
+    shipped: dict[str, ChecklistTemplate] = {}
     for template in ChecklistTemplate.objects.filter(
         Q(project=project) | Q(project__isnull=True)
     ).order_by("pk"):

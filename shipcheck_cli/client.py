@@ -96,7 +96,11 @@ class Client:
                     f"Could not reach Shipcheck at {self.http.base_url}: {exc}"
                 ) from None
             body = _json(response)
-            busy = response.status_code == 409 and body.get("error") == "idempotency_in_progress"
+            busy = (
+                response.status_code == 409
+                and body is not None
+                and body.get("error") == "idempotency_in_progress"
+            )
             if (response.status_code in RETRY_STATUSES or busy) and attempt <= self.retries:
                 delay = _retry_after(response)
                 time.sleep(_backoff(attempt) if delay is None else delay)

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -253,7 +254,10 @@ def cmd_config_apply(client: Client, args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {
+# A subcommand's handler: the client and the parsed arguments in, the exit status out.
+Command = Callable[[Client, argparse.Namespace], int]
+
+COMMANDS: dict[tuple[str, str | None], Command] = {
     ("config", "export"): cmd_config_export,
     ("config", "plan"): cmd_config_plan,
     ("config", "apply"): cmd_config_apply,

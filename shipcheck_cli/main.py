@@ -43,9 +43,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"shipcheck: error: {message}\n")
 
 
-def _common_options() -> argparse.ArgumentParser:
+def _common_options() -> _Parser:
     """--json and --project also after the subcommand ("shipcheck gate --env x --json")."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--json",
         action="store_true",
@@ -378,7 +378,7 @@ def cmd_gate(client: Client, args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {
+COMMANDS: dict[tuple[str, str | None], config_cmd.Command] = {
     ("whoami", None): cmd_whoami,
     ("release", "create"): cmd_release_create,
     ("release", "set-commits"): cmd_release_set_commits,

@@ -6,24 +6,28 @@ Inputs check form only (types, choices); the services apply every rule
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from checklists.choices import ITEM_ROLES, MOVE_DIRECTIONS, StepPhase
 from checklists.models import ChecklistTemplate, Item, TemplateVersion
 from projects.choices import Role
+from projects.models import Project
 
 # --- Output: a release's checklist ---------------------------------------------------
 
 
 class ItemSerializer(serializers.ModelSerializer):
     step = serializers.IntegerField(source="step_id", read_only=True)
-    completed_by = serializers.SlugRelatedField(
+    completed_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
         allow_null=True,
         help_text="Who ticked it or marked it not applicable.",
     )
-    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    added_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     evidence_is_link = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -97,7 +101,7 @@ class ChecklistSerializer(serializers.Serializer):
 
 
 class TemplateVersionSerializer(serializers.ModelSerializer):
-    published_by = serializers.SlugRelatedField(
+    published_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
 
@@ -109,7 +113,8 @@ class TemplateVersionSerializer(serializers.ModelSerializer):
 
 class ItemTemplateSerializer(serializers.Serializer):
     text = serializers.CharField()
-    required = serializers.BooleanField()
+    # The stubs type Field.required as a bool; DRF lets a field take that name.
+    required = serializers.BooleanField()  # type: ignore[assignment]
     role = serializers.CharField()
     evidence_required = serializers.BooleanField()
 
@@ -131,7 +136,9 @@ class TemplateVersionContentSerializer(TemplateVersionSerializer):
 
 
 class TemplateSerializer(serializers.ModelSerializer):
-    project = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    project: serializers.SlugRelatedField[Project] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     shipped = serializers.BooleanField(source="is_shipped", read_only=True)
     versions = serializers.SerializerMethodField()
 
@@ -153,7 +160,7 @@ class TemplateSerializer(serializers.ModelSerializer):
         visible = [
             v for v in template.versions.all() if not v.is_draft or self.context.get("show_drafts")
         ]
-        return TemplateVersionSerializer(visible, many=True).data
+        return list(TemplateVersionSerializer(visible, many=True).data)
 
 
 class TemplateDetailSerializer(TemplateSerializer):
@@ -192,7 +199,8 @@ class NotApplicableSerializer(serializers.Serializer):
 class AdhocItemSerializer(serializers.Serializer):
     text = serializers.CharField()
     role = serializers.ChoiceField(choices=ITEM_ROLES, default=Role.RELEASE_MANAGER)
-    required = serializers.BooleanField(default=True)
+    # The stubs type Field.required as a bool; DRF lets a field take that name.
+    required = serializers.BooleanField(default=True)  # type: ignore[assignment]
     evidence_required = serializers.BooleanField(default=False)
 
 
@@ -208,7 +216,8 @@ class DraftItemSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     text = serializers.CharField()
     role = serializers.CharField(help_text="The project role that ticks it.")
-    required = serializers.BooleanField()
+    # The stubs type Field.required as a bool; DRF lets a field take that name.
+    required = serializers.BooleanField()  # type: ignore[assignment]
     evidence_required = serializers.BooleanField()
 
 
@@ -271,7 +280,8 @@ class StepInputSerializer(serializers.Serializer):
 class ItemInputSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True)
     role = serializers.CharField(required=False, allow_blank=True)
-    required = serializers.BooleanField(required=False)
+    # The stubs type Field.required as a bool; DRF lets a field take that name.
+    required = serializers.BooleanField(required=False)  # type: ignore[assignment]
     evidence_required = serializers.BooleanField(required=False)
 
 

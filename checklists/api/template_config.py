@@ -16,7 +16,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from checklists import template_services
+from checklists import services
 from checklists.api.serializers import (
     DraftSerializer,
     ItemInputSerializer,
@@ -31,8 +31,15 @@ from checklists.api.serializers import (
 from checklists.exceptions import TemplateNotEditable
 from checklists.models import ItemTemplate, StepTemplate
 from checklists.permissions import can_edit_templates
-from checklists.selectors import current_draft, latest_published, template_get, version_steps
-from checklists.template_services import version_content
+from checklists.selectors import (
+    current_draft,
+    latest_published,
+    template_get,
+    template_item_get,
+    template_step_get,
+    version_steps,
+)
+from checklists.template_content import version_content
 from core.api.input import body_slug, body_valid, require_person
 from core.api.schema import error_responses
 from core.exceptions import NotFound
@@ -67,7 +74,7 @@ def _authorize(request, template) -> None:
         raise TemplateNotEditable(
             "Shipped templates cannot be edited; copy one into your project first."
         )
-    template_services.template_edit_authorize(project=template.project, actor=request.user)
+    services.template_edit_authorize(project=template.project, actor=request.user)
 
 
 def _detail(request, template) -> dict:
@@ -99,7 +106,7 @@ class TemplateEditMixin:
             project = project_list(user=request.user).filter(slug=slug).first()
             if project is None:
                 raise NotFound("No such project.")
-            template_services.template_edit_authorize(project=project, actor=request.user)
+            services.template_edit_authorize(project=project, actor=request.user)
         else:
             require_writing_role_somewhere(request.user)
         data = body_valid(TemplateCreateSerializer, request)
@@ -111,7 +118,7 @@ class TemplateEditMixin:
             copy_from = latest_published(source)
             if copy_from is None:
                 raise NotFound("That template has no published version to copy.")
-        template = template_services.template_create(
+        template = services.template_create(
             project=project,
             actor=request.user,
             name=data["name"],
@@ -132,7 +139,7 @@ class TemplateEditMixin:
     def partial_update(self, request, pk=None):
         template = _editable_template(request, pk)
         data = body_valid(TemplateUpdateSerializer, request)
-        template_services.template_update(template=template, actor=request.user, **data)
+        services.template_update(template=template, actor=request.user, **data)
         return Response(_detail(request, template))
 
     @extend_schema(
@@ -164,9 +171,9 @@ class TemplateEditMixin:
             return _draft_response(request, template.pk)
         template = _editable_template(request, pk)
         if request.method == "DELETE":
-            template_services.template_draft_discard(template=template, actor=request.user)
+            services.template_draft_discard(template=template, actor=request.user)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        template_services.template_draft_start(template=template, actor=request.user)
+        services.template_draft_start(template=template, actor=request.user)
         return _draft_response(request, template.pk)
 
     @extend_schema(
@@ -182,7 +189,7 @@ class TemplateEditMixin:
         draft = current_draft(template)
         if draft is None:
             raise NotFound("This template has no draft; start one first.")
-        template_services.template_step_add(version=draft, actor=request.user, **data)
+        services.template_step_add(version=draft, actor=request.user, **data)
         return _draft_response(request, template.pk, code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -197,7 +204,7 @@ class TemplateEditMixin:
     def publish(self, request, pk=None):
         template = _editable_template(request, pk)
         data = body_valid(PublishSerializer, request)
-        version = template_services.template_publish(
+        version = services.template_publish(
             template=template, actor=request.user, change_note=data["change_note"]
         )
         version.content = version_content(version)
@@ -206,24 +213,14 @@ class TemplateEditMixin:
 
 def _step(request, pk) -> StepTemplate:
     require_person(request.user, WHAT)
-    step = (
-        StepTemplate.objects.select_related("version__template__project").filter(pk=int(pk)).first()
-    )
-    if step is None:
-        raise NotFound("No such step.")
+    step = template_step_get(pk=pk)
     _authorize(request, template_get(user=request.user, pk=step.version.template_id))
     return step
 
 
 def _item(request, pk) -> ItemTemplate:
     require_person(request.user, WHAT)
-    item = (
-        ItemTemplate.objects.select_related("step__version__template__project")
-        .filter(pk=int(pk))
-        .first()
-    )
-    if item is None:
-        raise NotFound("No such item.")
+    item = template_item_get(pk=pk)
     _authorize(request, template_get(user=request.user, pk=item.step.version.template_id))
     return item
 
@@ -251,7 +248,7 @@ class TemplateStepViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, pk=None):
         step = _step(request, pk)
         data = body_valid(StepInputSerializer, request)
-        template_services.template_step_update(step=step, actor=request.user, **data)
+        services.template_step_update(step=step, actor=request.user, **data)
         return _draft_response(request, step.version.template_id)
 
     @extend_schema(
@@ -262,7 +259,7 @@ class TemplateStepViewSet(viewsets.GenericViewSet):
     )
     def destroy(self, request, pk=None):
         step = _step(request, pk)
-        template_services.template_step_delete(step=step, actor=request.user)
+        services.template_step_delete(step=step, actor=request.user)
         return _draft_response(request, step.version.template_id)
 
     @extend_schema(
@@ -275,9 +272,7 @@ class TemplateStepViewSet(viewsets.GenericViewSet):
     def move(self, request, pk=None):
         step = _step(request, pk)
         data = body_valid(MoveSerializer, request)
-        template_services.template_step_move(
-            step=step, actor=request.user, direction=data["direction"]
-        )
+        services.template_step_move(step=step, actor=request.user, direction=data["direction"])
         return _draft_response(request, step.version.template_id)
 
     @extend_schema(
@@ -290,7 +285,7 @@ class TemplateStepViewSet(viewsets.GenericViewSet):
     def items(self, request, pk=None):
         step = _step(request, pk)
         data = body_valid(ItemInputSerializer, request)
-        template_services.template_item_add(step=step, actor=request.user, **data)
+        services.template_item_add(step=step, actor=request.user, **data)
         return _draft_response(request, step.version.template_id, code=status.HTTP_201_CREATED)
 
 
@@ -313,7 +308,7 @@ class TemplateItemViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, pk=None):
         item = _item(request, pk)
         data = body_valid(ItemInputSerializer, request)
-        template_services.template_item_update(item=item, actor=request.user, **data)
+        services.template_item_update(item=item, actor=request.user, **data)
         return _draft_response(request, item.step.version.template_id)
 
     @extend_schema(
@@ -325,7 +320,7 @@ class TemplateItemViewSet(viewsets.GenericViewSet):
     def destroy(self, request, pk=None):
         item = _item(request, pk)
         template_id = item.step.version.template_id
-        template_services.template_item_delete(item=item, actor=request.user)
+        services.template_item_delete(item=item, actor=request.user)
         return _draft_response(request, template_id)
 
     @extend_schema(
@@ -338,7 +333,5 @@ class TemplateItemViewSet(viewsets.GenericViewSet):
     def move(self, request, pk=None):
         item = _item(request, pk)
         data = body_valid(MoveSerializer, request)
-        template_services.template_item_move(
-            item=item, actor=request.user, direction=data["direction"]
-        )
+        services.template_item_move(item=item, actor=request.user, direction=data["direction"])
         return _draft_response(request, item.step.version.template_id)

@@ -52,7 +52,7 @@ from checklists.selectors import (
     templates_queryset_for_api,
     version_get,
 )
-from checklists.template_services import version_content
+from checklists.template_content import version_content
 from core.api.input import body_valid
 from core.api.schema import error_responses
 from core.exceptions import DomainError, NotFound

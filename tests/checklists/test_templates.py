@@ -63,7 +63,7 @@ def test_shipped_install__changed_content__publishes_a_new_version(db, monkeypat
         },
     ]
     monkeypatch.setattr(
-        "checklists.template_services.SHIPPED_TEMPLATES", (SHIPPED_TEMPLATES[0], changed)
+        "checklists.template_content.SHIPPED_TEMPLATES", (SHIPPED_TEMPLATES[0], changed)
     )
     assert shipped_templates_install() == 1
     hotfix = ChecklistTemplate.objects.get(project__isnull=True, slug="hotfix")

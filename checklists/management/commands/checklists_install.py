@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from checklists.template_services import shipped_templates_install
+from checklists.template_content import shipped_templates_install
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Export, plan and apply a project's configuration (``shipcheck.yml``).
+"""Apply ``shipcheck.yml``: make a project's configuration what the file says.
 
 ``config_apply`` writes nothing itself but its own bookkeeping: every change
 goes through the service that owns it (projects, approvals, checklists,
@@ -9,13 +9,11 @@ whole with the file's SHA-256. Any refusal rolls everything back.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
-import yaml
-from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from accounts.models import GroupRoleMapping
@@ -24,12 +22,13 @@ from approvals.models import ApprovalPolicy
 from approvals.services import approval_policy_update
 from audit.services import audit_record
 from checklists.models import ChecklistTemplate
-from checklists.template_services import template_update
-from configfile.desired import Desired, desired_state
+from checklists.services import template_update
+from configfile.desired import Desired
 from configfile.exceptions import ConfigInvalid, StalePlan
 from configfile.models import SecretName
-from configfile.parse import Document, Problem, parse_text, path_text, schema_problems
-from configfile.permissions import config_read_authorize, config_write_actor
+from configfile.parse import Document, Path, Problem, path_text
+from configfile.permissions import config_write_actor
+from configfile.services.plan import Plan, file_sha256, plan_prepare
 from configfile.state import (
     CHECK_FIELDS,
     CHECK_MODELS,
@@ -41,6 +40,7 @@ from configfile.state import (
     monitoring_policy_of,
     secret_key,
 )
+from configfile.types import Actor
 from core.exceptions import DomainError
 from monitoring.choices import CheckKind
 from monitoring.services.config import (
@@ -54,106 +54,24 @@ from projects import services as project_services
 from projects.choices import Role
 from projects.models import Environment, Membership, Project
 from projects.permissions import forget_roles
-from projects.principals import is_token
+from projects.principals import TokenPrincipal, is_token
 from releases.choices import ReleaseType
 
 APPLY_REASON = "Applied from shipcheck.yml (shipcheck config apply)."
-SCHEMA_PATH = "/api/v1/config/schema.json"
-
-
-@dataclass
-class Plan:
-    sha256: str
-    fingerprint: str
-    changes: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"sha256": self.sha256, "fingerprint": self.fingerprint, "changes": self.changes}
-
-
-def file_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
-
-
-# --- Export ------------------------------------------------------------------------------
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block style, keys in the file's order, multi-line texts as literal blocks."""
-
-
-def _text_representer(dumper, value: str):
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _text_representer)
-
-
-def config_export(*, project: Project, user) -> dict[str, Any]:
-    """The project's configuration as ``shipcheck.yml`` text, with the state's fingerprint."""
-    config_read_authorize(user=user, project=project)
-    state = current_state(project)
-    base = settings.SHIPCHECK_BASE_URL.rstrip("/")
-    header = (
-        f"# yaml-language-server: $schema={base}{SCHEMA_PATH}\n"
-        f"# Shipcheck configuration of the project '{project.slug}'.\n"
-        "# Secrets are not in this file: each secret_env names the environment variable that\n"
-        "# holds the value on the machine running 'shipcheck config plan' or 'apply'.\n"
-    )
-    body = yaml.dump(
-        state.data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
-    )
-    text = header + body
-    return {
-        "project": project.slug,
-        "yaml": text,
-        "sha256": file_sha256(text),
-        "fingerprint": state.fingerprint(),
-        "secret_variables": sorted(set(state.variables.values())),
-    }
-
-
-# --- Plan ----------------------------------------------------------------------------------
-
-
-def _prepare(
-    *, project: Project, text: str, secrets: dict[str, str], applying: bool = False
-) -> tuple[State, Desired, Document]:
-    document = parse_text(text)
-    current = current_state(project)
-    if document.data is not None:
-        schema_problems(document)
-    desired = desired_state(document=document, project=project, current=current, secrets=secrets)
-    if document.problems:
-        raise ConfigInvalid(
-            sorted(document.problems, key=lambda p: (p.line or 0, p.column or 0)), applied=applying
-        )
-    return current, desired, document
-
-
-def config_plan(
-    *, project: Project, user, text: str, secrets: dict[str, str] | None = None
-) -> Plan:
-    """What applying ``text`` would change, change by change. Changes nothing.
-
-    Callers: project admins, staff, ``config`` tokens. Raises ``ConfigInvalid``
-    listing every problem with its line.
-    """
-    config_write_actor(user=user, project=project)
-    current, desired, _document = _prepare(project=project, text=text, secrets=secrets or {})
-    return Plan(
-        sha256=file_sha256(text), fingerprint=current.fingerprint(), changes=diff(current, desired)
-    )
-
-
-# --- Apply ---------------------------------------------------------------------------------
 
 
 class _Run:
     """One apply: calls the services, collecting their refusals with the file's lines."""
 
-    def __init__(self, *, project, actor, document: Document, current: State, desired: Desired):
+    def __init__(
+        self,
+        *,
+        project: Project,
+        actor: User,
+        document: Document,
+        current: State,
+        desired: Desired,
+    ) -> None:
         self.project = project
         self.actor = actor
         self.document = document
@@ -166,13 +84,13 @@ class _Run:
             if isinstance(e, dict)
         }
 
-    def refuse(self, path: tuple, message: str) -> None:
+    def refuse(self, path: Path, message: str) -> None:
         line, column = self.document.where(path)
         self.problems.append(
             Problem(message=message, line=line, column=column, path=path_text(path))
         )
 
-    def call(self, path: tuple, service, **kwargs):
+    def call(self, path: Path, service: Callable[..., Any], **kwargs: Any) -> Any:
         try:
             with transaction.atomic():
                 return service(**kwargs)
@@ -185,11 +103,11 @@ class _Run:
             self.refuse(path, message)
             return None
 
-    def env_path(self, name: str, *rest) -> tuple:
+    def env_path(self, name: str, *rest: Any) -> Path:
         index = self.env_index.get(name)
         return ("environments",) if index is None else ("environments", index, *rest)
 
-    def service(self, name: str, path: tuple):
+    def service(self, name: str, path: Path) -> Callable[..., Any] | None:
         found = getattr(project_services, name, None)
         if found is None:
             self.refuse(
@@ -241,7 +159,7 @@ class _Run:
                     )
                 continue
             environment = current[name]
-            changed = {}
+            changed: dict[str, str] = {}
             if env["display_name"] is not None and env["display_name"] != environment.display_name:
                 changed["display_name"] = env["display_name"]
             if env["tier"] != environment.tier:
@@ -308,13 +226,21 @@ class _Run:
             for kind, fields in CHECK_FIELDS.items():
                 self.checks(path, environment, name, kind, fields, monitoring[kind])
 
-    def checks(self, path, environment, env_name, kind, fields, wanted: list) -> None:
+    def checks(
+        self,
+        path: Path,
+        environment: Environment,
+        env_name: str,
+        kind: str,
+        fields: tuple[str, ...],
+        wanted: list[dict[str, Any]],
+    ) -> None:
         model = CHECK_MODELS[kind]
         existing = {c.name: c for c in model.objects.filter(environment=environment)}
         wanted_names = {c["name"] for c in wanted}
-        for check_name, check in existing.items():
+        for check_name, gone in existing.items():
             if check_name not in wanted_names:
-                self.call((*path, kind), check_delete, check=check, actor=self.actor)
+                self.call((*path, kind), check_delete, check=gone, actor=self.actor)
         for index, item in enumerate(wanted):
             prefix = secret_key(env_name, kind, item["name"])
             headers = {
@@ -347,7 +273,7 @@ class _Run:
                     headers=headers,
                 )
 
-    def _check_path(self, path, kind, name, index) -> tuple:
+    def _check_path(self, path: Path, kind: str, name: str, index: int) -> Path:
         items = self.document.data
         for part in (*path, kind):
             items = (
@@ -365,13 +291,13 @@ class _Run:
                     return (*path, kind, position)
         return (*path, kind)
 
-    def _held(self) -> dict[str, dict]:
-        held: dict[str, dict] = {}
+    def _held(self) -> dict[str, dict[int, User]]:
+        held: dict[str, dict[int, User]] = {}
         for membership in Membership.objects.filter(project=self.project).select_related("user"):
             held.setdefault(membership.role, {})[membership.user_id] = membership.user
         return held
 
-    def _membership(self, service, path, **kwargs) -> None:
+    def _membership(self, service: Callable[..., Any], path: Path, **kwargs: Any) -> None:
         if "reason" in inspect.signature(service).parameters:
             kwargs["reason"] = APPLY_REASON
         self.call(path, service, project=self.project, actor=self.actor, **kwargs)
@@ -461,7 +387,7 @@ class _Run:
 def config_apply(
     *,
     project: Project,
-    user,
+    user: Actor,
     text: str,
     secrets: dict[str, str] | None = None,
     expect: str | None = None,
@@ -477,7 +403,7 @@ def config_apply(
     """
     actor = config_write_actor(user=user, project=project)
     project = Project.objects.select_for_update().get(pk=project.pk)
-    current, desired, document = _prepare(
+    current, desired, document = plan_prepare(
         project=project, text=text, secrets=secrets or {}, applying=True
     )
     before = current.fingerprint()
@@ -515,7 +441,7 @@ def config_apply(
             "changes": changes,
             "fingerprint_before": before,
             "fingerprint_after": after,
-            "token": user.api_token.prefix if is_token(user) else None,
+            "token": cast(TokenPrincipal, user).api_token.prefix if is_token(user) else None,
         },
     )
     return Plan(sha256=sha256, fingerprint=after, changes=changes)
