@@ -26,9 +26,9 @@ from checklists.services import (
     item_add,
     item_mark_not_applicable,
     item_tick,
+    shipped_templates_install,
     step_record_output,
 )
-from checklists.template_services import shipped_templates_install
 from core.exceptions import PermissionDenied
 from demo.releases import DemoContext
 from releases.models import Release

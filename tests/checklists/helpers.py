@@ -11,7 +11,7 @@ HTMX = {"HX-Request": "true"}
 
 def small_template_create(*, project, admin):
     """The project's default template for minor releases (see tests/checklists/conftest.py)."""
-    from checklists.template_services import (
+    from checklists.services import (
         template_create,
         template_item_add,
         template_publish,

@@ -226,7 +226,7 @@ def test_templates__list_detail_and_version(small_template, people, project):
 
 
 def test_templates__draft_versions_only_for_admins(small_template, people):
-    from checklists.template_services import template_draft_start
+    from checklists.services import template_draft_start
 
     template_draft_start(template=small_template, actor=people.adam)
     url = f"/api/v1/checklist-templates/{small_template.pk}/"

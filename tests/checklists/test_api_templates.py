@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from audit.models import AuditEvent
 from checklists.choices import VersionStatus
 from checklists.models import ChecklistTemplate, TemplateVersion
-from checklists.template_services import shipped_templates_install
+from checklists.services import shipped_templates_install
 from projects.services import api_token_create
 
 URL = "/api/v1/checklist-templates/"

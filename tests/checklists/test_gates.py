@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from checklists.services import item_mark_not_applicable, item_tick
-from checklists.template_services import (
+from checklists.services import (
+    item_mark_not_applicable,
+    item_tick,
     template_create,
     template_item_add,
     template_publish,

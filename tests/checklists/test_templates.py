@@ -10,7 +10,7 @@ from checklists.defaults import SHIPPED_TEMPLATES
 from checklists.exceptions import TemplateNotEditable
 from checklists.models import Checklist, ChecklistTemplate, Item, TemplateVersion
 from checklists.selectors import template_default_for, version_steps
-from checklists.template_services import (
+from checklists.services import (
     shipped_templates_install,
     template_create,
     template_draft_discard,

@@ -10,8 +10,8 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from checklists.choices import ItemStatus
 from checklists.models import ChecklistTemplate, Item, TemplateVersion
-from checklists.services import item_tick
-from checklists.template_services import (
+from checklists.services import (
+    item_tick,
     template_create,
     template_item_add,
     template_publish,
@@ -327,7 +327,7 @@ def test_start_checklist__release_without_one(release, people):
 
 
 def test_append_template__adds_its_steps(small_release, people):
-    from checklists.template_services import shipped_templates_install
+    from checklists.services import shipped_templates_install
 
     shipped_templates_install()
     version = TemplateVersion.objects.get(template__slug="environment-readiness")
@@ -384,7 +384,7 @@ def test_my_items__in_the_navigation(people, project):
 
 
 def test_templates_page__lists_shipped_and_project_templates(small_template, people):
-    from checklists.template_services import shipped_templates_install
+    from checklists.services import shipped_templates_install
 
     shipped_templates_install()
     body = _body(client_for(people.alice).get(reverse("checklists:templates")))

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from approvals.services import approval_policy_update
-from checklists.template_services import template_create
+from checklists.services import template_create
 from monitoring.choices import CheckKind
 from monitoring.services.config import check_create, policy_update
 

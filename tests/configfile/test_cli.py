@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from audit.models import AuditEvent
-from checklists.template_services import template_create
+from checklists.services import template_create
 from monitoring.models import EnvironmentPolicy, HealthCheck
 from monitoring.services.config import policy_update
 from projects.services import api_token_create, project_create

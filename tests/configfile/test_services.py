@@ -8,7 +8,7 @@ import pytest
 
 from approvals.models import ApprovalPolicy
 from audit.models import AuditEvent
-from checklists.template_services import template_create
+from checklists.services import template_create
 from configfile.exceptions import ConfigInvalid, StalePlan
 from configfile.services import config_apply, config_export, config_plan
 from core.exceptions import NotFound, PermissionDenied
