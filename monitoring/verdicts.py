@@ -92,11 +92,12 @@ class Tally:
             return replace(
                 self, errors=self.errors + 1, consecutive_errors=self.consecutive_errors + 1
             )
-        field = {
+        fields: dict[str, str] = {
             Outcome.PASS: "passes",
             Outcome.FAIL: "failures",
             Outcome.INCONCLUSIVE: "inconclusives",
-        }[outcome]
+        }
+        field = fields[outcome]
         return replace(self, consecutive_errors=0, **{field: getattr(self, field) + 1})
 
 
