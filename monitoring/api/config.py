@@ -11,7 +11,7 @@ hook's secret are never answered, and an edit that leaves them out keeps them.
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -44,7 +44,14 @@ ENVIRONMENT = OpenApiParameter(
 )
 CHECK_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The check's id.")
 
-KINDS = {
+KINDS: dict[
+    str,
+    tuple[
+        type[HealthCheck] | type[MetricCheck],
+        type[serializers.Serializer],
+        type[serializers.Serializer],
+    ],
+] = {
     CheckKind.HEALTH: (HealthCheck, HealthCheckSerializer, HealthCheckInputSerializer),
     CheckKind.METRIC: (MetricCheck, MetricCheckSerializer, MetricCheckInputSerializer),
 }
@@ -64,10 +71,34 @@ def _renamed(exc: ValidationFailed, rename) -> ValidationFailed:
     return ValidationFailed(exc.message, details=rename(exc.details), code=exc.code)
 
 
-class PolicyView(GenericAPIView):
-    serializer_class = MonitoringPolicySerializer
+# The policy of an environment, or a part of it, read and changed under the API's names:
+# ``serializer_class`` answers; ``input_serializer`` reads the body and maps its names to
+# the policy service's and the service's refusals back. (Comments, not a docstring: the
+# schema would show a docstring as the description of every operation that has none.)
+class _PolicyPartView(GenericAPIView):
     filter_backends: list = []
     pagination_class = None
+    input_serializer: type[MonitoringPolicyInputSerializer] | type[RollbackHookInputSerializer]
+
+    def _answer(self, env):
+        return Response(self.serializer_class(_policy(env)).data)
+
+    def _change(self, request, project: str, environment: str):
+        require_person(request.user, "monitoring configuration")
+        env = _environment(request, project, environment)
+        services.config_authorize(environment=env, actor=request.user)
+        inp = self.input_serializer
+        data = body_valid(inp, request)
+        try:
+            services.policy_update(environment=env, actor=request.user, **inp.service_data(data))
+        except ValidationFailed as exc:
+            raise _renamed(exc, inp.api_details) from None
+        return self._answer(env)
+
+
+class PolicyView(_PolicyPartView):
+    serializer_class = MonitoringPolicySerializer
+    input_serializer = MonitoringPolicyInputSerializer
 
     @extend_schema(
         summary="An environment's monitoring policy",
@@ -77,8 +108,7 @@ class PolicyView(GenericAPIView):
         responses={200: MonitoringPolicySerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request, project: str, environment: str):
-        env = _environment(request, project, environment)
-        return Response(MonitoringPolicySerializer(_policy(env)).data)
+        return self._answer(_environment(request, project, environment))
 
     @extend_schema(
         summary="Change an environment's monitoring policy (project admins)",
@@ -90,25 +120,12 @@ class PolicyView(GenericAPIView):
         responses={200: MonitoringPolicySerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request, project: str, environment: str):
-        require_person(request.user, "monitoring configuration")
-        env = _environment(request, project, environment)
-        services.config_authorize(environment=env, actor=request.user)
-        data = body_valid(MonitoringPolicyInputSerializer, request)
-        try:
-            services.policy_update(
-                environment=env,
-                actor=request.user,
-                **MonitoringPolicyInputSerializer.service_data(data),
-            )
-        except ValidationFailed as exc:
-            raise _renamed(exc, MonitoringPolicyInputSerializer.api_details) from None
-        return Response(MonitoringPolicySerializer(_policy(env)).data)
+        return self._change(request, project, environment)
 
 
-class RollbackHookView(GenericAPIView):
+class RollbackHookView(_PolicyPartView):
     serializer_class = RollbackHookSerializer
-    filter_backends: list = []
-    pagination_class = None
+    input_serializer = RollbackHookInputSerializer
 
     @extend_schema(
         summary="An environment's rollback hook (its secret is never answered)",
@@ -116,8 +133,7 @@ class RollbackHookView(GenericAPIView):
         responses={200: RollbackHookSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request, project: str, environment: str):
-        env = _environment(request, project, environment)
-        return Response(RollbackHookSerializer(_policy(env)).data)
+        return self._answer(_environment(request, project, environment))
 
     @extend_schema(
         summary="Set, change or remove an environment's rollback hook (project admins)",
@@ -129,21 +145,7 @@ class RollbackHookView(GenericAPIView):
         responses={200: RollbackHookSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request, project: str, environment: str):
-        require_person(request.user, "monitoring configuration")
-        env = _environment(request, project, environment)
-        services.config_authorize(environment=env, actor=request.user)
-        data = body_valid(RollbackHookInputSerializer, request)
-        values = {}
-        if "url" in data:
-            values["rollback_hook_url"] = data["url"]
-        if "secret" in data:
-            values["rollback_hook_secret"] = data["secret"]
-        names = {"rollback_hook_url": "url", "rollback_hook_secret": "secret"}
-        try:
-            services.policy_update(environment=env, actor=request.user, **values)
-        except ValidationFailed as exc:
-            raise _renamed(exc, lambda d: {names.get(k, k): v for k, v in d.items()}) from None
-        return Response(RollbackHookSerializer(_policy(env)).data)
+        return self._change(request, project, environment)
 
 
 def _check_collection(kind: str):
