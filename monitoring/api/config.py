@@ -10,7 +10,7 @@ hook's secret are never answered, and an edit that leaves them out keeps them.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -73,17 +73,19 @@ def _renamed(exc: ValidationFailed, rename) -> ValidationFailed:
 
 # The policy of an environment, or a part of it, read and changed under the API's names:
 # ``serializer_class`` answers; ``input_serializer`` reads the body and maps its names to
-# the policy service's and the service's refusals back. (Comments, not a docstring: the
-# schema would show a docstring as the description of every operation that has none.)
+# the policy service's and the service's refusals back. Each subclass documents its two
+# operations with ``extend_schema_view``. (Comments, not a docstring: the schema would
+# show a docstring as the description of every operation that has none.)
 class _PolicyPartView(GenericAPIView):
     filter_backends: list = []
     pagination_class = None
     input_serializer: type[MonitoringPolicyInputSerializer] | type[RollbackHookInputSerializer]
 
-    def _answer(self, env):
-        return Response(self.serializer_class(_policy(env)).data)
+    def get(self, request, project: str, environment: str):
+        env = _environment(request, project, environment)
+        return Response(self.get_serializer_class()(_policy(env)).data)
 
-    def _change(self, request, project: str, environment: str):
+    def patch(self, request, project: str, environment: str):
         require_person(request.user, "monitoring configuration")
         env = _environment(request, project, environment)
         services.config_authorize(environment=env, actor=request.user)
@@ -93,24 +95,18 @@ class _PolicyPartView(GenericAPIView):
             services.policy_update(environment=env, actor=request.user, **inp.service_data(data))
         except ValidationFailed as exc:
             raise _renamed(exc, inp.api_details) from None
-        return self._answer(env)
+        return Response(self.get_serializer_class()(_policy(env)).data)
 
 
-class PolicyView(_PolicyPartView):
-    serializer_class = MonitoringPolicySerializer
-    input_serializer = MonitoringPolicyInputSerializer
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         summary="An environment's monitoring policy",
         description="Durations and intervals in seconds. `saved: false`: the environment runs on "
         "the defaults. `limits` says what every policy must respect.",
         parameters=[PROJECT, ENVIRONMENT],
         responses={200: MonitoringPolicySerializer, **error_responses(401, 403, 404)},
-    )
-    def get(self, request, project: str, environment: str):
-        return self._answer(_environment(request, project, environment))
-
-    @extend_schema(
+    ),
+    patch=extend_schema(
         summary="Change an environment's monitoring policy (project admins)",
         description="Fields left out keep their value. Refused (400) when the poll interval is "
         "shorter than the scheduler's tick, or a window is too short for the measurements a "
@@ -118,24 +114,20 @@ class PolicyView(_PolicyPartView):
         parameters=[PROJECT, ENVIRONMENT],
         request=MonitoringPolicyInputSerializer,
         responses={200: MonitoringPolicySerializer, **error_responses(400, 401, 403, 404)},
-    )
-    def patch(self, request, project: str, environment: str):
-        return self._change(request, project, environment)
+    ),
+)
+class PolicyView(_PolicyPartView):
+    serializer_class = MonitoringPolicySerializer
+    input_serializer = MonitoringPolicyInputSerializer
 
 
-class RollbackHookView(_PolicyPartView):
-    serializer_class = RollbackHookSerializer
-    input_serializer = RollbackHookInputSerializer
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         summary="An environment's rollback hook (its secret is never answered)",
         parameters=[PROJECT, ENVIRONMENT],
         responses={200: RollbackHookSerializer, **error_responses(401, 403, 404)},
-    )
-    def get(self, request, project: str, environment: str):
-        return self._answer(_environment(request, project, environment))
-
-    @extend_schema(
+    ),
+    patch=extend_schema(
         summary="Set, change or remove an environment's rollback hook (project admins)",
         description="The same setting as `rollback_hook_url` / `rollback_hook_secret` of the "
         "policy. Left out: kept. An empty `url` removes the hook; an empty `secret` removes the "
@@ -143,9 +135,11 @@ class RollbackHookView(_PolicyPartView):
         parameters=[PROJECT, ENVIRONMENT],
         request=RollbackHookInputSerializer,
         responses={200: RollbackHookSerializer, **error_responses(400, 401, 403, 404)},
-    )
-    def patch(self, request, project: str, environment: str):
-        return self._change(request, project, environment)
+    ),
+)
+class RollbackHookView(_PolicyPartView):
+    serializer_class = RollbackHookSerializer
+    input_serializer = RollbackHookInputSerializer
 
 
 def _check_collection(kind: str):

@@ -60,13 +60,8 @@ __all__ = [
     "validate_policy",
 ]
 
-HEALTH_FIELDS = (
-    "name",
-    "url",
-    "method",
-    "expected_statuses",
-    "json_path",
-    "expected_value",
+# The fields every check has, after those of its kind.
+_COMMON_TAIL = (
     "timeout_seconds",
     "headers",
     "failure_limit",
@@ -74,6 +69,15 @@ HEALTH_FIELDS = (
     "consecutive_error_limit",
     "is_critical",
     "enabled",
+)
+HEALTH_FIELDS = (
+    "name",
+    "url",
+    "method",
+    "expected_statuses",
+    "json_path",
+    "expected_value",
+    *_COMMON_TAIL,
 )
 METRIC_FIELDS = (
     "name",
@@ -89,13 +93,7 @@ METRIC_FIELDS = (
     "baseline_ratio",
     "noise_floor",
     "use_in_precheck",
-    "timeout_seconds",
-    "headers",
-    "failure_limit",
-    "inconclusive_limit",
-    "consecutive_error_limit",
-    "is_critical",
-    "enabled",
+    *_COMMON_TAIL,
 )
 POLICY_FIELDS = (
     "poll_interval",
@@ -135,6 +133,15 @@ def enabled_checks(environment: Environment) -> tuple[list[HealthCheck], list[Me
     )
 
 
+def _limits_config(check: HealthCheck | MetricCheck) -> dict[str, Any]:
+    return {
+        "timeout_seconds": check.timeout_seconds,
+        "failure_limit": check.failure_limit,
+        "inconclusive_limit": check.inconclusive_limit,
+        "consecutive_error_limit": check.consecutive_error_limit,
+    }
+
+
 def health_config(check: HealthCheck) -> dict[str, Any]:
     return {
         "url": check.url,
@@ -142,10 +149,7 @@ def health_config(check: HealthCheck) -> dict[str, Any]:
         "expected_statuses": check.expected_statuses,
         "json_path": check.json_path,
         "expected_value": check.expected_value,
-        "timeout_seconds": check.timeout_seconds,
-        "failure_limit": check.failure_limit,
-        "inconclusive_limit": check.inconclusive_limit,
-        "consecutive_error_limit": check.consecutive_error_limit,
+        **_limits_config(check),
     }
 
 
@@ -162,10 +166,7 @@ def metric_config(check: MetricCheck) -> dict[str, Any]:
         "baseline_delta": check.baseline_delta,
         "baseline_ratio": check.baseline_ratio,
         "noise_floor": check.noise_floor,
-        "timeout_seconds": check.timeout_seconds,
-        "failure_limit": check.failure_limit,
-        "inconclusive_limit": check.inconclusive_limit,
-        "consecutive_error_limit": check.consecutive_error_limit,
+        **_limits_config(check),
     }
 
 

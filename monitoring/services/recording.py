@@ -26,11 +26,15 @@ from monitoring.choices import (
 from monitoring.models import MonitoringWindow, Sample, WindowCheck
 from monitoring.services.closing import window_close
 from monitoring.services.config import bounds_from
-from monitoring.services.tallies import check_limits, check_states, check_tally, check_tally_store
+from monitoring.services.tallies import (
+    check_states,
+    check_tally,
+    check_tally_store,
+    check_verdict_store,
+)
 from monitoring.verdicts import (
     Judgement,
     Reading,
-    check_verdict,
     judge_health,
     judge_metric,
     window_verdict,
@@ -191,15 +195,7 @@ def windows_record(results: list[SlotResult]) -> int:
                 check.last_detail = judgement.detail[:300]
                 if reading.status == SampleStatus.ERROR:
                     check.last_error = (reading.error or judgement.detail)[:300]
-                verdict = check_verdict(
-                    check.name,
-                    tally,
-                    check_limits(check),
-                    finished=False,
-                    last_detail=check.last_detail,
-                    last_error=check.last_error,
-                )
-                check.status, check.reason = verdict.status, verdict.reason
+                check_verdict_store(check, finished=False)
                 changed.append(check)
             if not running:
                 continue

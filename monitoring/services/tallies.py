@@ -41,21 +41,26 @@ def check_states(checks: list[WindowCheck]) -> list[CheckState]:
     return [CheckState(c.name, c.is_critical, c.status, c.reason) for c in checks]
 
 
+def check_verdict_store(check: WindowCheck, *, finished: bool) -> None:
+    """Set a check's status and reason from its tally (``finished``: the window's time is up)."""
+    verdict = check_verdict(
+        check.name,
+        check_tally(check),
+        check_limits(check),
+        finished=finished,
+        last_detail=check.last_detail,
+        last_error=check.last_error,
+    )
+    check.status, check.reason = verdict.status, verdict.reason
+
+
 def settle_running_checks(window: MonitoringWindow) -> list[WindowCheck]:
     """Give every still-running check its final verdict (window locked by the caller)."""
     checks = list(window.checks.all())
     settled = []
     for check in checks:
         if check.status == CheckVerdictStatus.RUNNING:
-            verdict = check_verdict(
-                check.name,
-                check_tally(check),
-                check_limits(check),
-                finished=True,
-                last_detail=check.last_detail,
-                last_error=check.last_error,
-            )
-            check.status, check.reason = verdict.status, verdict.reason
+            check_verdict_store(check, finished=True)
             settled.append(check)
     if settled:
         WindowCheck.objects.bulk_update(settled, ["status", "reason"])
