@@ -28,7 +28,7 @@ from monitoring.choices import CheckVerdictStatus, Direction, Outcome, SampleSta
 
 # The fewest usable measurements (passes and failures) a check needs for a window to
 # end *passed*: one or two readings can be a lucky moment, three show a trend. Policies
-# are refused when their window is too short to take this many (services/config.py).
+# are refused when their window is too short to take this many (services/validation.py).
 MIN_MEASUREMENTS = 3
 
 

@@ -25,9 +25,10 @@ from projects.choices import Role
 from projects.permissions import role_refusal
 from projects.principals import is_token
 
+# The longest a person may give a window at once (the form's 120 minutes).
 MAX_EXTENSION = timedelta(hours=2)
 
-
+# The window states in which each decision can be taken.
 _DECISIONS = {
     DecisionAction.ACCEPT: {WindowStatus.RUNNING, WindowStatus.INCONCLUSIVE, WindowStatus.ERROR},
     DecisionAction.EXTEND: {WindowStatus.RUNNING, WindowStatus.INCONCLUSIVE, WindowStatus.ERROR},
