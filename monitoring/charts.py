@@ -118,7 +118,7 @@ def _health(chart: Chart, samples: list[Sample], x, window: MonitoringWindow) ->
     chart.plot_bottom = chart.height - BOTTOM
     slots = max(int((_x_end(window) - window.started_at) // window.poll_interval), len(samples), 1)
     chart.bar_width = max(min((chart.plot_right - chart.plot_left) / slots - 1, 8.0), 1.5)
-    css = {
+    css: dict[str, str] = {
         Outcome.PASS: "pass",
         Outcome.FAIL: "fail",
         Outcome.ERROR: "error",

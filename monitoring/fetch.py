@@ -30,10 +30,12 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import certifi
@@ -288,7 +290,14 @@ class _DeadlineStream(httpcore.NetworkStream):
 class _GuardedBackend(httpcore.SyncBackend):
     """Resolves, checks and connects to the checked address itself (see module docstring)."""
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
         timeout = _remaining(timeout, httpcore.ConnectTimeout)
         addresses = resolve(host, port, timeout)
         trusted = host_allowlisted(host)
@@ -314,7 +323,7 @@ class _GuardedBackend(httpcore.SyncBackend):
                 return _DeadlineStream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
-        raise last_error  # type: ignore[misc]
+        raise last_error  # type: ignore[misc]  # set: permitted is not empty and every try failed
 
 
 class _GuardedTransport(httpx.HTTPTransport):

@@ -11,7 +11,7 @@ webhook. ``Precheck`` records the pre-deployment checks the production gate read
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -275,6 +275,10 @@ class MonitoringWindow(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("monitoring:window", args=[self.pk])
+
+    def slot_time(self, slot: int) -> datetime:
+        """When poll ``slot`` of this window is due: ``slot`` intervals after the start."""
+        return self.started_at + self.poll_interval * slot
 
 
 class WindowCheck(models.Model):

@@ -15,7 +15,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from monitoring import fetch as fetching
 from monitoring.choices import CheckKind, MetricProvider, SampleStatus
@@ -119,13 +119,23 @@ def _decode_json(result: fetching.FetchResult) -> tuple[Any, str]:
         )
 
 
+class _Measured(TypedDict):
+    """What every reading of an answer carries: its HTTP status and how long it took."""
+
+    http_status: int | None
+    latency_ms: float | None
+
+
+def _measured(result: fetching.FetchResult) -> _Measured:
+    return {"http_status": result.status_code, "latency_ms": result.elapsed_ms}
+
+
 def _http_failure(result: fetching.FetchResult, who: str) -> Reading | None:
     if result.error:
         return Reading(
             SampleStatus.ERROR,
             error=result.error,
-            http_status=result.status_code,
-            latency_ms=result.elapsed_ms,
+            **_measured(result),
         )
     if result.status_code is None or result.status_code >= 400:
         detail = ""
@@ -135,8 +145,7 @@ def _http_failure(result: fetching.FetchResult, who: str) -> Reading | None:
         return Reading(
             SampleStatus.ERROR,
             error=f"{who} answered HTTP {result.status_code}{detail}",
-            http_status=result.status_code,
-            latency_ms=result.elapsed_ms,
+            **_measured(result),
         )
     return None
 
@@ -146,7 +155,7 @@ def read_prometheus(result: fetching.FetchResult) -> Reading:
     failure = _http_failure(result, "Prometheus")
     if failure:
         return failure
-    extra = {"http_status": result.status_code, "latency_ms": result.elapsed_ms}
+    extra = _measured(result)
     document, problem = _decode_json(result)
     if problem:
         return Reading(SampleStatus.ERROR, error=f"Prometheus: {problem}", **extra)
@@ -214,7 +223,7 @@ def read_json_metric(result: fetching.FetchResult, json_path: str) -> Reading:
     failure = _http_failure(result, "The endpoint")
     if failure:
         return failure
-    extra = {"http_status": result.status_code, "latency_ms": result.elapsed_ms}
+    extra = _measured(result)
     document, problem = _decode_json(result)
     if problem:
         return Reading(SampleStatus.ERROR, error=problem[0].upper() + problem[1:], **extra)
@@ -258,10 +267,9 @@ def read_health(
         return Reading(
             SampleStatus.ERROR,
             error=result.error,
-            http_status=result.status_code,
-            latency_ms=result.elapsed_ms,
+            **_measured(result),
         )
-    extra = {"http_status": result.status_code, "latency_ms": result.elapsed_ms}
+    extra = _measured(result)
     code = result.status_code or 0
     if not status_expected(code, expected_statuses):
         return Reading(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 
 from core.exceptions import NotFound
@@ -18,20 +20,21 @@ from monitoring.models import (
 )
 from projects.models import Environment, Project
 from projects.selectors import project_list
+from releases.models import Release
 
 # A chart shows at most this many recent samples per check (a 60-minute window
 # polled every 10 s has 360).
 CHART_SAMPLES = 720
 
 
-def _int(pk) -> int:
+def _int(pk: int | str) -> int:
     try:
         return int(pk)
     except (TypeError, ValueError):
         raise NotFound("No such monitoring window.") from None
 
 
-def window_list(*, user, filters: dict | None = None) -> QuerySet[MonitoringWindow]:
+def window_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[MonitoringWindow]:
     """Windows of projects ``user`` may see, newest first, with deployment, release and environment joined."""
     qs = (
         MonitoringWindow.objects.filter(deployment__release__project__in=project_list(user=user))
@@ -48,7 +51,7 @@ def window_list(*, user, filters: dict | None = None) -> QuerySet[MonitoringWind
     return qs
 
 
-def window_get(*, user, pk) -> MonitoringWindow:
+def window_get(*, user: Any, pk: int | str) -> MonitoringWindow:
     """One window with its checks, decisions, gaps and hook calls, or NotFound."""
     window = (
         window_list(user=user)
@@ -92,7 +95,7 @@ def sample_list(*, window: MonitoringWindow) -> QuerySet[Sample]:
     )
 
 
-def deployment_windows(*, user, deployment_id) -> list[MonitoringWindow]:
+def deployment_windows(*, user: Any, deployment_id: int | str) -> list[MonitoringWindow]:
     return list(
         window_list(user=user)
         .filter(deployment_id=_int(deployment_id))
@@ -102,7 +105,7 @@ def deployment_windows(*, user, deployment_id) -> list[MonitoringWindow]:
     )
 
 
-def release_windows(release) -> list[MonitoringWindow]:
+def release_windows(release: Release) -> list[MonitoringWindow]:
     """Every window of a release (the caller has checked it may see the release), newest first."""
     return list(
         MonitoringWindow.objects.filter(deployment__release=release)
@@ -114,7 +117,7 @@ def release_windows(release) -> list[MonitoringWindow]:
     )
 
 
-def environment_get(*, user, project_slug: str, name: str) -> Environment:
+def environment_get(*, user: Any, project_slug: str, name: str) -> Environment:
     environment = (
         Environment.objects.filter(
             project__in=project_list(user=user), project__slug=project_slug, name=name
@@ -134,7 +137,7 @@ def environment_checks(environment: Environment) -> tuple[list[HealthCheck], lis
     )
 
 
-def check_get(*, user, kind: str, pk) -> HealthCheck | MetricCheck:
+def check_get(*, user: Any, kind: str, pk: int | str) -> HealthCheck | MetricCheck:
     model = HealthCheck if kind == "health" else MetricCheck
     check = (
         model.objects.filter(pk=_int(pk), environment__project__in=project_list(user=user))
@@ -146,7 +149,7 @@ def check_get(*, user, kind: str, pk) -> HealthCheck | MetricCheck:
     return check
 
 
-def project_environments(*, user) -> list[tuple[Project, list[Environment]]]:
+def project_environments(*, user: Any) -> list[tuple[Project, list[Environment]]]:
     projects = list(
         project_list(user=user)
         .order_by("name")

@@ -28,7 +28,7 @@ from monitoring.choices import CheckVerdictStatus, Direction, Outcome, SampleSta
 
 # The fewest usable measurements (passes and failures) a check needs for a window to
 # end *passed*: one or two readings can be a lucky moment, three show a trend. Policies
-# are refused when their window is too short to take this many (services/config.py).
+# are refused when their window is too short to take this many (services/validation.py).
 MIN_MEASUREMENTS = 3
 
 
@@ -92,11 +92,12 @@ class Tally:
             return replace(
                 self, errors=self.errors + 1, consecutive_errors=self.consecutive_errors + 1
             )
-        field = {
+        fields: dict[str, str] = {
             Outcome.PASS: "passes",
             Outcome.FAIL: "failures",
             Outcome.INCONCLUSIVE: "inconclusives",
-        }[outcome]
+        }
+        field = fields[outcome]
         return replace(self, consecutive_errors=0, **{field: getattr(self, field) + 1})
 
 

@@ -319,54 +319,11 @@ def _form_class(kind: str):
     raise Http404
 
 
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def check_new(request, project_slug, env_name, kind):
-    environment = _get(
-        selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name
-    )
-    form_class = _form_class(kind)
-    _authorize(services.config_authorize, environment=environment, actor=request.user)
-    form = form_class(request.POST or None)
+def _check_form(request, form, *, environment, kind: str, check, save) -> HttpResponse:
+    """The check form page: ``save(form)`` on a valid POST, then back to the environment."""
     if request.method == "POST" and form.is_valid():
         try:
-            services.check_create(
-                environment=environment, kind=kind, actor=request.user, **form.service_data()
-            )
-            return redirect("monitoring:environment", project_slug=project_slug, env_name=env_name)
-        except ValidationFailed as exc:
-            _apply_errors(form, exc)
-        except DomainError as exc:
-            _domain(exc)
-    return render(
-        request,
-        "monitoring/check_form.html",
-        {
-            "form": form,
-            "environment": environment,
-            "project": environment.project,
-            "kind": kind,
-            "check": None,
-        },
-    )
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def check_edit(request, kind, pk):
-    check = _get(selectors.check_get, user=request.user, kind=kind, pk=pk)
-    environment = check.environment
-    form_class = _form_class(kind)
-    _authorize(services.config_authorize, environment=environment, actor=request.user)
-    form = form_class(request.POST or None, initial=check_initial(check))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.check_update(
-                check=check,
-                actor=request.user,
-                keep_headers=not form.clears_headers,
-                **form.service_data(),
-            )
+            save(form)
             return redirect(
                 "monitoring:environment",
                 project_slug=environment.project.slug,
@@ -386,6 +343,48 @@ def check_edit(request, kind, pk):
             "kind": kind,
             "check": check,
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def check_new(request, project_slug, env_name, kind):
+    environment = _get(
+        selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name
+    )
+    form_class = _form_class(kind)
+    _authorize(services.config_authorize, environment=environment, actor=request.user)
+    return _check_form(
+        request,
+        form_class(request.POST or None),
+        environment=environment,
+        kind=kind,
+        check=None,
+        save=lambda form: services.check_create(
+            environment=environment, kind=kind, actor=request.user, **form.service_data()
+        ),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def check_edit(request, kind, pk):
+    check = _get(selectors.check_get, user=request.user, kind=kind, pk=pk)
+    environment = check.environment
+    form_class = _form_class(kind)
+    _authorize(services.config_authorize, environment=environment, actor=request.user)
+    return _check_form(
+        request,
+        form_class(request.POST or None, initial=check_initial(check)),
+        environment=environment,
+        kind=kind,
+        check=check,
+        save=lambda form: services.check_update(
+            check=check,
+            actor=request.user,
+            keep_headers=not form.clears_headers,
+            **form.service_data(),
+        ),
     )
 
 

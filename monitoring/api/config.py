@@ -10,8 +10,8 @@ hook's secret are never answered, and an edit that leaves them out keeps them.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -44,7 +44,14 @@ ENVIRONMENT = OpenApiParameter(
 )
 CHECK_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The check's id.")
 
-KINDS = {
+KINDS: dict[
+    str,
+    tuple[
+        type[HealthCheck] | type[MetricCheck],
+        type[serializers.Serializer],
+        type[serializers.Serializer],
+    ],
+] = {
     CheckKind.HEALTH: (HealthCheck, HealthCheckSerializer, HealthCheckInputSerializer),
     CheckKind.METRIC: (MetricCheck, MetricCheckSerializer, MetricCheckInputSerializer),
 }
@@ -64,23 +71,42 @@ def _renamed(exc: ValidationFailed, rename) -> ValidationFailed:
     return ValidationFailed(exc.message, details=rename(exc.details), code=exc.code)
 
 
-class PolicyView(GenericAPIView):
-    serializer_class = MonitoringPolicySerializer
+# The policy of an environment, or a part of it, read and changed under the API's names:
+# ``serializer_class`` answers; ``input_serializer`` reads the body and maps its names to
+# the policy service's and the service's refusals back. Each subclass documents its two
+# operations with ``extend_schema_view``. (Comments, not a docstring: the schema would
+# show a docstring as the description of every operation that has none.)
+class _PolicyPartView(GenericAPIView):
     filter_backends: list = []
     pagination_class = None
+    input_serializer: type[MonitoringPolicyInputSerializer] | type[RollbackHookInputSerializer]
 
-    @extend_schema(
+    def get(self, request, project: str, environment: str):
+        env = _environment(request, project, environment)
+        return Response(self.get_serializer_class()(_policy(env)).data)
+
+    def patch(self, request, project: str, environment: str):
+        require_person(request.user, "monitoring configuration")
+        env = _environment(request, project, environment)
+        services.config_authorize(environment=env, actor=request.user)
+        inp = self.input_serializer
+        data = body_valid(inp, request)
+        try:
+            services.policy_update(environment=env, actor=request.user, **inp.service_data(data))
+        except ValidationFailed as exc:
+            raise _renamed(exc, inp.api_details) from None
+        return Response(self.get_serializer_class()(_policy(env)).data)
+
+
+@extend_schema_view(
+    get=extend_schema(
         summary="An environment's monitoring policy",
         description="Durations and intervals in seconds. `saved: false`: the environment runs on "
         "the defaults. `limits` says what every policy must respect.",
         parameters=[PROJECT, ENVIRONMENT],
         responses={200: MonitoringPolicySerializer, **error_responses(401, 403, 404)},
-    )
-    def get(self, request, project: str, environment: str):
-        env = _environment(request, project, environment)
-        return Response(MonitoringPolicySerializer(_policy(env)).data)
-
-    @extend_schema(
+    ),
+    patch=extend_schema(
         summary="Change an environment's monitoring policy (project admins)",
         description="Fields left out keep their value. Refused (400) when the poll interval is "
         "shorter than the scheduler's tick, or a window is too short for the measurements a "
@@ -88,38 +114,20 @@ class PolicyView(GenericAPIView):
         parameters=[PROJECT, ENVIRONMENT],
         request=MonitoringPolicyInputSerializer,
         responses={200: MonitoringPolicySerializer, **error_responses(400, 401, 403, 404)},
-    )
-    def patch(self, request, project: str, environment: str):
-        require_person(request.user, "monitoring configuration")
-        env = _environment(request, project, environment)
-        services.config_authorize(environment=env, actor=request.user)
-        data = body_valid(MonitoringPolicyInputSerializer, request)
-        try:
-            services.policy_update(
-                environment=env,
-                actor=request.user,
-                **MonitoringPolicyInputSerializer.service_data(data),
-            )
-        except ValidationFailed as exc:
-            raise _renamed(exc, MonitoringPolicyInputSerializer.api_details) from None
-        return Response(MonitoringPolicySerializer(_policy(env)).data)
+    ),
+)
+class PolicyView(_PolicyPartView):
+    serializer_class = MonitoringPolicySerializer
+    input_serializer = MonitoringPolicyInputSerializer
 
 
-class RollbackHookView(GenericAPIView):
-    serializer_class = RollbackHookSerializer
-    filter_backends: list = []
-    pagination_class = None
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         summary="An environment's rollback hook (its secret is never answered)",
         parameters=[PROJECT, ENVIRONMENT],
         responses={200: RollbackHookSerializer, **error_responses(401, 403, 404)},
-    )
-    def get(self, request, project: str, environment: str):
-        env = _environment(request, project, environment)
-        return Response(RollbackHookSerializer(_policy(env)).data)
-
-    @extend_schema(
+    ),
+    patch=extend_schema(
         summary="Set, change or remove an environment's rollback hook (project admins)",
         description="The same setting as `rollback_hook_url` / `rollback_hook_secret` of the "
         "policy. Left out: kept. An empty `url` removes the hook; an empty `secret` removes the "
@@ -127,23 +135,11 @@ class RollbackHookView(GenericAPIView):
         parameters=[PROJECT, ENVIRONMENT],
         request=RollbackHookInputSerializer,
         responses={200: RollbackHookSerializer, **error_responses(400, 401, 403, 404)},
-    )
-    def patch(self, request, project: str, environment: str):
-        require_person(request.user, "monitoring configuration")
-        env = _environment(request, project, environment)
-        services.config_authorize(environment=env, actor=request.user)
-        data = body_valid(RollbackHookInputSerializer, request)
-        values = {}
-        if "url" in data:
-            values["rollback_hook_url"] = data["url"]
-        if "secret" in data:
-            values["rollback_hook_secret"] = data["secret"]
-        names = {"rollback_hook_url": "url", "rollback_hook_secret": "secret"}
-        try:
-            services.policy_update(environment=env, actor=request.user, **values)
-        except ValidationFailed as exc:
-            raise _renamed(exc, lambda d: {names.get(k, k): v for k, v in d.items()}) from None
-        return Response(RollbackHookSerializer(_policy(env)).data)
+    ),
+)
+class RollbackHookView(_PolicyPartView):
+    serializer_class = RollbackHookSerializer
+    input_serializer = RollbackHookInputSerializer
 
 
 def _check_collection(kind: str):

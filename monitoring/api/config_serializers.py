@@ -9,6 +9,8 @@ page and the API refuse the same input with the same sentence.
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -86,7 +88,24 @@ class MonitoringPolicySerializer(serializers.Serializer):
         return {"min_poll_interval_seconds": tick_seconds(), "min_measurements": MIN_MEASUREMENTS}
 
 
-class MonitoringPolicyInputSerializer(serializers.Serializer):
+# An input serializer whose field names differ from the policy service's (``SERVICE_FIELDS``).
+# A comment, not a docstring: the schema would describe the serializers with it.
+class _ServiceNames:
+    # API name → the service's field name; names not listed are the same in both.
+    SERVICE_FIELDS: dict[str, str] = {}
+
+    @classmethod
+    def service_data(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return {cls.SERVICE_FIELDS.get(key, key): value for key, value in data.items()}
+
+    @classmethod
+    def api_details(cls, details: dict[str, Any]) -> dict[str, Any]:
+        """A service's field errors under the API's field names."""
+        names = {service: api for api, service in cls.SERVICE_FIELDS.items()}
+        return {names.get(key, key): value for key, value in (details or {}).items()}
+
+
+class MonitoringPolicyInputSerializer(_ServiceNames, serializers.Serializer):
     """Every field is optional: what is left out keeps its current value."""
 
     poll_interval_seconds = serializers.FloatField(required=False)
@@ -107,23 +126,12 @@ class MonitoringPolicyInputSerializer(serializers.Serializer):
     tls_min_days = serializers.IntegerField(required=False)
     precheck_max_age_seconds = serializers.FloatField(required=False)
 
-    # API name → the service's field name.
     SERVICE_FIELDS = {
         "poll_interval_seconds": "poll_interval",
         "canary_duration_seconds": "canary_duration",
         "post_deploy_duration_seconds": "post_deploy_duration",
         "precheck_max_age_seconds": "precheck_max_age",
     }
-
-    @classmethod
-    def service_data(cls, data: dict) -> dict:
-        return {cls.SERVICE_FIELDS.get(key, key): value for key, value in data.items()}
-
-    @classmethod
-    def api_details(cls, details: dict) -> dict:
-        """A service's field errors under the API's field names."""
-        names = {service: api for api, service in cls.SERVICE_FIELDS.items()}
-        return {names.get(key, key): value for key, value in (details or {}).items()}
 
 
 class RollbackHookSerializer(serializers.Serializer):
@@ -139,7 +147,7 @@ class RollbackHookSerializer(serializers.Serializer):
         return bool(policy.rollback_hook_secret)
 
 
-class RollbackHookInputSerializer(serializers.Serializer):
+class RollbackHookInputSerializer(_ServiceNames, serializers.Serializer):
     url = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -154,6 +162,8 @@ class RollbackHookInputSerializer(serializers.Serializer):
         trim_whitespace=False,
         help_text="Write-only. Left out: the stored one stays; an empty string removes it.",
     )
+
+    SERVICE_FIELDS = {"url": "rollback_hook_url", "secret": "rollback_hook_secret"}
 
 
 # --- Checks ----------------------------------------------------------------------------

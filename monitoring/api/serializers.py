@@ -8,6 +8,7 @@ number is given as ``value`` (a finite number or null) plus ``value_text``
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -202,7 +203,8 @@ class WindowDetailSerializer(WindowSerializer):
 class SampleSerializer(serializers.ModelSerializer):
     check_id = serializers.IntegerField(source="window_check_id", read_only=True)
     check_name = serializers.CharField(source="window_check.name", read_only=True)
-    value = serializers.SerializerMethodField()
+    # Not ``get_value``: that name is DRF's own Field method for reading input.
+    value = serializers.SerializerMethodField(method_name="get_finite_value")
     value_text = serializers.SerializerMethodField()
 
     class Meta:
@@ -224,7 +226,7 @@ class SampleSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
-    def get_value(self, sample: Sample):
+    def get_finite_value(self, sample: Sample) -> float | None:
         return _finite(sample.value)
 
     @extend_schema_field(serializers.CharField())
@@ -268,7 +270,7 @@ class MonitoredDeploymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field(WindowSerializer(many=True))
-    def get_windows(self, deployment: Deployment) -> list:
+    def get_windows(self, deployment: Deployment) -> list[dict[str, Any]]:
         windows = getattr(deployment, "monitored_windows", None)
         if windows is None:
             windows = list(
@@ -276,4 +278,5 @@ class MonitoredDeploymentSerializer(serializers.ModelSerializer):
                     "deployment__release", "deployment__environment"
                 )
             )
-        return WindowSerializer(windows, many=True).data
+        # many=True answers a list (a ListSerializer); the stubs type it as one serializer's dict.
+        return cast("list[dict[str, Any]]", WindowSerializer(windows, many=True).data)

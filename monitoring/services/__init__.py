@@ -1,5 +1,6 @@
 """Every write of the monitoring app, split by subject (see each module's docstring)."""
 
+from monitoring.services.closing import release_hold, window_close
 from monitoring.services.config import (
     check_create,
     check_delete,
@@ -9,17 +10,14 @@ from monitoring.services.config import (
     policy_for,
     policy_update,
 )
+from monitoring.services.decisions import window_authorize, window_decide
 from monitoring.services.hooks import hook_call_request, hook_call_send
 from monitoring.services.polling import baselines_take, monitoring_tick
 from monitoring.services.prechecks import precheck_latest, precheck_refresh_due, precheck_run
 from monitoring.services.windows import (
     deployment_start,
     on_deployment_changed,
-    release_hold,
-    window_authorize,
-    window_close,
     window_conclude,
-    window_decide,
     window_open,
 )
 

@@ -1,15 +1,14 @@
 """What to watch: the policy and the checks of an environment.
 
 Every write here is for project admins, refuses bad configuration with a
-message per field (``ValidationFailed.details``), and writes an audit event.
+message per field (``ValidationFailed.details``, the rules are in
+``monitoring.services.validation``), and writes an audit event.
 Header values and the hook secret are secrets: they never reach an audit
 event or a page, only the fact that they changed.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -17,31 +16,52 @@ from django.db import IntegrityError, transaction
 
 from audit.services import audit_record
 from core.exceptions import NotFound, ValidationFailed
-from monitoring import fetch
-from monitoring.choices import CheckKind, Direction, HttpMethod, MetricProvider
-from monitoring.conf import tick_seconds
-from monitoring.jsonpath import JsonPathError, compile_path
+from monitoring.choices import CheckKind, Direction
 from monitoring.models import EnvironmentPolicy, HealthCheck, MetricCheck
 from monitoring.permissions import can_configure_checks, can_view_monitoring
-from monitoring.probes import ProbeSpec, parse_statuses, probe
-from monitoring.verdicts import MIN_MEASUREMENTS, Bounds, judge_health, judge_metric
+from monitoring.probes import ProbeSpec, probe
+from monitoring.services.validation import (
+    LIMIT_MAX,
+    MAX_HEADERS,
+    parse_headers,
+    validate_health,
+    validate_metric,
+    validate_policy,
+)
+from monitoring.verdicts import Bounds, judge_health, judge_metric
 from projects.choices import Role
 from projects.models import Environment
 from projects.permissions import role_refusal
 
-# A header name is an RFC 9110 token; values may not break the request line.
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")
-_FORBIDDEN_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "te", "upgrade"}
-MAX_HEADERS = 20
-LIMIT_MAX = 1000
+# The rules moved to ``monitoring.services.validation``; configfile and the forms
+# import them from here, as before.
+__all__ = [
+    "HEALTH_FIELDS",
+    "LIMIT_MAX",
+    "MAX_HEADERS",
+    "METRIC_FIELDS",
+    "POLICY_FIELDS",
+    "bounds_from",
+    "check_create",
+    "check_config",
+    "check_delete",
+    "check_test_now",
+    "check_update",
+    "config_authorize",
+    "enabled_checks",
+    "health_config",
+    "metric_config",
+    "parse_headers",
+    "policy_for",
+    "policy_update",
+    "spec_for",
+    "validate_health",
+    "validate_metric",
+    "validate_policy",
+]
 
-HEALTH_FIELDS = (
-    "name",
-    "url",
-    "method",
-    "expected_statuses",
-    "json_path",
-    "expected_value",
+# The fields every check has, after those of its kind.
+_COMMON_TAIL = (
     "timeout_seconds",
     "headers",
     "failure_limit",
@@ -49,6 +69,15 @@ HEALTH_FIELDS = (
     "consecutive_error_limit",
     "is_critical",
     "enabled",
+)
+HEALTH_FIELDS = (
+    "name",
+    "url",
+    "method",
+    "expected_statuses",
+    "json_path",
+    "expected_value",
+    *_COMMON_TAIL,
 )
 METRIC_FIELDS = (
     "name",
@@ -64,13 +93,7 @@ METRIC_FIELDS = (
     "baseline_ratio",
     "noise_floor",
     "use_in_precheck",
-    "timeout_seconds",
-    "headers",
-    "failure_limit",
-    "inconclusive_limit",
-    "consecutive_error_limit",
-    "is_critical",
-    "enabled",
+    *_COMMON_TAIL,
 )
 POLICY_FIELDS = (
     "poll_interval",
@@ -110,6 +133,15 @@ def enabled_checks(environment: Environment) -> tuple[list[HealthCheck], list[Me
     )
 
 
+def _limits_config(check: HealthCheck | MetricCheck) -> dict[str, Any]:
+    return {
+        "timeout_seconds": check.timeout_seconds,
+        "failure_limit": check.failure_limit,
+        "inconclusive_limit": check.inconclusive_limit,
+        "consecutive_error_limit": check.consecutive_error_limit,
+    }
+
+
 def health_config(check: HealthCheck) -> dict[str, Any]:
     return {
         "url": check.url,
@@ -117,10 +149,7 @@ def health_config(check: HealthCheck) -> dict[str, Any]:
         "expected_statuses": check.expected_statuses,
         "json_path": check.json_path,
         "expected_value": check.expected_value,
-        "timeout_seconds": check.timeout_seconds,
-        "failure_limit": check.failure_limit,
-        "inconclusive_limit": check.inconclusive_limit,
-        "consecutive_error_limit": check.consecutive_error_limit,
+        **_limits_config(check),
     }
 
 
@@ -137,11 +166,13 @@ def metric_config(check: MetricCheck) -> dict[str, Any]:
         "baseline_delta": check.baseline_delta,
         "baseline_ratio": check.baseline_ratio,
         "noise_floor": check.noise_floor,
-        "timeout_seconds": check.timeout_seconds,
-        "failure_limit": check.failure_limit,
-        "inconclusive_limit": check.inconclusive_limit,
-        "consecutive_error_limit": check.consecutive_error_limit,
+        **_limits_config(check),
     }
+
+
+def check_config(check: HealthCheck | MetricCheck) -> dict[str, Any]:
+    """The settings of a check that a window copies when it opens (headers are read live)."""
+    return health_config(check) if isinstance(check, HealthCheck) else metric_config(check)
 
 
 def bounds_from(config: dict[str, Any]) -> Bounds:
@@ -174,340 +205,10 @@ def spec_for(
     )
 
 
-# --- Validation ------------------------------------------------------------------------
-
-
-class _Errors(dict):
-    def raise_if_any(self) -> None:
-        if self:
-            field, message = next(iter(self.items()))
-            raise ValidationFailed(message, details=dict(self))
-
-
-def _text(
-    errors: _Errors,
-    field: str,
-    value: Any,
-    *,
-    max_length: int,
-    required: bool = False,
-    label: str = "",
-) -> str:
-    text = "" if value is None else str(value)
-    label = label or field.replace("_", " ").capitalize()
-    if "\x00" in text:
-        errors[field] = f"{label} contains a NUL character."
-    elif len(text) > max_length:
-        errors[field] = f"{label} is longer than {max_length} characters."
-    elif required and not text.strip():
-        errors[field] = f"{label} is required."
-    return text.strip()
-
-
-def _number(
-    errors: _Errors,
-    field: str,
-    value: Any,
-    *,
-    label: str,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    integer: bool = False,
-    allow_none: bool = True,
-):
-    if value is None or value == "":
-        if not allow_none:
-            errors[field] = f"{label} is required."
-        return None
-    try:
-        number = int(value) if integer else float(value)
-    except (TypeError, ValueError):
-        errors[field] = f"{label} must be a {'whole ' if integer else ''}number."
-        return None
-    if isinstance(number, float) and not math.isfinite(number):
-        errors[field] = f"{label} must be a finite number."
-        return None
-    if minimum is not None and number < minimum:
-        errors[field] = f"{label} must be at least {minimum:g}."
-    elif maximum is not None and number > maximum:
-        errors[field] = f"{label} must be at most {maximum:g}."
-    return number
-
-
-def parse_headers(text: str) -> dict[str, str]:
-    """``Name: value`` lines → a dict; ValidationFailed on a malformed line."""
-    headers: dict[str, str] = {}
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        if ":" not in line:
-            raise ValidationFailed(
-                f"Header line {number} needs the form 'Name: value'.",
-                details={"headers": f"Line {number} needs the form 'Name: value'."},
-            )
-        name, value = line.split(":", 1)
-        headers[name.strip()] = value.strip()
-    return headers
-
-
-def _headers(errors: _Errors, value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        errors["headers"] = "Headers must be a mapping of names to values."
-        return {}
-    if len(value) > MAX_HEADERS:
-        errors["headers"] = f"At most {MAX_HEADERS} headers."
-        return {}
-    clean = {}
-    for name, header_value in value.items():
-        name, header_value = str(name).strip(), str(header_value)
-        if not _HEADER_NAME.match(name):
-            errors["headers"] = f"'{name[:40]}' is not a valid header name."
-        elif name.lower() in _FORBIDDEN_HEADERS:
-            errors["headers"] = f"The {name} header is set by Shipcheck and cannot be configured."
-        elif any(ch in header_value for ch in "\r\n\x00") or len(header_value) > 2000:
-            errors["headers"] = f"The value of {name} contains a line break or is too long."
-        else:
-            clean[name] = header_value.strip()
-    return clean
-
-
-def _url(errors: _Errors, field: str, value: Any, *, required: bool = True) -> str:
-    url = _text(errors, field, value, max_length=500, required=required, label="URL")
-    if field in errors or not url:
-        return url
-    problem = fetch.url_problem(url)
-    if problem:
-        errors[field] = problem
-    return url
-
-
-def _json_path(errors: _Errors, field: str, value: Any) -> str:
-    path = _text(errors, field, value, max_length=200, label="JSON path")
-    if path and field not in errors:
-        try:
-            compile_path(path)
-        except JsonPathError as exc:
-            errors[field] = str(exc)
-    return path
-
-
-def _common(errors: _Errors, data: dict[str, Any]) -> dict[str, Any]:
-    clean = {
-        "name": _text(errors, "name", data.get("name"), max_length=80, required=True),
-        "url": _url(errors, "url", data.get("url")),
-        "timeout_seconds": _number(
-            errors,
-            "timeout_seconds",
-            data.get("timeout_seconds", 5.0),
-            label="Timeout",
-            minimum=0.1,
-            maximum=fetch.MAX_TIMEOUT_SECONDS,
-            allow_none=False,
-        ),
-        "headers": _headers(errors, data.get("headers", {})),
-        "is_critical": bool(data.get("is_critical", True)),
-        "enabled": bool(data.get("enabled", True)),
-    }
-    for field, label, default in (
-        ("failure_limit", "Failure limit", 1),
-        ("inconclusive_limit", "Inconclusive limit", 3),
-        ("consecutive_error_limit", "Consecutive error limit", 4),
-    ):
-        clean[field] = _number(
-            errors,
-            field,
-            data.get(field, default),
-            label=label,
-            minimum=0,
-            maximum=LIMIT_MAX,
-            integer=True,
-            allow_none=False,
-        )
-    return clean
-
-
-def validate_health(data: dict[str, Any]) -> dict[str, Any]:
-    errors = _Errors()
-    clean = _common(errors, data)
-    method = str(data.get("method") or HttpMethod.GET).upper()
-    if method not in HttpMethod.values:
-        errors["method"] = f"Method must be one of {', '.join(HttpMethod.values)}."
-    clean["method"] = method
-    statuses = _text(
-        errors,
-        "expected_statuses",
-        data.get("expected_statuses") or "200",
-        max_length=60,
-        label="Expected statuses",
-    )
-    try:
-        parse_statuses(statuses)
-    except ValueError as exc:
-        errors["expected_statuses"] = str(exc)
-    clean["expected_statuses"] = statuses
-    clean["json_path"] = _json_path(errors, "json_path", data.get("json_path"))
-    clean["expected_value"] = _text(
-        errors, "expected_value", data.get("expected_value"), max_length=200, label="Expected value"
-    )
-    if clean["json_path"] and not clean["expected_value"] and "json_path" not in errors:
-        errors["expected_value"] = "Say which value is expected at the JSON path (for example ok)."
-    if clean["expected_value"] and not clean["json_path"]:
-        errors["json_path"] = "Say where the expected value is, as a JSON path such as $.status."
-    errors.raise_if_any()
-    return clean
-
-
-def validate_metric(data: dict[str, Any]) -> dict[str, Any]:
-    errors = _Errors()
-    clean = _common(errors, data)
-    provider = data.get("provider") or MetricProvider.PROMETHEUS
-    if provider not in MetricProvider.values:
-        errors["provider"] = f"Provider must be one of {', '.join(MetricProvider.values)}."
-    clean["provider"] = provider
-    clean["query"] = _text(errors, "query", data.get("query"), max_length=2000, label="Query")
-    clean["json_path"] = _json_path(errors, "json_path", data.get("json_path"))
-    if provider == MetricProvider.PROMETHEUS and not clean["query"] and "query" not in errors:
-        errors["query"] = "A Prometheus check needs a PromQL query."
-    if provider == MetricProvider.JSON and not clean["json_path"] and "json_path" not in errors:
-        errors["json_path"] = (
-            "A JSON endpoint check needs the JSON path of the number, such as $.p95_ms."
-        )
-    clean["unit"] = _text(errors, "unit", data.get("unit"), max_length=16, label="Unit")
-    direction = data.get("direction") or Direction.HIGHER_IS_WORSE
-    if direction not in Direction.values:
-        errors["direction"] = "Direction must be higher_is_worse or lower_is_worse."
-    clean["direction"] = direction
-    clean["min_value"] = _number(errors, "min_value", data.get("min_value"), label="Minimum")
-    clean["max_value"] = _number(errors, "max_value", data.get("max_value"), label="Maximum")
-    clean["baseline_delta"] = _number(
-        errors,
-        "baseline_delta",
-        data.get("baseline_delta"),
-        label="Allowed change from the baseline",
-        minimum=0,
-    )
-    clean["baseline_ratio"] = _number(
-        errors,
-        "baseline_ratio",
-        data.get("baseline_ratio"),
-        label="Allowed ratio to the baseline",
-        minimum=1,
-    )
-    clean["noise_floor"] = _number(
-        errors, "noise_floor", data.get("noise_floor"), label="Noise floor"
-    )
-    low, high = clean["min_value"], clean["max_value"]
-    if low is not None and high is not None and low > high:
-        errors["min_value"] = f"The minimum ({low:g}) is above the maximum ({high:g})."
-    absolute = low is not None or high is not None
-    relative = clean["baseline_delta"] is not None or clean["baseline_ratio"] is not None
-    if (
-        not absolute
-        and not relative
-        and not {"min_value", "max_value", "baseline_delta", "baseline_ratio"} & set(errors)
-    ):
-        errors["max_value"] = (
-            "Set at least one bound: a minimum, a maximum, or a change from the baseline."
-        )
-    if clean["noise_floor"] is not None and not relative:
-        errors["noise_floor"] = "A noise floor only applies to bounds relative to the baseline."
-    clean["use_in_precheck"] = bool(data.get("use_in_precheck", False))
-    if clean["use_in_precheck"] and not absolute:
-        errors["use_in_precheck"] = "A pre-deployment check needs a minimum or a maximum."
-    errors.raise_if_any()
-    return clean
-
-
-def validate_policy(data: dict[str, Any]) -> dict[str, Any]:
-    errors = _Errors()
-    clean: dict[str, Any] = {}
-
-    def seconds(field, label, minimum, maximum):
-        raw = data.get(field)
-        if isinstance(raw, timedelta):
-            raw = raw.total_seconds()
-        value = _number(
-            errors, field, raw, label=label, minimum=minimum, maximum=maximum, allow_none=False
-        )
-        # Out of range is already an error; 1e300 seconds would not even fit a timedelta.
-        return timedelta(seconds=value) if value is not None and field not in errors else None
-
-    clean["poll_interval"] = seconds("poll_interval", "Poll interval (seconds)", 0.2, 600)
-    clean["canary_duration"] = seconds("canary_duration", "Canary duration (seconds)", 1, 24 * 3600)
-    clean["post_deploy_duration"] = seconds(
-        "post_deploy_duration", "Post-deploy duration (seconds)", 0, 24 * 3600
-    )
-    clean["precheck_max_age"] = seconds(
-        "precheck_max_age", "Pre-check freshness (seconds)", 60, 24 * 3600
-    )
-    clean["canary_percent"] = _number(
-        errors,
-        "canary_percent",
-        data.get("canary_percent"),
-        label="Canary traffic",
-        minimum=1,
-        maximum=100,
-        integer=True,
-        allow_none=False,
-    )
-    clean["tls_min_days"] = _number(
-        errors,
-        "tls_min_days",
-        data.get("tls_min_days"),
-        label="Minimum certificate validity (days)",
-        minimum=0,
-        maximum=365,
-        integer=True,
-        allow_none=False,
-    )
-    clean["auto_promote_canary"] = bool(data.get("auto_promote_canary", False))
-    clean["rollback_hook_url"] = _url(
-        errors, "rollback_hook_url", data.get("rollback_hook_url"), required=False
-    )
-    if data.get("rollback_hook_secret") is not None:
-        clean["rollback_hook_secret"] = _text(
-            errors,
-            "rollback_hook_secret",
-            data.get("rollback_hook_secret"),
-            max_length=200,
-            label="Hook secret",
-        )
-    interval = clean.get("poll_interval")
-    tick = tick_seconds()
-    if interval and "poll_interval" not in errors and interval.total_seconds() < tick:
-        errors["poll_interval"] = (
-            f"Poll interval (seconds) must be at least {tick:g}: the scheduler looks for due polls "
-            f"every {tick:g} s, so a window cannot be polled more often than that."
-        )
-        interval = None
-    if interval:
-        need = interval * MIN_MEASUREMENTS
-        for field, label in (
-            ("canary_duration", "The canary"),
-            ("post_deploy_duration", "The post-deploy window"),
-        ):
-            length = clean.get(field)
-            if length and length < need:
-                errors[field] = (
-                    f"{label} must last at least {need.total_seconds():g} s: polled every "
-                    f"{interval.total_seconds():g} s, {length.total_seconds():g} s give at most "
-                    f"{int(length / interval)} of the {MIN_MEASUREMENTS} measurements a verdict needs"
-                    + (
-                        " (or set it to 0 for no post-deploy window)."
-                        if field == "post_deploy_duration"
-                        else "."
-                    )
-                )
-    errors.raise_if_any()
-    return clean
-
-
 # --- Writes -------------------------------------------------------------------------------
 
 
-def config_authorize(*, environment: Environment, actor) -> None:
+def config_authorize(*, environment: Environment, actor: Any) -> None:
     """Raise unless ``actor`` may change what ``environment`` monitors (views ask before the form)."""
     if not can_view_monitoring(actor, environment.project_id):
         raise NotFound("No such environment.")
@@ -516,7 +217,7 @@ def config_authorize(*, environment: Environment, actor) -> None:
 
 
 @transaction.atomic
-def policy_update(*, environment: Environment, actor, **data: Any) -> EnvironmentPolicy:
+def policy_update(*, environment: Environment, actor: Any, **data: Any) -> EnvironmentPolicy:
     """Save the monitoring policy of ``environment``. Admins only. Audit: ``monitoring.policy_updated``."""
     config_authorize(environment=environment, actor=actor)
     current = policy_for(environment)
@@ -531,7 +232,7 @@ def policy_update(*, environment: Environment, actor, **data: Any) -> Environmen
     policy, _created = EnvironmentPolicy.objects.select_for_update().get_or_create(
         environment=environment, defaults={"post_deploy_duration": current.post_deploy_duration}
     )
-    changes = {}
+    changes: dict[str, Any] = {}
     for field, value in clean.items():
         if getattr(policy, field) != value:
             shown = "(changed)" if field == "rollback_hook_secret" else _plain(value)
@@ -557,31 +258,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _check_model(kind: str):
+def _check_model(kind: str) -> type[HealthCheck] | type[MetricCheck]:
     return HealthCheck if kind == CheckKind.HEALTH else MetricCheck
+
+
+def _name_taken(environment: Environment, name: str) -> ValidationFailed:
+    """The refusal of a second check with the same name in one environment."""
+    return ValidationFailed(
+        f"{environment} already has a check named '{name}'.",
+        details={"name": "This name is already used in this environment."},
+    )
 
 
 @transaction.atomic
 def check_create(
-    *, environment: Environment, kind: str, actor, **data: Any
+    *, environment: Environment, kind: str, actor: Any, **data: Any
 ) -> HealthCheck | MetricCheck:
     """Add a health or metric check to ``environment``. Admins only. Audit: ``monitoring.check_created``."""
     config_authorize(environment=environment, actor=actor)
     clean = validate_health(data) if kind == CheckKind.HEALTH else validate_metric(data)
     model = _check_model(kind)
     if model.objects.filter(environment=environment, name=clean["name"]).exists():
-        raise ValidationFailed(
-            f"{environment} already has a check named '{clean['name']}'.",
-            details={"name": "This name is already used in this environment."},
-        )
+        raise _name_taken(environment, clean["name"])
     try:
         with transaction.atomic():
             check = model.objects.create(environment=environment, **clean)
     except IntegrityError:
-        raise ValidationFailed(
-            f"{environment} already has a check named '{clean['name']}'.",
-            details={"name": "This name is already used in this environment."},
-        ) from None
+        raise _name_taken(environment, clean["name"]) from None
     audit_record(
         actor=actor,
         action="monitoring.check_created",
@@ -594,7 +297,7 @@ def check_create(
 
 @transaction.atomic
 def check_update(
-    *, check: HealthCheck | MetricCheck, actor, keep_headers: bool = True, **data: Any
+    *, check: HealthCheck | MetricCheck, actor: Any, keep_headers: bool = True, **data: Any
 ) -> HealthCheck | MetricCheck:
     """Change a check. Running windows keep the settings they started with. Audit: ``monitoring.check_updated``.
 
@@ -615,11 +318,8 @@ def check_update(
         clean["name"] != check.name
         and model.objects.filter(environment=environment, name=clean["name"]).exists()
     ):
-        raise ValidationFailed(
-            f"{environment} already has a check named '{clean['name']}'.",
-            details={"name": "This name is already used in this environment."},
-        )
-    changes = {}
+        raise _name_taken(environment, clean["name"])
+    changes: dict[str, Any] = {}
     for field, value in clean.items():
         if getattr(check, field) != value:
             changes[field] = "(changed)" if field == "headers" else value
@@ -638,7 +338,7 @@ def check_update(
 
 
 @transaction.atomic
-def check_delete(*, check: HealthCheck | MetricCheck, actor) -> None:
+def check_delete(*, check: HealthCheck | MetricCheck, actor: Any) -> None:
     """Delete a check; windows that watched it keep their samples. Audit: ``monitoring.check_deleted``."""
     environment = check.environment
     config_authorize(environment=environment, actor=actor)
@@ -658,7 +358,7 @@ def _auditable(clean: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def check_test_now(*, check: HealthCheck | MetricCheck, actor) -> dict[str, Any]:
+def check_test_now(*, check: HealthCheck | MetricCheck, actor: Any) -> dict[str, Any]:
     """Probe one check now and say what a window would conclude from this one reading.
 
     Nothing is stored. For admins configuring checks (and deployers, who read the page).

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -36,7 +37,7 @@ PURPOSE_ROLLBACK = "rollback"
 
 
 def hook_call_request(
-    *, deployment: Deployment, window: MonitoringWindow | None, actor, reason: str
+    *, deployment: Deployment, window: MonitoringWindow | None, actor: Any, reason: str
 ) -> HookCall | None:
     """Record the rollback call for ``deployment`` (once) and send it after commit.
 
@@ -167,7 +168,8 @@ def _hook_call_finish(*, call_id: int, accepted: bool, result: fetch.FetchResult
             "idempotency_key": call.idempotency_key,
         },
     )
-    url = call.window.get_absolute_url() if call.window_id else release.get_absolute_url()
+    window = call.window
+    url = window.get_absolute_url() if window is not None else release.get_absolute_url()
     if accepted:
         if deployment.status in (DeploymentStatus.FAILED, DeploymentStatus.SUCCEEDED):
             deployment_rollback(

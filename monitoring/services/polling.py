@@ -25,56 +25,75 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ALL_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from monitoring.choices import (
     BaselineStatus,
     CheckKind,
-    CheckVerdictStatus,
     HookCallStatus,
     SampleStatus,
     WindowStatus,
 )
 from monitoring.conf import poll_threads
-from monitoring.models import Baseline, HookCall, MonitoringWindow, PollGap, Sample, WindowCheck
+from monitoring.models import Baseline, HookCall, MonitoringWindow, PollGap, WindowCheck
 from monitoring.probes import ProbeSpec, probe
-from monitoring.services.config import bounds_from, spec_for
-from monitoring.verdicts import (
-    CheckState,
-    Limits,
-    Reading,
-    Tally,
-    Verdict,
-    check_verdict,
-    judge_health,
-    judge_metric,
-    window_verdict,
-)
+from monitoring.services.config import metric_config, spec_for
+from monitoring.services.hooks import hook_call_send
+from monitoring.services.recording import SlotResult, window_record, windows_record
+from monitoring.services.windows import window_conclude
+from monitoring.verdicts import Reading
+
+# The recording moved to ``monitoring.services.recording``; its names stay importable from here.
+__all__ = [
+    "Claim",
+    "SlotResult",
+    "TickReport",
+    "baselines_take",
+    "claim_slot",
+    "executor",
+    "monitoring_tick",
+    "poll_claims",
+    "window_record",
+    "windows_record",
+]
 
 logger = logging.getLogger(__name__)
+
 
 # Probes wait on sockets, but every answer is parsed under the GIL: past a few
 # dozen threads they queue for it and throughput falls (bench/poll_bench.py on 2
 # cores: 16 threads poll 1,000 checks about twice as fast as 64). Each probe has
 # its own deadline, so a hanging endpoint holds one thread, never the others.
 DEFAULT_POLL_THREADS = 16
+
+
 # A pending baseline or hook call older than this was lost with its task (worker
 # restart); the tick takes it over.
 STALE_TASK_AFTER = timedelta(seconds=10)
+
+
 # A hook call "sending" for this long died with its worker; it is not resent.
 HOOK_SENDING_EXPIRY = timedelta(minutes=2)
+
+
 MAX_WINDOWS_PER_TICK = 1000
+
+
 # While probes are out, windows whose probes are all in are recorded this often (seconds).
 RECORD_EVERY = 0.25
 
+
 _executor: ThreadPoolExecutor | None = None
+
+
 _executor_lock = threading.Lock()
 
 
@@ -123,7 +142,7 @@ class TickReport:
 # --- Claiming ------------------------------------------------------------------------------------
 
 
-def claim_slot(row: dict, now: datetime) -> Claim | None:
+def claim_slot(row: Mapping[str, Any], now: datetime) -> Claim | None:
     """Claim the latest due slot of a window, recording the stale ones before it as a gap.
 
     ``row`` holds the window's id, next_slot, started_at, ends_at and poll_interval
@@ -169,254 +188,13 @@ def claim_slot(row: dict, now: datetime) -> Claim | None:
     )
 
 
-# --- Probing and recording -----------------------------------------------------------------------
+# --- Probing -------------------------------------------------------------------------------------
 
 
 def _spec(check: WindowCheck) -> ProbeSpec:
     source = check.health_check if check.kind == CheckKind.HEALTH else check.metric_check
     headers = source.headers if source is not None else {}
     return spec_for(check.kind, check.config, headers, key=check.pk)
-
-
-def _judge(check: WindowCheck, reading: Reading):
-    if check.kind == CheckKind.HEALTH:
-        return judge_health(reading)
-    baseline = check.baseline
-    value = (
-        baseline.value if baseline is not None and baseline.status == BaselineStatus.TAKEN else None
-    )
-    return judge_metric(reading, bounds_from(check.config), value)
-
-
-def _limits(check: WindowCheck) -> Limits:
-    config = check.config
-    return Limits(
-        failure_limit=int(config.get("failure_limit", 1)),
-        inconclusive_limit=int(config.get("inconclusive_limit", 3)),
-        consecutive_error_limit=int(config.get("consecutive_error_limit", 4)),
-    )
-
-
-def _tally(check: WindowCheck) -> Tally:
-    return Tally(
-        passes=check.passes,
-        failures=check.failures,
-        inconclusives=check.inconclusives,
-        errors=check.errors,
-        consecutive_errors=check.consecutive_errors,
-    )
-
-
-def _store_tally(check: WindowCheck, tally: Tally) -> None:
-    check.passes, check.failures = tally.passes, tally.failures
-    check.inconclusives, check.errors = tally.inconclusives, tally.errors
-    check.consecutive_errors = tally.consecutive_errors
-
-
-TALLY_FIELDS = [
-    "passes",
-    "failures",
-    "inconclusives",
-    "errors",
-    "consecutive_errors",
-    "status",
-    "reason",
-    "last_detail",
-    "last_error",
-]
-
-
-SAMPLE_FIELDS = [
-    "window_check_id",
-    "slot",
-    "taken_at",
-    "status",
-    "outcome",
-    "value",
-    "http_status",
-    "latency_ms",
-    "detail",
-]
-
-
-def _insert_samples(rows: list[tuple]) -> None:
-    """``bulk_create(ignore_conflicts=True)`` as one prepared INSERT sent for every row.
-
-    ``rows`` are tuples in SAMPLE_FIELDS order, already in database form. The
-    unique (check, slot) constraint makes a second write of a slot a no-op.
-    Building a thousand model instances into one statement costs more than the
-    polls themselves (bench/poll_bench.py), so the rows go straight to the cursor.
-    """
-    if not rows:
-        return
-    ops = connection.ops
-    fields = [Sample._meta.get_field(name) for name in SAMPLE_FIELDS]
-    columns = ", ".join(ops.quote_name(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = (
-        f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {ops.quote_name(Sample._meta.db_table)} "
-        f"({columns}) VALUES ({placeholders})"
-        f"{ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-def _save_tallies(checks: list[WindowCheck]) -> None:
-    """One UPDATE per check, sent in one round trip.
-
-    ``bulk_update`` builds a CASE expression per field and row, which costs more
-    than the polling itself at a thousand checks per tick (bench/poll_bench.py).
-    """
-    table = WindowCheck._meta.db_table
-    columns = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in TALLY_FIELDS)
-    rows = [[getattr(check, name) for name in TALLY_FIELDS] + [check.pk] for check in checks]
-    if not rows:
-        return
-    # Only our own table and column names are interpolated; every value is a parameter.
-    sql = f"UPDATE {connection.ops.quote_name(table)} SET {columns} WHERE id = %s"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-def _states(checks: list[WindowCheck]) -> list[CheckState]:
-    return [CheckState(c.name, c.is_critical, c.status, c.reason) for c in checks]
-
-
-@dataclass
-class SlotResult:
-    """One claimed slot of one window, with what each of its checks' probes returned."""
-
-    window_id: int
-    slot: int
-    taken_at: datetime
-    readings: dict[int, Reading]
-
-
-def window_record(
-    *, window_id: int, slot: int, taken_at: datetime, readings: dict[int, Reading]
-) -> None:
-    """Store one slot's samples, update the tallies and act on the verdict, in one transaction."""
-    windows_record([SlotResult(window_id, slot, taken_at, readings)])
-
-
-def windows_record(results: list[SlotResult]) -> int:
-    """Record the slots of several windows in one transaction; returns how many windows were recorded.
-
-    Every window is locked, its samples stored, its tallies and verdicts
-    updated: a few statements for the whole batch, not per window. Windows whose
-    verdict is reached are closed one by one, each in a savepoint, so one
-    window's trouble (a refused transition) never undoes the others.
-    """
-    from monitoring.services.windows import window_close
-
-    if not results:
-        return 0
-    with transaction.atomic():
-        windows = {
-            w.pk: w
-            for w in MonitoringWindow.objects.select_for_update(of=("self",))
-            .select_related("deployment__release__project", "deployment__environment")
-            .filter(pk__in=[r.window_id for r in results])
-            .order_by("id")
-        }
-        checks_of: dict[int, list[WindowCheck]] = {}
-        for check in WindowCheck.objects.filter(window_id__in=list(windows)).select_related(
-            "baseline"
-        ):
-            checks_of.setdefault(check.window_id, []).append(check)
-        samples, changed, reasons, closing = [], [], [], []
-        for result in results:
-            window = windows.get(result.window_id)
-            if window is None:
-                continue
-            checks = sorted(checks_of.get(window.pk, []), key=lambda c: (c.position, c.pk))
-            taken_at = Sample._meta.get_field("taken_at").get_db_prep_save(
-                result.taken_at, connection
-            )
-            running = window.status == WindowStatus.RUNNING
-            for check in checks:
-                reading = result.readings.get(check.pk)
-                if reading is None:
-                    continue
-                judgement = _judge(check, reading)
-                samples.append(
-                    (
-                        check.pk,
-                        result.slot,
-                        taken_at,
-                        reading.status,
-                        judgement.outcome,
-                        reading.value,
-                        reading.http_status,
-                        reading.latency_ms,
-                        judgement.detail[:300],
-                    )
-                )
-                if not running or check.status != CheckVerdictStatus.RUNNING:
-                    continue
-                tally = _tally(check).add(judgement.outcome)
-                _store_tally(check, tally)
-                check.last_detail = judgement.detail[:300]
-                if reading.status == SampleStatus.ERROR:
-                    check.last_error = (reading.error or judgement.detail)[:300]
-                verdict = check_verdict(
-                    check.name,
-                    tally,
-                    _limits(check),
-                    finished=False,
-                    last_detail=check.last_detail,
-                    last_error=check.last_error,
-                )
-                check.status, check.reason = verdict.status, verdict.reason
-                changed.append(check)
-            if not running:
-                continue
-            verdict = window_verdict(_states(checks), finished=False)
-            if verdict.status != WindowStatus.RUNNING:
-                closing.append((window, verdict))
-            elif window.reason != verdict.reason:
-                window.reason = verdict.reason
-                reasons.append((verdict.reason, window.pk))
-        _insert_samples(samples)
-        _save_tallies(changed)
-        if reasons:
-            table = connection.ops.quote_name(MonitoringWindow._meta.db_table)
-            with connection.cursor() as cursor:
-                cursor.executemany(f"UPDATE {table} SET reason = %s WHERE id = %s", reasons)  # noqa: S608
-        for window, verdict in closing:
-            try:
-                with transaction.atomic():
-                    window_close(window, verdict, actor=None)
-            except Exception:  # noqa: BLE001 - logged; the window stays running and is judged again
-                logger.exception("Closing window %s as %s failed", window.pk, verdict.status)
-    return len(windows)
-
-
-def settle_running_checks(window: MonitoringWindow) -> list[WindowCheck]:
-    """Give every still-running check its final verdict (window locked by the caller)."""
-    checks = list(window.checks.all())
-    settled = []
-    for check in checks:
-        if check.status == CheckVerdictStatus.RUNNING:
-            verdict = check_verdict(
-                check.name,
-                _tally(check),
-                _limits(check),
-                finished=True,
-                last_detail=check.last_detail,
-                last_error=check.last_error,
-            )
-            check.status, check.reason = verdict.status, verdict.reason
-            settled.append(check)
-    if settled:
-        WindowCheck.objects.bulk_update(settled, ["status", "reason"])
-    return checks
-
-
-def final_verdicts(window: MonitoringWindow) -> Verdict:
-    """Each check's and then the window's verdict once its time is up (window locked by the caller)."""
-    return window_verdict(_states(settle_running_checks(window)), finished=True)
 
 
 def poll_claims(claims: list[Claim], report: TickReport, now: datetime | None = None) -> None:
@@ -466,7 +244,11 @@ def _record_batch(
     taken_at: datetime,
     report: TickReport,
 ) -> None:
-    results = [SlotResult(c.window_id, c.slot, taken_at, readings[c.window_id]) for c in claims]
+    results = [
+        SlotResult(c.window_id, c.slot, taken_at, readings[c.window_id])
+        for c in claims
+        if c.slot is not None  # always: only claims with a slot are polled
+    ]
     try:
         windows_record(results)
     except Exception:  # noqa: BLE001 - the slots stay claimed; their windows are polled again next slot
@@ -493,8 +275,6 @@ def monitoring_tick(*, now: datetime | None = None) -> TickReport:
 
     Safe to run on any number of workers at once (see the module docstring).
     """
-    from monitoring.services.windows import window_conclude
-
     now = now or timezone.now()
     report = TickReport()
     rows = list(
@@ -547,8 +327,6 @@ def baselines_take(*, deployment_id: int) -> int:
         check = baseline.metric_check
         if check is None:
             continue
-        from monitoring.services.config import metric_config
-
         specs[baseline.pk] = spec_for(
             CheckKind.METRIC, metric_config(check), check.headers, key=baseline.pk
         )
@@ -587,8 +365,6 @@ def _take_stale_baselines(now: datetime, report: TickReport) -> None:
 
 
 def _send_stale_hooks(now: datetime, report: TickReport) -> None:
-    from monitoring.services.hooks import hook_call_send
-
     HookCall.objects.filter(
         status=HookCallStatus.SENDING, sent_at__lte=now - HOOK_SENDING_EXPIRY
     ).update(

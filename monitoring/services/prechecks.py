@@ -10,7 +10,8 @@ and the gate reads the latest stored run.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +20,7 @@ from core.exceptions import NotFound
 from monitoring.choices import CheckKind, Outcome
 from monitoring.models import HealthCheck, MetricCheck, Precheck
 from monitoring.permissions import can_run_prechecks, can_view_monitoring
-from monitoring.probes import probe
+from monitoring.probes import ProbeSpec, probe
 from monitoring.services.config import (
     bounds_from,
     health_config,
@@ -53,8 +54,10 @@ def precheck_checks(environment: Environment) -> tuple[list[HealthCheck], list[M
     return health, metrics
 
 
-def _run(health: list[HealthCheck], metrics: list[MetricCheck], tls_min_days: int) -> list[dict]:
-    jobs = [
+def _run(
+    health: list[HealthCheck], metrics: list[MetricCheck], tls_min_days: int
+) -> list[dict[str, Any]]:
+    jobs: list[tuple[HealthCheck | MetricCheck, ProbeSpec]] = [
         (c, spec_for(CheckKind.HEALTH, health_config(c), c.headers, key=("health", c.pk)))
         for c in health
     ]
@@ -63,7 +66,7 @@ def _run(health: list[HealthCheck], metrics: list[MetricCheck], tls_min_days: in
         for c in metrics
     ]
     answers = list(executor().map(lambda job: probe(job[1]), jobs))
-    results: list[dict] = []
+    results: list[dict[str, Any]] = []
     now = timezone.now()
     for (check, spec), (reading, fetched) in zip(jobs, answers, strict=True):
         if isinstance(check, HealthCheck):
@@ -98,7 +101,9 @@ def _run(health: list[HealthCheck], metrics: list[MetricCheck], tls_min_days: in
     return results
 
 
-def _tls_result(name: str, not_after, error: str, now, min_days: int) -> dict:
+def _tls_result(
+    name: str, not_after: datetime | None, error: str, now: datetime, min_days: int
+) -> dict[str, Any]:
     if not_after is None:
         why = error or "no certificate was presented"
         return {
@@ -118,7 +123,7 @@ def _tls_result(name: str, not_after, error: str, now, min_days: int) -> dict:
     }
 
 
-def precheck_run(*, environment: Environment, actor=None) -> Precheck | None:
+def precheck_run(*, environment: Environment, actor: Any = None) -> Precheck | None:
     """Run the pre-deployment checks of ``environment`` now and store the result.
 
     Callers: the scheduler (``actor=None``) and deployers or admins from the
@@ -161,7 +166,7 @@ def precheck_run(*, environment: Environment, actor=None) -> Precheck | None:
     return run
 
 
-def precheck_refresh_due(*, now=None) -> int:
+def precheck_refresh_due(*, now: datetime | None = None) -> int:
     """Scheduler: re-run the pre-checks of production environments whose latest run is getting old."""
     now = now or timezone.now()
     count = 0
