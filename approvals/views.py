@@ -63,7 +63,7 @@ RELEASE_CHANGED_EVENT = "releaseChanged"
 
 def _is_fragment(request) -> bool:
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request
 
 
 def _fixable(exc: DomainError) -> bool:
