@@ -7,12 +7,12 @@ Each gate answers from ``approvals.requirements`` so the page, the API and
 from __future__ import annotations
 
 from approvals.choices import ApprovalKind
+from approvals.facts import ReleaseFacts
 from approvals.requirements import (
     GATE_DEPLOYMENT,
     GATE_GO_NO_GO,
     GATE_QA,
     GATE_SCOPE,
-    ReleaseFacts,
     emergency_waiver,
     go_no_go_state,
     requirements_for,

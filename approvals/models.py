@@ -170,6 +170,8 @@ class Approval(models.Model):
     artifact_version = models.CharField(max_length=120, blank=True)
     commit_sha = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Not a column: ``approval_decide`` sets it, True when the same decision was given again.
+    repeat: bool = False
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from approvals.choices import ApprovalState, Decision
 from approvals.permissions import can_complete_review, can_request_approval, can_run_meeting
 from approvals.selectors import approval_matrix
@@ -24,7 +26,7 @@ def approvals_panel_context(release, request, *, error: str = "", notice: str = 
     sections = []
     seen_scope = False
     for column in matrix.columns:
-        rows = []
+        rows: list[dict[str, Any]] = []
         sections.append({"column": column, "rows": rows})
         for req in column.requirements:
             duplicate = req.kind == "scope" and seen_scope
@@ -39,7 +41,7 @@ def approvals_panel_context(release, request, *, error: str = "", notice: str = 
                     "mine": mine,
                     "can_decide": me is not None and any(u.pk == me for u in req.eligible),
                     "waiting_for_deploy": req.kind == "qa_signoff"
-                    and not matrix.facts.succeeded_in(req.subject),
+                    and (req.subject is None or not matrix.facts.succeeded_in(req.subject)),
                 }
             )
     emergency_mine = None

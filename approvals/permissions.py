@@ -17,6 +17,7 @@ Separation of duties, as decided for Shipcheck:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from approvals.choices import KIND_ROLES, ApprovalKind
 from approvals.exceptions import (
@@ -124,7 +125,10 @@ def decision_refusal(
     elif not allowed:
         return RoleNotHeld(f"{_sentence_start(a_or_an(kind_label))} needs {_roles_text(allowed)}.")
     elif not has_role(user, release.project_id, *allowed):
-        return role_refusal(*allowed, to=f"give {a_or_an(kind_label)}", error=RoleNotHeld)
+        # role_refusal builds the error class it is given: approvals' audited RoleNotHeld.
+        return cast(
+            RoleNotHeld, role_refusal(*allowed, to=f"give {a_or_an(kind_label)}", error=RoleNotHeld)
+        )
     return separation_refusal(
         person_id=user.pk, kind=kind, release=release, deployer_ids=deployer_ids
     )

@@ -45,7 +45,7 @@ class ApprovalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_environment(self, approval: Approval) -> str | None:
-        return approval.environment.name if approval.environment_id else None
+        return approval.environment.name if approval.environment else None
 
 
 class DecisionResultSerializer(ApprovalSerializer):
