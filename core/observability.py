@@ -7,8 +7,8 @@
 * ``LOG_FORMAT=json`` (the production default) writes one JSON object per line.
 * ``/metrics`` serves Prometheus text: requests and latencies of this process (all gunicorn
   workers with ``PROMETHEUS_MULTIPROC_DIR``), and, read at scrape time from the cache, the
-  database and the broker, what the workers did: task runs, the monitoring poll lag, the
-  queue depth. It answers only with ``Authorization: Bearer $SHIPCHECK_METRICS_TOKEN``, or,
+  database and the broker, what the workers did: task runs, the queue depth, and what other
+  apps register with ``metric_collector`` (monitoring: the poll lag). It answers only with ``Authorization: Bearer $SHIPCHECK_METRICS_TOKEN``, or,
   when no token is set, to clients on the loopback address.
 """
 
@@ -23,6 +23,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -38,7 +39,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 logger = logging.getLogger("shipcheck.request")
 
@@ -202,22 +203,18 @@ def queue_depths() -> dict[str, int | None]:
     return depths
 
 
-def poll_lag_seconds() -> float:
-    """How far the oldest due poll of a running monitoring window is behind its time (0 if none)."""
-    from django.utils import timezone
+# Gauges that other apps compute at scrape time (monitoring: the poll lag), registered from
+# their AppConfig.ready() so that core never imports them. Each collector yields metric
+# families; they appear after the queue depth, in the order the apps registered them.
+MetricCollector = Callable[[], Iterable[Metric]]
+_collectors: list[MetricCollector] = []
 
-    from monitoring.choices import WindowStatus
-    from monitoring.models import MonitoringWindow
 
-    oldest = (
-        MonitoringWindow.objects.filter(status=WindowStatus.RUNNING, next_poll_at__isnull=False)
-        .order_by("next_poll_at")
-        .values_list("next_poll_at", flat=True)
-        .first()
-    )
-    if oldest is None:
-        return 0.0
-    return max((timezone.now() - oldest).total_seconds(), 0.0)
+def metric_collector(func: MetricCollector) -> MetricCollector:
+    """Add ``func`` to what ``/metrics`` reads at scrape time (once, however often it is called)."""
+    if func not in _collectors:
+        _collectors.append(func)
+    return func
 
 
 class WorkerCollector:
@@ -247,16 +244,8 @@ class WorkerCollector:
                 depth.add_metric([queue], float(count))
         yield depth
 
-        try:
-            lag = poll_lag_seconds()
-        except Exception:  # noqa: BLE001 - no database: no reading
-            lag = None
-        if lag is not None:
-            yield GaugeMetricFamily(
-                "shipcheck_monitoring_poll_lag_seconds",
-                "How late the oldest due poll of a running monitoring window is.",
-                value=lag,
-            )
+        for collector in list(_collectors):
+            yield from collector()
 
         from core.tasks import HEARTBEAT_KEY
 

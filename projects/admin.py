@@ -16,7 +16,9 @@ from django.utils.html import format_html
 
 from core.exceptions import DomainError
 from projects.models import ApiToken, Environment, Membership, Project
-from projects.services import api_token_revoke, membership_revoke, project_archive
+from projects.services.memberships import membership_revoke
+from projects.services.projects import project_archive
+from projects.services.tokens import api_token_revoke
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

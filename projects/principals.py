@@ -6,7 +6,10 @@ authenticated while every permission predicate can tell the difference.
 
 from __future__ import annotations
 
+from core.principals import is_token
 from projects.models import ApiToken
+
+__all__ = ["TokenPrincipal", "is_token"]
 
 
 class TokenPrincipal:
@@ -31,7 +34,3 @@ class TokenPrincipal:
 
     def has_scope(self, scope: str) -> bool:
         return scope in (self.api_token.scopes or [])
-
-
-def is_token(principal) -> bool:
-    return getattr(principal, "is_token", False)

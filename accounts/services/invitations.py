@@ -1,4 +1,4 @@
-"""Every write of the accounts app: invitations, deactivation, provider groups, sign-in rules."""
+"""Invitations: create, resend, revoke, and accept (into a new or a signed-in account)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -16,53 +16,16 @@ from django.utils import timezone
 
 from accounts.choices import InvitationStatus
 from accounts.exceptions import InvitationUnusable
-from accounts.models import GroupRoleMapping, Invitation, ProjectSecurity
-from accounts.permissions import can_manage_people, is_staff
+from accounts.models import Invitation
+from accounts.services._common import User, _clean_roles, _grant, _require_manager
 from accounts.tokens import invitation_hash, invitation_secret
 from audit.services import audit_record
-from core.exceptions import DomainError, PermissionDenied, ValidationFailed
-from projects.choices import Role
-from projects.models import ApiToken, Membership, Project
-from projects.services import membership_grant, membership_revoke
+from core.exceptions import PermissionDenied, ValidationFailed
+from projects.models import Project
 
-logger = logging.getLogger(__name__)
-User = get_user_model()
+logger = logging.getLogger("accounts.services")
 
 EMAIL_MAX = 254
-
-
-def _grant(*, project, user, role, reason: str):
-    return membership_grant(project=project, user=user, role=role, actor=None, reason=reason)
-
-
-def _revoke(*, project, user, role, reason: str):
-    return membership_revoke(project=project, user=user, role=role, actor=None, reason=reason)
-
-
-def _require_manager(actor, project, what: str) -> None:
-    if not can_manage_people(actor, project):
-        raise PermissionDenied(f"Only a project admin or a staff administrator may {what}.")
-
-
-def _clean_roles(roles: Iterable[str]) -> list[str]:
-    if isinstance(roles, str):
-        roles = [roles]
-    try:
-        chosen = sorted({str(r).strip() for r in roles if str(r).strip()})
-    except TypeError:
-        chosen = []
-    unknown = [r for r in chosen if r not in Role.values]
-    if unknown:
-        raise ValidationFailed(
-            f"Unknown role '{unknown[0][:40]}'. Known roles: {', '.join(Role.values)}.",
-            details={"roles": [f"Choose among {', '.join(Role.values)}."]},
-        )
-    if not chosen:
-        raise ValidationFailed(
-            "Choose at least one role for the person you invite.",
-            details={"roles": ["Choose at least one role."]},
-        )
-    return chosen
 
 
 def _clean_email(email) -> str:
@@ -377,253 +340,3 @@ def invitation_accept(
         data={**_audit_data(invitation), "user": user.get_username(), "new_account": created},
     )
     return invitation, user
-
-
-# --- Deactivation ---------------------------------------------------------------------
-
-
-def _end_sessions(user) -> int:
-    """Delete every session of ``user``: the ones allauth tracks and any other in the store."""
-    from importlib import import_module
-
-    from allauth.usersessions.models import UserSession
-
-    ended = 0
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
-    for key in keys:
-        store().delete(key)
-        ended += 1
-    UserSession.objects.filter(user=user).delete()
-    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
-        # Sessions opened without the tracker (e.g. by the test client): look through the store.
-        from django.contrib.sessions.models import Session
-
-        stale = []
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-            if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-                stale.append(session.session_key)
-        ended += Session.objects.filter(session_key__in=stale).delete()[0]
-    return ended
-
-
-@transaction.atomic
-def user_deactivate(*, user, actor, reason: str = ""):
-    """Deactivate a person: they cannot sign in, their sessions end, their tokens stop working.
-
-    Callers: Django staff, never on themselves. Their history (memberships, approvals,
-    audit events) stays. API tokens they created are refused from now on
-    (``projects/authentication.py``). Audit: ``user.deactivated``.
-    """
-    if not is_staff(actor):
-        raise PermissionDenied("Only a staff administrator may deactivate people.")
-    if user.pk == actor.pk:
-        raise ValidationFailed("You cannot deactivate yourself; ask another administrator.")
-    reason = str(reason or "").strip()[:500]
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if not user.is_active:
-        return user
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    sessions = _end_sessions(user)
-    tokens = ApiToken.objects.filter(created_by=user, revoked_at__isnull=True).count()
-    audit_record(
-        actor=actor,
-        action="user.deactivated",
-        obj=user,
-        object_repr=user.get_username(),
-        from_state="active",
-        to_state="inactive",
-        reason=reason,
-        data={
-            "username": user.get_username(),
-            "sessions_ended": sessions,
-            "tokens_stopped": tokens,
-        },
-    )
-    return user
-
-
-@transaction.atomic
-def user_reactivate(*, user, actor, reason: str = ""):
-    """Let a deactivated person sign in again (their tokens work again). Audit: ``user.reactivated``."""
-    if not is_staff(actor):
-        raise PermissionDenied("Only a staff administrator may reactivate people.")
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if user.is_active:
-        return user
-    user.is_active = True
-    user.save(update_fields=["is_active"])
-    audit_record(
-        actor=actor,
-        action="user.reactivated",
-        obj=user,
-        object_repr=user.get_username(),
-        from_state="inactive",
-        to_state="active",
-        reason=str(reason or "").strip()[:500],
-        data={"username": user.get_username()},
-    )
-    return user
-
-
-# --- Sessions -------------------------------------------------------------------------
-
-
-@transaction.atomic
-def session_end(*, user, session_key: str, actor) -> bool:
-    """End one of ``user``'s own sessions (never another person's). Audit: ``session.ended``."""
-    from allauth.usersessions.models import UserSession
-
-    if actor is None or actor.pk != user.pk:
-        raise PermissionDenied("You may end only your own sessions.")
-    row = UserSession.objects.select_for_update().filter(user=user, session_key=session_key).first()
-    if row is None:
-        return False
-    row.end()
-    audit_record(
-        actor=actor,
-        action="session.ended",
-        object_type="usersessions.usersession",
-        object_id=row.pk,
-        object_repr=f"{row.ip} ({row.user_agent[:60]})",
-        from_state="active",
-        to_state="ended",
-        data={"ip": row.ip},
-    )
-    return True
-
-
-# --- Provider groups → roles --------------------------------------------------------
-
-
-def _clean_group(group) -> str:
-    group = str(group or "").strip()
-    if not group or len(group) > 150:
-        raise ValidationFailed(
-            "Name the provider's group (1 to 150 characters), exactly as the provider sends it.",
-            details={"group": ["Enter the group's name."]},
-        )
-    return group
-
-
-@transaction.atomic
-def group_mapping_add(*, project: Project, group: str, role: str, actor) -> GroupRoleMapping:
-    """Say that members of the provider's ``group`` hold ``role`` in ``project``.
-
-    Takes effect at each person's next sign-in through the provider.
-    Audit: ``group_mapping.added``.
-    """
-    _require_manager(actor, project, "map identity provider groups to roles")
-    group = _clean_group(group)
-    (role,) = _clean_roles([role])[:1]
-    mapping, created = GroupRoleMapping.objects.get_or_create(
-        project=project, group=group, role=role
-    )
-    if created:
-        audit_record(
-            actor=actor,
-            action="group_mapping.added",
-            obj=mapping,
-            project=project,
-            to_state=role,
-            data={"group": group, "role": role},
-        )
-    return mapping
-
-
-@transaction.atomic
-def group_mapping_remove(*, mapping: GroupRoleMapping, actor) -> None:
-    """Remove a mapping; roles it gave are taken away at the person's next provider sign-in.
-
-    Audit: ``group_mapping.removed``.
-    """
-    _require_manager(actor, mapping.project, "map identity provider groups to roles")
-    deleted, _ = GroupRoleMapping.objects.filter(pk=mapping.pk).delete()
-    if deleted:
-        audit_record(
-            actor=actor,
-            action="group_mapping.removed",
-            object_type="accounts.grouprolemapping",
-            object_id=mapping.pk,
-            object_repr=str(mapping),
-            project=mapping.project,
-            from_state=mapping.role,
-            data={"group": mapping.group, "role": mapping.role},
-        )
-
-
-@transaction.atomic
-def provider_groups_sync(*, user, groups: Iterable[str]) -> dict:
-    """Grant and revoke the mapped roles of ``user`` after a sign-in through the provider.
-
-    In every project with mappings, each mapped role is held exactly when one of
-    ``groups`` maps to it; roles that no mapping names are left alone. Changes
-    go through ``membership_grant``/``membership_revoke`` (audited there) and
-    the sync itself is audited as ``auth.groups_synced`` per project that changed.
-    """
-    groups = {str(g) for g in groups or [] if isinstance(g, str | int)}
-    changes: dict[str, dict[str, list[str]]] = {}
-    mappings = list(GroupRoleMapping.objects.select_related("project").order_by("project_id"))
-    by_project: dict[int, list[GroupRoleMapping]] = {}
-    for mapping in mappings:
-        by_project.setdefault(mapping.project_id, []).append(mapping)
-    held = set(Membership.objects.filter(user=user).values_list("project_id", "role"))
-    for project_id, rows in by_project.items():
-        project = rows[0].project
-        mapped_roles = {m.role for m in rows}
-        wanted = {m.role for m in rows if m.group in groups}
-        granted = sorted(r for r in wanted if (project_id, r) not in held)
-        revoked = sorted(r for r in mapped_roles - wanted if (project_id, r) in held)
-        reason = "Follows the identity provider's groups: " + (", ".join(sorted(groups)) or "none")
-        for role in list(granted):
-            _grant(project=project, user=user, role=role, reason=reason[:500])
-        for role in list(revoked):
-            try:
-                with transaction.atomic():
-                    _revoke(project=project, user=user, role=role, reason=reason[:500])
-            except DomainError as exc:  # e.g. the project's last admin keeps the role
-                logger.info("Kept %s for %s in %s: %s", role, user.pk, project.slug, exc.code)
-                revoked.remove(role)
-        if granted or revoked:
-            changes[project.slug] = {"granted": granted, "revoked": revoked}
-            audit_record(
-                actor=user,
-                action="auth.groups_synced",
-                object_type="auth.user",
-                object_id=user.pk,
-                object_repr=user.get_username(),
-                project=project,
-                reason=reason[:500],
-                data={"groups": sorted(groups)[:50], "granted": granted, "revoked": revoked},
-            )
-    return changes
-
-
-# --- Project sign-in rules ------------------------------------------------------------
-
-
-@transaction.atomic
-def project_security_update(*, project: Project, actor, require_mfa_for_approvers: bool):
-    """Require (or not) a second factor of production and emergency approvers.
-
-    Audit: ``project.security_changed``.
-    """
-    _require_manager(actor, project, "change sign-in rules")
-    security, _ = ProjectSecurity.objects.select_for_update().get_or_create(project=project)
-    before = security.require_mfa_for_approvers
-    value = bool(require_mfa_for_approvers)
-    if before != value:
-        security.require_mfa_for_approvers = value
-        security.updated_at = timezone.now()
-        security.save(update_fields=["require_mfa_for_approvers", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="project.security_changed",
-            obj=security,
-            project=project,
-            from_state="mfa_required" if before else "mfa_optional",
-            to_state="mfa_required" if value else "mfa_optional",
-            data={"require_mfa_for_approvers": value},
-        )
-    return security
