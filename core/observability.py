@@ -195,7 +195,9 @@ def queue_depths() -> dict[str, int | None]:
             channel = connection.default_channel
             for queue in queues:
                 try:
-                    depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
+                    # Every transport's channel declares queues; kombu-stubs' StdChannel lacks it.
+                    declared = channel.queue_declare(queue=queue, passive=True)  # type: ignore[attr-defined]
+                    depths[queue] = declared.message_count
                 except Exception:  # noqa: BLE001 - a queue nobody declared yet holds nothing
                     depths[queue] = 0
     except Exception:  # noqa: BLE001

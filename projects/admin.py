@@ -36,8 +36,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class MembershipInline(admin.TabularInline):
     model = Membership
-    fields = ["project", "role", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("project", "role", "created_at")
     extra = 0
     can_delete = False
 
@@ -70,8 +69,7 @@ admin.site.register(User, ShipcheckUserAdmin)
 
 class EnvironmentInline(admin.TabularInline):
     model = Environment
-    fields = ["order", "name", "display_name", "tier", "retired_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("order", "name", "display_name", "tier", "retired_at")
     extra = 0
     can_delete = False
     ordering = ["order"]
@@ -187,7 +185,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     search_fields = ["name", "prefix", "project__name", "project__slug", "created_by__username"]
     list_select_related = ["project", "created_by"]
     # ``key_hash`` is left out on purpose: neither editable nor shown.
-    fields = [
+    fields = readonly_fields = (
         "name",
         "project",
         "masked",
@@ -197,8 +195,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         "expires_at",
         "last_used_at",
         "revoked_at",
-    ]
-    readonly_fields = fields
+    )
     actions = ["revoke_selected"]
 
     @admin.display(description="Token")

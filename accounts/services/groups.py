@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 
@@ -12,11 +13,12 @@ from accounts.services._common import _clean_roles, _grant, _require_manager, _r
 from audit.services import audit_record
 from core.exceptions import DomainError, ValidationFailed
 from projects.models import Membership, Project
+from projects.principals import Actor, Person
 
 logger = logging.getLogger("accounts.services")
 
 
-def _clean_group(group) -> str:
+def _clean_group(group: Any) -> str:
     group = str(group or "").strip()
     if not group or len(group) > 150:
         raise ValidationFailed(
@@ -27,7 +29,7 @@ def _clean_group(group) -> str:
 
 
 @transaction.atomic
-def group_mapping_add(*, project: Project, group: str, role: str, actor) -> GroupRoleMapping:
+def group_mapping_add(*, project: Project, group: str, role: str, actor: Actor) -> GroupRoleMapping:
     """Say that members of the provider's ``group`` hold ``role`` in ``project``.
 
     Takes effect at each person's next sign-in through the provider.
@@ -52,7 +54,7 @@ def group_mapping_add(*, project: Project, group: str, role: str, actor) -> Grou
 
 
 @transaction.atomic
-def group_mapping_remove(*, mapping: GroupRoleMapping, actor) -> None:
+def group_mapping_remove(*, mapping: GroupRoleMapping, actor: Actor) -> None:
     """Remove a mapping; roles it gave are taken away at the person's next provider sign-in.
 
     Audit: ``group_mapping.removed``.
@@ -73,7 +75,7 @@ def group_mapping_remove(*, mapping: GroupRoleMapping, actor) -> None:
 
 
 @transaction.atomic
-def provider_groups_sync(*, user, groups: Iterable[str]) -> dict:
+def provider_groups_sync(*, user: Person, groups: Iterable[str]) -> dict[str, dict[str, list[str]]]:
     """Grant and revoke the mapped roles of ``user`` after a sign-in through the provider.
 
     In every project with mappings, each mapped role is held exactly when one of

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -22,13 +24,14 @@ from accounts.tokens import invitation_hash, invitation_secret
 from audit.services import audit_record
 from core.exceptions import PermissionDenied, ValidationFailed
 from projects.models import Project
+from projects.principals import Actor, Person
 
 logger = logging.getLogger("accounts.services")
 
 EMAIL_MAX = 254
 
 
-def _clean_email(email) -> str:
+def _clean_email(email: Any) -> str:
     email = str(email or "").strip()
     try:
         if not email or len(email) > EMAIL_MAX:
@@ -66,13 +69,13 @@ def _send_invitation(invitation: Invitation, plain: str, *, inviter_name: str) -
     transaction.on_commit(lambda: send_email.delay(subject=subject, body=body, to=to))
 
 
-def _person_name(user) -> str:
+def _person_name(user: Person | None) -> str:
     if user is None:
         return "Shipcheck"
     return user.get_full_name() or user.get_username()
 
 
-def _audit_data(invitation: Invitation) -> dict:
+def _audit_data(invitation: Invitation) -> dict[str, Any]:
     # Never the link or its hash: the audit trail is exported to auditors.
     return {
         "email": invitation.email,
@@ -83,7 +86,7 @@ def _audit_data(invitation: Invitation) -> dict:
 
 @transaction.atomic
 def invitation_create(
-    *, project: Project, email: str, roles: Iterable[str], actor
+    *, project: Project, email: str, roles: Iterable[str], actor: Actor
 ) -> tuple[Invitation, str]:
     """Invite ``email`` to ``project`` with ``roles``; e-mail the link after commit.
 
@@ -92,7 +95,7 @@ def invitation_create(
     invitation and the link's secret, which is stored only as a hash.
     Audit: ``invitation.created``.
     """
-    _require_manager(actor, project, "invite people")
+    actor = _require_manager(actor, project, "invite people")
     email = _clean_email(email)
     roles = _clean_roles(roles)
     project = Project.objects.select_for_update().get(pk=project.pk)
@@ -139,12 +142,12 @@ def _lock_invitation(invitation: Invitation) -> Invitation:
 
 
 @transaction.atomic
-def invitation_resend(*, invitation: Invitation, actor) -> tuple[Invitation, str]:
+def invitation_resend(*, invitation: Invitation, actor: Actor) -> tuple[Invitation, str]:
     """Send a pending or expired invitation again with a new link and a new expiry.
 
     The previous link stops working. Audit: ``invitation.resent``.
     """
-    _require_manager(actor, invitation.project, "resend invitations")
+    actor = _require_manager(actor, invitation.project, "resend invitations")
     invitation = _lock_invitation(invitation)
     status = invitation.status
     if status in (InvitationStatus.ACCEPTED, InvitationStatus.REVOKED):
@@ -171,12 +174,12 @@ def invitation_resend(*, invitation: Invitation, actor) -> tuple[Invitation, str
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, actor) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, actor: Actor) -> Invitation:
     """Revoke an invitation that was not accepted: its link stops working at once.
 
     Audit: ``invitation.revoked``.
     """
-    _require_manager(actor, invitation.project, "revoke invitations")
+    actor = _require_manager(actor, invitation.project, "revoke invitations")
     invitation = _lock_invitation(invitation)
     status = invitation.status
     if status == InvitationStatus.ACCEPTED:
@@ -198,7 +201,7 @@ def invitation_revoke(*, invitation: Invitation, actor) -> Invitation:
     return invitation
 
 
-UNUSABLE_MESSAGES = {
+UNUSABLE_MESSAGES: dict[str, str] = {
     InvitationStatus.ACCEPTED: "This invitation link was already used. Log in with the account "
     "that accepted it, or ask a project admin for a new invitation.",
     InvitationStatus.EXPIRED: "This invitation link has expired. Ask the person who invited you "
@@ -249,7 +252,7 @@ def _clean_new_account(*, username: str, password: str, password_again: str, ema
     return username
 
 
-def _email_verified(user, email: str) -> None:
+def _email_verified(user: Person, email: str) -> None:
     """Following the e-mailed link proves the address: record it as verified for allauth, so a
     later sign-in through the provider with the same address reaches this account (and allauth
     does not wipe its password as it does for unproven addresses)."""
@@ -273,11 +276,11 @@ def _email_verified(user, email: str) -> None:
 def invitation_accept(
     *,
     token: str,
-    user=None,
+    user: Person | AnonymousUser | None = None,
     username: str = "",
     password: str = "",
     password_again: str = "",
-):
+) -> tuple[Invitation, Person]:
     """Accept the invitation whose link carries ``token`` and grant its roles.
 
     Either into ``user`` (signed in already) or into a new account made from
@@ -293,7 +296,7 @@ def invitation_accept(
         .filter(token_hash=invitation_hash(token))
         .first()
     )
-    invitation_check(invitation)
+    invitation = invitation_check(invitation)
     now = timezone.now()
     created = False
     if user is None or not getattr(user, "is_authenticated", False):
@@ -316,11 +319,13 @@ def invitation_accept(
             to_state="active",
             data={"username": user.get_username(), "email": invitation.email, "via": "invitation"},
         )
-    elif not user.is_active:
-        raise PermissionDenied("This account is deactivated and cannot accept invitations.")
-    elif not user.email:
-        user.email = invitation.email
-        user.save(update_fields=["email"])
+    else:
+        user = cast(Person, user)  # signed in: a person
+        if not user.is_active:
+            raise PermissionDenied("This account is deactivated and cannot accept invitations.")
+        elif not user.email:
+            user.email = invitation.email
+            user.save(update_fields=["email"])
     _email_verified(user, invitation.email)
     reason = f"Accepted the invitation sent to {invitation.email}"
     if invitation.invited_by is not None:

@@ -11,9 +11,10 @@ from accounts.services._common import User
 from audit.services import audit_record
 from core.exceptions import PermissionDenied, ValidationFailed
 from projects.models import ApiToken
+from projects.principals import Actor, Person
 
 
-def _end_sessions(user) -> int:
+def _end_sessions(user: Person) -> int:
     """Delete every session of ``user``: the ones allauth tracks and any other in the store."""
     from importlib import import_module
 
@@ -39,7 +40,7 @@ def _end_sessions(user) -> int:
 
 
 @transaction.atomic
-def user_deactivate(*, user, actor, reason: str = ""):
+def user_deactivate(*, user: Person, actor: Actor, reason: str = "") -> Person:
     """Deactivate a person: they cannot sign in, their sessions end, their tokens stop working.
 
     Callers: Django staff, never on themselves. Their history (memberships, approvals,
@@ -76,7 +77,7 @@ def user_deactivate(*, user, actor, reason: str = ""):
 
 
 @transaction.atomic
-def user_reactivate(*, user, actor, reason: str = ""):
+def user_reactivate(*, user: Person, actor: Actor, reason: str = "") -> Person:
     """Let a deactivated person sign in again (their tokens work again). Audit: ``user.reactivated``."""
     if not is_staff(actor):
         raise PermissionDenied("Only a staff administrator may reactivate people.")
@@ -102,7 +103,7 @@ def user_reactivate(*, user, actor, reason: str = ""):
 
 
 @transaction.atomic
-def session_end(*, user, session_key: str, actor) -> bool:
+def session_end(*, user: Person, session_key: str, actor: Actor) -> bool:
     """End one of ``user``'s own sessions (never another person's). Audit: ``session.ended``."""
     from allauth.usersessions.models import UserSession
 

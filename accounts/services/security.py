@@ -9,10 +9,13 @@ from accounts.models import ProjectSecurity
 from accounts.services._common import _require_manager
 from audit.services import audit_record
 from projects.models import Project
+from projects.principals import Actor
 
 
 @transaction.atomic
-def project_security_update(*, project: Project, actor, require_mfa_for_approvers: bool):
+def project_security_update(
+    *, project: Project, actor: Actor, require_mfa_for_approvers: bool
+) -> ProjectSecurity:
     """Require (or not) a second factor of production and emergency approvers.
 
     Audit: ``project.security_changed``.

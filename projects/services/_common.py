@@ -9,7 +9,7 @@ from core.exceptions import Conflict, PermissionDenied, RoleNotHeld, ValidationF
 from projects.choices import Role, Tier
 from projects.models import Project
 from projects.permissions import can_admin_project
-from projects.principals import is_token
+from projects.principals import Actor, is_token
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 # /projects/new/ is the new-project page, so no project may be called that.
@@ -72,7 +72,7 @@ def _tier(value: Any) -> str:
     return value
 
 
-def _require_manager(actor, project: Project, what: str) -> None:
+def _require_manager(actor: Actor, project: Project, what: str) -> None:
     """Project admins and staff administrators manage a project; ``None`` is Shipcheck itself."""
     if actor is None:
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.exceptions import Conflict, ValidationFailed
 from projects.models import Environment, Project
+from projects.principals import Actor
 from projects.registry import environment_retire_checks
 from projects.services._common import (
     _ORDER_PARKING_OFFSET,
@@ -26,7 +28,7 @@ from projects.services._common import (
 )
 
 
-def _env_state(env: Environment) -> dict:
+def _env_state(env: Environment) -> dict[str, Any]:
     return {
         "name": env.name,
         "display_name": env.display_name,
@@ -68,7 +70,7 @@ def environment_create(
     project: Project,
     name: str,
     tier: str,
-    actor,
+    actor: Actor,
     display_name: str = "",
     position: int | None = None,
 ) -> Environment:
@@ -127,7 +129,11 @@ def environment_create(
 
 @transaction.atomic
 def environment_update(
-    *, environment: Environment, actor, display_name: str | None = None, tier: str | None = None
+    *,
+    environment: Environment,
+    actor: Actor,
+    display_name: str | None = None,
+    tier: str | None = None,
 ) -> Environment:
     """Change an environment's display name or tier (its name, used in URLs and the API, stays).
 
@@ -168,7 +174,9 @@ def environment_update(
 
 
 @transaction.atomic
-def environment_reorder(*, project: Project, names, actor) -> list[Environment]:
+def environment_reorder(
+    *, project: Project, names: Iterable[str], actor: Actor
+) -> list[Environment]:
     """Put the active environments in a new promotion order.
 
     ``names`` must name every active environment exactly once. Callers: project admins,
@@ -241,7 +249,7 @@ def environment_reorder(*, project: Project, names, actor) -> list[Environment]:
 
 
 @transaction.atomic
-def environment_retire(*, environment: Environment, actor, reason: str = "") -> Environment:
+def environment_retire(*, environment: Environment, actor: Actor, reason: str = "") -> Environment:
     """Retire an environment: out of the promotion order; its deployments and history stay.
 
     Refused while a deployment is running in it (the check ``releases`` registers in

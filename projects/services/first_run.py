@@ -7,6 +7,7 @@ from django.db import transaction
 
 from audit.services import audit_record
 from core.exceptions import Conflict, ValidationFailed
+from projects.principals import Person
 from projects.services._common import _text
 
 # Any constant works; it names the advisory lock that lets only one first administrator in.
@@ -14,7 +15,7 @@ _FIRST_RUN_LOCK_KEY = 0x5C5E7A9
 
 
 @transaction.atomic
-def first_admin_create(*, username: str, password: str, email: str = ""):
+def first_admin_create(*, username: str, password: str, email: str = "") -> Person:
     """Create the first administrator (Django staff and superuser) of an empty instance.
 
     Only while nobody has an account: a second call, or a race lost to another first

@@ -12,6 +12,7 @@ from core.exceptions import Conflict, NotFound, ValidationFailed
 from projects.choices import Role
 from projects.models import Membership, Project
 from projects.permissions import forget_roles
+from projects.principals import Actor, Person
 from projects.services._common import REASON_MAX, _lock_project, _require_manager, _text
 
 
@@ -26,7 +27,7 @@ def _check_role(role: Any) -> str:
 
 @transaction.atomic
 def membership_grant(
-    *, project: Project, user, role: str, actor=None, reason: str = ""
+    *, project: Project, user: Person, role: str, actor: Actor = None, reason: str = ""
 ) -> Membership:
     """Give ``user`` a role in ``project``; holding it already changes nothing.
 
@@ -63,7 +64,9 @@ def membership_grant(
 
 
 @transaction.atomic
-def membership_revoke(*, project: Project, user, role: str, actor=None, reason: str = "") -> None:
+def membership_revoke(
+    *, project: Project, user: Person, role: str, actor: Actor = None, reason: str = ""
+) -> None:
     """Take a role away from ``user``; not holding it changes nothing.
 
     The last project admin's admin role cannot be taken away (a staff administrator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,7 +14,7 @@ from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from projects.choices import DEFAULT_ENVIRONMENTS, Role
 from projects.models import Environment, Membership, Project
 from projects.permissions import forget_roles, is_staff_admin
-from projects.principals import is_token
+from projects.principals import Actor, Person, is_token
 from projects.services._common import (
     ENV_DISPLAY_MAX,
     ENV_NAME_MAX,
@@ -30,7 +31,7 @@ from projects.services._common import (
 )
 
 
-def _environment_specs(environments) -> list[dict]:
+def _environment_specs(environments: Any) -> list[dict[str, str]]:
     """Check a new project's environment list: [{name, display_name, tier}, ...] in order."""
     if environments is None:
         return [
@@ -83,9 +84,9 @@ def project_create(
     name: str,
     slug: str | None = None,
     description: str = "",
-    actor=None,
-    admins: Iterable = (),
-    environments: list[dict] | None = None,
+    actor: Actor = None,
+    admins: Iterable[Person] = (),
+    environments: list[dict[str, Any]] | None = None,
 ) -> Project:
     """Create a project with its ordered environments (default dev → staging → production).
 
@@ -153,7 +154,10 @@ def project_create(
         if person.pk in granted:
             continue
         granted.add(person.pk)
-        membership = Membership.objects.create(project=project, user=person, role=Role.ADMIN)
+        # Not a token (skipped above): a person.
+        membership = Membership.objects.create(
+            project=project, user=cast(Person, person), role=Role.ADMIN
+        )
         audit_record(
             actor=actor,
             action="membership.granted",
@@ -169,7 +173,7 @@ def project_create(
 
 @transaction.atomic
 def project_update(
-    *, project: Project, actor, name: str | None = None, description: str | None = None
+    *, project: Project, actor: Actor, name: str | None = None, description: str | None = None
 ) -> Project:
     """Rename a project or change its description. The slug never changes (URLs and tokens use it).
 
@@ -204,7 +208,7 @@ def project_update(
 
 
 @transaction.atomic
-def project_archive(*, project: Project, actor, reason: str = "") -> Project:
+def project_archive(*, project: Project, actor: Actor, reason: str = "") -> Project:
     """Archive a project: hidden from lists, no new releases or promotions; history is kept.
 
     Callers: project admins, staff administrators. Audit: ``project.archived``

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,12 +14,18 @@ from core.exceptions import ValidationFailed
 from projects.choices import Role, TokenScope
 from projects.models import ApiToken, Project
 from projects.permissions import can_admin_project, role_refusal
+from projects.principals import Actor, Person
 from projects.tokens import token_generate
 
 
 @transaction.atomic
 def api_token_create(
-    *, project: Project, name: str, scopes: Iterable[str], actor, expires_at: datetime | None = None
+    *,
+    project: Project,
+    name: str,
+    scopes: Iterable[str],
+    actor: Actor,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token; return it with the plain secret, which is never stored or shown again.
 
@@ -45,7 +52,8 @@ def api_token_create(
         prefix=prefix,
         key_hash=key_hash,
         scopes=scopes,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        # Only a person has a pk (a token's principal has none).
+        created_by=cast(Person, actor) if getattr(actor, "pk", None) else None,
         expires_at=expires_at,
     )
     audit_record(
@@ -64,7 +72,7 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, actor: Actor) -> ApiToken:
     """Revoke a token at once. Audit: ``api_token.revoked``."""
     if not can_admin_project(actor, token.project_id):
         raise role_refusal(Role.ADMIN, to="revoke API tokens")
