@@ -6,6 +6,7 @@ and that they really break when an app imports upwards or sideways.
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -96,3 +97,54 @@ def test_the_contracts_break_on_an_upward_or_sideways_import(tmp_path, module, l
     result = _lint(tree)
     assert result.returncode != 0
     assert broken in result.stdout
+
+
+# A module this long holds more than one concern; the few that are longer say why
+# in their docstring, in a paragraph that starts with "Size:".
+MODULE_LINES_MAX = 550
+
+
+def test_no_app_module_is_longer_than_about_500_lines_without_saying_why():
+    too_long = []
+    for package in _importlinter()["root_packages"]:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            text = path.read_text()
+            if text.count("\n") <= MODULE_LINES_MAX:
+                continue
+            docstring = ast.get_docstring(ast.parse(text)) or ""
+            if "Size:" not in docstring:
+                too_long.append(f"{path.relative_to(ROOT)} ({text.count(chr(10))} lines)")
+    assert not too_long, "split these modules, or say why they are long: " + ", ".join(too_long)
+
+
+def _import_cycles(package: str) -> list[tuple[str, str]]:
+    """Pairs of modules of one app that import each other (also inside functions)."""
+    imports: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        found = imports.setdefault(module, set())
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+    return sorted(
+        (a, b)
+        for a, targets in imports.items()
+        for b in targets
+        if a < b
+        and b in imports
+        and a in imports[b]
+        and not b.startswith(a + ".")
+        and not a.startswith(b + ".")
+    )
+
+
+@pytest.mark.parametrize("package", ["approvals", "audit"])
+def test_services_and_selectors_do_not_import_each_other(package):
+    assert _import_cycles(package) == []

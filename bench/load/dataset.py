@@ -8,7 +8,7 @@ would. Two shortcuts, both documented in docs/performance.md:
   while the sign-offs, the scope approval and the two production approvals are
   still recorded through ``approval_decide``;
 - a finished monitoring window's samples and verdicts are written as the demo writes
-  its history (``monitoring.demo._history_window``: the rows the poller would have
+  its history (``demo.monitoring.history.history_window``: the rows the poller would have
   written, in one go instead of one tick at a time).
 
 Building is idempotent: a project that already holds its releases is skipped,
@@ -79,26 +79,26 @@ def _project(index: int, people: dict):
 def _window(deployment, scale: Scale) -> None:
     """A finished post-deploy window with samples and verdicts, as the demo writes its history."""
 
-    from monitoring import demo
+    from demo.monitoring import history
     from monitoring.choices import WindowKind
 
     start = deployment.finished_at or deployment.created_at
-    demo._history_window(
+    history.history_window(
         deployment,
         WindowKind.POST_DEPLOY,
         start=start,
         minutes=scale.samples_per_window * 30 / 60,
-        readings=demo._ok_readings,
+        readings=history.ok_readings,
     )
 
 
 def _checks(project, admin) -> None:
     """The demo's health and metric checks on each environment (so windows have checks)."""
-    from monitoring import demo
+    from demo.monitoring import checks
 
     for environment in project.environments.all():
-        if environment.name in demo.PLANS:
-            demo._configure(environment, admin)
+        if environment.name in checks.PLANS:
+            checks.configure(environment, admin)
 
 
 def _history(project, scale: Scale) -> None:

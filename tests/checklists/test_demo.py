@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from audit.models import AuditEvent
-from checklists import demo as checklists_demo
 from checklists.models import Item
-from releases import demo as releases_demo
+from demo import checklists as checklists_demo
+from demo import releases as releases_demo
 from releases.gates import gate_evaluate
 
 

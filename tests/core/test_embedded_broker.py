@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from core.management.commands.runall import child_environment
+from demo.management.commands.runall import child_environment
 from tests.core.test_runall import ROOT, _free_port, _get, _processes_with, _wait_for
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")

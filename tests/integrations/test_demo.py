@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 from audit.models import AuditEvent
-from integrations import demo as integrations_demo
+from demo import integrations as integrations_demo
+from demo import releases as releases_demo
 from projects.models import ApiToken
-from releases import demo as releases_demo
 from releases.models import TestRun as RecordedTestRun
 
 

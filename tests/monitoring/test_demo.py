@@ -6,10 +6,10 @@ from io import StringIO
 
 import pytest
 
-from monitoring import demo
+from demo import monitoring as demo
+from demo import releases as releases_demo
 from monitoring.choices import RolloutState, WindowKind, WindowStatus
 from monitoring.models import HealthCheck, MonitoringWindow, Sample
-from releases import demo as releases_demo
 from releases.choices import DeploymentStatus, ReleaseStatus
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,10 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify
+from demo.people import DEMO_PEOPLE
 from projects.models import Membership, Project
 from projects.selectors import project_list
 from releases.choices import DeploymentStatus, ReleaseStatus
-from releases.demo import DEMO_PEOPLE
 from releases.models import Deployment, Release
 
 pytestmark = pytest.mark.django_db

@@ -1,21 +1,13 @@
-"""Demo data: the Storefront project, its people and releases in every state.
+"""The demo's projects and releases: Storefront in every state, and Mobile App.
 
-``manage.py seed_demo`` calls ``foundation()`` (people and projects), then each
-app's ``<app>.demo.seed(ctx)`` in INSTALLED_APPS order; this module's ``seed``
-runs first among the Shipcheck apps and fills ``ctx.releases``.
+``foundation()`` creates the people (``demo.people``) and the two projects and
+returns the ``DemoContext`` that every chapter of the story receives;
+``seed`` is the story's first chapter and fills ``ctx.releases``
+(``demo/story.py`` tells the chapters in order).
 
 Everything is written through the services, so the audit trail is the real
 one and ``manage.py audit_verify`` passes. Running it twice creates nothing:
 a release that already exists is left as it is.
-
-Demo people (password "demo" for all), in ``ctx.people``:
-
-    rita    release manager          eli     engineer (deploys)
-    quinn   QA                       paula   product owner
-    adrian  approver (tech lead)     ana     approver
-    cora    emergency approver and approver (CTO)
-    audrey  auditor                  adele   project admin
-    otto    release manager of the second project "Mobile App" only
 
 Demo versions of Storefront (``ctx.releases[version]``), oldest first:
 
@@ -33,54 +25,33 @@ Demo versions of Storefront (``ctx.releases[version]``), oldest first:
 The story is told in two passes so that the trail reads in the order things
 happen. ``seed`` plays each new release up to its first production step and
 lists the releases still bound for production in ``ctx.production_bound``;
-the other apps' ``seed`` then add what must come first (checklists ticked,
-test runs, QA sign-off, scope and the two production approvals, the go/no-go
-decision); ``seed_late`` (called by ``seed_demo`` after every app's ``seed``)
-plays the production steps, and the apps' own ``seed_late`` what comes after
-(monitoring windows). Promotions are checked against the core gates only
-(order, release open, rollback plan, environment free), as the other apps'
-records are added by their own seeds.
+the next chapters then add what must come first (checklists ticked, test
+runs, QA sign-off, scope and the two production approvals, the go/no-go
+decision); ``seed_late`` (after every chapter's ``seed``) plays the production
+steps, and ``demo.monitoring.seed_late`` what comes after (monitoring
+windows). Promotions are checked against the core gates only (order, release
+open, rollback plan, environment free), as the other apps' records are added
+by their own chapters.
 """
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from types import SimpleNamespace
+from typing import Protocol
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from demo.people import DEMO_PEOPLE, person_get_or_create
 from projects.choices import Role
 from projects.models import Environment, Project
 from projects.services import membership_grant, project_create
 from releases import services
 from releases.choices import DeploymentStrategy, ReleaseStatus, ReleaseType
 from releases.models import Release
-
-DEMO_PASSWORD = "demo"  # noqa: S105 - demo accounts on a local development server
-
-# username, first name, last name, roles in Storefront (in this order), description for the login table
-DEMO_PEOPLE = (
-    ("rita", "Rita", "Ramos", (Role.RELEASE_MANAGER,), "release manager"),
-    ("eli", "Eli", "Okafor", (Role.ENGINEER,), "engineer"),
-    ("quinn", "Quinn", "Larsen", (Role.QA,), "QA"),
-    ("paula", "Paula", "Meier", (Role.PRODUCT_OWNER,), "product owner"),
-    ("adrian", "Adrian", "Novak", (Role.APPROVER,), "approver (tech lead)"),
-    ("ana", "Ana", "Silva", (Role.APPROVER,), "approver"),
-    (
-        "cora",
-        "Cora",
-        "Lindqvist",
-        (Role.EMERGENCY_APPROVER, Role.APPROVER),
-        "emergency approver (CTO)",
-    ),
-    ("audrey", "Audrey", "Kim", (Role.AUDITOR,), "auditor (reads everything)"),
-    ("adele", "Adele", "Moreau", (Role.ADMIN,), "project admin"),
-    ("otto", "Otto", "Berg", (), "release manager of Mobile App only"),
-)
 
 DEMO_PROJECT = ("Storefront", "storefront", "The web shop: catalogue, cart, checkout and payments.")
 OTHER_PROJECT = ("Mobile App", "mobile-app", "The iOS and Android shopping app.")
@@ -315,20 +286,27 @@ MOBILE_RELEASES = (
 )
 
 
-def _person(username: str, first: str, last: str) -> tuple[object, bool]:
-    User = get_user_model()
-    user = User.objects.filter(username=username).first()
-    if user is not None:
-        return user, False
-    user = User(
-        username=username, first_name=first, last_name=last, email=f"{username}@example.com"
-    )
-    user.set_password(DEMO_PASSWORD)
-    user.save()
-    return user, True
+class Output(Protocol):
+    """Where the story's progress lines go: a command's stdout, or a ``StringIO`` in tests."""
+
+    def write(self, text: str, /) -> object: ...
 
 
-def _project(name: str, slug: str, description: str, admin) -> tuple[Project, bool]:
+@dataclass
+class DemoContext:
+    """What the chapters of the story share: the projects, the people by username, the
+    Storefront releases by version, and where progress lines go (``None``: nowhere)."""
+
+    project: Project
+    other_project: Project
+    people: dict[str, User]
+    releases: dict[str, Release] = field(default_factory=dict)
+    # version -> (release, its steps from production on); see ``seed``.
+    production_bound: dict[str, tuple[Release, list[Step]]] = field(default_factory=dict)
+    stdout: Output | None = None
+
+
+def _project(name: str, slug: str, description: str, admin: User) -> tuple[Project, bool]:
     project = Project.objects.filter(slug=slug).first()
     if project is not None:
         return project, False
@@ -337,11 +315,12 @@ def _project(name: str, slug: str, description: str, admin) -> tuple[Project, bo
     ), True
 
 
-def foundation(stdout=None) -> SimpleNamespace:
-    """Create (or find) the demo people and the two projects; return the ``ctx`` for every app's seed."""
-    people, created_people = {}, 0
+def foundation(stdout: Output | None = None) -> DemoContext:
+    """Create (or find) the demo people and the two projects; return the context of the story."""
+    people: dict[str, User] = {}
+    created_people = 0
     for username, first, last, _roles, _about in DEMO_PEOPLE:
-        people[username], created = _person(username, first, last)
+        people[username], created = person_get_or_create(username, first, last)
         created_people += created
     with transaction.atomic():
         storefront, new_storefront = _project(*DEMO_PROJECT, admin=people["adele"])
@@ -359,14 +338,7 @@ def foundation(stdout=None) -> SimpleNamespace:
             f"Projects: {'created' if new_storefront or new_mobile else 'already there'} "
             f"({storefront.name}, {mobile.name})."
         )
-    return SimpleNamespace(
-        project=storefront,
-        other_project=mobile,
-        people=people,
-        releases={},
-        production_bound={},
-        stdout=stdout,
-    )
+    return DemoContext(project=storefront, other_project=mobile, people=people, stdout=stdout)
 
 
 def _cast(project: Project, people: dict):
@@ -484,7 +456,7 @@ def _seed_project(
     return releases
 
 
-def seed(ctx) -> None:
+def seed(ctx: DemoContext) -> None:
     """Releases, tickets, commits and deployments up to production; fills ``ctx.releases`` and
     ``ctx.production_bound`` (version → (release, its production steps); the second project's
     versions are prefixed with its slug)."""
@@ -498,11 +470,16 @@ def seed(ctx) -> None:
             bound=bound,
         )
     )
-    other = getattr(ctx, "other_project", None) or Project.objects.get(slug=OTHER_PROJECT[1])
-    _seed_project(MOBILE_RELEASES, project=other, people=ctx.people, stdout=ctx.stdout, bound=bound)
+    _seed_project(
+        MOBILE_RELEASES,
+        project=ctx.other_project,
+        people=ctx.people,
+        stdout=ctx.stdout,
+        bound=bound,
+    )
 
 
-def seed_late(ctx) -> None:
+def seed_late(ctx: DemoContext) -> None:
     """The production steps of the releases ``seed`` left before production."""
     with override_settings(SHIPCHECK_GATE_APPS={"releases"}):
         for release, steps in ctx.production_bound.values():
@@ -510,8 +487,3 @@ def seed_late(ctx) -> None:
                 _play_steps(release, steps, people=ctx.people)
     if ctx.stdout is not None and ctx.production_bound:
         ctx.stdout.write(f"Production: {len(ctx.production_bound)} releases deployed.")
-
-
-def login_table() -> list[tuple[str, str]]:
-    """(username, what they do) for the start-up banner and ``seed_demo``'s output."""
-    return [(username, about) for username, *_rest, about in DEMO_PEOPLE]

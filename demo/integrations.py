@@ -8,6 +8,8 @@ against ``make run`` right away.
 
 from __future__ import annotations
 
+from demo.releases import DemoContext
+from integrations.services import test_run_record
 from projects.choices import TokenScope
 from projects.models import ApiToken
 from projects.principals import TokenPrincipal
@@ -59,9 +61,7 @@ def junit_report(total: int, failing: list[str], skipped: int) -> str:
     return f'<testsuite name="storefront" tests="{total}">{"".join(cases)}</testsuite>'
 
 
-def seed(ctx) -> None:
-    from integrations.services import test_run_record
-
+def seed(ctx: DemoContext) -> None:
     admin = ctx.people["adele"]
     token = ApiToken.objects.filter(project=ctx.project, name=PIPELINE_TOKEN_NAME).first()
     if token is None:

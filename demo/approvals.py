@@ -1,4 +1,4 @@
-"""Demo approvals for the Storefront project (``manage.py seed_demo``; runs after ``releases.demo``).
+"""Demo approvals for the Storefront project (``manage.py seed_demo``; runs after ``demo.releases``).
 
 What it adds, all through the services so the audit trail is the real one:
 
@@ -11,7 +11,7 @@ What it adds, all through the services so the audit trail is the real one:
 * every Storefront release that goes on to production in the demo (2.1.0,
   2.1.1, 2.2.0, 2.2.1): QA's sign-off of staging, the scope approval, two
   production approvals and a go/no-go decided "go", all before its production
-  deployment (``releases.demo.seed_late`` deploys after this seed), so the
+  deployment (``demo.releases.seed_late`` deploys after this chapter), so the
   release history report and the release records show a clean process;
 * 2.2.2, a hotfix that took the emergency path (Cora's emergency approval,
   straight to production) and whose post-implementation review is
@@ -40,6 +40,7 @@ from approvals.services import (
     meeting_schedule,
     meeting_vote,
 )
+from demo.releases import DemoContext
 from projects.models import Environment
 from releases import services as releases
 from releases.choices import ReleaseStatus, ReleaseType
@@ -48,7 +49,7 @@ from releases.models import Release
 HOTFIX_VERSION = "2.2.2"
 
 
-def seed(ctx) -> None:
+def seed(ctx: DemoContext) -> None:
     project = ctx.project
     people = ctx.people
     envs = {e.name: e for e in Environment.objects.filter(project=project)}
@@ -117,7 +118,7 @@ def _signed_off(release, envs, people, *, qa: str, scope: str, approvals: dict[s
 def cleared_for_production(release, envs, people) -> None:
     """Everything the production policy asks for, then a go/no-go decided "go".
 
-    Also used by ``monitoring.demo`` for the Payments API releases (the same people hold the
+    Also used by ``demo.monitoring`` for the Payments API releases (the same people hold the
     same roles there)."""
     _signed_off(
         release,
@@ -217,7 +218,7 @@ def _emergency_hotfix(project, envs, people) -> Release:
             }
         ],
     )
-    # The demo's history is told with the core and approval gates only (see releases/demo.py).
+    # The demo's history is told with the core and approval gates only (see demo/releases.py).
     with override_settings(SHIPCHECK_GATE_APPS={"releases", "approvals"}):
         emergency_approve(
             release=hotfix,

@@ -1,4 +1,4 @@
-"""A small metrics server for the demo: ``python -m monitoring.demo_server --port 8001``.
+"""A small metrics server for the demo: ``python -m demo.metrics_server --port 8001``.
 
 It plays the services the demo's checks watch:
 

@@ -5,6 +5,10 @@ group, its output is forwarded line by line with a prefix, and Ctrl-C (or
 SIGTERM) stops all of them. A child that dies is started again after a
 growing pause (1, 2, 4 ... 30 s; back to 1 s once it has run for a minute),
 with a loud line in the output, while the others keep running.
+
+It lives in ``demo`` because it is the quick start's runner: it also starts
+the demo metrics server (``demo/metrics_server.py``) and greets with the demo
+logins that exist. On an instance without demo data it runs just the same.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from demo.people import DEMO_PASSWORD, login_table
 
 # How long children get to exit after SIGTERM before they are killed.
 STOP_GRACE_SECONDS = 10
@@ -85,7 +91,7 @@ class Command(BaseCommand):
                 f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
             ],
         }
-        # The demo's health and metrics endpoints (monitoring/demo_server.py), unless
+        # The demo's health and metrics endpoints (demo/metrics_server.py), unless
         # turned off or something already listens on its port.
         from core.env import env_int
 
@@ -95,7 +101,7 @@ class Command(BaseCommand):
             commands["metrics"] = [
                 python,
                 "-m",
-                "monitoring.demo_server",
+                "demo.metrics_server",
                 "--port",
                 str(metrics_port),
             ]
@@ -126,7 +132,7 @@ class Command(BaseCommand):
         ]
         logins = _demo_logins()
         if logins:
-            lines.append("  Demo logins (password 'demo'):")
+            lines.append(f"  Demo logins (password '{DEMO_PASSWORD}'):")
             lines += [f"    {username:<8} {about}" for username, about in logins]
         lines += [
             "  Press Ctrl-C to stop the web server, the worker and the scheduler.",
@@ -173,6 +179,8 @@ class _Runner:
         prefix = f"{name:>6} | "
         if self.colour:
             prefix = f"{COLOURS.get(name, '')}{prefix}{RESET}"
+        if process.stdout is None:  # always a pipe: ``start`` asks for one
+            return
         for line in process.stdout:
             self.say(prefix + line.rstrip("\n"))
 
@@ -287,8 +295,6 @@ def _demo_logins() -> list[tuple[str, str]]:
     """The demo people that exist in this database, for the banner."""
     try:
         from django.contrib.auth import get_user_model
-
-        from releases.demo import login_table
 
         existing = set(get_user_model().objects.values_list("username", flat=True)[:1000])
     except Exception:  # noqa: BLE001 - no database yet: no table

@@ -1,6 +1,6 @@
 """Demo checklists: each demo release's checklist ticked as far as its story says.
 
-Runs after ``releases.demo`` (which created the releases, and with them their
+Runs after ``demo.releases`` (which created the releases, and with them their
 checklist copies). Ticks go through ``item_tick`` by the person holding each
 item's role, so the audit trail is the real one. Safe to run again: ticked
 items stay ticked and nothing is added twice.
@@ -30,6 +30,7 @@ from checklists.services import (
 )
 from checklists.template_services import shipped_templates_install
 from core.exceptions import PermissionDenied
+from demo.releases import DemoContext
 from releases.models import Release
 
 # version → {step number: items left open at the end of that step}; steps after the last
@@ -133,12 +134,11 @@ def _extras(releases: dict, people: dict) -> None:
                 item_add(step=step, actor=rita, text=text, role="engineer", evidence_required=True)
     saved_carts = releases.get("2.1.0")
     if saved_carts is not None:
+        checklist = Checklist.objects.filter(release=saved_carts).first()
         step = (
-            Checklist.objects.filter(release=saved_carts)
-            .first()
-            .steps.select_related("checklist__release")
-            .order_by("position")
-            .first()
+            checklist.steps.select_related("checklist__release").order_by("position").first()
+            if checklist is not None
+            else None
         )
         if step is not None and not step.actual_output:
             step_record_output(
@@ -148,7 +148,7 @@ def _extras(releases: dict, people: dict) -> None:
             )
 
 
-def seed(ctx) -> None:
+def seed(ctx: DemoContext) -> None:
     """Install the shipped templates and tick the demo releases' checklists to their stage."""
     installed = shipped_templates_install()
     people = ctx.people
@@ -160,9 +160,8 @@ def seed(ctx) -> None:
         )
         if release is not None:
             ticked += _tick_through(release, progress, people, storefront=True)
-    other = getattr(ctx, "other_project", None)
     for version, progress in MOBILE_PROGRESS.items():
-        release = Release.objects.filter(project=other, version=version).first() if other else None
+        release = Release.objects.filter(project=ctx.other_project, version=version).first()
         if release is not None:
             ticked += _tick_through(release, progress, people, storefront=False)
     _extras(ctx.releases, people)

@@ -1,0 +1,46 @@
+"""The demo story, chapter by chapter, in the order things happen (``manage.py seed_demo``).
+
+``tell`` creates the people and the projects (``demo.releases.foundation``),
+then plays the chapters below in order; each goes through the apps' public
+services, so the audit trail reads in the order things happened and the
+release history report flags only what the story means it to: the emergency
+hotfix 2.2.2. Every chapter creates nothing on a second run.
+
+The releases' story has two halves: ``demo.releases.seed`` plays each release
+up to production, the chapters after it add what a team does before
+production (checklists, sign-offs, approvals, the go/no-go, test runs), and
+``demo.releases.seed_late`` deploys to production; the monitoring history of
+those deployments comes last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from demo import approvals, checklists, integrations, monitoring, releases
+from demo.releases import DemoContext, Output
+
+CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
+    # Storefront and Mobile App releases up to production; ctx.production_bound.
+    releases.seed,
+    # Shipped checklist templates; each release's checklist ticked to its stage.
+    checklists.seed,
+    # The production policy, sign-offs, approvals, go/no-go; the 2.2.2 emergency hotfix.
+    approvals.seed,
+    # Payments API, whose story is its monitoring windows (with its own approvals and tests).
+    monitoring.seed,
+    # CI tokens and the test runs Storefront's pipeline uploaded.
+    integrations.seed,
+    # The production deployments of the releases bound for production.
+    releases.seed_late,
+    # Storefront's checks, then the monitoring history of its production deployments.
+    monitoring.seed_late,
+)
+
+
+def tell(stdout: Output | None = None) -> DemoContext:
+    """Seed the whole demo (or what is missing of it); progress lines go to ``stdout``."""
+    ctx = releases.foundation(stdout)
+    for chapter in CHAPTERS:
+        chapter(ctx)
+    return ctx
