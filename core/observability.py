@@ -8,8 +8,9 @@
 * ``/metrics`` serves Prometheus text: requests and latencies of this process (all gunicorn
   workers with ``PROMETHEUS_MULTIPROC_DIR``), and, read at scrape time from the cache, the
   database and the broker, what the workers did: task runs, the queue depth, and what other
-  apps register with ``metric_collector`` (monitoring: the poll lag). It answers only with ``Authorization: Bearer $SHIPCHECK_METRICS_TOKEN``, or,
-  when no token is set, to clients on the loopback address.
+  apps register with ``metric_collector`` (monitoring: the poll lag). It answers only with
+  ``Authorization: Bearer $SHIPCHECK_METRICS_TOKEN``, or, when no token is set, to clients on
+  the loopback address.
 """
 
 from __future__ import annotations
