@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
@@ -11,10 +13,14 @@ from accounts.tokens import invitation_hash
 from core.exceptions import NotFound, PermissionDenied
 from projects.models import Project
 from projects.permissions import can_view_project
-from projects.principals import is_token
+from projects.principals import Person, is_token
+from projects.selectors import Viewer
+
+if TYPE_CHECKING:
+    from allauth.usersessions.models import UserSession
 
 
-def managed_project_get(*, user, slug: str) -> Project:
+def managed_project_get(*, user: Viewer, slug: str) -> Project:
     """A project whose people ``user`` manages (admin or staff); anything else is 404."""
     project = Project.objects.filter(slug=str(slug)[:60]).first()
     if project is None or is_token(user):
@@ -37,7 +43,7 @@ def invitation_list(*, project: Project) -> QuerySet[Invitation]:
     )
 
 
-def invitation_get(*, project: Project, pk) -> Invitation:
+def invitation_get(*, project: Project, pk: Any) -> Invitation:
     try:
         pk = int(pk)
     except (TypeError, ValueError):
@@ -62,7 +68,7 @@ def group_mapping_list(*, project: Project) -> QuerySet[GroupRoleMapping]:
     return GroupRoleMapping.objects.filter(project=project).order_by("group", "role")
 
 
-def group_mapping_get(*, project: Project, pk) -> GroupRoleMapping:
+def group_mapping_get(*, project: Project, pk: Any) -> GroupRoleMapping:
     try:
         pk = int(pk)
     except (TypeError, ValueError):
@@ -75,7 +81,7 @@ def group_mapping_get(*, project: Project, pk) -> GroupRoleMapping:
     return mapping
 
 
-def people_list(*, user, query: str = ""):
+def people_list(*, user: Viewer, query: str = "") -> QuerySet[Person]:
     """Everybody, for staff only (others get nothing)."""
     if not is_staff(user):
         return get_user_model().objects.none()
@@ -90,14 +96,14 @@ def people_list(*, user, query: str = ""):
     return people
 
 
-def person_get(*, user, username: str):
+def person_get(*, user: Viewer, username: str) -> Person:
     person = people_list(user=user).filter(username=str(username)[:150]).first()
     if person is None:
         raise NotFound("No such person.")
     return person
 
 
-def session_list(*, user) -> list:
+def session_list(*, user: Person) -> list[UserSession]:
     """The signed-in person's sessions that still exist, newest first."""
     from allauth.usersessions.models import UserSession
 

@@ -30,6 +30,6 @@ def provider_groups(extra_data) -> list[str]:
 def _sync_provider_groups(sender, request, user, sociallogin=None, **kwargs) -> None:
     if sociallogin is None or sociallogin.account is None:
         return
-    from accounts.services import provider_groups_sync
+    from accounts.services.groups import provider_groups_sync
 
     provider_groups_sync(user=user, groups=provider_groups(sociallogin.account.extra_data))

@@ -1,4 +1,5 @@
-"""Pages of the accounts app: sign-in, invitations, provider groups, people, sessions."""
+"""Pages of the accounts app: sign-in, invitations, provider groups, people, sessions, and
+the person's own account settings (the time zone)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+# The views share the services' names (invitation_accept ...): reached as services.<name>.
 from accounts import selectors, services
 from accounts.exceptions import InvitationUnusable
 from accounts.forms import (
@@ -27,7 +29,14 @@ from accounts.forms import (
 )
 from accounts.models import ProjectSecurity
 from accounts.permissions import is_staff
-from core.exceptions import DomainError, NotFound
+from core.exceptions import DomainError, NotFound, ValidationFailed
+from core.profiles import (
+    COOKIE_NAME,
+    SESSION_KEY,
+    profile_time_zone,
+    time_zone_names,
+    valid_time_zone,
+)
 from projects.choices import Role
 
 logger = logging.getLogger(__name__)
@@ -389,3 +398,30 @@ def session_end(request):
     else:
         messages.info(request, "No other session to end (use Log out for this one).")
     return redirect("accounts:security")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def account(request):
+    """The person's own settings: the time zone every page shows and reads times in."""
+    error = ""
+    status = 200
+    if request.method == "POST":
+        try:
+            services.profile_time_zone_set(
+                user=request.user, time_zone=request.POST.get("time_zone", ""), actor=request.user
+            )
+        except ValidationFailed as exc:
+            error, status = exc.message, 200
+        else:
+            request.session.pop(SESSION_KEY, None)
+            messages.success(request, "Your time zone is saved: every time is shown in it.")
+            return redirect("account")
+    chosen = profile_time_zone(user=request.user)
+    context = {
+        "chosen": chosen,
+        "browser_zone": valid_time_zone(request.COOKIES.get(COOKIE_NAME)),
+        "zones": time_zone_names(),
+        "error": error,
+    }
+    return render(request, "accounts/account.html", context, status=status)

@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import dj_database_url
@@ -187,7 +188,7 @@ else:
     }
 if TESTING and not REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-elif TESTING:
+elif TESTING and REDIS_URL:
     # Parallel test workers must not share a cache: some tests empty it (FLUSHDB),
     # which would reset another worker's rate-limit counters mid-test. Each xdist
     # worker gets a Redis database of its own, after the one REDIS_URL names.
@@ -310,7 +311,7 @@ if TESTING:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # --- API -----------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "projects.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -28,7 +28,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", releases_views.dashboard, name="dashboard"),
     path("notifications/", core_pages.notification_list, name="notifications"),
-    path("account/", core_pages.account, name="account"),
+    path("account/", accounts_views.account, name="account"),
     path("notifications/read/", core_pages.notification_read_all_view, name="notifications-read"),
     path("admin/", admin.site.urls),
     # django-allauth (OpenID Connect, MFA, sessions); its own login form is ours (accounts/views.py).

@@ -121,7 +121,8 @@ class Channel(filesystem.Channel):
 
     def _read_table(self, exchange) -> list:
         try:
-            raw = self._exchange_file(exchange).read_bytes()
+            # kombu's own helper (filesystem.Channel), private and so missing from kombu-stubs.
+            raw = self._exchange_file(exchange).read_bytes()  # type: ignore[attr-defined]
         except FileNotFoundError:
             return []
         try:

@@ -8,6 +8,7 @@ hears of a change that was rolled back.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -51,8 +52,7 @@ def notification_send(
         # a broker that is down is logged, it never turns the committed change into an error.
         for address in addresses:
             transaction.on_commit(
-                lambda address=address: send_email.delay(subject=subject, body=text, to=[address]),
-                robust=True,
+                partial(send_email.delay, subject=subject, body=text, to=[address]), robust=True
             )
     return rows
 

@@ -7,9 +7,10 @@
 * ``LOG_FORMAT=json`` (the production default) writes one JSON object per line.
 * ``/metrics`` serves Prometheus text: requests and latencies of this process (all gunicorn
   workers with ``PROMETHEUS_MULTIPROC_DIR``), and, read at scrape time from the cache, the
-  database and the broker, what the workers did: task runs, the monitoring poll lag, the
-  queue depth. It answers only with ``Authorization: Bearer $SHIPCHECK_METRICS_TOKEN``, or,
-  when no token is set, to clients on the loopback address.
+  database and the broker, what the workers did: task runs, the queue depth, and what other
+  apps register with ``metric_collector`` (monitoring: the poll lag). It answers only with
+  ``Authorization: Bearer $SHIPCHECK_METRICS_TOKEN``, or, when no token is set, to clients on
+  the loopback address.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -38,7 +40,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 logger = logging.getLogger("shipcheck.request")
 
@@ -194,7 +196,9 @@ def queue_depths() -> dict[str, int | None]:
             channel = connection.default_channel
             for queue in queues:
                 try:
-                    depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
+                    # Every transport's channel declares queues; kombu-stubs' StdChannel lacks it.
+                    declared = channel.queue_declare(queue=queue, passive=True)  # type: ignore[attr-defined]
+                    depths[queue] = declared.message_count
                 except Exception:  # noqa: BLE001 - a queue nobody declared yet holds nothing
                     depths[queue] = 0
     except Exception:  # noqa: BLE001
@@ -202,22 +206,18 @@ def queue_depths() -> dict[str, int | None]:
     return depths
 
 
-def poll_lag_seconds() -> float:
-    """How far the oldest due poll of a running monitoring window is behind its time (0 if none)."""
-    from django.utils import timezone
+# Gauges that other apps compute at scrape time (monitoring: the poll lag), registered from
+# their AppConfig.ready() so that core never imports them. Each collector yields metric
+# families; they appear after the queue depth, in the order the apps registered them.
+MetricCollector = Callable[[], Iterable[Metric]]
+_collectors: list[MetricCollector] = []
 
-    from monitoring.choices import WindowStatus
-    from monitoring.models import MonitoringWindow
 
-    oldest = (
-        MonitoringWindow.objects.filter(status=WindowStatus.RUNNING, next_poll_at__isnull=False)
-        .order_by("next_poll_at")
-        .values_list("next_poll_at", flat=True)
-        .first()
-    )
-    if oldest is None:
-        return 0.0
-    return max((timezone.now() - oldest).total_seconds(), 0.0)
+def metric_collector(func: MetricCollector) -> MetricCollector:
+    """Add ``func`` to what ``/metrics`` reads at scrape time (once, however often it is called)."""
+    if func not in _collectors:
+        _collectors.append(func)
+    return func
 
 
 class WorkerCollector:
@@ -247,16 +247,8 @@ class WorkerCollector:
                 depth.add_metric([queue], float(count))
         yield depth
 
-        try:
-            lag = poll_lag_seconds()
-        except Exception:  # noqa: BLE001 - no database: no reading
-            lag = None
-        if lag is not None:
-            yield GaugeMetricFamily(
-                "shipcheck_monitoring_poll_lag_seconds",
-                "How late the oldest due poll of a running monitoring window is.",
-                value=lag,
-            )
+        for collector in list(_collectors):
+            yield from collector()
 
         from core.tasks import HEARTBEAT_KEY
 

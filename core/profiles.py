@@ -1,13 +1,15 @@
-"""A person's own settings (today: their time zone)."""
+"""A person's own settings (today: their time zone): the pieces every page reads.
+
+Changing the zone writes an audit event, so that service lives above the trail, in
+``accounts.services.profiles.profile_time_zone_set``; the account page is ``accounts.views.account``.
+"""
 
 from __future__ import annotations
 
 import zoneinfo
 from functools import lru_cache
+from typing import Any
 
-from django.db import transaction
-
-from core.exceptions import ValidationFailed
 from core.models import Profile
 
 # The session remembers the chosen zone so a page costs no query to find it.
@@ -31,38 +33,10 @@ def valid_time_zone(name: str | None) -> str:
     return name if name and name in set(time_zone_names()) else ""
 
 
-def profile_time_zone(*, user) -> str:
-    return Profile.objects.filter(user=user).values_list("time_zone", flat=True).first() or ""
-
-
-@transaction.atomic
-def profile_time_zone_set(*, user, time_zone: str, actor) -> Profile:
-    """Set the zone ``user`` reads and enters times in ("" = follow the browser).
-
-    Only the person themselves calls it (the account page). Audit: ``profile.time_zone_changed``.
-    """
-    # core sits below audit; the audit trail is reached lazily, inside the transaction.
-    from audit.services import audit_record
-
-    wanted = (time_zone or "").strip()
-    if wanted and not valid_time_zone(wanted):
-        raise ValidationFailed(
-            f"“{wanted[:64]}” is not a time zone. Pick one from the list, such as Europe/Berlin."
-        )
-    profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
-    before = profile.time_zone
-    if before != wanted:
-        profile.time_zone = wanted
-        profile.save(update_fields=["time_zone", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="profile.time_zone_changed",
-            obj=profile,
-            from_state=before or "browser",
-            to_state=wanted or "browser",
-            reason="Chosen on the account page.",
-        )
-    return profile
+def profile_time_zone(*, user: Any) -> str:
+    """The zone ``user`` chose on the account page ("" = follow the browser)."""
+    zone: str | None = Profile.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    return zone or ""
 
 
 def remember_time_zone(sender, request, user, **kwargs) -> None:

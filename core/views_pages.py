@@ -1,4 +1,8 @@
-"""Pages of the shell around the apps: the person's notifications and account settings."""
+"""Pages of the shell around the apps: the person's notifications, the 404 and 500 pages.
+
+The account settings page (the time zone) is ``accounts.views.account``: saving it writes an
+audit event, which ``core`` sits below.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
-from core.exceptions import ValidationFailed
 from core.models import Notification
 from core.notifications import notification_read_all
-from core.profiles import (
-    COOKIE_NAME,
-    SESSION_KEY,
-    profile_time_zone,
-    profile_time_zone_set,
-    time_zone_names,
-    valid_time_zone,
-)
 
 PAGE_SIZE = 25
 
@@ -71,30 +66,3 @@ def server_error(request):
 
     template = loader.get_template("500.html")
     return HttpResponseServerError(template.render({"request_id": current_request_id()}))
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def account(request):
-    """The person's own settings: the time zone every page shows and reads times in."""
-    error = ""
-    status = 200
-    if request.method == "POST":
-        try:
-            profile_time_zone_set(
-                user=request.user, time_zone=request.POST.get("time_zone", ""), actor=request.user
-            )
-        except ValidationFailed as exc:
-            error, status = exc.message, 200
-        else:
-            request.session.pop(SESSION_KEY, None)
-            messages.success(request, "Your time zone is saved: every time is shown in it.")
-            return redirect("account")
-    chosen = profile_time_zone(user=request.user)
-    context = {
-        "chosen": chosen,
-        "browser_zone": valid_time_zone(request.COOKIES.get(COOKIE_NAME)),
-        "zones": time_zone_names(),
-        "error": error,
-    }
-    return render(request, "core/account.html", context, status=status)

@@ -11,6 +11,7 @@ class MonitoringConfig(AppConfig):
         from core.nav import nav_item
         from monitoring import (
             gates,
+            metrics,  # noqa: F401 - registers the poll lag gauge of /metrics
             urgent,  # noqa: F401 - registers the banner's monitoring items
         )
         from monitoring.panels import monitoring_panel_context

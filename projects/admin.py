@@ -16,7 +16,9 @@ from django.utils.html import format_html
 
 from core.exceptions import DomainError
 from projects.models import ApiToken, Environment, Membership, Project
-from projects.services import api_token_revoke, membership_revoke, project_archive
+from projects.services.memberships import membership_revoke
+from projects.services.projects import project_archive
+from projects.services.tokens import api_token_revoke
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,8 +36,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class MembershipInline(admin.TabularInline):
     model = Membership
-    fields = ["project", "role", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("project", "role", "created_at")
     extra = 0
     can_delete = False
 
@@ -68,8 +69,7 @@ admin.site.register(User, ShipcheckUserAdmin)
 
 class EnvironmentInline(admin.TabularInline):
     model = Environment
-    fields = ["order", "name", "display_name", "tier", "retired_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("order", "name", "display_name", "tier", "retired_at")
     extra = 0
     can_delete = False
     ordering = ["order"]
@@ -185,7 +185,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     search_fields = ["name", "prefix", "project__name", "project__slug", "created_by__username"]
     list_select_related = ["project", "created_by"]
     # ``key_hash`` is left out on purpose: neither editable nor shown.
-    fields = [
+    fields = readonly_fields = (
         "name",
         "project",
         "masked",
@@ -195,8 +195,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         "expires_at",
         "last_used_at",
         "revoked_at",
-    ]
-    readonly_fields = fields
+    )
     actions = ["revoke_selected"]
 
     @admin.display(description="Token")

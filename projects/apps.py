@@ -6,8 +6,12 @@ class ProjectsConfig(AppConfig):
     verbose_name = "Projects, people and environments"
 
     def ready(self) -> None:
+        from core.labels import role_labels_register
         from core.nav import nav_item, project_link
+        from projects.choices import Role
 
+        # The role_label template filter (core) says roles as people say them.
+        role_labels_register(Role.choices)
         nav_item("Projects", "projects:list", order=80)
         project_link(
             "Project settings",

@@ -6,7 +6,15 @@ authenticated while every permission predicate can tell the difference.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias
+
+from core.principals import is_token
 from projects.models import ApiToken
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+__all__ = ["Actor", "Person", "Principal", "TokenPrincipal", "is_token"]
 
 
 class TokenPrincipal:
@@ -33,5 +41,9 @@ class TokenPrincipal:
         return scope in (self.api_token.scopes or [])
 
 
-def is_token(principal) -> bool:
-    return getattr(principal, "is_token", False)
+# A person is a Django user (get_user_model(): the default model). Who calls a service:
+# a person or a machine; ``Actor`` adds ``None``, Shipcheck itself (the demo, scripts,
+# the sync at sign-in).
+Person: TypeAlias = "User"
+Principal: TypeAlias = "User | TokenPrincipal"
+Actor: TypeAlias = "User | TokenPrincipal | None"

@@ -7,6 +7,8 @@ a member who may not manage it gets 403. Works without JavaScript; htmx is not n
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
@@ -172,8 +174,10 @@ def _environment_context(project, **extra) -> dict:
     )
     active = [e for e in environments if e.retired_at is None]
     for index, env in enumerate(active, start=1):
-        env.position = index
-        env.edit_form = EnvironmentEditForm(
+        # The template reads these two beside the model's fields (not declared on the model).
+        row = cast(Any, env)
+        row.position = index
+        row.edit_form = EnvironmentEditForm(
             initial={"display_name": env.display_name, "tier": env.tier},
             prefix=f"env-{env.name}",
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import render
@@ -11,13 +13,13 @@ from django.views.decorators.http import require_safe
 from core.nav import project_links
 from projects.choices import Role
 from projects.permissions import can_admin_project, can_create_release, is_staff_admin, roles_for
+from projects.registry import project_page_contexts
 from projects.selectors import (
     active_environment_list,
     project_get,
     project_manageable_list,
     project_members,
 )
-from releases.models import Release
 
 
 @login_required
@@ -84,30 +86,22 @@ def project_detail(request, slug):
         entry["roles"].append(
             {"value": membership.role, "label": role_labels.get(membership.role, membership.role)}
         )
-    counts = dict(
-        Release.objects.filter(project=project)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-    )
-    recent = list(
-        Release.objects.filter(project=project)
-        .select_related("release_manager")
-        .order_by("-created_at", "-id")[:5]
-    )
-    # What runs where (releases.selectors.live_grid: a fixed number of queries).
-    from releases.selectors import live_grid
-
-    live_cells = live_grid(projects=[project])[0]["cells"]
+    # The releases of the project and what runs where come from the apps above
+    # (releases.project_page, through projects.registry).
+    sections: dict[str, Any] = {
+        "live_cells": [],
+        "release_counts": {},
+        "release_total": 0,
+        "recent_releases": [],
+    }
+    for contribute in project_page_contexts():
+        sections.update(contribute(project=project, user=request.user))
     context = {
         "project": project,
         "environments": list(active_environment_list(project=project)),
-        "live_cells": live_cells,
         "people": list(people.values()),
         "my_roles": [role_labels[r] for r in sorted(roles_for(request.user, project))],
-        "release_counts": counts,
-        "release_total": sum(counts.values()),
-        "recent_releases": recent,
+        **sections,
         "is_admin": is_admin,
         "can_create": not project.is_archived and can_create_release(request.user, project),
         "settings_links": _links_for(project, is_admin=is_admin),

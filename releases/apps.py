@@ -9,6 +9,7 @@ class ReleasesConfig(AppConfig):
         from core.nav import nav_item
         from releases import (
             gates,  # noqa: F401 - registers the core promotion gates
+            project_page,  # noqa: F401 - the project page's releases and the retire check
             urgent,  # noqa: F401 - registers the failed-deployment banner
         )
 

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import GroupRoleMapping, Invitation
 from projects.choices import Role
+from projects.principals import Person
 
 
 class InvitationSerializer(serializers.ModelSerializer):
@@ -11,8 +12,12 @@ class InvitationSerializer(serializers.ModelSerializer):
         read_only=True, help_text="pending, accepted, expired or revoked"
     )
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices))
-    invited_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    invited_by: serializers.SlugRelatedField[Person] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    accepted_by: serializers.SlugRelatedField[Person] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Invitation

@@ -12,7 +12,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from accounts import selectors, services
+from accounts import selectors
 from accounts.api.serializers import (
     DeactivateSerializer,
     GroupMappingSerializer,
@@ -23,6 +23,10 @@ from accounts.api.serializers import (
 )
 from accounts.models import GroupRoleMapping, Invitation, ProjectSecurity
 from accounts.permissions import is_staff
+from accounts.services.groups import group_mapping_add, group_mapping_remove
+from accounts.services.invitations import invitation_create, invitation_resend, invitation_revoke
+from accounts.services.people import user_deactivate, user_reactivate
+from accounts.services.security import project_security_update
 from core.api.input import body_valid
 from core.api.schema import error_responses
 from core.exceptions import PermissionDenied
@@ -67,7 +71,7 @@ class InvitationListView(_PeopleView):
     def post(self, request, slug):
         project = selectors.managed_project_get(user=request.user, slug=slug)
         data = body_valid(InvitationCreateSerializer, request)
-        invitation, _ = services.invitation_create(
+        invitation, _ = invitation_create(
             project=project, email=data["email"], roles=data["roles"], actor=request.user
         )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
@@ -88,7 +92,7 @@ class InvitationRevokeView(_InvitationAction):
         responses={200: InvitationSerializer, **error_responses(401, 403, 404, 409)},
     )
     def post(self, request, slug, pk):
-        invitation = services.invitation_revoke(
+        invitation = invitation_revoke(
             invitation=self._invitation(request, slug, pk), actor=request.user
         )
         return Response(InvitationSerializer(invitation).data)
@@ -101,7 +105,7 @@ class InvitationResendView(_InvitationAction):
         responses={200: InvitationSerializer, **error_responses(401, 403, 404, 409)},
     )
     def post(self, request, slug, pk):
-        invitation, _ = services.invitation_resend(
+        invitation, _ = invitation_resend(
             invitation=self._invitation(request, slug, pk), actor=request.user
         )
         return Response(InvitationSerializer(invitation).data)
@@ -132,7 +136,7 @@ class GroupMappingListView(_PeopleView):
     def post(self, request, slug):
         project = selectors.managed_project_get(user=request.user, slug=slug)
         data = body_valid(GroupMappingSerializer, request)
-        mapping = services.group_mapping_add(
+        mapping = group_mapping_add(
             project=project, group=data["group"], role=data["role"], actor=request.user
         )
         return Response(GroupMappingSerializer(mapping).data, status=status.HTTP_201_CREATED)
@@ -148,7 +152,7 @@ class GroupMappingDetailView(_PeopleView):
     def delete(self, request, slug, pk):
         project = selectors.managed_project_get(user=request.user, slug=slug)
         mapping = selectors.group_mapping_get(project=project, pk=pk)
-        services.group_mapping_remove(mapping=mapping, actor=request.user)
+        group_mapping_remove(mapping=mapping, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -165,9 +169,7 @@ class PersonDeactivateView(_PeopleView):
             raise PermissionDenied("Only a staff administrator may deactivate people.")
         person = selectors.person_get(user=request.user, username=username)
         data = body_valid(DeactivateSerializer, request)
-        person = services.user_deactivate(
-            user=person, actor=request.user, reason=data.get("reason", "")
-        )
+        person = user_deactivate(user=person, actor=request.user, reason=data.get("reason", ""))
         return Response(PersonSerializer(person).data)
 
 
@@ -183,9 +185,7 @@ class PersonReactivateView(_PeopleView):
         if not is_staff(request.user):
             raise PermissionDenied("Only a staff administrator may reactivate people.")
         person = selectors.person_get(user=request.user, username=username)
-        return Response(
-            PersonSerializer(services.user_reactivate(user=person, actor=request.user)).data
-        )
+        return Response(PersonSerializer(user_reactivate(user=person, actor=request.user)).data)
 
 
 class ProjectSecurityView(_PeopleView):
@@ -211,7 +211,7 @@ class ProjectSecurityView(_PeopleView):
     def put(self, request, slug):
         project = selectors.managed_project_get(user=request.user, slug=slug)
         data = body_valid(ProjectSecuritySerializer, request)
-        services.project_security_update(
+        project_security_update(
             project=project,
             actor=request.user,
             require_mfa_for_approvers=data["require_mfa_for_approvers"],

@@ -62,6 +62,7 @@ def _first_message(detail: Any) -> str:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+    details: dict[str, Any]
     if isinstance(exc, DjangoValidationError):
         details = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -82,7 +83,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     else:
         details = {}
         message = str(getattr(exc, "detail", exc))
-    if isinstance(exc, drf.Throttled) and exc.wait is not None:
-        details = {"retry_after_seconds": int(exc.wait)}
+    # Throttled sets ``wait`` in its __init__; drf-stubs do not declare it.
+    wait = getattr(exc, "wait", None) if isinstance(exc, drf.Throttled) else None
+    if wait is not None:
+        details = {"retry_after_seconds": int(wait)}
     response.data = error_body(code, message, details)
     return response

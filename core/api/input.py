@@ -63,7 +63,7 @@ def require_person(user, what: str) -> None:
     results); none of them lets it change the rules it is checked against.
     """
     from core.exceptions import PermissionDenied
-    from projects.principals import is_token
+    from core.principals import is_token
 
     if is_token(user):
         raise PermissionDenied(

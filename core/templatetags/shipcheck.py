@@ -4,6 +4,7 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils.html import format_html
 
+from core import labels
 from core.markdown import render_markdown
 
 register = template.Library()
@@ -75,13 +76,11 @@ def ago(value):
 
 @register.filter
 def role_label(value):
-    """A project role as people say it: "product_owner" -> "Product owner"."""
-    from projects.choices import Role
+    """A project role as people say it: "product_owner" -> "Product owner".
 
-    try:
-        return Role(value).label
-    except ValueError:
-        return str(value).replace("_", " ")
+    The labels are the ones ``projects`` registers (``core.labels``).
+    """
+    return labels.role_label(value)
 
 
 @register.filter
