@@ -12,9 +12,9 @@ from core.principals import is_token
 from projects.models import ApiToken
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
+    from django.contrib.auth.models import AnonymousUser, User
 
-__all__ = ["Actor", "Person", "Principal", "TokenPrincipal", "is_token"]
+__all__ = ["Actor", "Caller", "Person", "Principal", "TokenPrincipal", "is_token"]
 
 
 class TokenPrincipal:
@@ -47,3 +47,8 @@ class TokenPrincipal:
 Person: TypeAlias = "User"
 Principal: TypeAlias = "User | TokenPrincipal"
 Actor: TypeAlias = "User | TokenPrincipal | None"
+# Who calls a service from a request: ``request.user`` is a person, a token or, before
+# any check has refused them, nobody signed in. The services refuse whoever may not act
+# with a named error; once a check has told a person apart (``is_person``) they narrow
+# to ``User``.
+Caller: TypeAlias = "User | TokenPrincipal | AnonymousUser"

@@ -29,9 +29,9 @@ from approvals.requirements import (
     requirement_for,
     requirements_for,
 )
-from approvals.types import Actor
 from core.exceptions import NotFound
 from projects.models import Environment, Project
+from projects.principals import Caller
 from projects.selectors import project_list
 from releases.choices import ReleaseType
 from releases.models import Deployment, Release
@@ -107,7 +107,7 @@ def approval_matrix(
     return ApprovalMatrix(release, facts, columns, emergency, review, history)
 
 
-def approval_list(*, user: Actor, filters: dict[str, Any] | None = None) -> QuerySet[Approval]:
+def approval_list(*, user: Caller, filters: dict[str, Any] | None = None) -> QuerySet[Approval]:
     """Approval records in projects ``user`` may see, newest first."""
     qs = (
         Approval.objects.filter(release__project__in=project_list(user=user))
@@ -124,7 +124,7 @@ def approval_list(*, user: Actor, filters: dict[str, Any] | None = None) -> Quer
     return qs
 
 
-def approval_get(*, user: Actor, pk: int | str) -> Approval:
+def approval_get(*, user: Caller, pk: int | str) -> Approval:
     try:
         pk = int(pk)
     except (TypeError, ValueError):
@@ -135,7 +135,7 @@ def approval_get(*, user: Actor, pk: int | str) -> Approval:
     return approval
 
 
-def emergency_review_get(*, user: Actor, pk: int | str) -> EmergencyReview:
+def emergency_review_get(*, user: Caller, pk: int | str) -> EmergencyReview:
     try:
         pk = int(pk)
     except (TypeError, ValueError):
@@ -162,7 +162,7 @@ def policy_rows(*, project: Project) -> list[tuple[Environment, ApprovalPolicy]]
     return [(e, saved.get(e.pk) or ApprovalPolicy.default_for(e)) for e in environments]
 
 
-def project_for_admin(*, user: Actor, slug: str) -> Project:
+def project_for_admin(*, user: Caller, slug: str) -> Project:
     project = project_list(user=user).filter(slug=str(slug)[:60]).first()
     if project is None:
         raise NotFound("No such project.")

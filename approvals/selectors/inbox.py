@@ -24,10 +24,10 @@ from approvals.models import (
 )
 from approvals.permissions import can_complete_review, can_run_meeting
 from approvals.requirements import requirement_for, requirements_for
-from approvals.types import Actor
 from audit.models import AuditEvent
 from core.when import format_when
 from projects.models import Environment, Membership
+from projects.principals import Caller
 from projects.selectors import project_list
 from releases.choices import RELEASE_CLOSED_STATES, ReleaseType
 from releases.models import Deployment, Release
@@ -41,7 +41,7 @@ OPEN_LIMIT = 200
 
 
 @waiting_source
-def inbox(*, user: Actor) -> list[InboxItem]:
+def inbox(*, user: Caller) -> list[InboxItem]:
     """Everything waiting for ``user`` across their projects, most urgent first.
 
     Loads every open release's approval facts in bulk: a fixed number of
@@ -168,7 +168,7 @@ def inbox(*, user: Actor) -> list[InboxItem]:
 WAITING_COUNT_TTL = 300
 
 
-def waiting_count(user: Actor) -> int:
+def waiting_count(user: Caller) -> int:
     """How many rows *Waiting for me* lists for ``user`` (the number in the navigation).
 
     Every change of state writes an audit event, so the newest event's hash names the state

@@ -19,14 +19,14 @@ from approvals.models import (
 )
 from approvals.permissions import can_run_meeting
 from approvals.requirements import GoNoGoState, go_no_go_state, requirements_for
-from approvals.types import Actor
 from core.exceptions import NotFound
+from projects.principals import Caller
 from projects.selectors import project_list
 from releases.gates import gate_evaluate
 from releases.models import Release, TestRun
 
 
-def meeting_get(*, user: Actor, pk: int | str) -> GoNoGoMeeting:
+def meeting_get(*, user: Caller, pk: int | str) -> GoNoGoMeeting:
     """A meeting visible to ``user`` with everything its page shows already loaded."""
     try:
         pk = int(pk)
@@ -145,7 +145,7 @@ class MeetingView:
     gate: GoNoGoState | None = None
 
 
-def meeting_view(*, meeting: GoNoGoMeeting, user: Actor) -> MeetingView:
+def meeting_view(*, meeting: GoNoGoMeeting, user: Caller) -> MeetingView:
     criteria = list(meeting.criteria.all())
     auto = meeting_auto_criteria(meeting) if meeting.is_open else {}
     go_criteria: list[tuple[MeetingCriterion, bool | None, str]] = []

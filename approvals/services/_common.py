@@ -15,11 +15,11 @@ from django.utils import timezone
 from approvals.choices import APPROVAL_TRANSITIONS, ApprovalKind, ApprovalState
 from approvals.exceptions import ApprovalDenied, OutsiderDenied, ReleaseClosed
 from approvals.models import Approval
-from approvals.types import Actor
 from audit.services import audit_record
 from core.exceptions import NotFound, TransitionNotAllowed, ValidationFailed
 from core.transitions import transition_check
 from projects.models import Environment, Membership
+from projects.principals import Caller
 from releases.choices import RELEASE_CLOSED_STATES
 from releases.models import Release
 
@@ -98,7 +98,7 @@ def record_gate_changes(
     release: Release,
     before: dict[tuple[str, int], bool],
     after: dict[tuple[str, int], bool],
-    actor: Actor,
+    actor: Caller,
     environments: list[Environment],
 ) -> None:
     """Write one event per approval gate that opened or closed with this change."""
@@ -122,7 +122,7 @@ def record_gate_changes(
 
 
 def set_state(
-    approval: Approval, state: str, *, reason: str, actor: Actor, now: datetime | None = None
+    approval: Approval, state: str, *, reason: str, actor: Caller, now: datetime | None = None
 ) -> None:
     """Move an active approval to ``state`` with its audit event (caller holds the release lock)."""
     now = now or timezone.now()

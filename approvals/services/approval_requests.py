@@ -37,7 +37,6 @@ from approvals.services._common import (
     set_state,
     what,
 )
-from approvals.types import Actor
 from audit.services import audit_record
 from core.exceptions import NotFound, ValidationFailed
 from core.notifications import notification_send
@@ -48,10 +47,11 @@ from projects.permissions import (
     is_person,
     role_refusal,
 )
+from projects.principals import Caller
 from releases.models import Release
 
 
-def request_authorize(*, release: Release, actor: Actor) -> None:
+def request_authorize(*, release: Release, actor: Caller) -> None:
     """Raise unless ``actor`` may ask for decisions on ``release`` (views ask before the form)."""
     if not can_view_project(actor, release.project_id):
         raise NotFound("No such release.")
@@ -64,7 +64,7 @@ def approval_request(
     *,
     release: Release,
     kind: str,
-    actor: Actor,
+    actor: Caller,
     environment: Environment | None = None,
     note: str = "",
 ) -> ApprovalRequest:
@@ -137,7 +137,7 @@ def approval_request(
 
 
 def approvals_invalidate(
-    *, release: Release, kinds: Collection[str], reason: str, actor: Actor
+    *, release: Release, kinds: Collection[str], reason: str, actor: Caller
 ) -> list[Approval]:
     """Invalidate the active approvals of ``kinds`` on ``release`` because what they approved changed.
 

@@ -51,7 +51,6 @@ from approvals.services._common import (
     what,
 )
 from approvals.services.emergency import emergency_effects
-from approvals.types import Actor
 from audit.services import audit_record
 from core.exceptions import TransitionNotAllowed, ValidationFailed
 from core.notifications import notification_send
@@ -62,11 +61,12 @@ from projects.permissions import (
     holds_writing_role,
     is_person,
 )
+from projects.principals import Caller
 from releases.choices import ReleaseType
 from releases.models import Release
 
 
-def _decision_precheck(*, release: Release, actor: Actor) -> None:
+def _decision_precheck(*, release: Release, actor: Caller) -> None:
     if not is_insider(actor, release.project_id):
         raise OutsiderDenied("No such release.")
     if not is_person(actor):
@@ -76,7 +76,7 @@ def _decision_precheck(*, release: Release, actor: Actor) -> None:
 
 
 @audited_denial("decide")
-def decision_authorize(*, release: Release, actor: Actor, kind: str | None = None) -> None:
+def decision_authorize(*, release: Release, actor: Caller, kind: str | None = None) -> None:
     """Refuse (and audit) at once someone who can give no decision at all on ``release``:
     an outsider (404), a token, or an auditor (403). Views call it before reading the form;
     ``approval_decide`` checks the precise role and separation of duties itself.
@@ -104,7 +104,7 @@ def approval_decide(
     release: Release,
     kind: str,
     decision: str,
-    actor: Actor,
+    actor: Caller,
     environment: Environment | None = None,
     comment: str = "",
     role: str | None = None,
@@ -146,7 +146,7 @@ def _approval_decide(
     release: Release,
     kind: str,
     decision: str,
-    actor: Actor,
+    actor: Caller,
     environment: Environment | None,
     comment: str,
     role: str | None,
@@ -279,7 +279,7 @@ def _approval_decide(
 
 
 def emergency_approve(
-    *, release: Release, environment: Environment, actor: Actor, justification: str
+    *, release: Release, environment: Environment, actor: Caller, justification: str
 ) -> Approval:
     """Let a hotfix skip staging: an emergency approver's approval with a written justification.
 
@@ -298,7 +298,7 @@ def emergency_approve(
 
 
 @audited_denial("withdraw")
-def approval_withdraw(*, approval: Approval, actor: Actor, reason: str = "") -> Approval:
+def approval_withdraw(*, approval: Approval, actor: Caller, reason: str = "") -> Approval:
     """Take back one's own active decision (approval or rejection).
 
     Only the person who gave it may withdraw it. Audit: ``approval.withdrawn``
@@ -307,7 +307,7 @@ def approval_withdraw(*, approval: Approval, actor: Actor, reason: str = "") -> 
     return _approval_withdraw(approval=approval, actor=actor, reason=reason)
 
 
-def _withdraw_precheck(*, approval: Approval, actor: Actor) -> None:
+def _withdraw_precheck(*, approval: Approval, actor: Caller) -> None:
     if not is_insider(actor, approval.release.project_id):
         raise OutsiderDenied("No such approval.")
     if not is_person(actor):
@@ -317,13 +317,13 @@ def _withdraw_precheck(*, approval: Approval, actor: Actor) -> None:
 
 
 @audited_denial("withdraw")
-def withdraw_authorize(*, approval: Approval, actor: Actor) -> None:
+def withdraw_authorize(*, approval: Approval, actor: Caller) -> None:
     """Refuse (and audit) a withdrawal by anyone but the person who decided, before the form is read."""
     _withdraw_precheck(approval=approval, actor=actor)
 
 
 @transaction.atomic
-def _approval_withdraw(*, approval: Approval, actor: Actor, reason: str) -> Approval:
+def _approval_withdraw(*, approval: Approval, actor: Caller, reason: str) -> Approval:
     _withdraw_precheck(approval=approval, actor=actor)
     reason = clean_text(reason, "The reason")
     release = lock_release(approval.release)

@@ -31,7 +31,6 @@ from approvals.services._common import (
     clean_text,
     project_people,
 )
-from approvals.types import Actor
 from audit.services import audit_record
 from core.exceptions import NotFound, TransitionNotAllowed, ValidationFailed
 from core.notifications import notification_send
@@ -41,10 +40,13 @@ from projects.permissions import (
     can_view_project,
     role_refusal,
 )
+from projects.principals import Caller
 from releases.models import Release
 
 
-def emergency_effects(*, release: Release, approval: Approval, actor: Actor, now: datetime) -> None:
+def emergency_effects(
+    *, release: Release, approval: Approval, actor: Caller, now: datetime
+) -> None:
     """Flag ``release`` as an emergency, open its review and tell the whole project at once.
 
     Runs inside ``approval_decide``'s transaction (the release row is locked).
@@ -95,7 +97,7 @@ def emergency_effects(*, release: Release, approval: Approval, actor: Actor, now
     )
 
 
-def review_authorize(*, review: EmergencyReview, actor: Actor) -> None:
+def review_authorize(*, review: EmergencyReview, actor: Caller) -> None:
     """Raise unless ``actor`` may record ``review`` (views ask before reading the form)."""
     if not can_view_project(actor, review.release.project_id):
         raise NotFound("No such review.")
@@ -110,7 +112,7 @@ def review_authorize(*, review: EmergencyReview, actor: Actor) -> None:
 
 @transaction.atomic
 def emergency_review_complete(
-    *, review: EmergencyReview, actor: Actor, summary: str
+    *, review: EmergencyReview, actor: Caller, summary: str
 ) -> EmergencyReview:
     """Record the post-implementation review of an emergency release.
 

@@ -45,7 +45,6 @@ from approvals.services.meetings import (
     lock_meeting,
     meeting_authorize,
 )
-from approvals.types import Actor
 from audit.services import audit_record
 from core.exceptions import ValidationFailed
 from core.notifications import notification_send
@@ -53,11 +52,12 @@ from projects.permissions import (
     is_person,
     roles_for,
 )
+from projects.principals import Caller
 
 
 @transaction.atomic
 def meeting_attendee_add(
-    *, meeting: GoNoGoMeeting, person: User | None, seat: str, actor: Actor
+    *, meeting: GoNoGoMeeting, person: User | None, seat: str, actor: Caller
 ) -> MeetingAttendee:
     """Invite one more person. Callers: release managers. Audit: ``meeting.attendee_added``."""
     meeting_authorize(meeting=meeting, actor=actor, action="attendee_add")
@@ -89,7 +89,7 @@ def meeting_attendee_add(
 
 
 @transaction.atomic
-def meeting_notes_update(*, item: AgendaItem, notes: str, actor: Actor) -> AgendaItem:
+def meeting_notes_update(*, item: AgendaItem, notes: str, actor: Caller) -> AgendaItem:
     """Write the notes of one agenda item. Callers: attendees, release managers. Audit: ``meeting.notes_updated``."""
     meeting = item.meeting
     meeting_authorize(meeting=meeting, actor=actor, action="notes")
@@ -115,7 +115,7 @@ def meeting_notes_update(*, item: AgendaItem, notes: str, actor: Actor) -> Agend
 
 @transaction.atomic
 def meeting_criterion_set(
-    *, criterion: MeetingCriterion, checked: bool | None, actor: Actor, note: str = ""
+    *, criterion: MeetingCriterion, checked: bool | None, actor: Caller, note: str = ""
 ) -> MeetingCriterion:
     """Judge a manual go criterion (met?) or a no-go trigger (raised?).
 
@@ -150,7 +150,7 @@ def meeting_criterion_set(
 
 @transaction.atomic
 def meeting_criterion_add(
-    *, meeting: GoNoGoMeeting, kind: str, title: str, actor: Actor
+    *, meeting: GoNoGoMeeting, kind: str, title: str, actor: Caller
 ) -> MeetingCriterion:
     """Add a manual go criterion or no-go trigger. Callers: attendees, release managers. Audit: ``meeting.criterion_added``."""
     meeting_authorize(meeting=meeting, actor=actor, action="criterion_add")
@@ -178,7 +178,7 @@ def meeting_criterion_add(
 
 @audited_denial("vote")
 def meeting_vote(
-    *, meeting: GoNoGoMeeting, vote: str, actor: Actor, comment: str = ""
+    *, meeting: GoNoGoMeeting, vote: str, actor: Caller, comment: str = ""
 ) -> MeetingVote:
     """Cast or change one's go / no-go / abstain vote, with a comment (required for no-go).
 
@@ -188,7 +188,7 @@ def meeting_vote(
     return _meeting_vote(meeting=meeting, vote=vote, actor=actor, comment=comment)
 
 
-def _vote_precheck(*, meeting: GoNoGoMeeting, actor: Actor) -> None:
+def _vote_precheck(*, meeting: GoNoGoMeeting, actor: Caller) -> None:
     if not is_insider(actor, meeting.release.project_id):
         raise OutsiderDenied("No such meeting.")
     if not is_person(actor):
@@ -200,13 +200,13 @@ def _vote_precheck(*, meeting: GoNoGoMeeting, actor: Actor) -> None:
 
 
 @audited_denial("vote")
-def vote_authorize(*, meeting: GoNoGoMeeting, actor: Actor) -> None:
+def vote_authorize(*, meeting: GoNoGoMeeting, actor: Caller) -> None:
     """Refuse (and audit) a vote from someone who is not an attendee, before the form is read."""
     _vote_precheck(meeting=meeting, actor=actor)
 
 
 @transaction.atomic
-def _meeting_vote(*, meeting: GoNoGoMeeting, vote: str, actor: Actor, comment: str) -> MeetingVote:
+def _meeting_vote(*, meeting: GoNoGoMeeting, vote: str, actor: Caller, comment: str) -> MeetingVote:
     _vote_precheck(meeting=meeting, actor=actor)
     person = cast(User, actor)  # the precheck let only an attendee through
     if vote not in Vote.values:

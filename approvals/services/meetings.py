@@ -49,7 +49,6 @@ from approvals.services._common import (
     ensure_open,
     lock_release,
 )
-from approvals.types import Actor
 from audit.services import audit_record
 from core.exceptions import NotFound, TransitionNotAllowed, ValidationFailed
 from core.notifications import notification_send
@@ -63,6 +62,7 @@ from projects.permissions import (
     role_refusal,
     roles_for,
 )
+from projects.principals import Caller
 from releases.models import Release
 
 # A meeting's seats: (person, seat), the seat a value of ``Seat``.
@@ -98,7 +98,7 @@ def meeting_default_attendees(release: Release, *, security_sensitive: bool = Fa
     return list(found.values())
 
 
-def meeting_schedule_authorize(*, release: Release, actor: Actor) -> None:
+def meeting_schedule_authorize(*, release: Release, actor: Caller) -> None:
     """Raise unless ``actor`` may schedule a go/no-go for ``release`` (views ask before the form)."""
     if not can_view_project(actor, release.project_id):
         raise NotFound("No such release.")
@@ -112,7 +112,7 @@ def meeting_schedule(
     release: Release,
     environment: Environment,
     scheduled_for: datetime,
-    actor: Actor,
+    actor: Caller,
     attendees: Seats | None = None,
     security_sensitive: bool = False,
 ) -> GoNoGoMeeting:
@@ -252,7 +252,7 @@ def _meeting_transition_check(meeting: GoNoGoMeeting, to_status: str) -> None:
     )
 
 
-def is_attendee(meeting: GoNoGoMeeting, user: Actor) -> bool:
+def is_attendee(meeting: GoNoGoMeeting, user: Caller) -> bool:
     return (
         is_person(user)
         and MeetingAttendee.objects.filter(meeting=meeting, person_id=user.pk).exists()
@@ -272,7 +272,7 @@ _MEETING_RIGHTS = {
 }
 
 
-def meeting_authorize(*, meeting: GoNoGoMeeting, actor: Actor, action: str) -> None:
+def meeting_authorize(*, meeting: GoNoGoMeeting, actor: Caller, action: str) -> None:
     """Raise unless ``actor`` may do ``action`` (a key of _MEETING_RIGHTS) to ``meeting``.
 
     Release managers steer a meeting; its attendees also keep the minutes. The
@@ -299,7 +299,7 @@ def checked_text(kind: str, checked: bool | None) -> str:
 
 @transaction.atomic
 def meeting_decide(
-    *, meeting: GoNoGoMeeting, decision: str, reason: str, actor: Actor
+    *, meeting: GoNoGoMeeting, decision: str, reason: str, actor: Caller
 ) -> GoNoGoMeeting:
     """Record the release manager's go or no-go, with its reason, for this release version.
 
@@ -376,7 +376,7 @@ def meeting_decide(
 
 
 @transaction.atomic
-def meeting_cancel(*, meeting: GoNoGoMeeting, actor: Actor, reason: str) -> GoNoGoMeeting:
+def meeting_cancel(*, meeting: GoNoGoMeeting, actor: Caller, reason: str) -> GoNoGoMeeting:
     """Cancel a scheduled meeting. Callers: release managers. Audit: ``meeting.cancelled``."""
     meeting_authorize(meeting=meeting, actor=actor, action="cancel")
     reason = clean_text(reason, "The reason")
@@ -401,7 +401,7 @@ def meeting_cancel(*, meeting: GoNoGoMeeting, actor: Actor, reason: str) -> GoNo
 
 @transaction.atomic
 def meeting_reschedule(
-    *, meeting: GoNoGoMeeting, scheduled_for: datetime, actor: Actor, reason: str = ""
+    *, meeting: GoNoGoMeeting, scheduled_for: datetime, actor: Caller, reason: str = ""
 ) -> GoNoGoMeeting:
     """Move a scheduled meeting to another time and tell its attendees.
 

@@ -16,7 +16,6 @@ from approvals.models import (
 from approvals.permissions import (
     can_edit_policy,
 )
-from approvals.types import Actor
 from audit.services import audit_record
 from core.exceptions import NotFound, ValidationFailed
 from projects.choices import Role
@@ -25,6 +24,7 @@ from projects.permissions import (
     can_view_project,
     role_refusal,
 )
+from projects.principals import Caller
 
 POLICY_FIELDS = (
     "required_approvals",
@@ -38,7 +38,7 @@ POLICY_FIELDS = (
 MAX_VALID_HOURS = 24 * 365
 
 
-def policy_authorize(*, project: Project | int, actor: Actor) -> None:
+def policy_authorize(*, project: Project | int, actor: Caller) -> None:
     """Raise unless ``actor`` may change ``project``'s approval policies (views ask before the form)."""
     if not can_view_project(actor, project):
         raise NotFound("No such environment.")
@@ -48,7 +48,7 @@ def policy_authorize(*, project: Project | int, actor: Actor) -> None:
 
 @transaction.atomic
 def approval_policy_update(
-    *, environment: Environment, actor: Actor, **values: Any
+    *, environment: Environment, actor: Caller, **values: Any
 ) -> ApprovalPolicy:
     """Change what ``environment`` asks for before a release may enter it.
 

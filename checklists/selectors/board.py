@@ -16,9 +16,9 @@ from checklists.permissions import (
     can_untick_item,
 )
 from checklists.selectors.common import GATE_PASSING_DEPLOYMENT_STATES
-from checklists.types import Actor
 from projects.models import Environment
 from projects.permissions import roles_for
+from projects.principals import Caller
 from releases.choices import DeploymentStatus, ReleaseStatus
 from releases.models import Deployment, Release
 
@@ -128,7 +128,7 @@ class ChecklistBoard:
         return sum(s.my_open for s in self.steps)
 
 
-def checklist_board(*, release: Release, user: Actor) -> ChecklistBoard | None:
+def checklist_board(*, release: Release, user: Caller) -> ChecklistBoard | None:
     """A release's checklist with progress, permissions and highlights, in six queries at most.
 
     Queries: checklist, steps, items (with who ticked), this release's

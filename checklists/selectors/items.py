@@ -11,10 +11,9 @@ from django.db.models import Q
 from checklists.choices import ITEM_RESOLVED_STATES, PHASE_TIER, ItemStatus
 from checklists.models import Item, Step
 from checklists.selectors.common import GATE_PASSING_DEPLOYMENT_STATES, pk_or_404
-from checklists.types import Actor
 from core.exceptions import NotFound
 from projects.models import Membership
-from projects.principals import is_token
+from projects.principals import Caller, is_token
 from projects.selectors import project_list
 from releases.choices import ReleaseStatus
 from releases.models import Deployment, Release
@@ -56,7 +55,7 @@ def missing_items(step: Step) -> list[Item]:
     return [i for i in step.gate_items if i.required and i.status not in ITEM_RESOLVED_STATES]
 
 
-def item_get(*, user: Actor, pk: object) -> Item:
+def item_get(*, user: Caller, pk: object) -> Item:
     """An item of a release ``user`` may see, with its step and release loaded."""
     item = (
         Item.objects.select_related("step", "checklist__release__project", "completed_by")
@@ -68,7 +67,7 @@ def item_get(*, user: Actor, pk: object) -> Item:
     return item
 
 
-def step_get(*, user: Actor, pk: object) -> Step:
+def step_get(*, user: Caller, pk: object) -> Step:
     """A step of a release ``user`` may see, with its release loaded."""
     step = (
         Step.objects.select_related("checklist__release__project")
@@ -80,7 +79,7 @@ def step_get(*, user: Actor, pk: object) -> Step:
     return step
 
 
-def my_open_items(*, user: Actor, limit: int = 500) -> list[tuple[Release, list[Item]]]:
+def my_open_items(*, user: Caller, limit: int = 500) -> list[tuple[Release, list[Item]]]:
     """Open items owned by one of ``user``'s roles, grouped by release, in two queries.
 
     "Mine" means the item's role is one ``user`` holds in the release's

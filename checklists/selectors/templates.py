@@ -15,9 +15,9 @@ from checklists.models import (
 from checklists.permissions import can_view_template
 from checklists.selectors.common import pk_or_404
 from checklists.template_content import shipped_templates_ensure, shipped_templates_install
-from checklists.types import Actor
 from core.exceptions import NotFound
 from projects.models import Project
+from projects.principals import Caller
 from projects.selectors import project_list
 
 
@@ -59,7 +59,7 @@ def template_default_for(*, project: Project, release_type: str) -> TemplateVers
     return published[fallback.pk] if fallback else None
 
 
-def templates_queryset_for_api(*, user: Actor) -> QuerySet[ChecklistTemplate]:
+def templates_queryset_for_api(*, user: Caller) -> QuerySet[ChecklistTemplate]:
     """Templates ``user`` may see (their projects' and the shipped ones), with their versions."""
     shipped_templates_ensure()
     projects = project_list(user=user)
@@ -71,7 +71,7 @@ def templates_queryset_for_api(*, user: Actor) -> QuerySet[ChecklistTemplate]:
     )
 
 
-def template_list(*, user: Actor, project: Project | None = None) -> list[ChecklistTemplate]:
+def template_list(*, user: Caller, project: Project | None = None) -> list[ChecklistTemplate]:
     """Templates ``user`` may see (their projects' and the shipped ones), with their versions."""
     qs = templates_queryset_for_api(user=user)
     if project is not None:
@@ -79,7 +79,7 @@ def template_list(*, user: Actor, project: Project | None = None) -> list[Checkl
     return list(qs)
 
 
-def template_get(*, user: Actor, pk: object) -> ChecklistTemplate:
+def template_get(*, user: Caller, pk: object) -> ChecklistTemplate:
     """One template ``user`` may see, with its versions (newest first); else ``NotFound``."""
     template = (
         ChecklistTemplate.objects.select_related("project")
@@ -149,7 +149,7 @@ def version_steps(version: TemplateVersion) -> list[StepTemplate]:
     )
 
 
-def published_versions_for(*, user: Actor, project: Project) -> list[TemplateVersion]:
+def published_versions_for(*, user: Caller, project: Project) -> list[TemplateVersion]:
     """The newest published version of every template a release in ``project`` may use."""
     templates = template_list(user=user, project=project)
     return [v for t in templates if (v := latest_published(t)) is not None]

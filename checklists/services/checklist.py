@@ -9,8 +9,8 @@ from audit.services import audit_record
 from checklists.models import Checklist, Item, Step, StepTemplate, TemplateVersion
 from checklists.selectors import template_default_for
 from checklists.services.common import check_manager, check_open, person_or_none
-from checklists.types import Actor
 from core.exceptions import NotFound, ValidationFailed
+from projects.principals import Caller
 from releases.models import Release
 
 
@@ -55,7 +55,7 @@ def _check_usable(release: Release, version: TemplateVersion) -> None:
 
 
 def checklist_copy(
-    *, release: Release, actor: Actor | None, version: TemplateVersion | None = None
+    *, release: Release, actor: Caller | None, version: TemplateVersion | None = None
 ) -> Checklist | None:
     """Give ``release`` its checklist: a copy of ``version`` or of the project's default for its type.
 
@@ -100,7 +100,7 @@ def checklist_copy(
         return checklist
 
 
-def checklist_start(*, release: Release, actor: Actor, version: TemplateVersion) -> Checklist:
+def checklist_start(*, release: Release, actor: Caller, version: TemplateVersion) -> Checklist:
     """Start a checklist for a release that has none (e.g. created before checklists existed).
 
     Callers: whoever may manage the release. Audit: ``checklist.created``.
@@ -116,7 +116,7 @@ def checklist_start(*, release: Release, actor: Actor, version: TemplateVersion)
 
 @transaction.atomic
 def checklist_append_template(
-    *, release: Release, actor: Actor, version: TemplateVersion
+    *, release: Release, actor: Caller, version: TemplateVersion
 ) -> Checklist:
     """Append the steps of another template (e.g. environment readiness) to a release's checklist.
 

@@ -11,10 +11,9 @@ from django.core.validators import URLValidator
 
 from checklists.exceptions import ChecklistClosed, EvidenceInvalid
 from checklists.permissions import can_manage_checklist, manager_refusal, people_only_refusal
-from checklists.types import Actor
 from core.exceptions import NotFound, ValidationFailed
 from projects.permissions import can_view_project, is_person
-from projects.principals import is_token
+from projects.principals import Caller, is_token
 from releases.choices import ReleaseStatus
 from releases.models import Release
 
@@ -29,7 +28,7 @@ _DANGEROUS_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
 _URL = URLValidator(schemes=["http", "https"])
 
 
-def person_or_none(actor: Actor | None) -> User | None:
+def person_or_none(actor: Caller | None) -> User | None:
     """The person behind ``actor`` for a ``created_by`` column; None for tokens and nobody."""
     return cast(User, actor) if is_person(actor) and getattr(actor, "pk", None) else None
 
@@ -90,17 +89,17 @@ def evidence_clean(value: object) -> str:
     return value
 
 
-def check_can_see(actor: Actor, release: Release) -> None:
+def check_can_see(actor: Caller, release: Release) -> None:
     if not can_view_project(actor, release.project_id):
         raise NotFound("No such checklist item.")
 
 
-def check_person(actor: Actor, doing: str) -> None:
+def check_person(actor: Caller, doing: str) -> None:
     if is_token(actor) or not is_person(actor):
         raise people_only_refusal(doing)
 
 
-def check_manager(actor: Actor, release: Release, *, doing: str, what: str) -> None:
+def check_manager(actor: Caller, release: Release, *, doing: str, what: str) -> None:
     """Release managers' and admins' changes: visible (404), a person, and the right role (403)."""
     check_can_see(actor, release)
     check_person(actor, doing)

@@ -40,10 +40,10 @@ from checklists.services.common import (
     evidence_clean,
     text_clean,
 )
-from checklists.types import Actor
 from core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.transitions import transition_check
 from projects.choices import Role
+from projects.principals import Caller
 from releases.models import Release
 
 _ItemWrite = TypeVar("_ItemWrite", bound=Callable[..., Item])
@@ -101,7 +101,7 @@ def _audited_denial(what: str) -> Callable[[_ItemWrite], _ItemWrite]:
     return decorator
 
 
-def _denial_record(*, what: str, exc: DomainError, item: Item | None, actor: Actor | None) -> None:
+def _denial_record(*, what: str, exc: DomainError, item: Item | None, actor: Caller | None) -> None:
     if item is None:
         return
     release = item.checklist.release
@@ -122,7 +122,7 @@ def _denial_record(*, what: str, exc: DomainError, item: Item | None, actor: Act
 def _item_resolve(
     *,
     item: Item,
-    actor: Actor,
+    actor: Caller,
     release: Release,
     to_status: str,
     action: str,
@@ -162,7 +162,7 @@ def _item_resolve(
 
 
 @_audited_denial("tick")
-def item_tick(*, item: Item, actor: Actor, note: str = "", evidence: str = "") -> Item:
+def item_tick(*, item: Item, actor: Caller, note: str = "", evidence: str = "") -> Item:
     """Tick an open item, recording who, when, an optional note and evidence.
 
     Callers: a holder of the item's role or the release manager; people only.
@@ -198,7 +198,7 @@ def item_tick(*, item: Item, actor: Actor, note: str = "", evidence: str = "") -
 
 
 @_audited_denial("untick")
-def item_untick(*, item: Item, actor: Actor, reason: str = "") -> Item:
+def item_untick(*, item: Item, actor: Caller, reason: str = "") -> Item:
     """Reopen a ticked or not-applicable item.
 
     Refused once the release went through the environment the item's step
@@ -259,7 +259,7 @@ def item_untick(*, item: Item, actor: Actor, reason: str = "") -> Item:
 
 
 @_audited_denial("not_applicable")
-def item_mark_not_applicable(*, item: Item, actor: Actor, reason: str) -> Item:
+def item_mark_not_applicable(*, item: Item, actor: Caller, reason: str) -> Item:
     """Mark an open item not applicable to this release, with a reason.
 
     Callers: the release manager or a project admin; people only.
@@ -292,7 +292,7 @@ def item_mark_not_applicable(*, item: Item, actor: Actor, reason: str) -> Item:
     )
 
 
-def item_add_authorize(*, step: Step, actor: Actor) -> None:
+def item_add_authorize(*, step: Step, actor: Caller) -> None:
     """Raise unless ``actor`` may add items to ``step`` (views ask before reading the form)."""
     release = step.checklist.release
     check_manager(actor, release, doing="add checklist items", what="add items to this checklist")
@@ -302,7 +302,7 @@ def item_add_authorize(*, step: Step, actor: Actor) -> None:
 def item_add(
     *,
     step: Step,
-    actor: Actor,
+    actor: Caller,
     text: str,
     required: bool = True,
     role: str = Role.RELEASE_MANAGER,
@@ -355,7 +355,7 @@ def item_add(
 
 
 @transaction.atomic
-def step_record_output(*, step: Step, actor: Actor, text: str) -> Step:
+def step_record_output(*, step: Step, actor: Caller, text: str) -> Step:
     """Record what a step actually produced, beside what was expected.
 
     Callers: the release manager, or anyone owning an item of the step.

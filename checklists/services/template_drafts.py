@@ -17,13 +17,13 @@ from checklists.choices import ITEM_ROLE_VALUES, StepPhase
 from checklists.exceptions import TemplateNotEditable
 from checklists.models import ItemTemplate, StepTemplate, TemplateVersion
 from checklists.services.templates import template_admin_check, template_text
-from checklists.types import Actor
 from core.exceptions import ValidationFailed
+from projects.principals import Caller
 
 _Row = TypeVar("_Row", StepTemplate, ItemTemplate)
 
 
-def _draft_of(version: TemplateVersion, actor: Actor) -> TemplateVersion:
+def _draft_of(version: TemplateVersion, actor: Caller) -> TemplateVersion:
     template_admin_check(actor, version.template.project)
     if not version.is_draft:
         raise TemplateNotEditable(
@@ -32,7 +32,7 @@ def _draft_of(version: TemplateVersion, actor: Actor) -> TemplateVersion:
     return version
 
 
-def _audit_edit(actor: Actor, version: TemplateVersion, change: str, **data: Any) -> None:
+def _audit_edit(actor: Caller, version: TemplateVersion, change: str, **data: Any) -> None:
     template = version.template
     audit_record(
         actor=actor,
@@ -98,7 +98,7 @@ def _move(siblings: QuerySet[_Row], row: _Row, direction: str) -> bool:
 
 
 @transaction.atomic
-def template_step_add(*, version: TemplateVersion, actor: Actor, **values: Any) -> StepTemplate:
+def template_step_add(*, version: TemplateVersion, actor: Caller, **values: Any) -> StepTemplate:
     """Append a step to a draft. Audit: ``checklist_template.draft_edited``."""
     version = _draft_of(version, actor)
     clean = _step_values(values, partial=False)
@@ -109,7 +109,7 @@ def template_step_add(*, version: TemplateVersion, actor: Actor, **values: Any) 
 
 
 @transaction.atomic
-def template_step_update(*, step: StepTemplate, actor: Actor, **values: Any) -> StepTemplate:
+def template_step_update(*, step: StepTemplate, actor: Caller, **values: Any) -> StepTemplate:
     """Change a draft's step. Audit: ``checklist_template.draft_edited``."""
     _draft_of(step.version, actor)
     clean = _step_values(values, partial=True)
@@ -121,7 +121,7 @@ def template_step_update(*, step: StepTemplate, actor: Actor, **values: Any) -> 
 
 
 @transaction.atomic
-def template_step_delete(*, step: StepTemplate, actor: Actor) -> None:
+def template_step_delete(*, step: StepTemplate, actor: Caller) -> None:
     """Remove a step (and its items) from a draft. Audit: ``checklist_template.draft_edited``."""
     _draft_of(step.version, actor)
     title = step.title
@@ -130,7 +130,7 @@ def template_step_delete(*, step: StepTemplate, actor: Actor) -> None:
 
 
 @transaction.atomic
-def template_step_move(*, step: StepTemplate, actor: Actor, direction: str) -> StepTemplate:
+def template_step_move(*, step: StepTemplate, actor: Caller, direction: str) -> StepTemplate:
     """Move a draft's step one place up or down. Audit: ``checklist_template.draft_edited``."""
     _draft_of(step.version, actor)
     if _move(StepTemplate.objects.filter(version_id=step.version_id), step, direction):
@@ -139,7 +139,7 @@ def template_step_move(*, step: StepTemplate, actor: Actor, direction: str) -> S
 
 
 @transaction.atomic
-def template_item_add(*, step: StepTemplate, actor: Actor, **values: Any) -> ItemTemplate:
+def template_item_add(*, step: StepTemplate, actor: Caller, **values: Any) -> ItemTemplate:
     """Append an item to a draft's step. Audit: ``checklist_template.draft_edited``."""
     _draft_of(step.version, actor)
     clean = _item_values(values, partial=False)
@@ -150,7 +150,7 @@ def template_item_add(*, step: StepTemplate, actor: Actor, **values: Any) -> Ite
 
 
 @transaction.atomic
-def template_item_update(*, item: ItemTemplate, actor: Actor, **values: Any) -> ItemTemplate:
+def template_item_update(*, item: ItemTemplate, actor: Caller, **values: Any) -> ItemTemplate:
     """Change a draft's item. Audit: ``checklist_template.draft_edited``."""
     _draft_of(item.step.version, actor)
     clean = _item_values(values, partial=True)
@@ -162,7 +162,7 @@ def template_item_update(*, item: ItemTemplate, actor: Actor, **values: Any) -> 
 
 
 @transaction.atomic
-def template_item_delete(*, item: ItemTemplate, actor: Actor) -> None:
+def template_item_delete(*, item: ItemTemplate, actor: Caller) -> None:
     """Remove an item from a draft. Audit: ``checklist_template.draft_edited``."""
     version = _draft_of(item.step.version, actor)
     text = item.text
@@ -171,7 +171,7 @@ def template_item_delete(*, item: ItemTemplate, actor: Actor) -> None:
 
 
 @transaction.atomic
-def template_item_move(*, item: ItemTemplate, actor: Actor, direction: str) -> ItemTemplate:
+def template_item_move(*, item: ItemTemplate, actor: Caller, direction: str) -> ItemTemplate:
     """Move a draft's item one place up or down in its step. Audit: ``checklist_template.draft_edited``."""
     _draft_of(item.step.version, actor)
     if _move(ItemTemplate.objects.filter(step_id=item.step_id), item, direction):

@@ -24,11 +24,11 @@ from checklists.models import ChecklistTemplate, TemplateVersion
 from checklists.permissions import can_edit_templates
 from checklists.services.common import person_or_none
 from checklists.template_content import content_hash, content_write, version_content
-from checklists.types import Actor
 from core.exceptions import NotFound, ValidationFailed
 from projects.choices import Role
 from projects.models import Project
 from projects.permissions import can_view_project, role_refusal
+from projects.principals import Caller
 from releases.choices import ReleaseType
 
 STEP_FIELDS = ("title", "description", "expected_output", "phase")
@@ -63,7 +63,7 @@ def _release_types(values: Iterable[str] | None) -> list[str]:
     return sorted(set(values), key=ReleaseType.values.index)
 
 
-def template_admin_check(actor: Actor, project: Project | None) -> None:
+def template_admin_check(actor: Caller, project: Project | None) -> None:
     """Refuse edits of shipped templates (409), and of a project's by anyone but its admins."""
     if project is None:
         raise TemplateNotEditable(
@@ -72,7 +72,7 @@ def template_admin_check(actor: Actor, project: Project | None) -> None:
     template_edit_authorize(project=project, actor=actor)
 
 
-def template_edit_authorize(*, project: Project | None, actor: Actor) -> None:
+def template_edit_authorize(*, project: Project | None, actor: Caller) -> None:
     """Raise unless ``actor`` may edit ``project``'s templates (views ask before reading a form).
 
     Shipped templates (no project) pass here; every edit service refuses them itself.
@@ -119,7 +119,7 @@ def _claim_release_types(template: ChecklistTemplate, types: list[str]) -> list[
 def template_create(
     *,
     project: Project,
-    actor: Actor,
+    actor: Caller,
     name: str,
     description: str = "",
     release_types: Iterable[str] = (),
@@ -169,7 +169,7 @@ def template_create(
 def template_update(
     *,
     template: ChecklistTemplate,
-    actor: Actor,
+    actor: Caller,
     name: str | None = None,
     description: str | None = None,
     release_types: Iterable[str] | None = None,
@@ -208,7 +208,7 @@ def template_update(
 
 
 @transaction.atomic
-def template_draft_start(*, template: ChecklistTemplate, actor: Actor) -> TemplateVersion:
+def template_draft_start(*, template: ChecklistTemplate, actor: Caller) -> TemplateVersion:
     """Return the template's draft, starting one from the newest published version if there is none.
 
     Callers: project admins. Audit: ``checklist_template.draft_started``.
@@ -240,7 +240,7 @@ def template_draft_start(*, template: ChecklistTemplate, actor: Actor) -> Templa
 
 
 @transaction.atomic
-def template_draft_discard(*, template: ChecklistTemplate, actor: Actor) -> None:
+def template_draft_discard(*, template: ChecklistTemplate, actor: Caller) -> None:
     """Throw the draft away. Audit: ``checklist_template.draft_discarded``."""
     template_admin_check(actor, template.project)
     draft = (
@@ -264,7 +264,7 @@ def template_draft_discard(*, template: ChecklistTemplate, actor: Actor) -> None
 
 @transaction.atomic
 def template_publish(
-    *, template: ChecklistTemplate, actor: Actor, change_note: str = ""
+    *, template: ChecklistTemplate, actor: Caller, change_note: str = ""
 ) -> TemplateVersion:
     """Publish the draft as the template's next version.
 

@@ -40,7 +40,6 @@ from configfile.state import (
     monitoring_policy_of,
     secret_key,
 )
-from configfile.types import Actor
 from core.exceptions import DomainError
 from monitoring.choices import CheckKind
 from monitoring.services.config import (
@@ -54,7 +53,7 @@ from projects import services as project_services
 from projects.choices import Role
 from projects.models import Environment, Membership, Project
 from projects.permissions import forget_roles
-from projects.principals import TokenPrincipal, is_token
+from projects.principals import Caller, TokenPrincipal, is_token
 from releases.choices import ReleaseType
 
 APPLY_REASON = "Applied from shipcheck.yml (shipcheck config apply)."
@@ -387,7 +386,7 @@ class _Run:
 def config_apply(
     *,
     project: Project,
-    user: Actor,
+    user: Caller,
     text: str,
     secrets: dict[str, str] | None = None,
     expect: str | None = None,

@@ -14,8 +14,8 @@ from configfile.exceptions import ConfigInvalid
 from configfile.parse import Document, parse_text, schema_problems
 from configfile.permissions import config_read_authorize, config_write_actor
 from configfile.state import State, current_state, diff
-from configfile.types import Actor
 from projects.models import Project
+from projects.principals import Caller
 
 SCHEMA_PATH = "/api/v1/config/schema.json"
 
@@ -49,7 +49,7 @@ def _text_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _text_representer)
 
 
-def config_export(*, project: Project, user: Actor) -> dict[str, Any]:
+def config_export(*, project: Project, user: Caller) -> dict[str, Any]:
     """The project's configuration as ``shipcheck.yml`` text, with the state's fingerprint."""
     config_read_authorize(user=user, project=project)
     state = current_state(project)
@@ -93,7 +93,7 @@ def plan_prepare(
 
 
 def config_plan(
-    *, project: Project, user: Actor, text: str, secrets: dict[str, str] | None = None
+    *, project: Project, user: Caller, text: str, secrets: dict[str, str] | None = None
 ) -> Plan:
     """What applying ``text`` would change, change by change. Changes nothing.
 
