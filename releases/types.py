@@ -1,8 +1,9 @@
 """The callers that releases' services and selectors name in their signatures.
 
-A caller is a person (the user model), a pipeline (``TokenPrincipal``, an API
-token), or, for a reader, an anonymous visitor, who sees nothing. Services also
-take ``None``: Shipcheck itself (monitoring failing a deployment after its window).
+A caller is a person (the user model) or a pipeline (``TokenPrincipal``, an API
+token). Services also take ``None``: Shipcheck itself (monitoring failing a
+deployment after its window). Readers may be anonymous visitors, who see nothing.
+The same shapes as ``Actor`` and ``Viewer`` of the projects app's principals.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from django.contrib.auth.models import AnonymousUser, User
 
 from projects.principals import TokenPrincipal
 
+# Who writes: a person, a token, or None for Shipcheck itself.
+Actor: TypeAlias = User | TokenPrincipal | None
 # Who reads: every selector narrows what it returns to what this caller may see.
 Viewer: TypeAlias = User | AnonymousUser | TokenPrincipal
-# Who writes: a reader, or None for Shipcheck itself.
-Actor: TypeAlias = Viewer | None
 
 __all__ = ["Actor", "Viewer"]
