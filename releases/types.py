@@ -3,7 +3,6 @@
 A caller is a person (the user model) or a pipeline (``TokenPrincipal``, an API
 token). Services also take ``None``: Shipcheck itself (monitoring failing a
 deployment after its window). Readers may be anonymous visitors, who see nothing.
-The same shapes as ``Actor`` and ``Viewer`` of the projects app's principals.
 """
 
 from __future__ import annotations
