@@ -94,6 +94,7 @@ class Claim:
 def idempotency_claim(*, scope: str, key: str, fingerprint: str, method: str, path: str) -> Claim:
     """Claim ``key`` for this request, or say why it may not run now."""
     deadline = time.monotonic() + wait_seconds()
+    record: IdempotencyKey | None
     while True:
         now = timezone.now()
         try:

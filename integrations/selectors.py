@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from core.exceptions import NotFound, ValidationFailed
 from projects.choices import Role
 from projects.models import ApiToken, Environment, Membership, Project
-from projects.principals import is_token
+from projects.principals import TokenPrincipal
 from projects.selectors import project_list
 from releases.choices import DEPLOYMENT_ACTIVE_STATES
 from releases.models import Deployment, Release
+from releases.types import Viewer
 from releases.versions import version_parse
 
 
-def ci_project_resolve(*, principal, slug: str | None) -> Project:
+def ci_project_resolve(*, principal: Viewer, slug: str | None) -> Project:
     """The project a pipeline call acts on.
 
     A token acts on its own project (naming another one is a 404); a person
     names the project, which must be one they can see.
     """
     slug = (slug or "").strip()
-    if is_token(principal):
+    if isinstance(principal, TokenPrincipal):
         project = principal.api_token.project
         if slug and slug != project.slug:
             raise NotFound(
@@ -33,10 +35,10 @@ def ci_project_resolve(*, principal, slug: str | None) -> Project:
             "Name the project: pass its slug as 'project'.",
             details={"project": ["This field is required when you sign in as a person."]},
         )
-    project = project_list(user=principal).filter(slug=slug).first()
-    if project is None:
+    visible = project_list(user=principal).filter(slug=slug).first()
+    if visible is None:
         raise NotFound(f"No project '{slug[:60]}'.")
-    return project
+    return visible
 
 
 def ci_release_get(*, project: Project, version: str) -> Release:
@@ -67,6 +69,7 @@ def ci_environment_get(*, project: Project, name: str) -> Environment:
 
 
 def ci_running_deployment(*, release: Release, environment: Environment) -> Deployment | None:
+    """The newest deployment of ``release`` still running in ``environment``, if any."""
     return (
         Deployment.objects.filter(
             release=release, environment=environment, status__in=DEPLOYMENT_ACTIVE_STATES
@@ -77,15 +80,16 @@ def ci_running_deployment(*, release: Release, environment: Environment) -> Depl
     )
 
 
-def token_admin_projects(*, user) -> QuerySet[Project]:
+def token_admin_projects(*, user: Viewer) -> QuerySet[Project]:
     """Projects where ``user`` is an admin, i.e. may manage API tokens."""
-    if is_token(user) or not getattr(user, "is_authenticated", False):
+    # Tokens and anonymous callers manage no tokens.
+    if not isinstance(user, User) or not user.is_authenticated:
         return Project.objects.none()
     ids = Membership.objects.filter(user=user, role=Role.ADMIN).values("project_id")
     return Project.objects.filter(pk__in=ids).order_by("name")
 
 
-def token_admin_project_get(*, user, slug: str) -> Project:
+def token_admin_project_get(*, user: Viewer, slug: str) -> Project:
     project = token_admin_projects(user=user).filter(slug=slug).first()
     if project is None:
         raise NotFound("No such project.")
@@ -100,12 +104,12 @@ def token_list(*, project: Project) -> QuerySet[ApiToken]:
     )
 
 
-def token_get(*, project: Project, pk) -> ApiToken:
+def token_get(*, project: Project, pk: int | str) -> ApiToken:
     try:
-        pk = int(pk)
+        number = int(pk)
     except (TypeError, ValueError):
         raise NotFound("No such token.") from None
-    token = ApiToken.objects.filter(project=project, pk=pk).select_related("project").first()
+    token = ApiToken.objects.filter(project=project, pk=number).select_related("project").first()
     if token is None:
         raise NotFound("No such token.")
     return token

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,10 +25,11 @@ from integrations.permissions import can_record_test_results, test_results_refus
 from integrations.selectors import ci_running_deployment
 from projects.models import Environment, Project
 from projects.permissions import can_create_release, can_view_project, release_creation_refusal
-from projects.principals import is_token
+from projects.principals import TokenPrincipal
 from releases.exceptions import DuplicateVersion
 from releases.models import Deployment, Release, TestRun
 from releases.services import deployment_finish, release_create, release_promote
+from releases.types import Actor
 from releases.versions import version_parse
 
 
@@ -37,7 +40,7 @@ class DeploymentOutcome:
     CHOICES = (STARTED, SUCCEEDED, FAILED)
 
 
-def _release_manager_for(*, project: Project, actor, username: str | None):
+def _release_manager_for(*, project: Project, actor: Actor, username: str | None) -> User | None:
     """Who manages a release a pipeline creates: the named member, else the token's creator."""
     if username:
         user = get_user_model().objects.filter(username=username).first()
@@ -47,7 +50,7 @@ def _release_manager_for(*, project: Project, actor, username: str | None):
                 details={"release_manager": ["Name a member of the project by username."]},
             )
         return user
-    if is_token(actor):
+    if isinstance(actor, TokenPrincipal):
         creator = actor.api_token.created_by
         if creator is not None and creator.is_active and can_view_project(creator, project):
             return creator
@@ -61,7 +64,12 @@ def _release_manager_for(*, project: Project, actor, username: str | None):
 
 
 def ci_release_ensure(
-    *, project: Project, version: str, actor, release_manager: str | None = None, **fields
+    *,
+    project: Project,
+    version: str,
+    actor: Actor,
+    release_manager: str | None = None,
+    **fields: Any,
 ) -> tuple[Release, bool]:
     """Create the release with this version, or return the one that exists: (release, created).
 
@@ -104,7 +112,7 @@ def ci_deployment_report(
     release: Release,
     environment: Environment,
     outcome: str,
-    actor,
+    actor: Actor,
     artifact_version: str = "",
     commit_sha: str = "",
     strategy: str = "",
@@ -172,7 +180,7 @@ def ci_deployment_report(
 def test_run_record(
     *,
     release: Release,
-    actor,
+    actor: Actor,
     junit_xml: str | bytes,
     name: str = "",
     environment: Environment | None = None,

@@ -8,6 +8,8 @@ comes back as a domain error and is placed next to the field by the view.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 
@@ -111,18 +113,22 @@ class ReleaseForm(forms.Form):
         self.release = release
         if release is not None:
             del self.fields["project"]
-            self.fields["release_manager"].queryset = _members_of([release.project_id])
+            self._choice("release_manager").queryset = _members_of([release.project_id])
             return
         projects = list(projects or [])
-        self.fields["project"].queryset = Project.objects.filter(pk__in=[p.pk for p in projects])
+        self._choice("project").queryset = Project.objects.filter(pk__in=[p.pk for p in projects])
         chosen = self._chosen_project(projects)
-        self.fields["release_manager"].queryset = _members_of(
+        self._choice("release_manager").queryset = _members_of(
             [chosen.pk] if chosen else [p.pk for p in projects]
         )
         if not self.is_bound:
             if chosen is not None:
                 self.initial.setdefault("project", chosen.pk)
             self.initial.setdefault("release_manager", user.pk)
+
+    def _choice(self, name: str) -> forms.ModelChoiceField:
+        """A choice field of this form, whose queryset depends on the person and project."""
+        return cast(forms.ModelChoiceField, self.fields[name])
 
     def _chosen_project(self, projects):
         """The project the manager list is narrowed to: the one picked, or the only one."""
@@ -197,11 +203,11 @@ class ReasonForm(forms.Form):
 
 def form_errors(form: forms.Form) -> list[str]:
     """Every error of a small action form as sentences, field label first."""
-    messages = []
+    messages: list[str] = []
     for name, errors in form.errors.items():
         label = ""
         if name in form.fields:
-            label = form.fields[name].label or name.replace("_", " ").capitalize()
+            label = str(form.fields[name].label or name.replace("_", " ").capitalize())
         for error in errors:
-            messages.append(f"{label}: {error}" if label else error)
+            messages.append(f"{label}: {error}" if label else str(error))
     return messages

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -12,6 +14,9 @@ from releases.choices import (
     ReleaseStatus,
     ReleaseType,
 )
+
+if TYPE_CHECKING:
+    from projects.models import Environment
 
 
 class Release(models.Model):
@@ -56,6 +61,11 @@ class Release(models.Model):
     is_emergency = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Not columns: ``releases.selectors.release_with_pipeline`` loads them for the release page
+    # (its active environments in order, and every deployment, newest first).
+    pipeline_environments: list[Environment]
+    all_deployments: list[Deployment]
 
     class Meta:
         ordering = ["-created_at", "-id"]

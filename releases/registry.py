@@ -17,14 +17,23 @@ Apps register in their ``AppConfig.ready``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-_gates: list[tuple[int, str, Callable]] = []
-_waivers: dict[str, list[Callable]] = defaultdict(list)
-_listeners: dict[str, list[Callable]] = defaultdict(list)
-_holds: list[Callable] = []
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from releases.models import Release
+    from releases.types import Viewer
+
+# A registered function keeps its own signature: the decorators return it unchanged.
+F = TypeVar("F", bound=Callable[..., Any])
+
+_gates: list[tuple[int, str, Callable[..., Any]]] = []
+_waivers: dict[str, list[Callable[..., Any]]] = defaultdict(list)
+_listeners: dict[str, list[Callable[..., Any]]] = defaultdict(list)
+_holds: list[Callable[..., Any]] = []
 _panels: list[Panel] = []
 
 # The events listeners may subscribe to, and the keyword arguments they get.
@@ -38,8 +47,8 @@ EVENTS = {
 }
 
 
-def gate(code: str, *, order: int = 100):
-    def decorator(func):
+def gate(code: str, *, order: int = 100) -> Callable[[F], F]:
+    def decorator(func: F) -> F:
         _gates.append((order, code, func))
         _gates.sort(key=lambda item: item[0])
         return func
@@ -47,19 +56,19 @@ def gate(code: str, *, order: int = 100):
     return decorator
 
 
-def waiver(code: str):
-    def decorator(func):
+def waiver(code: str) -> Callable[[F], F]:
+    def decorator(func: F) -> F:
         _waivers[code].append(func)
         return func
 
     return decorator
 
 
-def on(event: str):
+def on(event: str) -> Callable[[F], F]:
     if event not in EVENTS:
         raise ValueError(f"Unknown release event {event!r}; known: {', '.join(EVENTS)}")
 
-    def decorator(func):
+    def decorator(func: F) -> F:
         _listeners[event].append(func)
         return func
 
@@ -71,20 +80,20 @@ def emit(event: str, **kwargs: Any) -> None:
         listener(**kwargs)
 
 
-def release_hold(func):
+def release_hold(func: F) -> F:
     _holds.append(func)
     return func
 
 
-def registered_gates():
+def registered_gates() -> list[tuple[int, str, Callable[..., Any]]]:
     return list(_gates)
 
 
-def waivers_for(code: str):
+def waivers_for(code: str) -> list[Callable[..., Any]]:
     return list(_waivers.get(code, ()))
 
 
-def holds():
+def holds() -> list[Callable[..., Any]]:
     return list(_holds)
 
 
@@ -99,11 +108,13 @@ class Panel:
     key: str
     title: str
     template: str
-    context: Callable
+    context: Callable[..., Any]
     order: int = 100
 
 
-def panel(*, key: str, title: str, template: str, context: Callable, order: int = 100) -> None:
+def panel(
+    *, key: str, title: str, template: str, context: Callable[..., Any], order: int = 100
+) -> None:
     if any(p.key == key for p in _panels):
         return
     _panels.append(Panel(key=key, title=title, template=template, context=context, order=order))
@@ -136,7 +147,7 @@ class UrgentAction:
 
 @dataclass(frozen=True)
 class Urgent:
-    release: Any
+    release: Release
     title: str
     detail: str
     actions: tuple[UrgentAction, ...] = ()
@@ -146,13 +157,13 @@ class Urgent:
     waits_for_decision: bool = False
 
 
-_urgent_sources: list[tuple[int, Callable]] = []
+_urgent_sources: list[tuple[int, Callable[..., Any]]] = []
 
 
-def urgent_source(*, order: int = 100):
+def urgent_source(*, order: int = 100) -> Callable[[F], F]:
     """Register a source; a lower ``order`` wins when two sources speak of one deployment."""
 
-    def decorator(func):
+    def decorator(func: F) -> F:
         if all(f is not func for _, f in _urgent_sources):
             _urgent_sources.append((order, func))
             _urgent_sources.sort(key=lambda item: item[0])
@@ -161,7 +172,7 @@ def urgent_source(*, order: int = 100):
     return decorator
 
 
-def urgent_for(*, user, releases) -> list[Urgent]:
+def urgent_for(*, user: Viewer, releases: Iterable[Release]) -> list[Urgent]:
     """Every source's urgent items for ``releases``; broken things before decisions."""
     releases = list(releases)
     if not releases:
@@ -188,24 +199,24 @@ def urgent_for(*, user, releases) -> list[Urgent]:
 @dataclass
 class Waiting:
     kind: str  # decide, emergency, vote, run_meeting, review, window ...
-    release: Any
+    release: Release
     title: str
     detail: str
     url: str
-    since: Any = None
+    since: datetime | None = None
     urgent: bool = False
 
 
-_waiting_sources: list[Callable] = []
+_waiting_sources: list[Callable[..., Any]] = []
 
 
-def waiting_source(func):
+def waiting_source(func: F) -> F:
     if func not in _waiting_sources:
         _waiting_sources.append(func)
     return func
 
 
-def waiting_for(*, user) -> list[Waiting]:
+def waiting_for(*, user: Viewer) -> list[Waiting]:
     """Everything waiting for ``user`` from every app, urgent first, then oldest first."""
     if not getattr(user, "is_authenticated", False):
         return []

@@ -1,16 +1,22 @@
+"""Every non-trivial read of releases and deployments, narrowed to what the caller may see."""
+
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.db.models import Count, F, Max, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from core.exceptions import NotFound
-from projects.models import Environment
+from projects.models import Environment, Project
 from projects.selectors import project_list
 from releases.choices import RELEASE_CLOSED_STATES, DeploymentStatus
 from releases.models import Deployment, Release
+from releases.types import Viewer
 
 
-def release_list(*, user, filters: dict | None = None) -> QuerySet[Release]:
+def release_list(*, user: Viewer, filters: Mapping[str, Any] | None = None) -> QuerySet[Release]:
     """Releases ``user`` may see, newest first, with what list pages show already joined."""
     qs = (
         Release.objects.filter(project__in=project_list(user=user))
@@ -25,25 +31,23 @@ def release_list(*, user, filters: dict | None = None) -> QuerySet[Release]:
     if filters.get("type"):
         qs = qs.filter(type=filters["type"])
     if filters.get("q"):
-        from django.db.models import Q
-
         qs = qs.filter(Q(version__icontains=filters["q"]) | Q(title__icontains=filters["q"]))
     return qs
 
 
-def release_get(*, user, pk) -> Release:
+def release_get(*, user: Viewer, pk: int | str) -> Release:
     """One release visible to ``user`` or NotFound (missing and forbidden look the same)."""
     try:
-        pk = int(pk)
+        number = int(pk)
     except (TypeError, ValueError):
         raise NotFound("No such release.") from None
-    release = release_list(user=user).filter(pk=pk).first()
+    release = release_list(user=user).filter(pk=number).first()
     if release is None:
         raise NotFound("No such release.")
     return release
 
 
-def release_with_pipeline(*, user, pk) -> Release:
+def release_with_pipeline(*, user: Viewer, pk: int | str) -> Release:
     """A release with its environments and deployments loaded for the release page."""
     release = release_get(user=user, pk=pk)
     release.pipeline_environments = list(
@@ -59,8 +63,12 @@ def release_with_pipeline(*, user, pk) -> Release:
     return release
 
 
-def pipeline_stages(release: Release) -> list[dict]:
-    """For each environment: its latest deployment of this release (or None)."""
+def pipeline_stages(release: Release) -> list[dict[str, Any]]:
+    """For each environment: its latest deployment of this release (or None).
+
+    ``release`` comes from ``release_with_pipeline``. Each stage is a dict with
+    ``environment`` and ``deployment``; the release page adds its own keys to it.
+    """
     latest: dict[int, Deployment] = {}
     for deployment in release.all_deployments:  # newest first
         latest.setdefault(deployment.environment_id, deployment)
@@ -70,7 +78,8 @@ def pipeline_stages(release: Release) -> list[dict]:
     ]
 
 
-def environment_get(*, release: Release, name_or_id) -> Environment:
+def environment_get(*, release: Release, name_or_id: str | int) -> Environment:
+    """An environment of the release's project by name, or by id; NotFound otherwise."""
     qs = Environment.objects.filter(project_id=release.project_id)
     text = str(name_or_id)
     # Names are short slugs; a NUL byte or an over-long id would make PostgreSQL raise, not miss.
@@ -83,13 +92,14 @@ def environment_get(*, release: Release, name_or_id) -> Environment:
     return env
 
 
-def deployment_get(*, user, pk) -> Deployment:
+def deployment_get(*, user: Viewer, pk: int | str) -> Deployment:
+    """One deployment of a release ``user`` may see, or NotFound."""
     try:
-        pk = int(pk)
+        number = int(pk)
     except (TypeError, ValueError):
         raise NotFound("No such deployment.") from None
     deployment = (
-        Deployment.objects.filter(pk=pk, release__project__in=project_list(user=user))
+        Deployment.objects.filter(pk=number, release__project__in=project_list(user=user))
         .select_related("release", "release__project", "environment")
         .first()
     )
@@ -108,7 +118,7 @@ _MOVING_DEPLOYMENT_STATES = (
 )
 
 
-def live_grid(*, projects) -> list[dict]:
+def live_grid(*, projects: Iterable[Project]) -> list[dict[str, Any]]:
     """One row per project, one cell per environment: what runs there now and what may go next.
 
     A cell holds ``live`` (the newest successful deployment: the version running there),
@@ -117,10 +127,10 @@ def live_grid(*, projects) -> list[dict]:
     and have not started here; the newest first). Five queries however many projects,
     environments, releases and deployments there are.
     """
-    projects = list(projects)
-    if not projects:
+    shown_projects = list(projects)
+    if not shown_projects:
         return []
-    project_ids = [p.pk for p in projects]
+    project_ids = [p.pk for p in shown_projects]
     environments: dict[int, list[Environment]] = {pk: [] for pk in project_ids}
     active = Environment.objects.filter(project_id__in=project_ids, retired_at__isnull=True)
     for env in active.order_by("order", "id"):
@@ -164,10 +174,10 @@ def live_grid(*, projects) -> list[dict]:
         if status in _MOVING_DEPLOYMENT_STATES:
             moving.setdefault(release_id, set()).add(env_id)
 
-    rows = []
-    for project in projects:
-        cells = []
-        previous = None
+    rows: list[dict[str, Any]] = []
+    for project in shown_projects:
+        cells: list[dict[str, Any]] = []
+        previous: Environment | None = None
         for env in environments[project.pk]:
             ready = [
                 r
@@ -201,7 +211,9 @@ def live_grid(*, projects) -> list[dict]:
 ENVIRONMENT_HISTORY_LIMIT = 20
 
 
-def environment_history(*, project, limit: int = ENVIRONMENT_HISTORY_LIMIT) -> list[dict]:
+def environment_history(
+    *, project: Project, limit: int = ENVIRONMENT_HISTORY_LIMIT
+) -> list[dict[str, Any]]:
     """Each environment of ``project`` in order with its newest deployments (up to ``limit``).
 
     Two queries: the environments, then every environment's newest deployments at once
@@ -223,7 +235,7 @@ def environment_history(*, project, limit: int = ENVIRONMENT_HISTORY_LIMIT) -> l
     for deployment in numbered:
         history[deployment.environment_id].append(deployment)
         totals[deployment.environment_id] = deployment.total
-    sections = []
+    sections: list[dict[str, Any]] = []
     for env in envs:
         deployments = history[env.pk]
         live = next((d for d in deployments if d.status == DeploymentStatus.SUCCEEDED), None)

@@ -94,7 +94,8 @@ class CiCommitInput(StrictSerializer):
 
 class CiCommitsInput(StrictSerializer):
     project = _project_field()
-    commits = CiCommitInput(
+    # many=True hands max_length to the ListSerializer it builds; drf-stubs do not know that.
+    commits = CiCommitInput(  # type: ignore[call-arg]
         many=True,
         required=False,
         max_length=MAX_COMMITS,
@@ -125,7 +126,8 @@ class CiTicketInput(StrictSerializer):
 
 class CiTicketsInput(StrictSerializer):
     project = _project_field()
-    tickets = CiTicketInput(many=True, min_length=1, max_length=MAX_TICKETS)
+    # As for commits: min_length and max_length go to the ListSerializer (drf-stubs miss them).
+    tickets = CiTicketInput(many=True, min_length=1, max_length=MAX_TICKETS)  # type: ignore[call-arg]
 
 
 class CiDeploymentReportInput(StrictSerializer):

@@ -11,6 +11,7 @@ config/settings.py), which lands in DRF's ``DEFAULT_THROTTLE_RATES["token"]``.
 from __future__ import annotations
 
 import time
+from typing import cast
 
 from django.core.cache import cache
 from rest_framework.settings import api_settings
@@ -36,7 +37,9 @@ class TokenRateThrottle(BaseThrottle):
         self._wait = None
         if not is_token(request.user):
             return True
-        limit = parse_rate(api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
+        # drf-stubs type the rates as numbers; DRF's own value is a string such as "600/min".
+        rate = cast("str | None", api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
+        limit = parse_rate(rate)
         if limit is None:
             return True
         allowed, period = limit

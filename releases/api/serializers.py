@@ -6,6 +6,8 @@ apply the rules (permissions, transitions, gates, uniqueness).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django.urls import NoReverseMatch
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -21,6 +23,11 @@ from releases.choices import (
 from releases.exceptions import InvalidVersion
 from releases.models import Commit, Deployment, Release, Ticket
 from releases.versions import version_parse
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from projects.models import Project
 
 # --- Output ----------------------------------------------------------------
 
@@ -67,9 +74,13 @@ class CommitSerializer(serializers.ModelSerializer):
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
-    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    release_manager = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    created_by = serializers.SlugRelatedField(
+    project: serializers.SlugRelatedField[Project] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    release_manager: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
         allow_null=True,
@@ -140,12 +151,16 @@ class ReleaseDetailSerializer(ReleaseSerializer):
         read_only_fields = fields
 
     @extend_schema_field(PipelineStageSerializer(many=True))
-    def get_pipeline(self, release: Release) -> list[dict]:
+    def get_pipeline(self, release: Release) -> list[dict[str, Any]]:
         from releases.selectors import pipeline_stages
 
         if not hasattr(release, "all_deployments"):
             return []
-        return PipelineStageSerializer(pipeline_stages(release), many=True).data
+        # many=True: a ReturnList of dicts at run time (the stubs only know ReturnDict).
+        return cast(
+            "list[dict[str, Any]]",
+            PipelineStageSerializer(pipeline_stages(release), many=True).data,
+        )
 
 
 class GateSerializer(serializers.Serializer):
