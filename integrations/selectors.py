@@ -8,15 +8,14 @@ from django.db.models import QuerySet
 from core.exceptions import NotFound, ValidationFailed
 from projects.choices import Role
 from projects.models import ApiToken, Environment, Membership, Project
-from projects.principals import TokenPrincipal
+from projects.principals import Caller, TokenPrincipal
 from projects.selectors import project_list
 from releases.choices import DEPLOYMENT_ACTIVE_STATES
 from releases.models import Deployment, Release
-from releases.types import Viewer
 from releases.versions import version_parse
 
 
-def ci_project_resolve(*, principal: Viewer, slug: str | None) -> Project:
+def ci_project_resolve(*, principal: Caller, slug: str | None) -> Project:
     """The project a pipeline call acts on.
 
     A token acts on its own project (naming another one is a 404); a person
@@ -80,7 +79,7 @@ def ci_running_deployment(*, release: Release, environment: Environment) -> Depl
     )
 
 
-def token_admin_projects(*, user: Viewer) -> QuerySet[Project]:
+def token_admin_projects(*, user: Caller) -> QuerySet[Project]:
     """Projects where ``user`` is an admin, i.e. may manage API tokens."""
     # Tokens and anonymous callers manage no tokens.
     if not isinstance(user, User) or not user.is_authenticated:
@@ -89,7 +88,7 @@ def token_admin_projects(*, user: Viewer) -> QuerySet[Project]:
     return Project.objects.filter(pk__in=ids).order_by("name")
 
 
-def token_admin_project_get(*, user: Viewer, slug: str) -> Project:
+def token_admin_project_get(*, user: Caller, slug: str) -> Project:
     project = token_admin_projects(user=user).filter(slug=slug).first()
     if project is None:
         raise NotFound("No such project.")

@@ -25,11 +25,10 @@ from integrations.permissions import can_record_test_results, test_results_refus
 from integrations.selectors import ci_running_deployment
 from projects.models import Environment, Project
 from projects.permissions import can_create_release, can_view_project, release_creation_refusal
-from projects.principals import TokenPrincipal
+from projects.principals import Actor, TokenPrincipal
 from releases.exceptions import DuplicateVersion
 from releases.models import Deployment, Release, TestRun
 from releases.services import deployment_finish, release_create, release_promote
-from releases.types import Actor
 from releases.versions import version_parse
 
 

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from projects.principals import Caller
     from releases.models import Release
-    from releases.types import Viewer
 
 # A registered function keeps its own signature: the decorators return it unchanged.
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,7 +172,7 @@ def urgent_source(*, order: int = 100) -> Callable[[F], F]:
     return decorator
 
 
-def urgent_for(*, user: Viewer, releases: Iterable[Release]) -> list[Urgent]:
+def urgent_for(*, user: Caller, releases: Iterable[Release]) -> list[Urgent]:
     """Every source's urgent items for ``releases``; broken things before decisions."""
     releases = list(releases)
     if not releases:
@@ -216,7 +216,7 @@ def waiting_source(func: F) -> F:
     return func
 
 
-def waiting_for(*, user: Viewer) -> list[Waiting]:
+def waiting_for(*, user: Caller) -> list[Waiting]:
     """Everything waiting for ``user`` from every app, urgent first, then oldest first."""
     if not getattr(user, "is_authenticated", False):
         return []

@@ -10,13 +10,13 @@ from django.db.models.functions import RowNumber
 
 from core.exceptions import NotFound
 from projects.models import Environment, Project
+from projects.principals import Caller
 from projects.selectors import project_list
 from releases.choices import RELEASE_CLOSED_STATES, DeploymentStatus
 from releases.models import Deployment, Release
-from releases.types import Viewer
 
 
-def release_list(*, user: Viewer, filters: Mapping[str, Any] | None = None) -> QuerySet[Release]:
+def release_list(*, user: Caller, filters: Mapping[str, Any] | None = None) -> QuerySet[Release]:
     """Releases ``user`` may see, newest first, with what list pages show already joined."""
     qs = (
         Release.objects.filter(project__in=project_list(user=user))
@@ -35,7 +35,7 @@ def release_list(*, user: Viewer, filters: Mapping[str, Any] | None = None) -> Q
     return qs
 
 
-def release_get(*, user: Viewer, pk: int | str) -> Release:
+def release_get(*, user: Caller, pk: int | str) -> Release:
     """One release visible to ``user`` or NotFound (missing and forbidden look the same)."""
     try:
         number = int(pk)
@@ -47,7 +47,7 @@ def release_get(*, user: Viewer, pk: int | str) -> Release:
     return release
 
 
-def release_with_pipeline(*, user: Viewer, pk: int | str) -> Release:
+def release_with_pipeline(*, user: Caller, pk: int | str) -> Release:
     """A release with its environments and deployments loaded for the release page."""
     release = release_get(user=user, pk=pk)
     release.pipeline_environments = list(
@@ -92,7 +92,7 @@ def environment_get(*, release: Release, name_or_id: str | int) -> Environment:
     return env
 
 
-def deployment_get(*, user: Viewer, pk: int | str) -> Deployment:
+def deployment_get(*, user: Caller, pk: int | str) -> Deployment:
     """One deployment of a release ``user`` may see, or NotFound."""
     try:
         number = int(pk)

@@ -9,10 +9,10 @@ from django.contrib.auth.models import User
 from audit.services import audit_record
 from core.exceptions import ValidationFailed
 from core.transitions import transition_check
+from projects.principals import Actor
 from releases.choices import RELEASE_TRANSITIONS, ReleaseStatus
 from releases.models import Release
 from releases.registry import emit
-from releases.types import Actor
 
 
 def person(actor: Actor) -> User | None:

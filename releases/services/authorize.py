@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from projects.choices import Role, TokenScope
 from projects.permissions import can_deploy, can_manage_release, role_refusal
+from projects.principals import Actor
 from releases.models import Release
-from releases.types import Actor
 
 # What each action on a release needs: the predicate, the roles it names in the refusal
 # (``role_refusal``), what the person tried, and the scope a token needs. Services check it

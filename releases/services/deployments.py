@@ -9,6 +9,7 @@ from audit.services import audit_record
 from core.exceptions import NotFound, ValidationFailed
 from core.transitions import transition_check
 from projects.models import Environment
+from projects.principals import Actor
 from releases.choices import (
     DEPLOYMENT_TRANSITIONS,
     RELEASE_TRANSITIONS,
@@ -28,7 +29,6 @@ from releases.services._common import (
     transition_release,
 )
 from releases.services.authorize import release_authorize
-from releases.types import Actor
 
 
 @transaction.atomic

@@ -12,14 +12,13 @@ from audit.services import audit_record
 from core.exceptions import NotFound, TransitionNotAllowed, ValidationFailed
 from projects.models import Project
 from projects.permissions import can_create_release, can_view_project, release_creation_refusal
-from projects.principals import TokenPrincipal
+from projects.principals import Actor, TokenPrincipal
 from releases.choices import DeploymentStatus, ReleaseStatus, ReleaseType
 from releases.exceptions import DuplicateVersion
 from releases.models import Deployment, Release
 from releases.registry import emit
 from releases.services._common import check_text, lock_release, person, transition_release
 from releases.services.authorize import release_authorize
-from releases.types import Actor
 from releases.versions import version_parse
 
 EDITABLE_FIELDS = (

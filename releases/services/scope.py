@@ -9,11 +9,11 @@ from django.db import transaction
 
 from audit.services import audit_record
 from core.exceptions import ValidationFailed
+from projects.principals import Actor
 from releases.models import Commit, Release, Ticket
 from releases.registry import emit
 from releases.services._common import check_text, lock_release
 from releases.services.authorize import release_authorize
-from releases.types import Actor
 
 
 @transaction.atomic
