@@ -7,7 +7,7 @@ each stretch's first row links to the previous stretch's last one, and that
 every project's first event in a stretch continues that project's chain.
 Used by ``audit_verify`` on PostgreSQL for chains of PARALLEL_THRESHOLD events
 or more (each process opens its own connection, so it only sees committed rows).
-Each process streams its stretch (audit.selectors.stream_rows) and so keeps
+Each process streams its stretch (audit.rows.stream_rows) and so keeps
 about one core busy in Python and a third of one in its database backend:
 on two cores, two processes are as fast as more (docs/audit.md, Performance).
 """
@@ -34,7 +34,7 @@ def _walk_stretch(args) -> dict:
     """In a worker: walk events ``low..high`` (inclusive) with the promises of the checkpoints."""
     low, high, expect_seq, expect_project, mac_key = args
     from audit.models import AuditEvent
-    from audit.selectors import data_mismatch, first_break, stream_rows
+    from audit.rows import data_mismatch, first_break, stream_rows
 
     walk = Walk(mode="all", expect_seq=expect_seq, expect_project=expect_project)
     queryset = AuditEvent.objects.filter(seq__gte=low, seq__lte=high)

@@ -1,6 +1,6 @@
 """The release record as a PDF, drawn with fpdf2 (pure Python, no system binaries).
 
-Fonts ship with Shipcheck (``audit/fonts/``): DejaVu Sans (Latin, Greek,
+Fonts ship with Shipcheck (``compliance/fonts/``): DejaVu Sans (Latin, Greek,
 Cyrillic and more) and, as fpdf2's fallback for what DejaVu lacks (Chinese,
 Japanese, Korean), Droid Sans Fallback, so names print as written in any
 image, fonts installed or not. The fallback is loaded only when the record
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from audit.record import ReleaseRecord, Section, Table, display
+from compliance.record import ReleaseRecord, Section, Table, display
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR = FONT_DIR / "DejaVuSans.ttf"
