@@ -91,15 +91,15 @@ class ExportPlan:
         if self.mode == "project":
             anchors = {}
             for project_id in self.project_ids():
-                prev = (
+                last = (
                     AuditEvent.objects.filter(project_id=project_id, seq__lt=self.lower)
                     .order_by("-seq")
                     .values_list("project_seq", "seq", "project_hash")
                     .first()
                 )
                 anchors[str(project_id)] = (
-                    {"project_seq": prev[0], "seq": prev[1], "project_hash": prev[2]}
-                    if prev
+                    {"project_seq": last[0], "seq": last[1], "project_hash": last[2]}
+                    if last
                     else {"project_seq": 0, "seq": None, "project_hash": GENESIS_HASH}
                 )
             return {"projects": anchors}

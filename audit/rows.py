@@ -9,7 +9,7 @@ so they live below both.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Func, QuerySet, TextField
@@ -135,7 +135,7 @@ def audit_row_batches(
 
 def stream_rows(
     qs: QuerySet, *, chunk: int = 5000, canonical_data: bool = False
-) -> Iterator[tuple]:
+) -> Generator[tuple, None, None]:
     """Every row of ``qs`` in seq order, in ``ROW_FIELDS`` order like ``audit_row_batches``, one by one.
 
     On PostgreSQL one plain SELECT whose rows the server sends as fast as the
@@ -182,8 +182,13 @@ def stream_rows(
 
 
 def first_break(broken: Break | None, mismatch_seq: int | None) -> Break | None:
-    """The earlier of a walk's break and the first event whose ``data`` differs from its text."""
-    if mismatch_seq is not None and (broken is None or mismatch_seq < broken.seq):
+    """The earlier of a walk's break and the first event whose ``data`` differs from its text.
+
+    A break without a sequence number lies at the end of the chain, after any mismatch.
+    """
+    if mismatch_seq is not None and (
+        broken is None or broken.seq is None or mismatch_seq < broken.seq
+    ):
         return Break(
             mismatch_seq,
             "the event's data differs from the canonical text its hash covers (edited)",

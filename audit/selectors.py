@@ -9,7 +9,7 @@ verifiers read are in audit/rows.py (re-exported here).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 
@@ -160,7 +160,9 @@ def checkpoint_latest(
     return qs.order_by("-seq", "-id").first()
 
 
-def checkpoints_latest_for(*, project_ids, whole_chain: bool) -> list[AuditCheckpoint]:
+def checkpoints_latest_for(
+    *, project_ids: Iterable[int], whole_chain: bool
+) -> list[AuditCheckpoint]:
     """The newest checkpoint of each of these projects (and of the whole chain), in two queries."""
     from django.db.models import OuterRef, Subquery
 

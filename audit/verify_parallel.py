@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from contextlib import closing
+from typing import cast
 
 from audit.chain import GENESIS_HASH, Break, Walk, verify_rows
 
@@ -119,7 +120,8 @@ def verify_parallel(
     walk.last_seq = last["last_seq"] if last else None
     walk.last_hash = last["last_hash"] if last else None
     if breaks:
-        first = min(breaks, key=lambda b: b.seq)
-        walk.count = first.seq - 1  # events verified before the break, as a single walk counts them
+        # Every stretch starts at a known sequence number, so each break names one.
+        first = min(breaks, key=lambda b: cast(int, b.seq))
+        walk.count = cast(int, first.seq) - 1  # verified before it, as a single walk counts
         return first
     return None

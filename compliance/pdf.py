@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import cast
 
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 from compliance.record import ReleaseRecord, Section, Table, display
 
@@ -42,13 +44,15 @@ logging.getLogger("fpdf.output").setLevel(logging.ERROR)
 
 
 class _RecordPDF(FPDF):
+    output_bytes: bytes  # the finished PDF, set by record_pdf_document
+
     def __init__(self, title: str, characters: set[str]):
         super().__init__(orientation="L", unit="mm", format="A4")
         self.record_title = title
         self.family = FAMILY
         self.add_font(FAMILY, "", str(REGULAR))
         self.add_font(FAMILY, "B", str(BOLD))
-        self.covered = frozenset(self.fonts[FAMILY].cmap)
+        self.covered = frozenset(cast(TTFFont, self.fonts[FAMILY]).cmap)
         self.fallback = any(ord(c) not in self.covered for c in characters if c > "\x7f")
         if self.fallback:
             self.add_font("fallback", "", str(FALLBACK))
