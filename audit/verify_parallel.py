@@ -20,6 +20,8 @@ from contextlib import closing
 from typing import cast
 
 from audit.chain import GENESIS_HASH, Break, Walk, verify_rows
+from audit.models import AuditEvent
+from audit.rows import data_mismatch, first_break, stream_rows
 
 # Below this many events one process is as quick as starting several.
 PARALLEL_THRESHOLD = 200_000
@@ -34,9 +36,6 @@ def worker_count() -> int:
 def _walk_stretch(args) -> dict:
     """In a worker: walk events ``low..high`` (inclusive) with the promises of the checkpoints."""
     low, high, expect_seq, expect_project, mac_key = args
-    from audit.models import AuditEvent
-    from audit.rows import data_mismatch, first_break, stream_rows
-
     walk = Walk(mode="all", expect_seq=expect_seq, expect_project=expect_project)
     queryset = AuditEvent.objects.filter(seq__gte=low, seq__lte=high)
     with closing(stream_rows(queryset, canonical_data=True)) as rows:
