@@ -7,6 +7,12 @@ Besides the global chain, every event of a project links to the project's
 previous event (``project_seq``, ``project_prev_hash``, ``project_hash``), and
 signed checkpoints anchor the heads of both outside the database. The offline
 verifier (``python -m audit.offline_verify``) imports only this module.
+
+Why one module of about 600 lines: this file and offline_verify.py are all an
+auditor copies to check an export on a machine without Shipcheck (docs/audit.md,
+"Offline"), so everything a verifier needs (hashing, MACs, the walk, checkpoint
+and seal signatures) stays here, free of Django, rather than in several files
+the auditor must collect.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring as _encode_str  # the C encoder json.dumps itself uses
-from typing import Any
+from typing import Any, cast
 
 GENESIS_HASH = "0" * 64
 
@@ -226,12 +232,20 @@ def verify_rows(
     the genesis hash for the full chain; None: wherever the first row says).
     Returns the first break or None; the walk records what was seen.
     """
+    expected_seq: int | None
+    prev_hash: str | None
     if walk.count:
-        expected_seq, prev_hash = walk.last_seq + 1, walk.last_hash
+        # A walk that counted rows has seen a last one.
+        expected_seq, prev_hash = cast(int, walk.last_seq) + 1, walk.last_hash
     else:
         expected_seq, prev_hash = start_seq, start_prev_hash
     # The counters live in locals while walking (it is the hot loop of audit_verify).
-    state = {"count": 0, "last_seq": walk.last_seq, "last_hash": walk.last_hash, "first": None}
+    state: dict[str, Any] = {
+        "count": 0,
+        "last_seq": walk.last_seq,
+        "last_hash": walk.last_hash,
+        "first": None,
+    }
     try:
         return _walk_rows(
             rows, walk, expected_seq, prev_hash, start_seq, data_cache, state, mac_key

@@ -18,6 +18,7 @@ import logging
 import os
 from contextlib import closing
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from audit.chain import (
     STATEMENT_FORMAT,
+    Break,
     Walk,
     ed25519_payload,
     ed25519_valid,
@@ -37,6 +39,7 @@ from audit.chain import (
     verify_rows,
 )
 from audit.models import AuditCheckpoint, AuditEvent, format_timestamp
+from audit.rows import data_mismatch, first_break, stream_rows
 
 logger = logging.getLogger("shipcheck.audit.checkpoint")
 PUBLISHED_FILE = "audit-checkpoints.jsonl"
@@ -118,8 +121,6 @@ def _signed(
 
 def _verify_since(last: AuditCheckpoint | None, head_seq: int) -> None:
     """Verify events after the last checkpoint up to ``head_seq``: raise AuditTampered if any fails."""
-    from audit.selectors import data_mismatch, first_break, stream_rows
-
     low = last.seq + 1 if last else 1
     walk = Walk(mode="all")
     queryset = AuditEvent.objects.filter(seq__gte=low, seq__lte=head_seq)
@@ -131,11 +132,11 @@ def _verify_since(last: AuditCheckpoint | None, head_seq: int) -> None:
             start_prev_hash=last.hash if last else "0" * 64,
             mac_key=mac_key(),
         )
-    broken = first_break(broken, data_mismatch(low, head_seq))
-    if broken is None and walk.last_seq != head_seq:
-        broken = f"sequence number {(walk.last_seq or low - 1) + 1} is missing"
-    if broken is not None:
-        raise AuditTampered(f"No checkpoint signed: {broken}")
+    problem: Break | str | None = first_break(broken, data_mismatch(low, head_seq))
+    if problem is None and walk.last_seq != head_seq:
+        problem = f"sequence number {(walk.last_seq or low - 1) + 1} is missing"
+    if problem is not None:
+        raise AuditTampered(f"No checkpoint signed: {problem}")
 
 
 def audit_checkpoint_take(*, now=None) -> list[AuditCheckpoint]:
@@ -187,11 +188,13 @@ def audit_checkpoint_take(*, now=None) -> list[AuditCheckpoint]:
             .order_by("project_id")
         )
         for project_id in moved:
-            seq, project_seq, project_hash = (
+            # The project has an event in (last, head]: its newest one up to the head exists.
+            seq, project_seq, project_hash = cast(
+                "tuple[int, int, str]",
                 AuditEvent.objects.filter(project_id=project_id, seq__lte=head[0])
                 .order_by("-seq")
                 .values_list("seq", "project_seq", "project_hash")
-                .first()
+                .first(),
             )
             checkpoints.append(
                 _signed(

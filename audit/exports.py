@@ -2,7 +2,7 @@
 
 On PostgreSQL the database spells the rows and streams them with COPY
 (audit/exports_pg.py). Elsewhere (SQLite) keyset batches
-(audit.selectors.audit_row_batches) are spelled by hand: text through the C
+(audit.rows.audit_row_batches) are spelled by hand: text through the C
 string encoder, ``data`` in the database's own JSON spelling. Either way each
 chunk is a batch of whole lines, memory stays flat however many events
 match, and the verifier parses every line back into the values the hash was
@@ -30,13 +30,8 @@ from audit.chain import GENESIS_HASH, ROW_FIELDS
 from audit.checkpoints import export_seal
 from audit.filters import AuditFilters
 from audit.models import AuditEvent, format_timestamp
-from audit.selectors import (
-    _head_seq,
-    audit_event_queryset,
-    audit_row_batches,
-    checkpoint_latest,
-    seq_bounds,
-)
+from audit.rows import audit_row_batches
+from audit.selectors import _head_seq, audit_event_queryset, checkpoint_latest, seq_bounds
 
 EXPORT_FORMAT = 1
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
@@ -96,15 +91,15 @@ class ExportPlan:
         if self.mode == "project":
             anchors = {}
             for project_id in self.project_ids():
-                prev = (
+                last = (
                     AuditEvent.objects.filter(project_id=project_id, seq__lt=self.lower)
                     .order_by("-seq")
                     .values_list("project_seq", "seq", "project_hash")
                     .first()
                 )
                 anchors[str(project_id)] = (
-                    {"project_seq": prev[0], "seq": prev[1], "project_hash": prev[2]}
-                    if prev
+                    {"project_seq": last[0], "seq": last[1], "project_hash": last[2]}
+                    if last
                     else {"project_seq": 0, "seq": None, "project_hash": GENESIS_HASH}
                 )
             return {"projects": anchors}

@@ -17,10 +17,14 @@ import json
 import re
 from collections.abc import Iterator
 from json.encoder import encode_basestring as _encode_str
+from typing import TYPE_CHECKING, cast
 
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
+
+if TYPE_CHECKING:
+    from django.db.backends.postgresql.operations import DatabaseOperations
 
 _TIMESTAMP = "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 # The columns of a JSON line, in the order the SQLite path writes them.
@@ -148,7 +152,8 @@ def _select(queryset: QuerySet, upper: int, expressions: list[str]) -> str:
         .values_list(*names)
     )
     sql, params = qs.query.get_compiler(connection=connection).as_sql()
-    return connection.ops.compose_sql(sql, params)
+    # Only ever called on PostgreSQL, whose operations spell SQL with its parameters.
+    return cast("DatabaseOperations", connection.ops).compose_sql(sql, params)
 
 
 def _copy(sql: str, *, options: str = "") -> Iterator[bytes]:
@@ -194,7 +199,7 @@ def jsonl_rows(queryset: QuerySet, upper: int, progress: dict) -> Iterator[bytes
             last = lines[-1]
             progress["count"] += len(lines)
             yield "".join(lines).encode("utf-8")
-    if first:
+    if first and last:
         progress["first"] = json.loads(first)["seq"]
         last_event = json.loads(last)
         progress["last"], progress["last_hash"] = last_event["seq"], last_event["hash"]

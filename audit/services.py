@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 
 from audit.chain import (
@@ -24,7 +25,16 @@ from core.exceptions import ValidationFailed
 AUDIT_ADVISORY_LOCK_KEY = 0x5C4EC7A0
 
 
-def actor_fields(actor) -> dict[str, Any]:
+class Actor(Protocol):
+    """Who acts: a person (a user) or an API token's principal (it carries ``api_token``)."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    def get_username(self) -> str: ...
+
+
+def actor_fields(actor: Actor | None) -> dict[str, Any]:
     """Who did it: a person, an API token, or Shipcheck itself (None)."""
     if actor is None:
         return {"actor_kind": ActorKind.SYSTEM, "actor_id": None, "actor_label": "shipcheck"}
@@ -63,14 +73,14 @@ def _float_as_stored(text: str) -> float | int:
 
 def audit_record(
     *,
-    actor,
+    actor: Actor | None,
     action: str,
-    obj=None,
+    obj: Model | None = None,
     object_type: str | None = None,
     object_id: Any = None,
     object_repr: str | None = None,
-    project=None,
-    release=None,
+    project: Model | int | None = None,
+    release: Model | int | None = None,
     from_state: str = "",
     to_state: str = "",
     reason: str = "",
@@ -128,8 +138,9 @@ def audit_record(
             .values_list("project_seq", "project_hash")
             .first()
         )
+        # Events of a project always carry their position in its chain.
         position, prev = (
-            (project_head[0] + 1, project_head[1]) if project_head else (1, GENESIS_HASH)
+            (cast(int, project_head[0]) + 1, project_head[1]) if project_head else (1, GENESIS_HASH)
         )
         fields["project_seq"] = position
         fields["project_prev_hash"] = prev

@@ -7,7 +7,7 @@ each stretch's first row links to the previous stretch's last one, and that
 every project's first event in a stretch continues that project's chain.
 Used by ``audit_verify`` on PostgreSQL for chains of PARALLEL_THRESHOLD events
 or more (each process opens its own connection, so it only sees committed rows).
-Each process streams its stretch (audit.selectors.stream_rows) and so keeps
+Each process streams its stretch (audit.rows.stream_rows) and so keeps
 about one core busy in Python and a third of one in its database backend:
 on two cores, two processes are as fast as more (docs/audit.md, Performance).
 """
@@ -17,8 +17,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 from contextlib import closing
+from typing import cast
 
 from audit.chain import GENESIS_HASH, Break, Walk, verify_rows
+from audit.models import AuditEvent
+from audit.rows import data_mismatch, first_break, stream_rows
 
 # Below this many events one process is as quick as starting several.
 PARALLEL_THRESHOLD = 200_000
@@ -33,9 +36,6 @@ def worker_count() -> int:
 def _walk_stretch(args) -> dict:
     """In a worker: walk events ``low..high`` (inclusive) with the promises of the checkpoints."""
     low, high, expect_seq, expect_project, mac_key = args
-    from audit.models import AuditEvent
-    from audit.selectors import data_mismatch, first_break, stream_rows
-
     walk = Walk(mode="all", expect_seq=expect_seq, expect_project=expect_project)
     queryset = AuditEvent.objects.filter(seq__gte=low, seq__lte=high)
     with closing(stream_rows(queryset, canonical_data=True)) as rows:
@@ -119,7 +119,8 @@ def verify_parallel(
     walk.last_seq = last["last_seq"] if last else None
     walk.last_hash = last["last_hash"] if last else None
     if breaks:
-        first = min(breaks, key=lambda b: b.seq)
-        walk.count = first.seq - 1  # events verified before the break, as a single walk counts them
+        # Every stretch starts at a known sequence number, so each break names one.
+        first = min(breaks, key=lambda b: cast(int, b.seq))
+        walk.count = cast(int, first.seq) - 1  # verified before it, as a single walk counts
         return first
     return None

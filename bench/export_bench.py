@@ -366,7 +366,7 @@ def phase_export(url: str, fmt: str) -> dict:
     from types import SimpleNamespace
 
     from audit.exports import ExportPlan, csv_stream, jsonl_stream
-    from audit.filters import audit_filters_parse
+    from compliance.filters import audit_filters_parse
 
     root = SimpleNamespace(is_superuser=True, is_authenticated=True, pk=None)
     before = _peak_mb()

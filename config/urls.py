@@ -12,7 +12,15 @@ from core import views_pages as core_pages
 from releases import views as releases_views
 
 # Each app owns its pages (<app>/urls.py) and its API (<app>/api/urls.py).
-APPS = ["projects", "releases", "checklists", "approvals", "monitoring", "audit", "integrations"]
+APPS = [
+    "projects",
+    "releases",
+    "checklists",
+    "approvals",
+    "monitoring",
+    "compliance",
+    "integrations",
+]
 APPS += ["configfile"]  # shipcheck.yml: config as code (export, plan, apply)
 APPS.append("accounts")  # people, invitations and sign-in (docs/sign-in.md)
 

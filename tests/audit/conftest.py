@@ -11,8 +11,8 @@ from django.db import connection
 
 from audit.checkpoints import audit_checkpoint_take
 from audit.exports import ExportPlan, csv_stream, jsonl_stream
-from audit.filters import audit_filters_parse
 from audit.offline_verify import verify_file
+from compliance.filters import audit_filters_parse
 from releases.services import release_create, release_update
 
 

@@ -139,7 +139,7 @@ def test_export__batches_keep_memory_flat(trail, people, monkeypatch):
     )
     monkeypatch.setattr(exports_pg, "CHUNK_BYTES", 1)
     from audit.exports import ExportPlan, jsonl_stream
-    from audit.filters import audit_filters_parse
+    from compliance.filters import audit_filters_parse
 
     plan = ExportPlan(audit_filters_parse(people.aud, {"project": "payments"}))
     chunks = list(jsonl_stream(plan))

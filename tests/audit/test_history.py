@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from approvals.models import Approval
-from audit.filters import audit_filters_parse
-from audit.history import release_history
+from compliance.filters import audit_filters_parse
+from compliance.history import release_history
 from releases import models as release_models
 from tests.factories import DeploymentFactory
 
@@ -192,7 +192,7 @@ def _production_deployments(release, envs, people, count):
 def test_history_page__pages_and_query_count_stay_the_same_as_deployments_grow(
     client, release, envs, people, django_assert_max_num_queries
 ):
-    from audit.history import HISTORY_PAGE_SIZE
+    from compliance.history import HISTORY_PAGE_SIZE
 
     client.force_login(people.aud)
     _production_deployments(release, envs, people, 3)
@@ -229,7 +229,7 @@ def test_history_exports__stream_every_deployment_in_batches(
 ):
     import json
 
-    from audit import history
+    from compliance import history
 
     client.force_login(people.aud)
     _production_deployments(release, envs, people, 7)

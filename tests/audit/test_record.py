@@ -10,9 +10,9 @@ from django.utils import timezone
 from approvals.models import Approval
 from approvals.services import meeting_notes_update, meeting_schedule, meeting_vote
 from audit.models import AuditEvent
-from audit.record import Section, Table, _sections, record_section
 from checklists.models import Item
 from checklists.services import item_tick
+from compliance.record import Section, Table, _sections, record_section
 from monitoring.models import MonitoringWindow, WindowCheck
 from releases import models as release_models
 from releases.services import release_commits_add, release_tickets_add

@@ -7,10 +7,10 @@ import time
 import pytest
 
 from approvals.services import decision_authorize
-from audit.pdf import record_pdf_document
-from audit.record import record_build
 from checklists.models import Item
 from checklists.services import item_tick
+from compliance.pdf import record_pdf_document
+from compliance.record import record_build
 from core.exceptions import PermissionDenied
 from releases.services import release_tickets_add, release_update
 from tests.audit.test_record import story  # noqa: F401, F811 - the fixture
@@ -26,11 +26,11 @@ def _source_words(record) -> set[str]:
                 words.update(label.split())
             for row in table.rows:
                 for key, _label in table.columns:
-                    from audit.record import display
+                    from compliance.record import display
 
                     words.update(display(row.get(key))[:600].split())
         for label, value in section.facts:
-            from audit.record import display
+            from compliance.record import display
 
             words.update(label.split())
             words.update(display(value)[:600].split())

@@ -168,7 +168,7 @@ def test_browser__anonymous_is_sent_to_login(client):
 
 
 def test_browser__events_link_to_their_objects_pages(release, people):
-    from audit.links import event_object_url
+    from compliance.links import event_object_url
 
     def url(object_type, object_id, release_id=None):
         return event_object_url(

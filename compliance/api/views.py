@@ -1,7 +1,7 @@
 """The audit trail for auditors' tools: events, exports, the release-history report, release records.
 
 Read-only: every view answers GET (and HEAD/OPTIONS) only, so writes get 405.
-Filters are the browser's (audit.filters); tokens need the read scope.
+Filters are the browser's (compliance.filters); tokens need the read scope.
 """
 
 from __future__ import annotations
@@ -15,22 +15,22 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.api.serializers import (
+from audit.selectors import audit_event_page, checkpoints_latest_for
+from compliance.api.serializers import (
     AuditEventPageSerializer,
     AuditEventSerializer,
     CheckpointSerializer,
     HistorySerializer,
 )
-from audit.filters import audit_filters_parse
-from audit.history import (
+from compliance.filters import audit_filters_parse
+from compliance.history import (
     HISTORY_MAX_PAGE_SIZE,
     HISTORY_PAGE_SIZE,
     history_public,
     release_history_page,
 )
-from audit.record import record_build
-from audit.selectors import audit_event_page, checkpoints_latest_for
-from audit.views import export_response, pdf_response
+from compliance.record import record_build
+from compliance.views import export_response, pdf_response
 from core.api.schema import error_responses
 from core.exceptions import ValidationFailed
 from releases.selectors import release_get

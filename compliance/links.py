@@ -1,8 +1,8 @@
 """Where an audit event's object lives in the browser.
 
-Apps may register a resolver for their object types in ``AppConfig.ready``::
+Resolvers are registered by object type, here for the apps' pages (compliance
+sits on top, so it names every app's URLs; no app imports it)::
 
-    from audit.links import object_link
     object_link("approvals.approval", lambda object_id, event: reverse(...))
 
 Resolvers only reverse URLs (no queries), so a page of events stays a

@@ -1,6 +1,6 @@
 """Audit pages: the event browser, exports, the release-history report and the release record.
 
-All of them only read. Filters are parsed by audit.filters (narrowed to the
+All of them only read. Filters are parsed by compliance.filters (narrowed to the
 reader's projects); a bad filter is a message in the page (or a 400 for a
 download), never a 500.
 """
@@ -17,17 +17,17 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from audit.exports import ExportPlan, csv_stream, export_filename, jsonl_stream
-from audit.filters import audit_filters_parse
-from audit.history import (
+from audit.selectors import audit_event_page, checkpoint_latest
+from compliance.filters import audit_filters_parse
+from compliance.history import (
     HISTORY_COLUMNS,
     history_public,
     release_history_batches,
     release_history_page,
 )
-from audit.links import event_object_url
-from audit.pdf import record_pdf
-from audit.record import record_build
-from audit.selectors import audit_event_page, checkpoint_latest
+from compliance.links import event_object_url
+from compliance.pdf import record_pdf
+from compliance.record import record_build
 from core.exceptions import DomainError, ValidationFailed
 from projects.models import Project
 from projects.selectors import project_list
@@ -123,9 +123,9 @@ def audit_event_list_view(request):
         **_filter_choices(request, filters),
     }
     template = (
-        "audit/partials/event_table.html"
+        "compliance/partials/event_table.html"
         if request.htmx and not request.htmx.boosted
-        else "audit/events.html"
+        else "compliance/events.html"
     )
     return render(request, template, context)
 
@@ -238,7 +238,7 @@ def release_history_view(request, fmt: str = "html"):
         "breaches": sum(1 for r in rows if r["findings"]),
         **_filter_choices(request, filters),
     }
-    return render(request, "audit/release_history.html", context)
+    return render(request, "compliance/release_history.html", context)
 
 
 def _record_for(request, pk):
@@ -251,7 +251,7 @@ def _record_for(request, pk):
 def release_record_view(request, pk: int):
     """The printable release record."""
     release, record = _record_for(request, pk)
-    return render(request, "audit/release_record.html", {"release": release, "record": record})
+    return render(request, "compliance/release_record.html", {"release": release, "record": record})
 
 
 @login_required

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.exports import ExportPlan, csv_stream, jsonl_stream
-from audit.filters import FILTER_PARAMS, audit_filters_parse
+from compliance.filters import FILTER_PARAMS, audit_filters_parse
 from core.exceptions import DomainError
 
 

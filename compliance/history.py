@@ -9,6 +9,8 @@ read from its audit events (``approval.*``).
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.apps import apps
 from django.db.models import Q
 
@@ -167,7 +169,8 @@ def _approvals_by_release(release_ids) -> dict[int, list[dict]]:
         release_id__in=release_ids, action__startswith="approval."
     ).order_by("seq"):
         data = e.data if isinstance(e.data, dict) else {}
-        found.setdefault(e.release_id, []).append(
+        # The filter on release_id__in leaves only events of a release.
+        found.setdefault(cast(int, e.release_id), []).append(
             {
                 "kind": data.get("kind", ""),
                 "environment_id": data.get("environment_id"),

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.html import format_html
 
-from audit.record import display
+from compliance.record import display
 
 register = template.Library()
 
@@ -9,7 +9,7 @@ register = template.Library()
 @register.filter
 def record_cell(value):
     """A release-record cell as text; web links (evidence, tickets) stay clickable, Markdown renders."""
-    from audit.record import Markdown
+    from compliance.record import Markdown
 
     if isinstance(value, Markdown) and value.strip():
         from core.markdown import render_markdown

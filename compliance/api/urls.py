@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit.api import views
+from compliance.api import views
 
 app_name = "audit-api"
 urlpatterns = [

@@ -1,16 +1,17 @@
 """The release record: one release's whole story as data, rendered as HTML, PDF and JSON.
 
-Sections come from a registry so that any app can contribute its part::
+Sections come from a registry, filled in compliance's ``AppConfig.ready``
+(compliance sits on top and may read every app; no app imports it)::
 
-    from audit.record import Section, Table, record_section
+    from compliance.record import Section, Table, record_section
 
     def build(release, ctx) -> Section | None: ...
     record_section("flags", "Feature flag rollout", build, order=75)
 
-Registering a key that exists replaces the built-in section (audit's own
-builders in audit/record_sections.py read other apps' models defensively, so
-the record still renders while an app is missing or half-built). A builder
-that fails is reported in its section instead of breaking the record.
+Registering a key that exists replaces the built-in section (the builders in
+compliance/record_sections/ read other apps' models defensively, so the
+record still renders while an app is missing or half-built). A builder that
+fails is reported in its section instead of breaking the record.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The release record as a PDF, drawn with fpdf2 (pure Python, no system binaries).
 
-Fonts ship with Shipcheck (``audit/fonts/``): DejaVu Sans (Latin, Greek,
+Fonts ship with Shipcheck (``compliance/fonts/``): DejaVu Sans (Latin, Greek,
 Cyrillic and more) and, as fpdf2's fallback for what DejaVu lacks (Chinese,
 Japanese, Korean), Droid Sans Fallback, so names print as written in any
 image, fonts installed or not. The fallback is loaded only when the record
@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import cast
 
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
-from audit.record import ReleaseRecord, Section, Table, display
+from compliance.record import ReleaseRecord, Section, Table, display
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR = FONT_DIR / "DejaVuSans.ttf"
@@ -42,13 +44,15 @@ logging.getLogger("fpdf.output").setLevel(logging.ERROR)
 
 
 class _RecordPDF(FPDF):
+    output_bytes: bytes  # the finished PDF, set by record_pdf_document
+
     def __init__(self, title: str, characters: set[str]):
         super().__init__(orientation="L", unit="mm", format="A4")
         self.record_title = title
         self.family = FAMILY
         self.add_font(FAMILY, "", str(REGULAR))
         self.add_font(FAMILY, "B", str(BOLD))
-        self.covered = frozenset(self.fonts[FAMILY].cmap)
+        self.covered = frozenset(cast(TTFFont, self.fonts[FAMILY]).cmap)
         self.fallback = any(ord(c) not in self.covered for c in characters if c > "\x7f")
         if self.fallback:
             self.add_font("fallback", "", str(FALLBACK))

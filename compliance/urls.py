@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit import views
+from compliance import views
 
 app_name = "audit"
 urlpatterns = [
