@@ -8,7 +8,7 @@ previous event (``project_seq``, ``project_prev_hash``, ``project_hash``), and
 signed checkpoints anchor the heads of both outside the database. The offline
 verifier (``python -m audit.offline_verify``) imports only this module.
 
-Why one module of about 600 lines: this file and offline_verify.py are all an
+Size: one module of about 600 lines, because this file and offline_verify.py are all an
 auditor copies to check an export on a machine without Shipcheck (docs/audit.md,
 "Offline"), so everything a verifier needs (hashing, MACs, the walk, checkpoint
 and seal signatures) stays here, free of Django, rather than in several files
