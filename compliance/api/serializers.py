@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from audit.chain import HASHED_FIELDS, LINK_FIELDS
 from audit.models import AuditEvent, format_timestamp
 
 
@@ -14,28 +15,8 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEvent
-        fields = [
-            "seq",
-            "created_at",
-            "actor_kind",
-            "actor_id",
-            "actor_label",
-            "action",
-            "object_type",
-            "object_id",
-            "object_repr",
-            "project_id",
-            "release_id",
-            "from_state",
-            "to_state",
-            "reason",
-            "data",
-            "prev_hash",
-            "hash",
-            "project_seq",
-            "project_prev_hash",
-            "project_hash",
-        ]
+        # every hashed field, the hash and the project link, in the export's column order
+        fields = [*HASHED_FIELDS, "hash", *LINK_FIELDS]
         read_only_fields = fields
 
     def get_created_at(self, event: AuditEvent) -> str:
