@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import (
@@ -296,10 +296,8 @@ def _allowed(request) -> bool:
 @require_safe
 def metrics(request):
     if not _allowed(request):
-        # Not found, like anything else a caller may not see.
-        from core.views_pages import page_not_found
-
-        return page_not_found(request, None)
+        # Not found, like anything else a caller may not see (the product's 404 page).
+        raise Http404
     return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
 
 
