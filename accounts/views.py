@@ -102,7 +102,7 @@ def invitation_accept(request):
         )
     invitation = selectors.invitation_by_token(token)
     try:
-        services.invitation_check(invitation)
+        invitation = services.invitation_check(invitation)  # the same object, not None
     except InvitationUnusable as exc:
         request.session.pop(SESSION_TOKEN_KEY, None)
         return _unusable(request, exc.message)

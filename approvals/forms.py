@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from approvals.choices import ApprovalKind, CriterionKind, Decision, MeetingDecision, Seat, Vote
@@ -104,9 +106,12 @@ class ScheduleForm(forms.Form):
     def __init__(self, data=None, *, environments, seats, **kwargs):
         super().__init__(data, **kwargs)
         self.environments = {str(e.pk): e for e in environments}
-        self.fields["environment"].choices = [(str(e.pk), str(e)) for e in environments]
+        # The stubs type self.fields[...] as Field; these are the ChoiceFields declared above.
+        cast(forms.ChoiceField, self.fields["environment"]).choices = [
+            (str(e.pk), str(e)) for e in environments
+        ]
         self.seats = seats  # user id → (user, seat)
-        self.fields["attendees"].choices = [
+        cast(forms.MultipleChoiceField, self.fields["attendees"]).choices = [
             (str(pk), f"{user.get_full_name() or user.get_username()} · {Seat(seat).label}")
             for pk, (user, seat) in seats.items()
         ]

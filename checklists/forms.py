@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from checklists.choices import ITEM_ROLES, StepPhase
@@ -34,8 +36,11 @@ class TemplateCreateForm(TemplateForm):
 
     def __init__(self, *args, projects=(), versions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["project"].choices = [(p.slug, p.name) for p in projects]
-        self.fields["copy_from"].choices = [("", "An empty template")] + [
+        # The stubs type self.fields[...] as Field; these are the ChoiceFields declared above.
+        cast(forms.ChoiceField, self.fields["project"]).choices = [
+            (p.slug, p.name) for p in projects
+        ]
+        cast(forms.ChoiceField, self.fields["copy_from"]).choices = [("", "An empty template")] + [
             (
                 str(v.pk),
                 f"{v.template.name} (v{v.number}{', shipped' if v.template.project_id is None else ''})",

@@ -7,6 +7,8 @@ template page without JavaScript. Bad input is shown in place (status 200).
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -42,8 +44,9 @@ def templates(request):
     admin_projects = [p for p in projects if can_edit_templates(request.user, p)]
     rows = template_list(user=request.user)
     for template in rows:
-        template.latest = latest_published(template)
-        template.draft = current_draft(template)
+        # Not model fields: attributes for the template.
+        cast(Any, template).latest = latest_published(template)
+        cast(Any, template).draft = current_draft(template)
     return render(
         request,
         "checklists/templates.html",
@@ -82,6 +85,7 @@ def template_create(request):
     elif request.method == "POST":
         # Name, description and release types are the service's to check (as in the API).
         copy_from = next((v for v in versions if str(v.pk) == request.POST.get("copy_from")), None)
+        assert project is not None  # the branch above answered a POST without one
         try:
             template = services.template_create(
                 project=project,

@@ -85,8 +85,11 @@ def audit_event_list_view(request):
                 pk__in={e.project_id for e in page.events if e.project_id}
             )
         }
-        names = {p.pk: p.name for p in Project.objects.filter(pk__in=slugs)} if slugs else {}
-        versions = dict(
+        # Keyed by the events' nullable ids: .get(None, "") is the event without a project or release.
+        names: dict[int | None, str] = (
+            {p.pk: p.name for p in Project.objects.filter(pk__in=slugs)} if slugs else {}
+        )
+        versions: dict[int | None, str] = dict(
             Release.objects.filter(
                 pk__in={e.release_id for e in page.events if e.release_id}
             ).values_list("pk", "version")

@@ -28,7 +28,9 @@ import uuid
 from collections import deque
 from contextlib import contextmanager, suppress
 from time import monotonic
+from typing import Any
 
+from kombu.exceptions import ChannelError
 from kombu.transport import TRANSPORT_ALIASES, filesystem, virtual
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
 from kombu.utils.json import dumps, loads
@@ -52,13 +54,13 @@ def _write_atomically(path: str, data: bytes) -> None:
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue, payload, **kwargs):
+    def _put(self, queue: str, payload: dict[str, Any], **kwargs: Any) -> None:  # type: ignore[override]  # as kombu's filesystem.Channel, whose stub ignores it too
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         path = os.path.join(self.data_folder_out, name)
         try:
             _write_atomically(path, str_to_bytes(dumps(payload)))
         except OSError as exc:
-            raise filesystem.ChannelError(f"Cannot add file {path!r} to directory") from exc
+            raise ChannelError(f"Cannot add file {path!r} to directory") from exc
 
     def _listing(self, queue) -> deque:
         """Names of ``queue``'s messages, oldest first, listed once and used until exhausted."""
@@ -73,7 +75,7 @@ class Channel(filesystem.Channel):
             )
         return names
 
-    def _get(self, queue):
+    def _get(self, queue: str) -> dict[str, Any]:  # type: ignore[override]  # as kombu's filesystem.Channel, whose stub ignores it too
         names = self._listing(queue)
         while names:
             name = names.popleft()
@@ -87,7 +89,7 @@ class Channel(filesystem.Channel):
                 with open(claimed, "rb") as handle:
                     payload = handle.read()
             except OSError as exc:
-                raise filesystem.ChannelError(f"Cannot read file {claimed!r} from queue.") from exc
+                raise ChannelError(f"Cannot read file {claimed!r} from queue.") from exc
             try:
                 message = loads(bytes_to_str(payload))
             except (ValueError, UnicodeDecodeError):
@@ -142,7 +144,8 @@ class Channel(filesystem.Channel):
             table = self._read_table(exchange)
             if entry not in table:
                 table.append(entry)
-                _write_atomically(str(self._exchange_file(exchange)), str_to_bytes(dumps(table)))
+                path = str(self._exchange_file(exchange))  # type: ignore[attr-defined]  # private, not in kombu-stubs
+                _write_atomically(path, str_to_bytes(dumps(table)))
 
     def _delete(self, queue, exchange, routing_key, pattern, *args, **kwargs):
         virtual.Channel._delete(self, queue, exchange, routing_key, pattern, *args, **kwargs)
@@ -151,7 +154,8 @@ class Channel(filesystem.Channel):
             table = self._read_table(exchange)
             if entry in table:
                 table.remove(entry)
-                _write_atomically(str(self._exchange_file(exchange)), str_to_bytes(dumps(table)))
+                path = str(self._exchange_file(exchange))  # type: ignore[attr-defined]  # private, not in kombu-stubs
+                _write_atomically(path, str_to_bytes(dumps(table)))
 
 
 class Transport(filesystem.Transport):

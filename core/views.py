@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -59,7 +60,7 @@ def readyz(request):
     else:
         worker = {"status": "unknown", "last_heartbeat_seconds_ago": None}
     ok = db_ok and broker_ok
-    body = {
+    body: dict[str, Any] = {
         "status": "ok" if ok else "unavailable",
         "database": {"status": "ok" if db_ok else "error", "detail": db_info},
         "broker": {"status": "ok" if broker_ok else "error", "detail": broker_info},

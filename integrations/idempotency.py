@@ -88,7 +88,7 @@ class Claim:
     it as a ``mismatch`` (422) or ``busy`` (409)."""
 
     outcome: str
-    record: IdempotencyKey | None
+    record: IdempotencyKey
 
 
 def idempotency_claim(*, scope: str, key: str, fingerprint: str, method: str, path: str) -> Claim:

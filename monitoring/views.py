@@ -178,7 +178,7 @@ def window_decide(request, pk):
     form = DecisionForm(request.POST)
     error, notice = "", ""
     if not form.is_valid():
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     else:
         data = form.cleaned_data
         try:
@@ -290,6 +290,7 @@ def policy_save(request, project_slug, env_name):
         selectors.environment_get, user=request.user, project_slug=project_slug, name=env_name
     )
     _authorize(services.config_authorize, environment=environment, actor=request.user)
+    form: PolicyForm | None  # None once saved: the card then shows the saved policy
     form = PolicyForm(request.POST)
     notice = ""
     if form.is_valid():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from projects.choices import DEFAULT_ENVIRONMENTS, Role, Tier
@@ -96,7 +98,8 @@ class SetupForm(forms.Form):
     password2 = forms.CharField(widget=forms.PasswordInput, label="Password again", strip=False)
 
     def clean(self):
-        data = super().clean()
+        # Form.clean returns cleaned_data; the stub allows None for overrides that return nothing.
+        data = cast(dict[str, Any], super().clean())
         if data.get("password1") and data.get("password1") != data.get("password2"):
             self.add_error("password2", "The two passwords differ.")
         return data

@@ -8,7 +8,7 @@ comes back as a domain error and is placed next to the field by the view.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -38,7 +38,8 @@ class ReleaseFilterForm(forms.Form):
 
     def __init__(self, data=None, *, projects=()):
         super().__init__(data)
-        self.fields["project"].choices = [
+        # The stubs type self.fields[...] as Field; these are the ChoiceFields declared above.
+        cast(forms.ChoiceField, self.fields["project"]).choices = [
             ("", "All projects"),
             *((p.slug, p.name) for p in projects),
         ]
@@ -158,7 +159,8 @@ class ReleaseForm(forms.Form):
         return sha
 
     def clean(self):
-        data = super().clean()
+        # Form.clean returns cleaned_data; the stub allows None for overrides that return nothing.
+        data = cast(dict[str, Any], super().clean())
         project = self.target_project
         version = data.get("version")
         if project is not None and version:
@@ -185,7 +187,10 @@ class PromoteForm(forms.Form):
     def __init__(self, data=None, *, environments=()):
         super().__init__(data)
         self.environments = {env.name: env for env in environments}
-        self.fields["environment"].choices = [(env.name, str(env)) for env in environments]
+        # The stubs type self.fields[...] as Field; these are the ChoiceFields declared above.
+        cast(forms.ChoiceField, self.fields["environment"]).choices = [
+            (env.name, str(env)) for env in environments
+        ]
 
 
 class FinishForm(forms.Form):

@@ -8,6 +8,8 @@ auditor (or a token) is refused whatever it sends.
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -96,7 +98,7 @@ class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self):
         params = self.request.query_params
-        filters = {k: params.get(k, "")[:40] for k in ("kind", "state")}
+        filters: dict[str, Any] = {k: params.get(k, "")[:40] for k in ("kind", "state")}
         release = params.get("release", "")
         if release:
             if not release.isdigit():

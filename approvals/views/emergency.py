@@ -22,9 +22,11 @@ def emergency(request, pk):
     form = EmergencyForm(request.POST)
 
     def action(data):
+        environment = form_environment(release, data["environment"])
+        assert environment is not None  # EmergencyForm requires an environment
         services.emergency_approve(
             release=release,
-            environment=form_environment(release, data["environment"]),
+            environment=environment,
             actor=request.user,
             justification=data["justification"],
         )

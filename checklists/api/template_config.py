@@ -11,6 +11,8 @@ edit takes.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -207,7 +209,8 @@ class TemplateEditMixin:
         version = services.template_publish(
             template=template, actor=request.user, change_note=data["change_note"]
         )
-        version.content = version_content(version)
+        # Not a model field: TemplateVersionContentSerializer reads its steps from it.
+        cast(Any, version).content = version_content(version)
         return Response(TemplateVersionContentSerializer(version).data)
 
 

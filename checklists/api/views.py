@@ -9,6 +9,7 @@ reads the body: someone who may not do it gets 403 whatever they send.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -257,9 +258,11 @@ class ChecklistTemplateViewSet(
 
     def retrieve(self, request, pk=None):
         template = template_get(user=request.user, pk=pk)
-        template.latest = latest_published(template)
-        if template.latest is not None:
-            template.latest.content = version_content(template.latest)
+        # latest and content are not model fields: the serializers read them.
+        latest = latest_published(template)
+        cast(Any, template).latest = latest
+        if latest is not None:
+            cast(Any, latest).content = version_content(latest)
         return Response(TemplateDetailSerializer(template, context=self._context(template)).data)
 
     @extend_schema(
@@ -273,5 +276,6 @@ class ChecklistTemplateViewSet(
         version = version_get(template=template, number=number)
         if version.is_draft and not self._context(template)["show_drafts"]:
             raise NotFound("No such version of this template.")
-        version.content = version_content(version)
+        # Not a model field: TemplateVersionContentSerializer reads its steps from it.
+        cast(Any, version).content = version_content(version)
         return Response(TemplateVersionContentSerializer(version).data)

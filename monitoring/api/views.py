@@ -8,6 +8,8 @@ the body, so someone who may not deploy is refused whatever they send.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -76,7 +78,8 @@ class MonitoredDeploymentViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request, pk=None):
         deployment = deployment_get(user=request.user, pk=pk)
-        deployment.monitored_windows = selectors.deployment_windows(
+        # Not a model field: MonitoredDeploymentSerializer.get_windows reads it.
+        cast(Any, deployment).monitored_windows = selectors.deployment_windows(
             user=request.user, deployment_id=deployment.pk
         )
         return Response(MonitoredDeploymentSerializer(deployment).data)
@@ -102,7 +105,8 @@ class MonitoredDeploymentViewSet(viewsets.GenericViewSet):
         deployment = services.deployment_start(
             release=release, environment=environment, actor=request.user, **data
         )
-        deployment.monitored_windows = selectors.deployment_windows(
+        # Not a model field: MonitoredDeploymentSerializer.get_windows reads it.
+        cast(Any, deployment).monitored_windows = selectors.deployment_windows(
             user=request.user, deployment_id=deployment.pk
         )
         return Response(
@@ -133,7 +137,8 @@ class MonitoredDeploymentViewSet(viewsets.GenericViewSet):
             actor=request.user,
             reason=data["reason"],
         )
-        deployment.monitored_windows = selectors.deployment_windows(
+        # Not a model field: MonitoredDeploymentSerializer.get_windows reads it.
+        cast(Any, deployment).monitored_windows = selectors.deployment_windows(
             user=request.user, deployment_id=deployment.pk
         )
         return deprecation_mark(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -69,7 +69,8 @@ def dashboard(request):
     )
     activity = list(AuditEvent.objects.filter(project_id__in=project_ids).order_by("-seq")[:8])
     for event in activity:
-        event.verb = event.action.replace(".", " ").replace("_", " ")
+        # An attribute for the template only, not a field of AuditEvent.
+        cast(Any, event).verb = event.action.replace(".", " ").replace("_", " ")
     context = {
         "projects": projects,
         "by_status": by_status,

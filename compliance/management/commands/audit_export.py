@@ -23,6 +23,7 @@ class Command(BaseCommand):
             parser.add_argument(f"--{name}", dest=f"filter_{name}", default="")
 
     def handle(self, *args, **options):
+        user: object  # a User, or for operators a stand-in superuser
         if options["username"]:
             user = get_user_model().objects.filter(username=options["username"]).first()
             if user is None:
