@@ -72,7 +72,6 @@ def _lint(tree: Path) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.skipif(not LINT_IMPORTS.exists(), reason="import-linter is a dev dependency")
 @pytest.mark.parametrize(
     ("module", "line", "broken"),
     [
