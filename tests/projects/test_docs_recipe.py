@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -23,8 +24,12 @@ def _recipe() -> str:
     return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_docs__curl_recipe_creates_a_project_with_four_environments(live_server, tmp_path):
+    if shutil.which("curl") is None:
+        # The recipe is for people with curl; in CI its absence fails, never skips.
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("curl is missing: the docs' curl recipe cannot be checked.")
+        pytest.skip("curl is not installed")
     get_user_model().objects.create_user("ops", password="long enough 1", is_staff=True)
     script = _recipe().replace("BASE=http://127.0.0.1:8000", f"BASE={live_server.url}")
     result = subprocess.run(
