@@ -73,7 +73,14 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "allauth.mfa",
     "allauth.usersessions",
+    # Composed capabilities (docs/architecture.md): they build on the feature apps.
+    "deploycalendar",
+    "flags",
+    "incidents",
     "configfile",
+    # Beside compliance: they read every app below (notifications listen to core's events).
+    "notifications",
+    "metrics",
     # The top of the layers (docs/architecture.md): auditors' reports, and the demo story.
     "compliance",
     "demo",

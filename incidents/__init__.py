@@ -1,0 +1,1 @@
+"""Incidents tied to releases, status updates, post-mortems with action items, closing a release (docs/incidents.md)."""
