@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "deploycalendar",
     "flags",
     "incidents",
+    "releasenotes",
     "configfile",
     # Beside compliance: they read every app below (notifications listen to core's events).
     "notifications",

@@ -24,7 +24,7 @@ APPS = [
 APPS += ["configfile"]  # shipcheck.yml: config as code (export, plan, apply)
 APPS.append("accounts")  # people, invitations and sign-in (docs/sign-in.md)
 # Composed capabilities and the apps beside compliance (docs/architecture.md).
-APPS += ["deploycalendar", "flags", "incidents", "notifications", "metrics"]
+APPS += ["deploycalendar", "flags", "incidents", "releasenotes", "notifications", "metrics"]
 
 api_v1 = [path("", include(f"{app}.api.urls")) for app in APPS]
 
