@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 # Updates are due every 20 minutes by default; a check each minute reminds within one.
 DEFAULT_CHECK_SECONDS = 60.0
 
 
 def check_seconds() -> float:
-    return float(getattr(settings, "SHIPCHECK_INCIDENT_CHECK_SECONDS", DEFAULT_CHECK_SECONDS))
+    """How often the beat looks for overdue updates: ``SHIPCHECK_INCIDENT_CHECK`` seconds."""
+    raw = os.environ.get("SHIPCHECK_INCIDENT_CHECK", "").strip()
+    if not raw:
+        return DEFAULT_CHECK_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"SHIPCHECK_INCIDENT_CHECK must be a number of seconds, got {raw!r}"
+        ) from None
+    if not 0.1 <= value <= 3600:
+        raise ImproperlyConfigured(
+            f"SHIPCHECK_INCIDENT_CHECK must be between 0.1 and 3600 seconds, got {value}"
+        )
+    return value
 
 
 @shared_task(ignore_result=True)
