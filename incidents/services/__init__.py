@@ -46,6 +46,7 @@ from incidents.services.closing import (  # noqa: E402
     ticket_confirm,
 )
 from incidents.services.response import (  # noqa: E402
+    hotfix_link,
     hotfix_start,
     incident_people_set,
     mitigation_decide,
@@ -57,6 +58,7 @@ from incidents.services.response import (  # noqa: E402
 )
 
 __all__ += [
+    "hotfix_link",
     "hotfix_start",
     "incident_people_set",
     "mitigation_decide",

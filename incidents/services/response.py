@@ -392,6 +392,31 @@ def hotfix_start(
     return release
 
 
+@transaction.atomic
+def hotfix_link(*, actor: Any, incident: Incident, release: Release) -> IncidentDetails:
+    """Link an existing hotfix release of the project to the incident as its rework.
+
+    For a hotfix started outside Shipcheck's incident page. Audit: ``incident.hotfix_linked``.
+    """
+    require_respond(actor, incident.project, "link a hotfix to this incident")
+    incident, details = _lock(incident)
+    if release.project_id != incident.project_id:
+        raise ValidationFailed("That release belongs to another project.")
+    if details.hotfix_release_id and details.hotfix_release_id != release.pk:
+        raise ValidationFailed("This incident has its hotfix release already.")
+    details.hotfix_release = release
+    details.save(update_fields=["hotfix_release"])
+    audit_record(
+        actor=actor,
+        action="incident.hotfix_linked",
+        obj=incident,
+        project=incident.project_id,
+        release=release,
+        data={"hotfix_release": release.pk, "version": release.version},
+    )
+    return details
+
+
 def update_due_at(details: IncidentDetails, incident: Incident, interval: int) -> datetime:
     base = details.last_update_at or incident.detected_at or incident.created_at
     return base + timedelta(minutes=interval)
