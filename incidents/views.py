@@ -387,7 +387,7 @@ def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sections": sections,
             "form": form,
             "items": list(postmortem.items.all()),
-            "item_form": forms.ItemForm(members=_members(postmortem.project_id)),
+            "item_form": forms.ItemForm(members=_members(postmortem.project_id), prefix="item"),
             "timeline": timeline,
             "can_respond": can,
             "today": timezone.localdate(),
@@ -431,7 +431,7 @@ def postmortem_item_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = selectors.postmortem_get(user=request.user, pk=pk)
     require_respond(request.user, postmortem.project_id, "add action items in this project")
     members = _members(postmortem.project_id)
-    form = forms.ItemForm(request.POST, members=members)
+    form = forms.ItemForm(request.POST, members=members, prefix="item")
     if not form.is_valid():
         messages.error(request, "Nothing changed. " + " ".join(forms.form_errors(form)))
         return redirect("incidents:postmortem", pk=pk)
