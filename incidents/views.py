@@ -18,7 +18,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import DomainError, NotFound, PermissionDenied
 from incidents import forms, selectors
@@ -80,6 +80,7 @@ def _members(project_id: int) -> list[User]:
 
 
 @login_required
+@require_safe
 def incident_list(request: HttpRequest) -> HttpResponse:
     filters = {k: request.GET.get(k, "") for k in ("project", "state", "severity")}
     page = Paginator(selectors.incident_list(user=request.user, filters=filters), PAGE_SIZE)
@@ -98,6 +99,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def incident_open_view(request: HttpRequest) -> HttpResponse:
     """The form to open an incident, pre-filled from a failed window when one is given."""
     projects = [
@@ -215,6 +217,7 @@ def _detail_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
 
 
 @login_required
+@require_safe
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = selectors.incident_get(user=request.user, pk=pk)
     return render(request, "incidents/detail.html", _detail_context(request, incident))
@@ -335,6 +338,7 @@ def incident_postmortem_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def postmortem_list_view(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.postmortem_list(user=request.user), PAGE_SIZE)
     return render(
@@ -348,6 +352,7 @@ def postmortem_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = selectors.postmortem_get(user=request.user, pk=pk)
     headings = RETRO_HEADINGS if postmortem.kind == PostMortemKind.RETROSPECTIVE else {}
@@ -485,6 +490,7 @@ def _release(request: HttpRequest, pk: int) -> Release:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def release_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     """QA's confirmations of the tickets on production, the blockers and the closing form."""
     release = _release(request, pk)
@@ -577,6 +583,7 @@ def retrospective_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def settings_view(request: HttpRequest, slug: str) -> HttpResponse:
     project = Project.objects.filter(
         slug=slug, pk__in=selectors.visible_project_ids(request.user)
