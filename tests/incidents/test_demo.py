@@ -39,6 +39,10 @@ def test_demo__incidents_postmortem_closing_and_idempotent(settings):
     assert checks.count() == closure.release.tickets.count() > 0
     assert {c.result for c in checks} == {"confirmed"}
 
+    # The emergency hotfix owes a post-mortem, linked to its emergency review.
+    emergency = PostMortem.objects.get(kind="emergency", release__version="2.2.2")
+    assert emergency.emergency_review is not None
+
     counts = (Incident.objects.count(), PostMortem.objects.count(), ActionItem.objects.count())
     tell(StringIO())
     assert (

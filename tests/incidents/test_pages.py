@@ -171,3 +171,27 @@ def test_release_page__shows_the_incidents_panel(client, people, incident):
     page = client.get(incident.cause_release.get_absolute_url()).content.decode()
     assert "Incidents and closing" in page
     assert f"#{incident.pk} Checkout answers 500" in page
+
+
+def test_auditor__reads_postmortem_closing_and_settings_pages(client, people, incident, project):
+    incident_resolve(actor=people.alice, incident=incident)
+    postmortem = PostMortem.objects.get(incident=incident)
+    client.force_login(people.aud)
+    page = client.get(reverse("incidents:postmortem", args=[postmortem.pk])).content.decode()
+    assert "Save the post-mortem" not in page
+    assert "Send for review" not in page
+    closing = client.get(reverse("incidents:release-close", args=[incident.cause_release_id]))
+    assert closing.status_code == 200
+    assert "Close and send the results" not in closing.content.decode()
+    assert client.get(reverse("incidents:settings", args=[project.slug])).status_code == 200
+    answer = client.post(
+        reverse("incidents:postmortem-state", args=[postmortem.pk]), {"state": "in_review"}
+    )
+    assert answer.status_code == 403
+    answer = client.post(
+        reverse("incidents:settings", args=[project.slug]),
+        {"status_template": "{title}", "update_interval_minutes": 30},
+    )
+    assert answer.status_code == 403
+    postmortem.refresh_from_db()
+    assert postmortem.state == "draft"
