@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import views
+from incidents import views, views_closing
 
 app_name = "incidents"
 urlpatterns = [
@@ -22,12 +22,14 @@ urlpatterns = [
         views.postmortem_item_done_view,
         name="item-done",
     ),
-    path("releases/<int:pk>/closing/", views.release_close_view, name="release-close"),
+    path("releases/<int:pk>/closing/", views_closing.release_close_view, name="release-close"),
     path(
         "releases/<int:pk>/closing/tickets/<int:ticket_pk>/",
-        views.ticket_check_view,
+        views_closing.ticket_check_view,
         name="ticket-check",
     ),
-    path("releases/<int:pk>/retrospective/", views.retrospective_view, name="retrospective"),
-    path("projects/<slug:slug>/incident-settings/", views.settings_view, name="settings"),
+    path(
+        "releases/<int:pk>/retrospective/", views_closing.retrospective_view, name="retrospective"
+    ),
+    path("projects/<slug:slug>/incident-settings/", views_closing.settings_view, name="settings"),
 ]

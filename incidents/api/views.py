@@ -106,7 +106,15 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if project is not None:
             require_respond(user, project, "open incidents in this project")
         data = body_valid(s.IncidentOpenSerializer, request)
-        assert project is not None  # the serializer requires the slug
+        if project is None:
+            # The body named its project in a shape ``body_slug`` does not take (a number):
+            # the serializer read it as text; look it up and ask the right now.
+            project = Project.objects.filter(
+                slug=data["project"], pk__in=selectors.visible_project_ids(user)
+            ).first()
+            if project is None:
+                raise NotFound("No such project.")
+            require_respond(user, project, "open incidents in this project")
         environment = None
         if data.get("environment"):
             environment = project.environments.filter(name=data["environment"]).first()
