@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -139,8 +140,16 @@ def incidents_waiting(*, user: Any) -> list[Waiting]:
                 urgent=True,
             )
         )
-    for postmortem in overdue_postmortems(project_ids=visible_project_ids(user)).filter(
-        created_by=user
+    # An overdue post-mortem waits for whoever answers for it: its incident's commander,
+    # else the manager of its release, and whoever opened it.
+    for postmortem in (
+        overdue_postmortems(project_ids=visible_project_ids(user))
+        .filter(
+            Q(created_by=user)
+            | Q(incident__details__commander=user)
+            | Q(incident__isnull=True, release__release_manager=user)
+        )
+        .distinct()
     ):
         if postmortem.release is None:
             continue

@@ -162,3 +162,12 @@ def test_retrospective__one_per_release_auditor_refused(release, people):
         retrospective_open(actor=people.alice, release=release)
     with pytest.raises(PermissionDenied):
         retrospective_open(actor=people.aud, release=release)
+
+
+def test_overdue_postmortem__waits_for_the_commander(resolved, people, release):
+    postmortem = PostMortem.objects.get(incident=resolved)
+    postmortem.release = release
+    postmortem.due_on = timezone.localdate() - timedelta(days=1)
+    postmortem.save()
+    assert any("Post-mortem overdue" in w.title for w in waiting_for(user=people.alice))
+    assert not any("Post-mortem overdue" in w.title for w in waiting_for(user=people.bob))
