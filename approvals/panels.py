@@ -55,8 +55,15 @@ def approvals_panel_context(release, request, *, error: str = "", notice: str = 
             None,
         )
     release_open = release.status not in RELEASE_CLOSED_STATES
+    can_approve_scope = any(
+        row["can_decide"] and row["req"].kind == "scope"
+        for section in sections
+        for row in section["rows"]
+    )
     return {
         "matrix": matrix,
+        # Approving the scope of a release with no tickets asks the product owner to confirm it.
+        "scope_empty": can_approve_scope and not release.tickets.exists(),
         "sections": sections,
         "release_open": release_open,
         "can_request": release_open and can_request_approval(user, release),

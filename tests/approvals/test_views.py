@@ -84,6 +84,35 @@ def test_decide__without_javascript__redirects_to_the_release(client, staged, pe
     assert response["Location"].endswith(f"/releases/{staged.pk}/#panel-approvals")
 
 
+def test_decide__scope_with_no_tickets__asks_to_confirm_before_approving(client, staged, people):
+    client = _login(client, people.pat)
+    page = client.get(staged.get_absolute_url()).content.decode()
+    assert "This release has no tickets: I approve an empty scope." in page
+
+    refused = client.post(_decide_url(staged), {"kind": "scope", "decision": "approve"}, **HTMX)
+    assert refused.status_code == 200
+    assert "This release has no tickets." in refused.content.decode()
+    assert not Approval.objects.exists()
+
+    confirmed = client.post(
+        _decide_url(staged),
+        {"kind": "scope", "decision": "approve", "confirm_empty_scope": "1"},
+        **HTMX,
+    )
+    assert "You approved." in confirmed.content.decode()
+    assert Approval.objects.get().kind == ApprovalKind.SCOPE
+
+
+def test_decide__scope_with_tickets__no_confirmation(client, staged, people):
+    from releases.services import release_tickets_add
+
+    release_tickets_add(release=staged, tickets=[{"key": "SHOP-1"}], actor=people.alice)
+    client = _login(client, people.pat)
+    assert "I approve an empty scope" not in client.get(staged.get_absolute_url()).content.decode()
+    answer = client.post(_decide_url(staged), {"kind": "scope", "decision": "approve"}, **HTMX)
+    assert "You approved." in answer.content.decode()
+
+
 def test_decide__self_approval__403(client, project, people, envs):
     grant(project, people.ada, Role.ENGINEER)
     own = release_create(
