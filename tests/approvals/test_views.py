@@ -426,6 +426,27 @@ def test_meeting__raised_trigger_blocks_go_then_decide(client, meeting, people, 
     assert "css/approvals.css" in minutes
 
 
+def test_meeting__decide__the_answer_shows_in_the_decision_card(client, meeting, people):
+    """Where the release manager pressed the button, not at the top of a long page."""
+    import re
+
+    decide_url = reverse("approvals:meeting-decide", args=[meeting.pk])
+    client = _login(client, people.alice)
+    refused = client.post(decide_url, {"decision": "go", "reason": ""}, **HTMX).content.decode()
+    card = re.search(r'<section class="card decide-card" id="decision".*?</section>', refused, re.S)
+    assert card and "Nothing changed." in card.group(0)
+    assert refused.count("Nothing changed.") == 1
+    decided = client.post(decide_url, {"decision": "go", "reason": "Ship it."}, **HTMX)
+    card = re.search(
+        r'<section class="card decision-card[^"]*" id="decision".*?</section>',
+        decided.content.decode(),
+        re.S,
+    )
+    assert card and "The decision is recorded." in card.group(0)
+    plain = client.post(decide_url, {"decision": "go", "reason": "Again."})
+    assert plain["Location"].endswith("#decision")
+
+
 def test_meeting__only_release_managers_decide(client, meeting, people):
     url = reverse("approvals:meeting-decide", args=[meeting.pk])
     assert (
