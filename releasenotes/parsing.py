@@ -282,15 +282,18 @@ def notes_build(
             continue
         kind, group = commit_group(commit)
         refs = []
+        description = commit.description
         for key in commit.ticket_keys:
             if key in known:
                 refs.append(known[key])
                 mentioned.add(key)
+                # The link follows the line; the key need not be in the sentence as well.
+                description = _strip_key(description, key)
         entries.append(
             Entry(
                 group=group,
                 kind=kind,
-                description=_clean(commit.description),
+                description=_clean(description),
                 scope=commit.scope,
                 shas=[commit.sha],
                 tickets=refs,
@@ -305,6 +308,14 @@ def notes_build(
     order = {name: i for i, name in enumerate(GROUPS)}
     entries.sort(key=lambda e: order.get(e.group, len(GROUPS)))
     return entries
+
+
+def _strip_key(description: str, key: str) -> str:
+    """``description`` without ``(KEY)``, ``[KEY]`` or a leading ``KEY:``; unchanged if that empties it."""
+    k = re.escape(key)
+    text = re.sub(rf"\s*[(\[]{k}[)\]]", "", description)
+    text = re.sub(rf"^{k}\s*[:-]?\s+", "", text)
+    return text if text.strip() else description
 
 
 def _clean(description: str) -> str:
