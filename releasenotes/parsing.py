@@ -257,7 +257,7 @@ def ticket_link(key: str, url: str, template: str) -> str:
 
 def notes_build(
     commits: Iterable[tuple[str, str]],
-    tickets: Iterable[Mapping[str, str]] = (),
+    tickets: Iterable[Mapping[str, Any]] = (),
     tracker_template: str = "",
 ) -> list[Entry]:
     """Entries for ``commits`` ((sha, message), newest first) and ``tickets`` (key, title, url).

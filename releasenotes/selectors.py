@@ -31,7 +31,7 @@ ENVIRONMENT_MAX_RELEASES = 50
 
 
 def tracker_template(project: Project | int) -> str:
-    project_id = getattr(project, "pk", project)
+    project_id = project.pk if isinstance(project, Project) else project
     row = NotesSettings.objects.filter(project_id=project_id).only("tracker_url_template").first()
     return row.tracker_url_template if row is not None else ""
 

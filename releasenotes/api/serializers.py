@@ -100,7 +100,7 @@ class SettingsSerializer(serializers.Serializer):
 
 class LinkSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    label = serializers.CharField(allow_blank=True)
+    label = serializers.CharField(allow_blank=True)  # type: ignore[assignment]  # a field named like Field.label
     prefix = serializers.CharField(help_text="The secret's first characters.")
     created_at = serializers.DateTimeField()
     revoked_at = serializers.DateTimeField(allow_null=True)
@@ -113,7 +113,7 @@ class NewLinkSerializer(LinkSerializer):
 
 
 class LinkCreateSerializer(serializers.Serializer):
-    label = serializers.CharField(allow_blank=True, required=False, max_length=120, default="")
+    label = serializers.CharField(allow_blank=True, required=False, max_length=120, default="")  # type: ignore[assignment]  # a field named like Field.label
 
 
 class PublicNotesSerializer(serializers.Serializer):

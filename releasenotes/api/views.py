@@ -70,7 +70,7 @@ def _notes_data(release) -> dict:
         "entries": draft.entries if draft is not None else [],
         "markdown": draft_markdown(release, draft),
         "generated_at": draft.generated_at if draft is not None else None,
-        "latest": VersionSummarySerializer(latest).data if latest is not None else None,
+        "latest": latest,
     }
 
 
@@ -265,7 +265,7 @@ class LinkListView(APIView):
         from django.urls import reverse
 
         url = request.build_absolute_uri(reverse("releasenotes:public", args=[made.secret]))
-        body = NewLinkSerializer(made.link).data | {"url": url, "secret": made.secret}
+        body = {**LinkSerializer(made.link).data, "url": url, "secret": made.secret}
         return Response(body, status=status.HTTP_201_CREATED)
 
 

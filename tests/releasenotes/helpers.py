@@ -16,7 +16,6 @@ from releases.services import (
     release_tickets_add,
 )
 
-
 _counter = itertools.count()
 
 
@@ -25,16 +24,27 @@ def add_commits(release, actor, *messages: str) -> list[str]:
     base = timezone.now() - timedelta(days=1)
     shas = []
     items = []
-    for i, message in enumerate(messages):
-        sha = hashlib.sha1(f"{next(_counter)}:{message}".encode()).hexdigest()
+    for message in messages:
+        sha = hashlib.sha1(
+            f"{next(_counter)}:{message}".encode(), usedforsecurity=False
+        ).hexdigest()
         shas.append(sha)
-        items.append({"sha": sha, "message": message, "author": "Eli", "committed_at": base + timedelta(minutes=next(_counter))})
+        items.append(
+            {
+                "sha": sha,
+                "message": message,
+                "author": "Eli",
+                "committed_at": base + timedelta(minutes=next(_counter)),
+            }
+        )
     release_commits_add(release=release, commits=items, actor=actor)
     return shas
 
 
 def add_tickets(release, actor, *tickets: tuple[str, str]) -> None:
-    release_tickets_add(release=release, tickets=[{"key": k, "title": t} for k, t in tickets], actor=actor)
+    release_tickets_add(
+        release=release, tickets=[{"key": k, "title": t} for k, t in tickets], actor=actor
+    )
 
 
 def new_release(project, actor, version: str, title: str = ""):

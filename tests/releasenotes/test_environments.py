@@ -17,7 +17,11 @@ def history(gates_only, project, people, envs):
     gates_only("releases")
     alice = people.alice
     made = {}
-    for version, message in [("2.4.0", "feat: base"), ("2.4.1", "fix: skipped by production"), ("2.4.2", "feat: wanted")]:
+    for version, message in [
+        ("2.4.0", "feat: base"),
+        ("2.4.1", "fix: skipped by production"),
+        ("2.4.2", "feat: wanted"),
+    ]:
         rel = new_release(project, alice, version)
         add_commits(rel, alice, message)
         made[version] = rel
@@ -36,7 +40,10 @@ def history(gates_only, project, people, envs):
 def test_production_notes_for_2_4_2_include_the_skipped_2_4_1(history, envs):
     notes = environment_notes(release=history["2.4.2"], environment=envs["production"])
     assert notes.since.version == "2.4.0"
-    assert [(c.version, c.state) for c in notes.covered] == [("2.4.2", "draft"), ("2.4.1", "published")]
+    assert [(c.version, c.state) for c in notes.covered] == [
+        ("2.4.2", "draft"),
+        ("2.4.1", "published"),
+    ]
     text = notes.markdown
     assert "when 2.4.2 replaces 2.4.0; covers 2.4.2, 2.4.1." in text
     assert "## 2.4.1: Release 2.4.1 (version 1)" in text and "Skipped by production" in text
@@ -55,7 +62,9 @@ def test_a_failed_deployment_does_not_count_as_deployed(history, envs):
     assert [(c.version, c.state) for c in notes.covered] == [("2.4.3", "none")]
 
 
-def test_first_deployment_to_an_environment_covers_everything_before(gates_only, project, people, envs):
+def test_first_deployment_to_an_environment_covers_everything_before(
+    gates_only, project, people, envs
+):
     rel = new_release(project, people.alice, "1.0.0")
     later = new_release(project, people.alice, "1.1.0")
     notes = environment_notes(release=later, environment=envs["production"])

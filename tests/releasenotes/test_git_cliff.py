@@ -101,7 +101,9 @@ MESSAGES = [
 def _tool(name: str, path: str | None) -> str:
     if path and Path(path).exists():
         return path
-    reason = f"{name} is not installed: the release-note grouping cannot be checked against git-cliff."
+    reason = (
+        f"{name} is not installed: the release-note grouping cannot be checked against git-cliff."
+    )
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(reason)
     pytest.skip("SKIPPED LOUDLY: " + reason)
@@ -119,7 +121,9 @@ def _git(repo: Path, *args: str, date: str | None = None) -> str:
     }
     if date:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
-    result = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True
+    )
     return result.stdout
 
 
@@ -134,7 +138,15 @@ def repo(tmp_path):
     def commit(message: str) -> str:
         nonlocal minute
         minute += 1
-        _git(path, "commit", "-q", "--allow-empty", "-m", message, date=f"2026-03-01T10:{minute:02d}:00+00:00")
+        _git(
+            path,
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            message,
+            date=f"2026-03-01T10:{minute:02d}:00+00:00",
+        )
         return _git(path, "rev-parse", "HEAD").strip()
 
     shas = {message: commit(message) for message in MESSAGES[:6]}
@@ -146,7 +158,9 @@ def repo(tmp_path):
 
 
 def _cliff_groups(path: Path) -> dict[str, str]:
-    binary = _tool("git-cliff", shutil.which("git-cliff") or str(Path(sys.executable).parent / "git-cliff"))
+    binary = _tool(
+        "git-cliff", shutil.which("git-cliff") or str(Path(sys.executable).parent / "git-cliff")
+    )
     result = subprocess.run(
         [binary, "--config", "cliff.toml", "--context"],
         cwd=path,
@@ -170,7 +184,9 @@ def _attach(release, actor, path: Path) -> None:
         if not record.strip():
             continue
         sha, when, message = record.strip("\n").split("\x1f")
-        commits.append({"sha": sha, "message": message.strip(), "committed_at": datetime.fromisoformat(when)})
+        commits.append(
+            {"sha": sha, "message": message.strip(), "committed_at": datetime.fromisoformat(when)}
+        )
     release_commits_add(release=release, commits=commits, actor=actor)
 
 
@@ -185,7 +201,14 @@ def test_grouping_matches_git_cliff_on_a_real_repository(repo, release, people):
     assert {sha: ours.get(sha) for sha in shas.values()} == compared
     # Spot checks that the mapping is not vacuous: each of our groups is reached.
     assert set(compared.values()) == {
-        "New", "Fixed", "Improved", "Performance", "Security", "Deprecations", "Breaking changes", "Other"
+        "New",
+        "Fixed",
+        "Improved",
+        "Performance",
+        "Security",
+        "Deprecations",
+        "Breaking changes",
+        "Other",
     }
     # git-cliff lists the revert pair; we leave both out.
     assert revert_pair <= set(cliff) and not (revert_pair & set(ours))

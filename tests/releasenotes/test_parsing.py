@@ -22,7 +22,12 @@ def groups(entries):
 
 def test_header__type_scope_and_bang():
     c = commit_parse("a" * 40, "feat(api)!: drop the v1 endpoints")
-    assert (c.type, c.scope, c.description, c.breaking) == ("feat", "api", "drop the v1 endpoints", True)
+    assert (c.type, c.scope, c.description, c.breaking) == (
+        "feat",
+        "api",
+        "drop the v1 endpoints",
+        True,
+    )
 
 
 def test_header__not_conventional_keeps_the_whole_line():
@@ -31,14 +36,20 @@ def test_header__not_conventional_keeps_the_whole_line():
 
 
 def test_breaking_footer__both_spellings_and_continuation_lines():
-    one = commit_parse("1" * 40, "fix: x\n\nBody.\n\nBREAKING CHANGE: call /v2/carts\n  with a customer id\nRefs: PAY-1")
+    one = commit_parse(
+        "1" * 40,
+        "fix: x\n\nBody.\n\nBREAKING CHANGE: call /v2/carts\n  with a customer id\nRefs: PAY-1",
+    )
     two = commit_parse("2" * 40, "refactor: y\n\nBREAKING-CHANGE: rename the setting")
     assert one.breaking and one.breaking_note == "call /v2/carts\nwith a customer id"
     assert two.breaking and two.breaking_note == "rename the setting"
 
 
 def test_footer_words_in_the_body_are_not_footers():
-    c = commit_parse("3" * 40, "fix: z\n\nBREAKING CHANGE: inside the body\nmore body text\n\nSigned-off-by: A <a@b.c>")
+    c = commit_parse(
+        "3" * 40,
+        "fix: z\n\nBREAKING CHANGE: inside the body\nmore body text\n\nSigned-off-by: A <a@b.c>",
+    )
     assert not c.breaking
 
 
@@ -90,7 +101,10 @@ def test_reverts__paired_in_range_are_both_dropped():
 
 def test_reverts__short_sha_and_conventional_revert():
     feat = "ab12cd34" + "0" * 32
-    commits = [("ef" * 20, "revert: search\n\nThis reverts commit ab12cd34."), (feat, "feat: search")]
+    commits = [
+        ("ef" * 20, "revert: search\n\nThis reverts commit ab12cd34."),
+        (feat, "feat: search"),
+    ]
     assert notes_build(commits) == []
 
 
@@ -135,7 +149,11 @@ def test_markdown__groups_in_order_upgrade_steps_and_escaping():
         ("a2" * 20, "feat(api)!: drop v1\n\nBREAKING CHANGE: call /v2/ instead"),
     ]
     text = entries_markdown(notes_build(commits))
-    assert text.index("## Breaking changes") < text.index("## Fixed") < text.index("## Upgrade instructions")
+    assert (
+        text.index("## Breaking changes")
+        < text.index("## Fixed")
+        < text.index("## Upgrade instructions")
+    )
     assert "- **api: Drop v1**: call /v2/ instead" in text
     assert "<b>" not in text and "\\<b\\>" in text and "\\[x\\]" in text
 
@@ -159,5 +177,14 @@ def test_changelog_sections_use_keep_a_changelog_names():
 
 
 def test_garbage_never_raises():
-    for message in ["", "\x00", ":", "feat", "feat(: x", "(a): b", "BREAKING CHANGE: only", "x" * 30000]:
+    for message in [
+        "",
+        "\x00",
+        ":",
+        "feat",
+        "feat(: x",
+        "(a): b",
+        "BREAKING CHANGE: only",
+        "x" * 30000,
+    ]:
         notes_build([("00" * 20, message)])

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_regenerate__groups_commits_and_links_tickets(release, people, project):
-    tracker_set(project=project, actor=people.adam, template="https://tracker.example.com/browse/{key}")
+    tracker_set(
+        project=project, actor=people.adam, template="https://tracker.example.com/browse/{key}"
+    )
     add_tickets(release, people.alice, ("PAY-7", "One-click pay"), ("PAY-8", "Docs"))
     add_commits(
         release,
@@ -60,17 +62,23 @@ def test_first_draft_starts_from_the_release_notes_field(people, project):
     rel = new_release(project, people.alice, "3.0.0")
     Release.objects.filter(pk=rel.pk).update(notes="Written before the notes app.")
     rel.refresh_from_db()
-    assert notes_regenerate(release=rel, actor=people.alice).written == "Written before the notes app."
+    assert (
+        notes_regenerate(release=rel, actor=people.alice).written == "Written before the notes app."
+    )
 
 
-def test_publish__freezes_a_version_feeds_the_release_and_announces_it(release, people, published_events):
+def test_publish__freezes_a_version_feeds_the_release_and_announces_it(
+    release, people, published_events
+):
     add_commits(release, people.alice, "feat: search")
     notes_edit(release=release, actor=people.alice, written="Highlights.")
     result = notes_publish(release=release, actor=people.alice)
     assert result.created and result.version.number == 1
     release.refresh_from_db()
     assert release.notes == result.version.markdown
-    assert result.version.markdown.startswith("# Payments 2.4.0: Faster checkout\n\nHighlights.\n\n## New")
+    assert result.version.markdown.startswith(
+        "# Payments 2.4.0: Faster checkout\n\nHighlights.\n\n## New"
+    )
     audit = AuditEvent.objects.get(action="releasenotes.published")
     assert audit.data["number"] == 1 and audit.data["sha256"] == result.version.digest
     (event,) = [e for e in published_events if e.key == "releasenotes.published"]
@@ -133,7 +141,13 @@ def test_a_rolled_back_publish_leaves_nothing(release, people, published_events)
 
 @pytest.mark.parametrize(
     "template",
-    ["tracker.example.com/{key}", "https://t.example.com/browse/", "https://t/{key}/{key}", "https://t/{id}/{key}", "https://a b/{key}"],
+    [
+        "tracker.example.com/{key}",
+        "https://t.example.com/browse/",
+        "https://t/{key}/{key}",
+        "https://t/{id}/{key}",
+        "https://a b/{key}",
+    ],
 )
 def test_tracker_template__refused_when_malformed(project, people, template):
     with pytest.raises(ValidationFailed):
