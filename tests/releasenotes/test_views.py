@@ -231,3 +231,15 @@ def test_release_page__constant_queries_with_the_notes_section(
         assert client.get(small.get_absolute_url()).status_code == 200
     with django_assert_max_num_queries(len(ctx.captured_queries)):
         assert client.get(big.get_absolute_url()).status_code == 200
+
+
+def test_release_record__lists_every_published_version(client, release, people):
+    add_commits(release, people.alice, "feat: search")
+    first = notes_publish(release=release, actor=people.alice).version
+    notes_edit(release=release, actor=people.alice, written="More.")
+    notes_publish(release=release, actor=people.alice)
+    record = _login(client, people.aud).get(f"/audit/releases/{release.pk}/record.json").json()
+    section = next(s for s in record["sections"] if s["key"] == "release_notes")
+    rows = section["tables"][0]["rows"]
+    assert [r["number"] for r in rows] == [1, 2] and rows[0]["sha256"] == first.digest
+    assert rows[0]["by"] == "Alice"
