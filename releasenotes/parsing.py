@@ -230,9 +230,13 @@ def reverts_pair(commits: Sequence[ParsedCommit]) -> set[str]:
     reverting a revert brings the original back.
     """
     dropped: set[str] = set()
+    # Shas by their first 7 digits (the shortest a revert may name), so each lookup is short.
+    by_prefix: dict[str, list[ParsedCommit]] = {}
+    for candidate in commits:
+        by_prefix.setdefault(candidate.sha[:7].lower(), []).append(candidate)
 
     def find(prefix: str) -> ParsedCommit | None:
-        for candidate in commits:
+        for candidate in by_prefix.get(prefix[:7], ()):
             if candidate.sha.lower().startswith(prefix) and candidate.sha not in dropped:
                 return candidate
         return None
