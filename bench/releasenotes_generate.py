@@ -8,8 +8,8 @@ Measures, in the same run:
 * ``notes_regenerate`` on a release holding 2,000 commits and 200 tickets (the most a
   regeneration reads), through the service: queries, audit event and all.
 
-Goals: the grouper at 10,000 commits/s or more (a release reads at most 2,000), and one regeneration of the largest
-release under 2 seconds. Run with ``make bench`` (fresh database in var/bench/).
+Goals: the grouper at 10,000 commits/s or more (a release reads at most 2,000), and one
+regeneration of the largest release under 2 seconds. Run with ``make bench`` (fresh database in var/bench/).
 """
 
 from __future__ import annotations
