@@ -1,0 +1,536 @@
+"""Every metric as SQL aggregates over Shipcheck's own rows (definitions: metrics/definitions.py).
+
+Five families of rows feed the eleven numbers, and each family is one statement
+(grouped by interval for a series, or over the whole range for the summary):
+
+* ``deployments``: finished deployments to the scope's environments, each judged once
+  (failure? rework?) - frequency, change fail rate, rework, duration, success and rollback
+  rates;
+* ``lead``: (deployment, commit) pairs, a commit at its first successful deployment;
+* ``recoveries``: resolved incidents and restored failed deployments;
+* ``escapes``: releases shipped and their escaped defects by severity;
+* ``waits``: how long releases waited between environments.
+
+The same common table expressions feed the drill-down lists (``*_rows``), so a list
+always holds exactly the rows its number counts. Query counts are fixed: two statements
+per family, whatever the data size. Nothing loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from audit.models import AuditEvent
+from incidents.models import EscapedDefect, Incident
+from metrics import sql
+from metrics.definitions import DEFINITIONS, METRIC_KEYS, Band, band_for
+from metrics.models import MetricsSettings
+from metrics.scope import Bucket, Scope
+from projects.models import Environment
+from releases.models import Commit, Deployment, Release
+
+FINISHED = "('succeeded', 'failed', 'rolled_back')"
+DEPLOYED = "('succeeded', 'rolled_back')"
+# How far before the range a failure may have begun and still be restored inside it.
+RECOVERY_LOOKBACK = timedelta(days=366)
+
+FAMILY_OF = {
+    "deployment_frequency": "deployments",
+    "change_failure_rate": "deployments",
+    "deployment_rework_rate": "deployments",
+    "deployment_duration": "deployments",
+    "deployment_success_rate": "deployments",
+    "rollback_rate": "deployments",
+    "lead_time_for_changes": "lead",
+    "failed_deployment_recovery_time": "recoveries",
+    "bug_escape_rate": "escapes",
+    "gate_wait_time": "waits",
+}
+
+
+def _t() -> dict[str, str]:
+    return {
+        "dep": Deployment._meta.db_table,
+        "rel": Release._meta.db_table,
+        "com": Commit._meta.db_table,
+        "env": Environment._meta.db_table,
+        "inc": Incident._meta.db_table,
+        "esc": EscapedDefect._meta.db_table,
+        "aud": AuditEvent._meta.db_table,
+        "ms": MetricsSettings._meta.db_table,
+    }
+
+
+def _base_params(scope: Scope) -> tuple[dict[str, Any], str, str]:
+    params: dict[str, Any] = {
+        "start": sql.moment(scope.start),
+        "end": sql.moment(scope.end),
+        "lookback": sql.moment(scope.start - RECOVERY_LOOKBACK),
+        "production": 0 if scope.environment_name else 1,
+    }
+    envs = sql.in_list("e", scope.environment_ids, params)
+    projects = sql.in_list("p", scope.project_ids, params)
+    return params, envs, projects
+
+
+# --- Common table expressions --------------------------------------------------------------
+
+
+def judged_cte(envs: str) -> str:
+    """Finished deployments in the range, each with its failure and rework flags."""
+    t = _t()
+    return f"""
+    seq AS (
+      SELECT d.id, d.release_id, d.environment_id, d.status, d.started_at, d.finished_at,
+             LEAD(d.release_id) OVER (
+               PARTITION BY d.environment_id ORDER BY d.finished_at, d.id
+             ) AS next_release_id
+      FROM {t['dep']} d
+      WHERE d.environment_id IN {envs} AND d.finished_at >= %(start)s AND d.status IN {FINISHED}
+    ),
+    judged AS (
+      SELECT s.id, s.release_id, s.environment_id, s.status, s.started_at, s.finished_at,
+        CASE WHEN s.status IN ('failed', 'rolled_back') THEN 1 ELSE 0 END AS f_outcome,
+        CASE WHEN EXISTS (SELECT 1 FROM {t['inc']} i WHERE i.cause_deployment_id = s.id)
+               OR EXISTS (SELECT 1 FROM {t['inc']} i
+                          WHERE i.cause_deployment_id IS NULL AND i.cause_release_id = s.release_id
+                            AND (i.environment_id IS NULL OR i.environment_id = s.environment_id))
+             THEN 1 ELSE 0 END AS f_incident,
+        CASE WHEN nr.id IS NOT NULL AND nr.id <> s.release_id
+                  AND (nr.is_emergency = TRUE OR nr.type = 'hotfix')
+             THEN 1 ELSE 0 END AS f_hotfix,
+        CASE WHEN r.is_emergency = TRUE
+                  OR (r.type = 'hotfix' AND COALESCE(ms.hotfix_is_rework, TRUE) = TRUE)
+             THEN 1 ELSE 0 END AS rework
+      FROM seq s
+      JOIN {t['rel']} r ON r.id = s.release_id
+      LEFT JOIN {t['rel']} nr ON nr.id = s.next_release_id
+      LEFT JOIN {t['ms']} ms ON ms.project_id = r.project_id
+      WHERE s.finished_at < %(end)s
+    )"""
+
+
+def firsts_cte(envs: str) -> str:
+    """Each commit (project, sha) at its first successful deployment to the environments."""
+    t = _t()
+    return f"""
+    ok AS (
+      SELECT d.id, d.release_id, d.finished_at, r.project_id
+      FROM {t['dep']} d JOIN {t['rel']} r ON r.id = d.release_id
+      WHERE d.environment_id IN {envs} AND d.status IN {DEPLOYED}
+        AND d.finished_at IS NOT NULL AND d.finished_at < %(end)s
+    ),
+    firsts AS (
+      SELECT ok.project_id, c.sha, MIN(ok.finished_at) AS deployed_at,
+             MIN(c.committed_at) AS committed_at
+      FROM ok JOIN {t['com']} c ON c.release_id = ok.release_id
+      GROUP BY ok.project_id, c.sha
+      HAVING MIN(c.committed_at) IS NOT NULL
+    ),
+    pairs AS (
+      SELECT project_id, sha, deployed_at, committed_at,
+             {sql.seconds('deployed_at', 'committed_at')} AS lead
+      FROM firsts WHERE deployed_at >= %(start)s
+    )"""
+
+
+def failures_cte(envs: str, projects: str) -> str:
+    """Failures (failed deployments without an incident, and incidents) and when each ended."""
+    t = _t()
+    return f"""
+    rseq AS (
+      SELECT d.id, d.release_id, d.environment_id, d.status, d.finished_at,
+             MIN(CASE WHEN d.status IN {DEPLOYED} THEN d.finished_at END) OVER (
+               PARTITION BY d.environment_id ORDER BY d.finished_at, d.id
+               ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+             ) AS next_ok_at
+      FROM {t['dep']} d
+      WHERE d.environment_id IN {envs} AND d.finished_at >= %(lookback)s
+        AND d.status IN {FINISHED}
+    ),
+    rollbacks AS (
+      SELECT a.object_id, MIN(a.created_at) AS at FROM {t['aud']} a
+      WHERE a.action = 'deployment.rolled_back' AND a.object_type = 'releases.deployment'
+      GROUP BY a.object_id
+    ),
+    failures AS (
+      SELECT 'deployment' AS kind, s.id AS ref, s.release_id, s.environment_id,
+             s.finished_at AS began_at,
+             CASE WHEN rb.at IS NULL THEN s.next_ok_at
+                  WHEN s.next_ok_at IS NULL OR rb.at < s.next_ok_at THEN rb.at
+                  ELSE s.next_ok_at END AS restored_at
+      FROM rseq s
+      LEFT JOIN rollbacks rb ON rb.object_id = CAST(s.id AS VARCHAR(64))
+      WHERE s.status IN ('failed', 'rolled_back')
+        AND s.finished_at < %(end)s
+        AND NOT EXISTS (SELECT 1 FROM {t['inc']} i WHERE i.cause_deployment_id = s.id)
+      UNION ALL
+      SELECT 'incident', i.id, COALESCE(i.cause_release_id, cd.release_id),
+             COALESCE(i.environment_id, cd.environment_id),
+             CASE WHEN cd.finished_at IS NOT NULL AND cd.finished_at < i.started_at
+                  THEN cd.finished_at ELSE i.started_at END,
+             i.resolved_at
+      FROM {t['inc']} i LEFT JOIN {t['dep']} cd ON cd.id = i.cause_deployment_id
+      WHERE i.project_id IN {projects} AND i.started_at < %(end)s
+        AND (i.environment_id IN {envs}
+             OR (i.environment_id IS NULL
+                 AND (cd.environment_id IN {envs} OR (cd.id IS NULL AND %(production)s = 1))))
+    ),
+    timed AS (
+      SELECT kind, ref, release_id, environment_id, began_at, restored_at,
+             {sql.seconds('restored_at', 'began_at')} AS took
+      FROM failures
+    )"""
+
+
+def shipped_cte(envs: str) -> str:
+    t = _t()
+    return f"""
+    shipped_all AS (
+      SELECT d.release_id, MIN(d.finished_at) AS shipped_at FROM {t['dep']} d
+      WHERE d.environment_id IN {envs} AND d.status IN {DEPLOYED}
+        AND d.finished_at IS NOT NULL AND d.finished_at < %(end)s
+      GROUP BY d.release_id
+    ),
+    shipped AS (
+      SELECT s.release_id, s.shipped_at,
+             COALESCE(e.n, 0) AS defects, COALESCE(e.s1, 0) AS sev1, COALESCE(e.s2, 0) AS sev2,
+             COALESCE(e.s3, 0) AS sev3, COALESCE(e.s4, 0) AS sev4
+      FROM shipped_all s
+      LEFT JOIN (
+        SELECT release_id, COUNT(*) AS n,
+               SUM(CASE WHEN severity = 1 THEN 1 ELSE 0 END) AS s1,
+               SUM(CASE WHEN severity = 2 THEN 1 ELSE 0 END) AS s2,
+               SUM(CASE WHEN severity = 3 THEN 1 ELSE 0 END) AS s3,
+               SUM(CASE WHEN severity = 4 THEN 1 ELSE 0 END) AS s4
+        FROM {t['esc']} GROUP BY release_id
+      ) e ON e.release_id = s.release_id
+      WHERE s.shipped_at >= %(start)s
+    )"""
+
+
+def waits_cte(projects: str) -> str:
+    t = _t()
+    order = '"order"'
+    return f"""
+    stages AS (
+      SELECT d.release_id, d.environment_id, MIN(d.started_at) AS started_at,
+             MIN(CASE WHEN d.status IN {DEPLOYED} THEN d.finished_at END) AS done_at
+      FROM {t['dep']} d JOIN {t['env']} e ON e.id = d.environment_id
+      WHERE e.project_id IN {projects} AND d.started_at IS NOT NULL AND d.started_at < %(end)s
+      GROUP BY d.release_id, d.environment_id
+    ),
+    waits AS (
+      SELECT cur.release_id, cur.environment_id, cur.started_at, MAX(prev.done_at) AS ready_at
+      FROM stages cur
+      JOIN {t['env']} ce ON ce.id = cur.environment_id
+      JOIN stages prev ON prev.release_id = cur.release_id
+      JOIN {t['env']} pe ON pe.id = prev.environment_id AND pe.{order} < ce.{order}
+      WHERE cur.started_at >= %(start)s AND prev.done_at IS NOT NULL
+        AND prev.done_at <= cur.started_at
+      GROUP BY cur.release_id, cur.environment_id, cur.started_at
+    ),
+    wtimed AS (
+      SELECT w.release_id, w.environment_id, w.started_at, w.ready_at,
+             {sql.seconds('w.started_at', 'w.ready_at')} AS took
+      FROM waits w
+    )"""
+
+
+# --- Families --------------------------------------------------------------------------------
+
+
+def _stats(expr: str) -> str:
+    return (
+        f"AVG({expr}), {sql.percentile(0.5, expr)}, {sql.percentile(0.95, expr)}"
+    )
+
+
+def _grouped(scope: Scope, column: str, select: str, source: str) -> tuple[str, str]:
+    if scope.interval == "all":
+        return f"SELECT NULL AS b, {select} FROM {source}", ""
+    return (
+        f"SELECT {sql.bucket(scope.interval, column, scope.tz_name)} AS b, {select} FROM {source}",
+        " GROUP BY 1",
+    )
+
+
+def family_deployments(scope: Scope) -> dict[date | None, dict[str, Any]]:
+    params, envs, _projects = _base_params(scope)
+    duration = sql.seconds("finished_at", "started_at")
+    head, group = _grouped(
+        scope,
+        "finished_at",
+        f"""COUNT(*), SUM(CASE WHEN status IN {DEPLOYED} THEN 1 ELSE 0 END),
+        SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END),
+        SUM(CASE WHEN status = 'rolled_back' THEN 1 ELSE 0 END),
+        SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END),
+        SUM(CASE WHEN f_outcome + f_incident + f_hotfix > 0 THEN 1 ELSE 0 END),
+        SUM(rework), COUNT(dur), {_stats('dur')}""",
+        f"(SELECT judged.*, {duration} AS dur FROM judged) j",
+    )
+    rows = sql.fetch(f"WITH {judged_cte(envs)} {head}{group}", params)
+    names = (
+        "finished deployed succeeded rolled_back failed failures rework timed "
+        "duration_avg duration_median duration_p95"
+    ).split()
+    return {sql.as_date(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
+
+
+def family_lead(scope: Scope) -> dict[date | None, dict[str, Any]]:
+    params, envs, _projects = _base_params(scope)
+    positive = "CASE WHEN lead > 0 THEN lead END"
+    head, group = _grouped(
+        scope,
+        "deployed_at",
+        f"COUNT({positive}), SUM(CASE WHEN lead <= 0 THEN 1 ELSE 0 END), {_stats(positive)}",
+        "pairs",
+    )
+    rows = sql.fetch(f"WITH {firsts_cte(envs)} {head}{group}", params)
+    names = "pairs excluded average median p95".split()
+    return {sql.as_date(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
+
+
+def family_recoveries(scope: Scope) -> dict[date | None, dict[str, Any]]:
+    params, envs, projects = _base_params(scope)
+    inside = "restored_at >= %(start)s AND restored_at < %(end)s"
+    took = f"CASE WHEN {inside} THEN took END"
+    open_ = "began_at < %(end)s AND (restored_at IS NULL OR restored_at >= %(end)s)"
+    if scope.interval == "all":
+        query = (
+            f"SELECT NULL, SUM(CASE WHEN {inside} THEN 1 ELSE 0 END), {_stats(took)}, "
+            f"SUM(CASE WHEN {open_} THEN 1 ELSE 0 END) FROM timed"
+        )
+    else:
+        query = (
+            f"SELECT {sql.bucket(scope.interval, 'restored_at', scope.tz_name)}, COUNT(*), "
+            f"{_stats('took')}, 0 FROM timed WHERE {inside} GROUP BY 1"
+        )
+    rows = sql.fetch(f"WITH {failures_cte(envs, projects)} {query}", params)
+    names = "recoveries average median p95 open".split()
+    return {sql.as_date(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
+
+
+def family_escapes(scope: Scope) -> dict[date | None, dict[str, Any]]:
+    params, envs, _projects = _base_params(scope)
+    head, group = _grouped(
+        scope,
+        "shipped_at",
+        "COUNT(*), SUM(defects), SUM(sev1), SUM(sev2), SUM(sev3), SUM(sev4)",
+        "shipped",
+    )
+    rows = sql.fetch(f"WITH {shipped_cte(envs)} {head}{group}", params)
+    names = "releases defects sev1 sev2 sev3 sev4".split()
+    return {sql.as_date(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
+
+
+def family_waits(scope: Scope) -> dict[date | None, dict[str, Any]]:
+    params, _envs, projects = _base_params(scope)
+    head, group = _grouped(scope, "started_at", f"COUNT(*), {_stats('took')}", "wtimed")
+    rows = sql.fetch(f"WITH {waits_cte(projects)} {head}{group}", params)
+    names = "waits average median p95".split()
+    return {sql.as_date(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
+
+
+def waits_by_environment(scope: Scope) -> list[dict[str, Any]]:
+    """Where releases wait: per environment name, in promotion order (one statement)."""
+    params, _envs, projects = _base_params(scope)
+    t = _t()
+    rows = sql.fetch(
+        f"WITH {waits_cte(projects)} SELECT e.name, MIN(e.display_name), COUNT(*), "
+        f"{_stats('w.took')}, MIN(e.\"order\") FROM wtimed w "
+        f"JOIN {t['env']} e ON e.id = w.environment_id GROUP BY e.name ORDER BY 7, 1",
+        params,
+    )
+    return [
+        {
+            "environment": r[0],
+            "label": r[1],
+            "waits": r[2],
+            "average": _num(r[3]),
+            "median": _num(r[4]),
+            "p95": _num(r[5]),
+        }
+        for r in rows
+    ]
+
+
+def deploy_days_per_week(scope: Scope) -> list[int]:
+    """Days with a deployment in each week of the range (weeks without any are 0)."""
+    params, envs, _projects = _base_params(scope)
+    t = _t()
+    week = sql.bucket("weekly", "d.finished_at", scope.tz_name)
+    day = sql.bucket("daily", "d.finished_at", scope.tz_name)
+    rows = sql.fetch(
+        f"SELECT {week}, COUNT(DISTINCT {day}) FROM {t['dep']} d "
+        f"WHERE d.environment_id IN {envs} AND d.status IN {DEPLOYED} "
+        f"AND d.finished_at >= %(start)s AND d.finished_at < %(end)s GROUP BY 1",
+        params,
+    )
+    by_week = {sql.as_date(r[0]): int(r[1]) for r in rows}
+    first = scope.first_day - timedelta(days=scope.first_day.weekday())
+    weeks = []
+    day_ = first
+    while day_ <= scope.last_day:
+        weeks.append(by_week.get(day_, 0))
+        day_ += timedelta(days=7)
+    return weeks
+
+
+FAMILIES = {
+    "deployments": family_deployments,
+    "lead": family_lead,
+    "recoveries": family_recoveries,
+    "escapes": family_escapes,
+    "waits": family_waits,
+}
+
+
+# --- Results ----------------------------------------------------------------------------------
+
+
+def _num(value: Any, digits: int = 3) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _pct(part: Any, whole: Any) -> float | None:
+    whole = int(whole or 0)
+    return None if not whole else round(100.0 * int(part or 0) / whole, 2)
+
+
+@dataclass
+class Point:
+    bucket: Bucket
+    value: float | None
+    figures: dict[str, Any]
+
+
+@dataclass
+class MetricResult:
+    key: str
+    summary: dict[str, Any]
+    value: float | None
+    series: list[Point] = field(default_factory=list)
+    band: Band | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def definition(self) -> Any:
+        return DEFINITIONS[self.key]
+
+
+def figures_for(key: str, row: dict[str, Any] | None, bucket: Bucket) -> tuple[float | None, dict]:
+    """One metric's value and figures from its family's row for one interval."""
+    row = row or {}
+    n = lambda name: int(row.get(name) or 0)  # noqa: E731 - a short local reader
+    if key == "deployment_frequency":
+        count = n("deployed")
+        return float(count), {"count": count, "per_day": round(count / bucket.days, 3)}
+    if key == "change_failure_rate":
+        rate = _pct(n("failures"), n("finished"))
+        return rate, {"failures": n("failures"), "deployments": n("finished"), "percent": rate}
+    if key == "deployment_rework_rate":
+        rate = _pct(n("rework"), n("finished"))
+        return rate, {"rework": n("rework"), "deployments": n("finished"), "percent": rate}
+    if key == "deployment_success_rate":
+        rate = _pct(n("succeeded"), n("finished"))
+        return rate, {"succeeded": n("succeeded"), "deployments": n("finished"), "percent": rate}
+    if key == "rollback_rate":
+        rate = _pct(n("rolled_back"), n("finished"))
+        return rate, {
+            "rolled_back": n("rolled_back"),
+            "deployments": n("finished"),
+            "percent": rate,
+        }
+    if key == "deployment_duration":
+        median = _num(row.get("duration_median"))
+        return median, {
+            "deployments": n("timed"),
+            "median": median,
+            "p95": _num(row.get("duration_p95")),
+            "average": _num(row.get("duration_avg")),
+        }
+    if key == "lead_time_for_changes":
+        median = _num(row.get("median"))
+        return median, {
+            "pairs": n("pairs"),
+            "excluded": n("excluded"),
+            "median": median,
+            "p95": _num(row.get("p95")),
+            "average": _num(row.get("average")),
+        }
+    if key == "failed_deployment_recovery_time":
+        median = _num(row.get("median"))
+        return median, {
+            "recoveries": n("recoveries"),
+            "median": median,
+            "p95": _num(row.get("p95")),
+            "average": _num(row.get("average")),
+            **({"still_open": n("open")} if bucket.key is None else {}),
+        }
+    if key == "bug_escape_rate":
+        releases = n("releases")
+        rate = None if not releases else round(n("defects") / releases, 3)
+        return rate, {
+            "releases": releases,
+            "defects": n("defects"),
+            "per_release": rate,
+            "by_severity": {f"sev{s}": n(f"sev{s}") for s in (1, 2, 3, 4)},
+        }
+    if key == "gate_wait_time":
+        median = _num(row.get("median"))
+        return median, {
+            "waits": n("waits"),
+            "median": median,
+            "p95": _num(row.get("p95")),
+            "average": _num(row.get("average")),
+        }
+    raise KeyError(key)
+
+
+def frequency_score(scope: Scope, count: int) -> tuple[float, float]:
+    """(band score, median deploy days per week) for the frequency band (BAND_RULES)."""
+    weeks = deploy_days_per_week(scope)
+    median_days = float(statistics.median(weeks)) if weeks else 0.0
+    if median_days >= 1:
+        return median_days, median_days
+    days = max((scope.end - scope.start).total_seconds() / 86400.0, 1.0)
+    return (0.5 if count and count / days * 30 >= 1 else 0.0), median_days
+
+
+def metrics_compute(
+    scope: Scope, keys: tuple[str, ...] | list[str] | None = None, *, series: bool = True
+) -> dict[str, MetricResult]:
+    """The summary (and series) of every metric in ``keys``: two statements per family."""
+    keys = tuple(keys or METRIC_KEYS)
+    families = {FAMILY_OF[k] for k in keys}
+    whole = scope.whole()
+    summaries = {f: _summary(f, scope) for f in families}
+    buckets = scope.buckets() if series and scope.interval != "all" else []
+    by_bucket = {f: FAMILIES[f](scope) for f in families} if buckets else {}
+    out: dict[str, MetricResult] = {}
+    for key in keys:
+        family = FAMILY_OF[key]
+        value, summary = figures_for(key, summaries[family].get(None), whole)
+        result = MetricResult(key=key, summary=summary, value=value)
+        for bucket in buckets:
+            point_value, figures = figures_for(key, by_bucket[family].get(bucket.key), bucket)
+            result.series.append(Point(bucket, point_value, figures))
+        if key == "deployment_frequency":
+            score, median_days = frequency_score(scope, summary["count"])
+            summary["median_deploy_days_per_week"] = median_days
+            result.band = band_for(key, score) if summary["count"] else None
+        elif key in ("lead_time_for_changes", "change_failure_rate",
+                     "failed_deployment_recovery_time"):
+            result.band = band_for(key, value)
+        if key == "gate_wait_time":
+            result.extra["by_environment"] = waits_by_environment(scope)
+        out[key] = result
+    return out
+
+
+def _summary(family: str, scope: Scope) -> dict[date | None, dict[str, Any]]:
+    return FAMILIES[family](replace(scope, interval="all"))
