@@ -1,3 +1,5 @@
+"""Incidents tied to releases, status updates, post-mortems with action items, closing a release (docs/incidents.md)."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,41 @@ class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = "Incidents"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core.events import event_type
+
+        event_type(
+            "incidents.opened",
+            "An incident was opened",
+            description="Someone (or an alerting tool) opened an incident in the project.",
+            audience=("team", "operations"),
+        )
+        event_type(
+            "incidents.update",
+            "An incident status update",
+            description="The status update written from the project's template.",
+            audience=("team", "operations", "stakeholders"),
+        )
+        event_type(
+            "incidents.resolved",
+            "An incident was resolved",
+            audience=("team", "operations", "stakeholders"),
+        )
+        event_type(
+            "incidents.update_overdue",
+            "An incident update is overdue",
+            description="Tells the commander that a SEV1/SEV2 incident owes a status update.",
+            audience=("operations",),
+        )
+        event_type(
+            "incidents.release_results",
+            "A release's results on production",
+            description="QA's confirmations of a release's tickets on production, sent on closing.",
+            audience=("stakeholders", "qa", "team"),
+        )
+        event_type(
+            "incidents.action_items_overdue",
+            "Post-mortem action items are overdue",
+            audience=("team",),
+        )
