@@ -1,4 +1,5 @@
 """The DORA metrics and the release KPIs computed from Shipcheck's own records (docs/metrics.md)."""
+
 from django.apps import AppConfig
 
 

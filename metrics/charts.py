@@ -40,8 +40,13 @@ class Chart:
 
 
 def chart_for(
-    values: list[float | None], labels: list[str], titles: list[str], urls: list[str],
-    *, kind: str, y_format,
+    values: list[float | None],
+    labels: list[str],
+    titles: list[str],
+    urls: list[str],
+    *,
+    kind: str,
+    y_format,
 ) -> Chart:
     chart = Chart(kind=kind)
     count = len(values)
@@ -81,7 +86,5 @@ def chart_for(
     chart.path = " ".join(segments)
     chart.y_labels = [(TOP + plot_h * (1 - f), y_format(top * f)) for f in (0.0, 0.5, 1.0)]
     every = max(1, count // 6)
-    chart.x_labels = [
-        (LEFT + i * step + step / 2, labels[i]) for i in range(0, count, every)
-    ]
+    chart.x_labels = [(LEFT + i * step + step / 2, labels[i]) for i in range(0, count, every)]
     return chart

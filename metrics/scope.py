@@ -125,9 +125,7 @@ def _text(params: Any, name: str, limit: int = 100) -> str:
     value = params.get(name, "")
     value = (value if isinstance(value, str) else str(value)).strip()
     if "\x00" in value or len(value) > limit:
-        raise ValidationFailed(
-            f"The {name} parameter is not valid.", details={name: "invalid"}
-        )
+        raise ValidationFailed(f"The {name} parameter is not valid.", details={name: "invalid"})
     return value
 
 
@@ -153,7 +151,9 @@ def parse_metric(params: Any, *, required: bool = True) -> str:
     if metric not in METRIC_KEYS:
         known = ", ".join(METRIC_KEYS)
         if not metric:
-            raise ValidationFailed(f"Name a metric: one of {known}.", details={"metric": "required"})
+            raise ValidationFailed(
+                f"Name a metric: one of {known}.", details={"metric": "required"}
+            )
         raise ValidationFailed(
             f"Unknown metric '{metric[:60]}'. Choose one of {known}.",
             details={"metric": "unknown"},
@@ -185,10 +185,7 @@ def scope_parse(
     raw_env = _text(params, "environment", 60)
     envs = Environment.objects.filter(project__in=[p.pk for p in projects])
     if raw_env and raw_env != "production":
-        if raw_env.isdigit():
-            envs = envs.filter(pk=int(raw_env))
-        else:
-            envs = envs.filter(name=raw_env)
+        envs = envs.filter(pk=int(raw_env)) if raw_env.isdigit() else envs.filter(name=raw_env)
         env_rows = list(envs.values_list("pk", "display_name", "name"))
         if not env_rows:
             where = chosen.name if chosen is not None else "any of your projects"
@@ -216,9 +213,7 @@ def scope_parse(
         )
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         first = last - timedelta(days=MAX_RANGE_DAYS - 1)
-        messages.append(
-            f"Ranges are capped at {MAX_RANGE_DAYS} days: showing {first} to {last}."
-        )
+        messages.append(f"Ranges are capped at {MAX_RANGE_DAYS} days: showing {first} to {last}.")
     interval = _text(params, "interval", 20) or default_interval
     if interval not in INTERVALS:
         raise ValidationFailed(

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -180,13 +181,15 @@ def csv_stream(kind: str, scope: Scope, only: str, stage: str) -> Iterator[str]:
 def _page_number(raw: str) -> int:
     raw = (raw or "1").strip()
     if not raw.isdigit() or not 1 <= int(raw) <= 100000:
-        raise ValidationFailed("The page must be a whole number from 1.", details={"page": "invalid"})
+        raise ValidationFailed(
+            "The page must be a whole number from 1.", details={"page": "invalid"}
+        )
     return int(raw)
 
 
 @login_required
 @require_GET
-def drill(request: HttpRequest, kind: str, fmt: str = "html") -> HttpResponse:
+def drill(request: HttpRequest, kind: str, fmt: str = "html") -> HttpResponseBase:
     """The rows behind a number, with the number's own filters; ``.csv`` streams them all."""
     if kind not in LISTS:
         raise Http404("No such list.")
@@ -269,7 +272,12 @@ def review(request: HttpRequest) -> HttpResponse:
         prev_first, _l, prev_label = _quarter(f"{prev_last.year}-Q{(prev_last.month - 1) // 3 + 1}")
         prev_scope = scope_parse(
             request.user,
-            {**params, "from": prev_first.isoformat(), "to": prev_last.isoformat(), "interval": "all"},
+            {
+                **params,
+                "from": prev_first.isoformat(),
+                "to": prev_last.isoformat(),
+                "interval": "all",
+            },
         )
     except DomainError as exc:
         return _page_error(request, "metrics/review.html", exc)
@@ -320,14 +328,18 @@ def settings_view(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             metrics_settings_update(
                 project=project,
-                actor=request.user,
+                actor=request.user,  # type: ignore[arg-type]
                 hotfix_is_rework=request.POST.get("hotfix_is_rework") == "on",
             )
         except PermissionDenied as exc:
             return render(
                 request,
                 "metrics/settings.html",
-                {"project": project, "settings": metrics_settings_for(project), "error": exc.message},
+                {
+                    "project": project,
+                    "settings": metrics_settings_for(project),
+                    "error": exc.message,
+                },
                 status=403,
             )
         return redirect(reverse("metrics:settings", args=[project.slug]) + "?saved=1")

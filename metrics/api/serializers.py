@@ -18,7 +18,7 @@ class BandSerializer(serializers.Serializer):
 
 class MetricSerializer(serializers.Serializer):
     metric = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     unit = serializers.CharField(help_text="count, seconds, percent or per_release.")
     interval = serializers.CharField()
     environment = serializers.CharField()
@@ -29,7 +29,7 @@ class MetricSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True, help_text="The summary value of the range.")
     summary = serializers.DictField()
     band = BandSerializer(allow_null=True)
-    data = PointSerializer(many=True)
+    data = PointSerializer(many=True)  # type: ignore[assignment]
     definition = serializers.DictField()
     messages = serializers.ListField(child=serializers.CharField())
     url = serializers.CharField(help_text="The drill-down list behind the summary value.")
@@ -37,7 +37,7 @@ class MetricSerializer(serializers.Serializer):
 
 class DefinitionSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     unit = serializers.CharField()
     value = serializers.CharField()
     counts = serializers.CharField()

@@ -110,7 +110,7 @@ class CsvRenderer(BaseRenderer):
     format = "csv"
     charset = None
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):  # type: ignore[no-untyped-def]
+    def render(self, data, accepted_media_type=None, renderer_context=None):
         import json
 
         return data if isinstance(data, bytes | str) else json.dumps(data).encode()
@@ -139,7 +139,9 @@ class DrillListView(_ReadOnly):
                 details={"page_size": "invalid"},
             )
         if not page_raw.isdigit() or not 1 <= int(page_raw) <= 100000:
-            raise ValidationFailed("page must be a whole number from 1.", details={"page": "invalid"})
+            raise ValidationFailed(
+                "page must be a whole number from 1.", details={"page": "invalid"}
+            )
         size, page = int(size_raw), int(page_raw)
         rows, total = drill_page(self.kind, scope, only, page=page, size=size, stage=stage)
         pages = max(1, -(-total // size))
@@ -179,12 +181,18 @@ def _drill_view(kind: str) -> type[DrillListView]:
             *SCOPE_PARAMETERS,
             OpenApiParameter("only", str, enum=list(spec.filters), description="Which rows."),
             *(
-                [OpenApiParameter("stage", str, description="Environment name the release waited before.")]
+                [
+                    OpenApiParameter(
+                        "stage", str, description="Environment name the release waited before."
+                    )
+                ]
                 if kind == "waits"
                 else []
             ),
             OpenApiParameter("page", int, description="Page number, from 1."),
-            OpenApiParameter("page_size", int, description=f"At most {MAX_PAGE_SIZE} (default {PAGE_SIZE})."),
+            OpenApiParameter(
+                "page_size", int, description=f"At most {MAX_PAGE_SIZE} (default {PAGE_SIZE})."
+            ),
         ],
         responses={
             200: DrillPageSerializer,

@@ -78,7 +78,9 @@ C = {f"c{i}": f"{i:x}" * 12 for i in range(1, 10)}
 @pytest.fixture
 def golden(history, people, envs, project):
     h = history
-    r1 = h.release("1.0.0", commits=[(C["c1"], at("2026-03-02 08:00")), (C["c2"], at("2026-03-02 09:00"))])
+    r1 = h.release(
+        "1.0.0", commits=[(C["c1"], at("2026-03-02 08:00")), (C["c2"], at("2026-03-02 09:00"))]
+    )
     d1 = h.ship(r1, at("2026-03-02 12:00"), 10)
     r2 = h.release(
         "1.1.0",
@@ -91,46 +93,71 @@ def golden(history, people, envs, project):
     d2 = h.ship(r2, at("2026-03-03 13:00"), 20)
     r3 = h.release("1.1.1", type="hotfix", commits=[(C["c6"], at("2026-03-03 15:30"))])
     d3 = h.ship(r3, at("2026-03-03 15:40"), 10)
-    r4 = h.release("1.2.0", commits=[(C["c7"], at("2026-03-04 09:00")), (C["c1"], at("2026-03-02 08:00"))])
+    r4 = h.release(
+        "1.2.0", commits=[(C["c7"], at("2026-03-04 09:00")), (C["c1"], at("2026-03-02 08:00"))]
+    )
     d4 = h.ship(r4, at("2026-03-05 10:00"), 30)
     h.rollback(d4)
     r5 = h.release(
-        "1.2.1", type="patch",
+        "1.2.1",
+        type="patch",
         commits=[(C["c7"], at("2026-03-04 09:00")), (C["c8"], at("2026-03-08 22:00"))],
     )
     d5 = h.ship(r5, at("2026-03-08 23:00"), 15)
     r6 = h.release("1.3.0")
     d6 = h.ship(r6, at("2026-03-09 10:00"), 5, ok=False)
     d7 = h.ship(r6, at("2026-03-09 11:00"), 10, redeploy=True)
-    r7 = h.release("1.3.1", type="patch", emergency=True, commits=[(C["c9"], at("2026-03-10 13:00"))])
+    r7 = h.release(
+        "1.3.1", type="patch", emergency=True, commits=[(C["c9"], at("2026-03-10 13:00"))]
+    )
     d8 = h.ship(r7, at("2026-03-10 14:00"), 5)
 
     prod = envs["production"]
     i1 = incident_open(
-        actor=people.alice, project=project, title="Checkout errors", severity=2,
-        started_at=at("2026-03-03 15:00"), environment=prod, cause_deployment=d2,
+        actor=people.alice,
+        project=project,
+        title="Checkout errors",
+        severity=2,
+        started_at=at("2026-03-03 15:00"),
+        environment=prod,
+        cause_deployment=d2,
     )
     incident_resolve(actor=people.alice, incident=i1, resolved_at=at("2026-03-03 16:00"))
     i3 = incident_open(
-        actor=people.alice, project=project, title="Slow search", severity=3,
-        started_at=at("2026-03-01 20:00"), environment=prod, propose_cause=False,
+        actor=people.alice,
+        project=project,
+        title="Slow search",
+        severity=3,
+        started_at=at("2026-03-01 20:00"),
+        environment=prod,
+        propose_cause=False,
     )
     incident_resolve(actor=people.alice, incident=i3, resolved_at=at("2026-03-02 01:00"))
     i2 = incident_open(
-        actor=people.alice, project=project, title="Queue backlog", severity=3,
-        started_at=at("2026-03-15 22:00"), environment=prod, propose_cause=False,
+        actor=people.alice,
+        project=project,
+        title="Queue backlog",
+        severity=3,
+        started_at=at("2026-03-15 22:00"),
+        environment=prod,
+        propose_cause=False,
     )
     incident_resolve(actor=people.alice, incident=i2, resolved_at=at("2026-03-16 02:00"))
     for release, key, severity in ((r1, "PAY-1", 2), (r1, "PAY-2", 3), (r2, "PAY-3", 1)):
         escaped_defect_record(
-            actor=people.quinn, release=release, key=key, severity=severity,
+            actor=people.quinn,
+            release=release,
+            key=key,
+            severity=severity,
             found_at=at("2026-03-12 09:00"),
         )
     return {"d": [None, d1, d2, d3, d4, d5, d6, d7, d8], "i": [None, i1, i2, i3]}
 
 
 def compute(user, interval="all", **params):
-    scope = scope_parse(user, {"from": "2026-03-02", "to": "2026-03-15", "interval": interval, **params})
+    scope = scope_parse(
+        user, {"from": "2026-03-02", "to": "2026-03-15", "interval": interval, **params}
+    )
     return scope, metrics_compute(scope)
 
 
@@ -179,7 +206,10 @@ def test_every_metric_matches_the_hand_figures(golden, people):
 
 def test_weekly_series(golden, people):
     _scope, m = compute(people.alice, interval="weekly")
-    assert [p.bucket.label for p in m["deployment_frequency"].series] == ["2026-03-02", "2026-03-09"]
+    assert [p.bucket.label for p in m["deployment_frequency"].series] == [
+        "2026-03-02",
+        "2026-03-09",
+    ]
     assert [p.value for p in m["deployment_frequency"].series] == [5, 2]
     assert [p.value for p in m["change_failure_rate"].series] == [40.0, 66.67]
     assert [p.value for p in m["lead_time_for_changes"].series] == [11700, 3900]
@@ -193,7 +223,9 @@ def test_time_zone_moves_a_late_deployment_into_the_next_week(golden, people, se
 
 def test_a_range_that_ends_after_the_incident_counts_it(golden, people):
     scope = scope_parse(people.alice, {"from": "2026-03-02", "to": "2026-03-16", "interval": "all"})
-    rec = metrics_compute(scope, ["failed_deployment_recovery_time"])["failed_deployment_recovery_time"]
+    rec = metrics_compute(scope, ["failed_deployment_recovery_time"])[
+        "failed_deployment_recovery_time"
+    ]
     assert rec.summary["recoveries"] == 5 and rec.summary["still_open"] == 0
 
 

@@ -132,7 +132,9 @@ def test_no_deployments__empty_states_not_errors(alice_client, people):
     assert page.status_code == 200
     assert "No deployments in this range" in page.content.decode()
     for metric in ("change_failure_rate", "lead_time_for_changes", "bug_escape_rate"):
-        body = alice_client.get("/api/v1/metrics/", {"metric": metric, "interval": "monthly"}).json()
+        body = alice_client.get(
+            "/api/v1/metrics/", {"metric": metric, "interval": "monthly"}
+        ).json()
         assert body["value"] is None and body["band"] is None
     drill = alice_client.get(reverse("metrics:drill", args=["deployments"]))
     assert "Nothing to list" in drill.content.decode()
@@ -182,12 +184,15 @@ def test_settings__admin_changes_and_audits_engineer_may_not(client, people, pro
 def _grow(history, n: int, offset: int):
     for i in range(n):
         release = history.release(
-            f"9.{offset + i}.0", commits=[(f"{offset + i + 1:x}".rjust(12, "e"), at("2026-03-02 08:00"))]
+            f"9.{offset + i}.0",
+            commits=[(f"{offset + i + 1:x}".rjust(12, "e"), at("2026-03-02 08:00"))],
         )
         history.ship(release, at("2026-03-04 10:00") + timedelta(hours=offset + i), 10)
 
 
-def test_query_counts_do_not_grow_with_the_data(history, alice_client, django_assert_max_num_queries):
+def test_query_counts_do_not_grow_with_the_data(
+    history, alice_client, django_assert_max_num_queries
+):
     urls = [
         (reverse("metrics:dashboard"), {**RANGE, "interval": "daily"}),
         (reverse("metrics:drill", args=["deployments"]), RANGE),
