@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from demo import approvals, checklists, integrations, monitoring, releases
+from demo import metrics as demo_metrics
 from demo.releases import DemoContext, Output
 
 CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
@@ -35,6 +36,8 @@ CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
     releases.seed_late,
     # Storefront's checks, then the monitoring history of its production deployments.
     monitoring.seed_late,
+    # Three months of Search releases, rollbacks and incidents for the delivery metrics.
+    demo_metrics.seed,
 )
 
 

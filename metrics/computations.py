@@ -146,9 +146,11 @@ def failures_cte(envs: str, projects: str) -> str:
     return f"""
     rseq AS (
       SELECT d.id, d.release_id, d.environment_id, d.status, d.finished_at,
+             -- The next successful finish after this one. Read backwards so the frame only
+             -- grows: PostgreSQL then keeps a running MIN instead of rescanning the frame.
              MIN(CASE WHEN d.status IN {DEPLOYED} THEN d.finished_at END) OVER (
-               PARTITION BY d.environment_id ORDER BY d.finished_at, d.id
-               ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+               PARTITION BY d.environment_id ORDER BY d.finished_at DESC, d.id DESC
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
              ) AS next_ok_at
       FROM {t["dep"]} d
       WHERE d.environment_id IN {envs} AND d.finished_at >= %(lookback)s
