@@ -140,6 +140,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deployments", type=int, default=DEPLOYMENTS)
     parser.add_argument("--keep", action="store_true", help="Keep the benchmark database.")
+    parser.add_argument(
+        "--reuse", metavar="NAME", help="Measure a database kept by --keep (never dropped)."
+    )
     args = parser.parse_args()
     server = os.environ.get("DATABASE_URL", "")
     if not server.startswith(("postgres://", "postgresql://")):
@@ -151,9 +154,12 @@ def main() -> int:
         return 2
     import psycopg
 
-    name = f"shipcheck_metrics_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(_conninfo(server, "postgres"), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    name = args.reuse or f"shipcheck_metrics_bench_{secrets.token_hex(4)}"
+    if args.reuse:
+        args.keep = True
+    else:
+        with psycopg.connect(_conninfo(server, "postgres"), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
     print(f"database {name}")
     try:
         os.environ["DATABASE_URL"] = _with_db(server, name)
@@ -167,13 +173,16 @@ def main() -> int:
         from django.db import connection
 
         started = time.perf_counter()
-        call_command("migrate", verbosity=0)
-        print(f"migrated in {time.perf_counter() - started:.1f} s")
-        user = get_user_model().objects.create(username="bench")
+        if not args.reuse:
+            call_command("migrate", verbosity=0)
+            print(f"migrated in {time.perf_counter() - started:.1f} s")
+            user = get_user_model().objects.create(username="bench")
+        user = get_user_model().objects.get(username="bench")
         started = time.perf_counter()
         with connection.cursor() as cursor:
-            _fill(cursor, user.pk, args.deployments)
-            cursor.execute("ANALYZE")
+            if not args.reuse:
+                _fill(cursor, user.pk, args.deployments)
+                cursor.execute("ANALYZE")
             cursor.execute(
                 "SELECT (SELECT COUNT(*) FROM releases_deployment), "
                 "(SELECT COUNT(*) FROM releases_commit), (SELECT COUNT(*) FROM incidents_incident)"

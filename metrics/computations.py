@@ -252,16 +252,21 @@ def _stats(expr: str) -> str:
     return f"AVG({expr}), {sql.percentile(0.5, expr)}, {sql.percentile(0.95, expr)}"
 
 
-def _grouped(scope: Scope, column: str, select: str, source: str) -> tuple[str, str]:
+def _grouped(
+    scope: Scope, column: str, select: str, source: str, rollup: bool = False
+) -> tuple[str, str]:
+    """SELECT … GROUP BY the interval; with ``rollup`` (PostgreSQL) the whole range comes too,
+    as the row whose interval is NULL: the series and the summary in one pass."""
     if scope.interval == "all":
         return f"SELECT NULL AS b, {select} FROM {source}", ""
+    bucket = sql.bucket(scope.interval, column, scope.tz_name)
     return (
-        f"SELECT {sql.bucket(scope.interval, column, scope.tz_name)} AS b, {select} FROM {source}",
-        " GROUP BY 1",
+        f"SELECT {bucket} AS b, {select} FROM {source}",
+        f" GROUP BY ROLLUP (({bucket}))" if rollup else " GROUP BY 1",
     )
 
 
-def family_deployments(scope: Scope) -> dict[date | None, dict[str, Any]]:
+def family_deployments(scope: Scope, rollup: bool = False) -> dict[date | None, dict[str, Any]]:
     params, envs, _projects = _base_params(scope)
     duration = sql.seconds("finished_at", "started_at")
     head, group = _grouped(
@@ -274,6 +279,7 @@ def family_deployments(scope: Scope) -> dict[date | None, dict[str, Any]]:
         SUM(CASE WHEN f_outcome + f_incident + f_hotfix > 0 THEN 1 ELSE 0 END),
         SUM(rework), COUNT(dur), {_stats("dur")}""",
         f"(SELECT judged.*, {duration} AS dur FROM judged) j",
+        rollup,
     )
     rows = sql.fetch(f"WITH {judged_cte(envs)} {head}{group}", params)
     names = [
@@ -292,7 +298,7 @@ def family_deployments(scope: Scope) -> dict[date | None, dict[str, Any]]:
     return {sql.as_date(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
 
 
-def family_lead(scope: Scope) -> dict[date | None, dict[str, Any]]:
+def family_lead(scope: Scope, rollup: bool = False) -> dict[date | None, dict[str, Any]]:
     params, envs, _projects = _base_params(scope)
     positive = "CASE WHEN lead > 0 THEN lead END"
     head, group = _grouped(
@@ -300,13 +306,15 @@ def family_lead(scope: Scope) -> dict[date | None, dict[str, Any]]:
         "deployed_at",
         f"COUNT({positive}), SUM(CASE WHEN lead <= 0 THEN 1 ELSE 0 END), {_stats(positive)}",
         "pairs",
+        rollup,
     )
     rows = sql.fetch(f"WITH {firsts_cte(envs)} {head}{group}", params)
     names = ["pairs", "excluded", "average", "median", "p95"]
     return {sql.as_date(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
 
 
-def family_recoveries(scope: Scope) -> dict[date | None, dict[str, Any]]:
+def family_recoveries(scope: Scope, rollup: bool = False) -> dict[date | None, dict[str, Any]]:
+    """Two statements always: the summary also counts the failures still open."""
     params, envs, projects = _base_params(scope)
     inside = "restored_at >= %(start)s AND restored_at < %(end)s"
     took = f"CASE WHEN {inside} THEN took END"
@@ -326,22 +334,23 @@ def family_recoveries(scope: Scope) -> dict[date | None, dict[str, Any]]:
     return {sql.as_date(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
 
 
-def family_escapes(scope: Scope) -> dict[date | None, dict[str, Any]]:
+def family_escapes(scope: Scope, rollup: bool = False) -> dict[date | None, dict[str, Any]]:
     params, envs, _projects = _base_params(scope)
     head, group = _grouped(
         scope,
         "shipped_at",
         "COUNT(*), SUM(defects), SUM(sev1), SUM(sev2), SUM(sev3), SUM(sev4)",
         "shipped",
+        rollup,
     )
     rows = sql.fetch(f"WITH {shipped_cte(envs)} {head}{group}", params)
     names = ["releases", "defects", "sev1", "sev2", "sev3", "sev4"]
     return {sql.as_date(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
 
 
-def family_waits(scope: Scope) -> dict[date | None, dict[str, Any]]:
+def family_waits(scope: Scope, rollup: bool = False) -> dict[date | None, dict[str, Any]]:
     params, _envs, projects = _base_params(scope)
-    head, group = _grouped(scope, "started_at", f"COUNT(*), {_stats('took')}", "wtimed")
+    head, group = _grouped(scope, "started_at", f"COUNT(*), {_stats('took')}", "wtimed", rollup)
     rows = sql.fetch(f"WITH {waits_cte(projects)} {head}{group}", params)
     names = ["waits", "average", "median", "p95"]
     return {sql.as_date(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
@@ -516,13 +525,23 @@ def frequency_score(scope: Scope, count: int) -> tuple[float, float]:
 def metrics_compute(
     scope: Scope, keys: tuple[str, ...] | list[str] | None = None, *, series: bool = True
 ) -> dict[str, MetricResult]:
-    """The summary (and series) of every metric in ``keys``: two statements per family."""
+    """The summary (and series) of every metric in ``keys``: at most two statements per family
+    (one on PostgreSQL, which rolls the series up into the summary)."""
     keys = tuple(keys or METRIC_KEYS)
     families = {FAMILY_OF[k] for k in keys}
     whole = scope.whole()
-    summaries = {f: _summary(f, scope) for f in families}
     buckets = scope.buckets() if series and scope.interval != "all" else []
-    by_bucket = {f: FAMILIES[f](scope) for f in families} if buckets else {}
+    summaries: dict[str, dict[date | None, dict[str, Any]]] = {}
+    by_bucket: dict[str, dict[date | None, dict[str, Any]]] = {}
+    for f in sorted(families):
+        if buckets and sql.is_postgres() and f != "recoveries":
+            rows = FAMILIES[f](scope, rollup=True)
+            summaries[f] = {None: rows.pop(None, {})}
+            by_bucket[f] = rows
+            continue
+        summaries[f] = _summary(f, scope)
+        if buckets:
+            by_bucket[f] = FAMILIES[f](scope)
     out: dict[str, MetricResult] = {}
     for key in keys:
         family = FAMILY_OF[key]
