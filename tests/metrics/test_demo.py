@@ -20,7 +20,6 @@ def test_demo__search_has_three_months_of_believable_metrics(settings):
     otto = User.objects.get(username="otto")
     scope = scope_parse(otto, {"project": "search", "interval": "monthly"})
     m = metrics_compute(scope)
-    print({k: (r.value, r.band.name if r.band else None) for k, r in m.items()})
     assert m["deployment_frequency"].summary["count"] == 36  # 35 releases and a hotfix
     assert m["deployment_frequency"].band.name in ("high", "elite")
     assert 5 <= m["change_failure_rate"].value <= 15
@@ -32,6 +31,7 @@ def test_demo__search_has_three_months_of_believable_metrics(settings):
     before = User.objects.count()
     call_command("seed_demo", stdout=StringIO())
     assert User.objects.count() == before
-    assert metrics_compute(scope, ["deployment_frequency"])[
-        "deployment_frequency"
-    ].summary["count"] == 36
+    assert (
+        metrics_compute(scope, ["deployment_frequency"])["deployment_frequency"].summary["count"]
+        == 36
+    )
