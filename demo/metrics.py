@@ -6,8 +6,9 @@ Two production deployments are rolled back (the second is followed by a hotfix),
 and is redeployed, two incidents are opened and resolved (one caused by a deployment) and
 three defects escape. Everything goes through the services; the deployments' times are
 then moved into the past by updating their rows (the services stamp the real clock), as
-the tests do. Otto runs Search; Rita and Quinn are members too, so their dashboards show it.
-The auditor is not a member: the release-history report stays Storefront's and Mobile App's.
+the tests do. Rita runs Search beside Storefront (Eli engineers, Quinn tests, Adele is its
+admin), so her dashboard shows both. The auditor is not a member: the release-history report
+stays Storefront's and Mobile App's.
 
 A second run finds the project and creates nothing.
 """
@@ -54,17 +55,20 @@ def seed(ctx: DemoContext) -> None:
     if Project.objects.filter(slug=PROJECT[1]).exists():
         return
     people = ctx.people
-    otto = people["otto"]
+    rita = people["rita"]  # the release manager who ships Search
     rng = random.Random(19)  # the same history on every machine
     now = timezone.now()
     with transaction.atomic(), override_settings(SHIPCHECK_GATE_APPS={"releases"}):
         project = project_create(
-            name=PROJECT[0], slug=PROJECT[1], description=PROJECT[2], actor=None, admins=[otto]
+            name=PROJECT[0],
+            slug=PROJECT[1],
+            description=PROJECT[2],
+            actor=None,
+            admins=[people["adele"]],
         )
         for username, role in (
-            ("otto", Role.RELEASE_MANAGER),
-            ("otto", Role.ENGINEER),
             ("rita", Role.RELEASE_MANAGER),
+            ("eli", Role.ENGINEER),
             ("quinn", Role.QA),
         ):
             membership_grant(project=project, user=people[username], role=role)
@@ -79,7 +83,7 @@ def seed(ctx: DemoContext) -> None:
                 version=f"4.{n}.0" if not hotfix else f"4.{n - 1}.1",
                 title="Fix the ranking regression" if hotfix else f"Search improvements {n}",
                 type="hotfix" if hotfix else "minor",
-                actor=otto,
+                actor=rita,
                 rollback_plan="Redeploy the previous index build and switch the alias back.",
             )
             if hotfix:
@@ -88,27 +92,27 @@ def seed(ctx: DemoContext) -> None:
                 {
                     "sha": f"{n:03x}{i:x}" + f"{rng.getrandbits(64):016x}"[:12],
                     "message": f"Search change {n}.{i}",
-                    "author": "Otto Berg",
+                    "author": "Eli Okafor",
                     "committed_at": start - timedelta(hours=rng.uniform(2, 70)),
                 }
                 for i in range(rng.randint(2, 6))
             ]
-            services.release_commits_add(release=release, commits=commits, actor=otto)
-            _deploy(release, envs["dev"], otto, start - timedelta(hours=5), 4)
-            _deploy(release, envs["staging"], otto, start - timedelta(hours=rng.uniform(2, 4)), 8)
+            services.release_commits_add(release=release, commits=commits, actor=rita)
+            _deploy(release, envs["dev"], rita, start - timedelta(hours=5), 4)
+            _deploy(release, envs["staging"], rita, start - timedelta(hours=rng.uniform(2, 4)), 8)
             minutes = rng.uniform(4, 14)
             if n in FAILED:
-                _deploy(release, envs["production"], otto, start, minutes, ok=False)
+                _deploy(release, envs["production"], rita, start, minutes, ok=False)
                 start += timedelta(minutes=50)
-            deployment = _deploy(release, envs["production"], otto, start, minutes)
+            deployment = _deploy(release, envs["production"], rita, start, minutes)
             if n in ROLLED_BACK:
                 services.deployment_rollback(
-                    deployment=deployment, actor=otto, reason="Search results degraded."
+                    deployment=deployment, actor=rita, reason="Search results degraded."
                 )
             shipped[n] = (release, start + timedelta(minutes=minutes), deployment)
         release, finished, cause = shipped[HOTFIX_AFTER]
         incident = incident_open(
-            actor=otto,
+            actor=rita,
             project=project,
             title="Irrelevant results for multi-word queries",
             severity=2,
@@ -117,10 +121,10 @@ def seed(ctx: DemoContext) -> None:
             cause_deployment=cause,
         )
         incident_resolve(
-            actor=otto, incident=incident, resolved_at=finished + timedelta(hours=3, minutes=20)
+            actor=rita, incident=incident, resolved_at=finished + timedelta(hours=3, minutes=20)
         )
         other = incident_open(
-            actor=otto,
+            actor=rita,
             project=project,
             title="Suggestions API timeouts",
             severity=3,
@@ -129,7 +133,7 @@ def seed(ctx: DemoContext) -> None:
             propose_cause=False,
         )
         incident_resolve(
-            actor=otto,
+            actor=rita,
             incident=other,
             resolved_at=shipped[30][1] + timedelta(days=1, hours=2, minutes=50),
         )

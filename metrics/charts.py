@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 WIDTH, HEIGHT = 560, 140
-LEFT, RIGHT, TOP, BOTTOM = 48, 8, 10, 22
+LEFT, RIGHT, TOP, BOTTOM = 76, 8, 10, 22  # room on the left for "25 h 30 min"
 
 
 @dataclass

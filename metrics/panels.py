@@ -46,7 +46,14 @@ def release_figures(release_ids: list[int]) -> dict[int, dict[str, Any]]:
       WHERE status IN {DEPLOYED} AND finished_at IS NOT NULL GROUP BY release_id
     )"""
     out: dict[int, dict[str, Any]] = {
-        pk: {"deployments": 0, "failed": 0, "duration": None, "shipped_at": None, "lead": {}}
+        pk: {
+            "deployments": 0,
+            "failed": 0,
+            "duration": None,
+            "shipped_at": None,
+            "lead": {},
+            "verdicts": {},
+        }
         for pk in release_ids
     }
     for rid, n, failed, duration, shipped in sql.fetch(

@@ -169,6 +169,7 @@ def test_release_page_compares_with_the_previous_release(golden, alice_client): 
     html = alice_client.get(reverse("releases:detail", args=[release.pk])).content.decode()
     assert "Compared with the previous release" in html
     assert "1.2.0" in html and "Lead time (median)" in html
+    assert "Monitoring windows passed" in html and "better" in html
 
 
 def test_settings__admin_changes_and_audits_engineer_may_not(client, people, project):
@@ -206,3 +207,12 @@ def test_query_counts_do_not_grow_with_the_data(
         for (url, params), limit in zip(urls, limits, strict=True):
             with django_assert_max_num_queries(limit):
                 assert alice_client.get(url, params).status_code == 200
+
+
+def test_api__drill_down_list_as_csv(golden, alice_client):  # noqa: F811
+    response = alice_client.get(
+        "/api/v1/metrics/deployments/", {**RANGE, "only": "failure", "format": "csv"}
+    )
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().strip().split("\r\n")
+    assert lines[0].startswith("deployment_id,project,release_id") and len(lines) == 1 + 4
