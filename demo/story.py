@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from demo import approvals, checklists, integrations, monitoring, releases
+from demo import approvals, checklists, incidents, integrations, monitoring, releases
 from demo import metrics as demo_metrics
 from demo.releases import DemoContext, Output
 
@@ -36,6 +36,7 @@ CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
     releases.seed_late,
     # Storefront's checks, then the monitoring history of its production deployments.
     monitoring.seed_late,
+    incidents.seed,  # Incidents, the 2.2.0 post-mortem, 2.1.1 closed after QA on production.
     # Three months of Search releases, rollbacks and incidents for the delivery metrics.
     demo_metrics.seed,
 )

@@ -9,7 +9,33 @@ class IncidentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from celery import current_app as celery_app
+
         from core.events import event_type
+        from core.nav import nav_item, project_link
+        from incidents import hooks
+        from incidents.tasks import schedule
+        from releases import registry
+
+        registry.on("deployment_changed")(hooks.on_deployment_changed)
+        registry.urgent_source(order=60)(hooks.incidents_urgent)
+        registry.waiting_source(hooks.incidents_waiting)
+        registry.panel(
+            key="incidents",
+            title="Incidents and closing",
+            template="incidents/partials/release_panel.html",
+            context=hooks.release_panel_context,
+            order=60,
+        )
+        nav_item("Incidents", "incidents:list", order=45)
+        project_link(
+            "Incident settings",
+            "incidents:settings",
+            order=60,
+            description="The status-update template and how often updates are due.",
+            admin_only=False,
+        )
+        schedule(celery_app)
 
         event_type(
             "incidents.opened",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from compliance.record import _sections, record_section
 from compliance.record_sections.approvals import approvals_section, go_no_go_section
 from compliance.record_sections.checklist import checklist_section
+from compliance.record_sections.incidents import incident_reports_section
 from compliance.record_sections.operations import (
     deployments_section,
     incidents_section,
@@ -27,6 +28,7 @@ __all__ = [
     "checklist_section",
     "deployments_section",
     "go_no_go_section",
+    "incident_reports_section",
     "incidents_section",
     "monitoring_section",
     "register_builtin_sections",
@@ -47,6 +49,7 @@ def register_builtin_sections() -> None:
         ("monitoring", "Monitoring verdicts", monitoring_section, 70),
         ("incidents", "Incidents and rollbacks", incidents_section, 80),
         ("tests", "Test results", tests_section, 90),
+        ("incident_reports", "Incident reports and closing", incident_reports_section, 85),
         ("audit", "Audit trail of this release", audit_section, 1000),
     ):
         if key not in _sections:  # an app that registered first keeps its own

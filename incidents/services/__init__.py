@@ -39,3 +39,35 @@ __all__ = [
     "retrospective_open",
     "severity_parse",
 ]
+
+from incidents.services.closing import (  # noqa: E402
+    release_close,
+    release_close_blockers,
+    ticket_confirm,
+)
+from incidents.services.response import (  # noqa: E402
+    hotfix_link,
+    hotfix_start,
+    incident_people_set,
+    mitigation_decide,
+    overdue_updates_remind,
+    settings_for,
+    settings_update,
+    status_update_post,
+    timeline_entry_add,
+)
+
+__all__ += [
+    "hotfix_link",
+    "hotfix_start",
+    "incident_people_set",
+    "mitigation_decide",
+    "overdue_updates_remind",
+    "release_close",
+    "release_close_blockers",
+    "settings_for",
+    "settings_update",
+    "status_update_post",
+    "ticket_confirm",
+    "timeline_entry_add",
+]

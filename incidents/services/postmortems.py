@@ -94,6 +94,31 @@ def postmortem_for_incident(*, actor: Any, incident: Incident) -> PostMortem:
     if existing is not None:
         return existing
     at = incident.resolved_at or timezone.now()
+    if incident.cause_deployment_id:
+        # The rollback of the suspected deployment opened its post-mortem already: it
+        # becomes this incident's, so one rollback and its incident share one document.
+        adopted = (
+            PostMortem.objects.select_for_update()
+            .filter(deployment_id=incident.cause_deployment_id, incident__isnull=True)
+            .exclude(state=PostMortemState.CLOSED)
+            .first()
+        )
+        if adopted is not None:
+            adopted.incident = incident
+            adopted.title = f"Post-mortem: {incident.title}"[:200]
+            adopted.due_on = min(
+                filter(None, [adopted.due_on, postmortem_due(severity=incident.severity, at=at)])
+            )
+            adopted.save(update_fields=["incident", "title", "due_on", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="postmortem.linked",
+                obj=adopted,
+                project=adopted.project_id,
+                release=adopted.release_id,
+                data={"incident": incident.pk},
+            )
+            return adopted
     return _create(
         actor,
         project_id=incident.project_id,
@@ -110,9 +135,8 @@ def postmortem_for_incident(*, actor: Any, incident: Incident) -> PostMortem:
 @transaction.atomic
 def postmortem_for_rollback(*, actor: Any, deployment: Deployment) -> PostMortem:
     """The post-mortem a production rollback requires (idempotent), due in 5 business days."""
-    existing = PostMortem.objects.filter(
-        deployment=deployment, kind=PostMortemKind.ROLLBACK
-    ).first()
+    # One document per rollback: an incident's post-mortem about this deployment counts.
+    existing = PostMortem.objects.filter(deployment=deployment).first()
     if existing is not None:
         return existing
     release = deployment.release

@@ -30,3 +30,39 @@ def prod_deploy(project, people, envs):
         )
 
     return _make
+
+
+@pytest.fixture
+def api():
+    from rest_framework.test import APIClient
+
+    def _client(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def token_client(project):
+    from rest_framework.test import APIClient
+
+    from projects.services import api_token_create
+
+    def _client(*scopes: str):
+        _token, plain = api_token_create(project=project, name="pager", scopes=scopes, actor=None)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def failed_canary(people, envs, release, settings):
+    """``failed_canary()``: ``release`` on production as a canary that a person aborted."""
+    from tests.incidents.scenarios import make_failed_canary
+
+    return lambda: make_failed_canary(release=release, envs=envs, people=people, settings=settings)
