@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from audit.models import AuditEvent
-from incidents.models import EscapedDefect, Incident
+from incidents.models import EscapedDefect, Incident, IncidentDetails
 from metrics import sql
 from metrics.models import MetricsSettings
 from metrics.scope import Scope
@@ -34,6 +34,7 @@ def _t() -> dict[str, str]:
         "com": Commit._meta.db_table,
         "env": Environment._meta.db_table,
         "inc": Incident._meta.db_table,
+        "incd": IncidentDetails._meta.db_table,
         "esc": EscapedDefect._meta.db_table,
         "aud": AuditEvent._meta.db_table,
         "ms": MetricsSettings._meta.db_table,
@@ -76,10 +77,12 @@ def judged_cte(envs: str) -> str:
                             AND (i.environment_id IS NULL OR i.environment_id = s.environment_id))
              THEN 1 ELSE 0 END AS f_incident,
         CASE WHEN nr.id IS NOT NULL AND nr.id <> s.release_id
-                  AND (nr.is_emergency = TRUE OR nr.type = 'hotfix')
+                  AND (nr.is_emergency = TRUE OR nr.type = 'hotfix'
+                       OR EXISTS (SELECT 1 FROM {t["incd"]} x WHERE x.hotfix_release_id = nr.id))
              THEN 1 ELSE 0 END AS f_hotfix,
         CASE WHEN r.is_emergency = TRUE
                   OR (r.type = 'hotfix' AND COALESCE(ms.hotfix_is_rework, TRUE) = TRUE)
+                  OR EXISTS (SELECT 1 FROM {t["incd"]} x WHERE x.hotfix_release_id = r.id)
              THEN 1 ELSE 0 END AS rework
       FROM seq s
       JOIN {t["rel"]} r ON r.id = s.release_id

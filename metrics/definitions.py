@@ -74,8 +74,9 @@ DEFINITIONS: dict[str, Definition] = {
             "or rolled back). A deployment is a failure when it failed (including a failed "
             "monitoring verdict), was rolled back, is named as the cause of an incident "
             "(or its release is, for incidents in that environment or none), or the next "
-            "deployment in its environment is a hotfix or emergency release (standing in "
-            "for a hotfix linked to an incident until incidents record that link). Each "
+            "deployment in its environment is of another release that is an incident's "
+            "linked hotfix, a hotfix or an emergency release (hotfix and emergency releases "
+            "stand in for incidents not recorded in Shipcheck). Each "
             "deployment counts once however many of these apply, so the rate never "
             "exceeds 100 %.",
             excludes="Running deployments; deployments that never started.",
@@ -109,10 +110,11 @@ DEFINITIONS: dict[str, Definition] = {
             label="Deployment rework rate",
             unit="percent",
             value="Unplanned production deployments over production deployments, per interval.",
-            counts="Finished production deployments of emergency releases, and of hotfix "
+            counts="Finished production deployments made because of an incident: of a "
+            "release linked as an incident's hotfix, of emergency releases, and of hotfix "
             "releases when the project's setting 'a hotfix counts as rework' is on (it is "
-            "by default). These stand in for deployments made because of an incident "
-            "until incidents record which release fixed them.",
+            "by default). Emergency and hotfix releases stand in for incidents not "
+            "recorded in Shipcheck.",
             excludes="Planned releases of every other type; running deployments.",
             timestamps="The deployment's finish time (finished_at).",
             drill="deployments",

@@ -44,8 +44,9 @@ Range 03-02..03-15 (UTC), by hand:
   range, restored inside: counts whole). I2 still open. D2 caused I1: not counted twice.
   Sorted 3900 9600 18000 305100: median 13800, average 84150, p95 at 2.85:
   18000 + 0.85 x 287100 = 262035. High (under a day).
-* Rework: D3 (hotfix), D8 (emergency) = 2 / 8 = 25 %; with the project's "hotfix counts as
-  rework" off, D8 only = 12.5 %.
+* Rework: D3 (hotfix, and linked as I1's hotfix), D8 (emergency) = 2 / 8 = 25 %; with the
+  project's "hotfix counts as rework" off, still 25 % (D3 is I1's linked hotfix); with the
+  setting off and no link, D8 only = 12.5 %.
 * Duration: 600 1200 600 1800 900 300 600 300: median 600, average 787.5, p95 at 6.65:
   1200 + 0.65 x 600 = 1590.
 * Success rate 6 / 8 = 75 %; rollback rate 1 / 8 = 12.5 %.
@@ -65,7 +66,13 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.services import escaped_defect_record, incident_open, incident_resolve
+from incidents.models import IncidentDetails
+from incidents.services import (
+    escaped_defect_record,
+    hotfix_link,
+    incident_open,
+    incident_resolve,
+)
 from metrics.computations import metrics_compute
 from metrics.drill import drill_page
 from metrics.scope import scope_parse
@@ -122,6 +129,7 @@ def golden(history, people, envs, project):
         environment=prod,
         cause_deployment=d2,
     )
+    hotfix_link(actor=people.alice, incident=i1, release=r3)
     incident_resolve(actor=people.alice, incident=i1, resolved_at=at("2026-03-03 16:00"))
     i3 = incident_open(
         actor=people.alice,
@@ -231,6 +239,9 @@ def test_a_range_that_ends_after_the_incident_counts_it(golden, people):
 
 def test_hotfix_as_rework_is_a_project_setting(golden, people, project):
     metrics_settings_update(project=project, actor=people.adam, hotfix_is_rework=False)
+    _scope, m = compute(people.alice)
+    assert m["deployment_rework_rate"].value == 25.0  # 1.1.1 is I1's linked hotfix
+    IncidentDetails.objects.update(hotfix_release=None)  # as if never linked
     _scope, m = compute(people.alice)
     assert m["deployment_rework_rate"].value == 12.5
 
