@@ -37,6 +37,9 @@ def test_project_page_and_settings_link(golden, alice_client, people):  # noqa: 
     page = alice_client.get(reverse("metrics:project", args=["payments"]), RANGE)
     assert page.status_code == 200
     assert "Delivery metrics: Payments" in page.content.decode()
+    alice_client.force_login(people.adam)  # the project page lists its pages for admins
+    project_page = alice_client.get(reverse("projects:detail", args=["payments"])).content.decode()
+    assert 'href="/projects/payments/delivery/"' in project_page
 
 
 def test_chart_point_lists_the_deployments_of_that_week(golden, alice_client):  # noqa: F811
