@@ -219,3 +219,29 @@ def test_api__drill_down_list_as_csv(golden, alice_client):  # noqa: F811
     assert response.status_code == 200
     lines = b"".join(response.streaming_content).decode().strip().split("\r\n")
     assert lines[0].startswith("deployment_id,project,release_id") and len(lines) == 1 + 4
+
+
+def test_api__a_token_reads_its_own_project_with_the_read_scope(golden, project, people):  # noqa: F811
+    from rest_framework.test import APIClient
+
+    from projects.services import api_token_create
+
+    def client_with(*scopes):
+        _token, plain = api_token_create(project=project, name="bi", scopes=scopes, actor=None)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+        return client
+
+    reader = client_with("read")
+    body = reader.get("/api/v1/metrics/", {"metric": "rollback_rate", **RANGE}).json()
+    assert body["projects"] == ["payments"] and body["value"] == 12.5
+    assert (
+        reader.get("/api/v1/metrics/", {"metric": "rollback_rate", "project": "other"}).status_code
+        == 404
+    )
+    writer = client_with("deployments")
+    assert writer.get("/api/v1/metrics/", {"metric": "rollback_rate"}).status_code == 403
+    assert APIClient().get("/api/v1/metrics/", {"metric": "rollback_rate"}).status_code in (
+        401,
+        403,
+    )
