@@ -17,7 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from demo import approvals, checklists, integrations, monitoring, releasenotes, releases
+from demo import (
+    approvals,
+    checklists,
+    incidents,
+    integrations,
+    monitoring,
+    releasenotes,
+    releases,
+)
+from demo import metrics as demo_metrics
 from demo.releases import DemoContext, Output
 
 CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
@@ -35,7 +44,10 @@ CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
     releases.seed_late,
     # Storefront's checks, then the monitoring history of its production deployments.
     monitoring.seed_late,
-    # Published release notes for every version production ran.
+    incidents.seed,  # Incidents, the 2.2.0 post-mortem, 2.1.1 closed after QA on production.
+    # Three months of Search releases, rollbacks and incidents for the delivery metrics.
+    demo_metrics.seed,
+    # Published release notes for every version production ran (in every project).
     releasenotes.seed,
 )
 
