@@ -30,7 +30,12 @@ MAX_BETA_TESTERS = 500
 
 
 def flag_cache_forget(environment_id: int) -> None:
-    """Forget an environment's cached flag set once the change commits."""
+    """Forget an environment's cached flag set now and again once the change commits.
+
+    The second delete drops what a reader may have cached from the old rows
+    between the two moments.
+    """
+    cache.delete(flag_set_cache_key(environment_id))
     transaction.on_commit(lambda: cache.delete(flag_set_cache_key(environment_id)), robust=True)
 
 
@@ -241,6 +246,7 @@ def sdk_key_revoke(*, key: SdkKey, actor: Any) -> SdkKey:
         data={"environment": key.environment.name, "prefix": locked.prefix},
     )
     hashed = locked.key_hash
+    cache.delete(sdk_key_cache_key(hashed))
     transaction.on_commit(lambda: cache.delete(sdk_key_cache_key(hashed)), robust=True)
     return locked
 
