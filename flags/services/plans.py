@@ -214,10 +214,16 @@ def _set_percent(plan: RolloutPlan, percent: int, *, actor: Any, reason: str) ->
 
 
 def _apply_step(
-    plan: RolloutPlan, step: RolloutStep, *, actor: Any, reason: str, again: bool = False
+    plan: RolloutPlan,
+    step: RolloutStep,
+    *,
+    actor: Any,
+    reason: str,
+    again: bool = False,
+    now: datetime | None = None,
 ) -> bool:
     """Apply ``step``'s percentage once and start watching it; False when it was applied already."""
-    now = timezone.now()
+    now = now or timezone.now()
     if not again:
         won = RolloutStep.objects.filter(pk=step.pk, applied_at__isnull=True).update(
             applied_at=now
@@ -312,7 +318,9 @@ def plan_create(
             "The rollback hook is an http(s) URL.", details={"rollback_hook_url": "A URL."}
         )
     if RolloutPlan.objects.filter(
-        environment=environment, flag_key=flag_key, status__in=PLAN_OPEN_STATES
+        environment=environment,
+        flag_key=flag_key,
+        status__in=(*PLAN_OPEN_STATES, PlanStatus.DRAFT),
     ).exists():
         raise Conflict(
             f"'{flag_key}' is already being rolled out in {environment.name}; finish or abort "
@@ -404,11 +412,12 @@ def _go_to(
     action: str,
     reason: str,
     verdict: Verdict | None,
+    now: datetime | None = None,
 ) -> RolloutPlan:
     before_status, before_percent = plan.status, plan.current_percent
     plan.status = PlanStatus.RUNNING
     try:
-        if not _apply_step(plan, target, actor=actor, reason=reason):
+        if not _apply_step(plan, target, actor=actor, reason=reason, now=now):
             raise Conflict(f"Step {target.position + 1} was already applied.")
     except AdapterError as error:
         plan.status = before_status
@@ -673,14 +682,14 @@ def step_conclude(*, step_id: int, now: datetime, verdict: Verdict | None) -> bo
         if verdict.status == WindowStatus.FAILED:
             _step_failed(plan, steps, step, verdict)
         elif verdict.status == WindowStatus.PASSED:
-            _step_passed(plan, steps, step, verdict)
+            _step_passed(plan, steps, step, verdict, now)
         else:
             _step_undecided(plan, step, verdict)
         return True
 
 
 def _step_passed(
-    plan: RolloutPlan, steps: list[RolloutStep], step: RolloutStep, verdict: Verdict
+    plan: RolloutPlan, steps: list[RolloutStep], step: RolloutStep, verdict: Verdict, now: datetime
 ) -> None:
     step.status, step.reason = StepStatus.PASSED, verdict.reason
     step.finished_at, step.next_poll_at = timezone.now(), None
@@ -705,7 +714,10 @@ def _step_passed(
     if target is None:
         _finish(plan, steps, actor=None, reason=reason, verdict=verdict)
     else:
-        _go_to(plan, steps, target, actor=None, action="advanced", reason=reason, verdict=verdict)
+        _go_to(
+            plan, steps, target, actor=None, action="advanced", reason=reason, verdict=verdict,
+            now=now,
+        )
 
 
 def _step_undecided(plan: RolloutPlan, step: RolloutStep, verdict: Verdict) -> None:

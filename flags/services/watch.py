@@ -240,7 +240,7 @@ def flags_tick(*, now: datetime | None = None) -> TickReport:
         ]
         if step.plan.source != FlagSource.SHIPCHECK:
             plan_drift_check(plan_id=step.plan_id)
-        _record_slot(step.pk, slot, readings, report)
+        _record_slot(step.pk, slot, readings, report, now)
     ended = RolloutStep.objects.filter(
         status=StepStatus.WATCHING, ends_at__lte=now, plan__status=PlanStatus.RUNNING
     ).values_list("pk", flat=True)
@@ -250,7 +250,9 @@ def flags_tick(*, now: datetime | None = None) -> TickReport:
     return report
 
 
-def _record_slot(step_id: int, slot: int, readings: list[Reading], report: TickReport) -> None:
+def _record_slot(
+    step_id: int, slot: int, readings: list[Reading], report: TickReport, now: datetime
+) -> None:
     from flags.services.plans import step_conclude
 
     with transaction.atomic():
@@ -263,5 +265,5 @@ def _record_slot(step_id: int, slot: int, readings: list[Reading], report: TickR
         report.polled += 1
         verdict = step_verdict(step, finished=False)
     if verdict.status == WindowStatus.FAILED:
-        step_conclude(step_id=step_id, now=timezone.now(), verdict=verdict)
+        step_conclude(step_id=step_id, now=now, verdict=verdict)
         report.failed += 1
