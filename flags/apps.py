@@ -1,4 +1,5 @@
 """Feature flags, gradual rollout plans gated by monitoring, OFREP and the Unleash client API (docs/flags.md)."""
+
 from django.apps import AppConfig
 
 

@@ -100,7 +100,9 @@ class RolloutPlan(models.Model):
     environment = models.ForeignKey(
         "projects.Environment", on_delete=models.CASCADE, related_name="+"
     )
-    source = models.CharField(max_length=12, choices=FlagSource.choices, default=FlagSource.SHIPCHECK)
+    source = models.CharField(
+        max_length=12, choices=FlagSource.choices, default=FlagSource.SHIPCHECK
+    )
     flag = models.ForeignKey(
         Flag, on_delete=models.PROTECT, null=True, blank=True, related_name="plans"
     )

@@ -33,7 +33,9 @@ def plan_view(plan, now, can_steer: bool) -> dict:
         if status == PlanStatus.DRAFT:
             actions.append(("start", "Start", "primary"))
         if status in (PlanStatus.RUNNING, PlanStatus.WAITING):
-            actions.append(("advance", "Advance now", "primary" if status == PlanStatus.WAITING else ""))
+            actions.append(
+                ("advance", "Advance now", "primary" if status == PlanStatus.WAITING else "")
+            )
             actions.append(("pause", "Pause", ""))
             if any(s.status == StepStatus.PENDING for s in steps[plan.current_position + 1 : -1]):
                 actions.append(("skip", "Skip next step", ""))

@@ -105,7 +105,9 @@ def ofrep_flag(request, key: str):
     try:
         context = _context(request)
     except BadContext as bad:
-        return JsonResponse({"key": key, "errorCode": bad.code, "errorDetails": bad.details}, status=400)
+        return JsonResponse(
+            {"key": key, "errorCode": bad.code, "errorDetails": bad.details}, status=400
+        )
     rule = flag_set_for(owner.environment_id, owner.environment_name).rules.get(key)
     if rule is None:
         return JsonResponse(

@@ -56,7 +56,7 @@ def flag_set_for(environment_id: int, environment_name: str = "") -> FlagSet:
     """Every flag of an environment, from the cache when it is there (then no query)."""
     cached = cache.get(flag_set_cache_key(environment_id))
     if cached is not None:
-        return cached  # type: ignore[no-any-return]  # the cache holds what we stored below
+        return cached  # the cache holds the FlagSet stored below
     rules = {f.key: _rule(f) for f in Flag.objects.filter(environment_id=environment_id)}
     digest = hashlib.sha256(
         json.dumps(
@@ -85,7 +85,7 @@ def sdk_key_owner(raw: str) -> KeyOwner | None:
     hashed = key_hash(raw)
     cached = cache.get(sdk_key_cache_key(hashed))
     if cached is not None:
-        return cached  # type: ignore[no-any-return]  # stored below
+        return cached  # the KeyOwner stored below
     row = (
         SdkKey.objects.select_related("environment")
         .filter(prefix=key_prefix(raw), revoked_at__isnull=True)

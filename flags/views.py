@@ -76,7 +76,9 @@ def _page(request, environment: Environment, **extra):
                 )
             ),
             "flags": list(selectors.environment_flags(environment)),
-            "keys": list(selectors.environment_keys(environment)) if can_manage_keys(request.user, project) else [],
+            "keys": list(selectors.environment_keys(environment))
+            if can_manage_keys(request.user, project)
+            else [],
             "system": system,
             "can_edit": can_edit_flags(request.user, project),
             "can_manage_keys": can_manage_keys(request.user, project),

@@ -21,7 +21,7 @@ from flags.keys import key_generate
 from flags.models import Flag, FlagSystem, SdkKey
 from flags.permissions import can_edit_flags, can_manage_keys
 from flags.selectors import flag_set_cache_key, sdk_key_cache_key
-from projects.choices import Role
+from projects.choices import Role, TokenScope
 from projects.models import Environment
 from projects.permissions import can_view_project, role_refusal
 
@@ -48,7 +48,7 @@ def _authorize_edit(actor: Any, environment: Environment) -> None:
             Role.ENGINEER,
             Role.ADMIN,
             to="change feature flags in this project",
-            token_scope="deployments",
+            token_scope=TokenScope.DEPLOYMENTS,
         )
 
 
@@ -182,7 +182,9 @@ def flag_update(*, flag: Flag, actor: Any, reason: str = "", **data: Any) -> Fla
     return locked
 
 
-def flag_set_rollout(*, flag: Flag, percent: int, actor: Any, reason: str, plan: Any = None) -> Flag:
+def flag_set_rollout(
+    *, flag: Flag, percent: int, actor: Any, reason: str, plan: Any = None
+) -> Flag:
     """Set a flag's percentage for a rollout plan (inside the plan's transaction; no right check:
     the plan's service checked its caller). Audit: ``flags.flag_changed``."""
     locked = Flag.objects.select_for_update().get(pk=flag.pk)
@@ -276,7 +278,7 @@ def flag_system_set(
     ):
         errors["unleash_environment"] = "The environment's name in Unleash."
     if token is not None and not isinstance(token, str):
-        errors["token"] = "A text token."
+        errors["token"] = "A text token."  # noqa: S105 - an error message, not a secret
     if errors:
         raise ValidationFailed("The flag system was not saved.", details=errors)
     system = FlagSystem.objects.select_for_update().filter(environment=environment).first()

@@ -25,9 +25,9 @@ def plan_hook_send(*, call_id: int) -> PlanHookCall | None:
     )
     if not claimed:
         return PlanHookCall.objects.filter(pk=call_id).first()
-    call = PlanHookCall.objects.select_related(
-        "plan__release__project", "plan__environment"
-    ).get(pk=call_id)
+    call = PlanHookCall.objects.select_related("plan__release__project", "plan__environment").get(
+        pk=call_id
+    )
     plan = call.plan
     headers = {"Content-Type": "application/json", "Idempotency-Key": call.idempotency_key}
     if plan.rollback_hook_secret:

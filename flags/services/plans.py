@@ -39,7 +39,7 @@ from flags.services.flags import flag_set_rollout
 from flags.services.watch import step_verdict, watch_open
 from monitoring.choices import WindowStatus
 from monitoring.verdicts import Verdict
-from projects.choices import Role
+from projects.choices import Role, TokenScope
 from projects.models import Environment
 from projects.permissions import can_view_project, role_refusal
 from releases.models import Release
@@ -62,7 +62,7 @@ def plan_authorize(*, release: Release, actor: Any) -> None:
             Role.ENGINEER,
             Role.ADMIN,
             to="steer this release's flag rollouts",
-            token_scope="deployments",
+            token_scope=TokenScope.DEPLOYMENTS,
         )
 
 
@@ -225,9 +225,7 @@ def _apply_step(
     """Apply ``step``'s percentage once and start watching it; False when it was applied already."""
     now = now or timezone.now()
     if not again:
-        won = RolloutStep.objects.filter(pk=step.pk, applied_at__isnull=True).update(
-            applied_at=now
-        )
+        won = RolloutStep.objects.filter(pk=step.pk, applied_at__isnull=True).update(applied_at=now)
         if not won:
             return False
         step.applied_at = now
@@ -285,7 +283,9 @@ def plan_create(
     if environment.project_id != release.project_id:
         raise NotFound("No such environment in this release's project.")
     if source not in FlagSource.values:
-        raise ValidationFailed("The flag lives in 'shipcheck' or 'unleash'.", details={"source": "?"})
+        raise ValidationFailed(
+            "The flag lives in 'shipcheck' or 'unleash'.", details={"source": "?"}
+        )
     if not isinstance(flag_key, str) or not flag_key.strip() or len(flag_key) > 100:
         raise ValidationFailed("Name the flag the plan rolls out.", details={"flag": "Required."})
     flag_key = flag_key.strip()
@@ -337,7 +337,9 @@ def plan_create(
         check_names=list(dict.fromkeys(names)),
         rollback_hook_url=rollback_hook_url,
         rollback_hook_secret=rollback_hook_secret or "",
-        created_by=actor if getattr(actor, "pk", None) and not getattr(actor, "is_token", False) else None,
+        created_by=actor
+        if getattr(actor, "pk", None) and not getattr(actor, "is_token", False)
+        else None,
         reason="Not started.",
     )
     RolloutStep.objects.bulk_create(
@@ -357,9 +359,7 @@ def plan_create(
             "flag": flag_key,
             "environment": environment.name,
             "source": source,
-            "steps": [
-                {"percent": p, "hold_seconds": h.total_seconds()} for p, h in clean_steps
-            ],
+            "steps": [{"percent": p, "hold_seconds": h.total_seconds()} for p, h in clean_steps],
             "auto_advance": auto_advance,
             "disable_on_fail": disable_on_fail,
             "checks": plan.check_names,
@@ -541,8 +541,13 @@ def plan_pause(*, plan: RolloutPlan, actor: Any, reason: str = "") -> RolloutPla
     plan.reason = f"Paused at {plan.current_percent} %: {text}"
     plan.save()
     _audit(
-        plan, actor=actor, action="paused", from_state=before, before=plan.current_percent,
-        reason=text, step=current,
+        plan,
+        actor=actor,
+        action="paused",
+        from_state=before,
+        before=plan.current_percent,
+        reason=text,
+        step=current,
     )
     return plan
 
@@ -573,8 +578,13 @@ def plan_resume(*, plan: RolloutPlan, actor: Any, reason: str = "") -> RolloutPl
     plan.reason = f"At {current.percent} %: step {current.position + 1} of {len(steps)}."
     plan.save()
     _audit(
-        plan, actor=actor, action="resumed", from_state=before_status, before=before_percent,
-        reason=text, step=current,
+        plan,
+        actor=actor,
+        action="resumed",
+        from_state=before_status,
+        before=before_percent,
+        reason=text,
+        step=current,
     )
     return plan
 
@@ -601,9 +611,7 @@ def plan_skip(*, plan: RolloutPlan, actor: Any, reason: str = "") -> RolloutPlan
     skipped.save()
     target = _next_pending(steps, plan)
     assert target is not None
-    return _go_to(
-        plan, steps, target, actor=actor, action="skipped", reason=text, verdict=verdict
-    )
+    return _go_to(plan, steps, target, actor=actor, action="skipped", reason=text, verdict=verdict)
 
 
 @transaction.atomic
@@ -632,8 +640,13 @@ def plan_abort(*, plan: RolloutPlan, actor: Any, reason: str = "") -> RolloutPla
     plan.reason = f"Aborted: {text}"
     plan.save()
     _audit(
-        plan, actor=actor, action="aborted", from_state=before_status, before=before_percent,
-        reason=text, step=current,
+        plan,
+        actor=actor,
+        action="aborted",
+        from_state=before_status,
+        before=before_percent,
+        reason=text,
+        step=current,
     )
     return plan
 
@@ -667,7 +680,9 @@ def step_conclude(*, step_id: int, now: datetime, verdict: Verdict | None) -> bo
         row = RolloutStep.objects.filter(pk=step_id).select_related("plan").first()
         if row is None or row.status != StepStatus.WATCHING:
             return False
-        plan = _locked(row.plan)  # the plan first, then its steps: every service locks in this order
+        plan = _locked(
+            row.plan
+        )  # the plan first, then its steps: every service locks in this order
         steps = _steps(plan)
         step = steps[row.position]
         if plan.status != PlanStatus.RUNNING or plan.current_position != step.position:
@@ -704,18 +719,35 @@ def _step_passed(
         )
         plan.save()
         _audit(
-            plan, actor=None, action="waiting", from_state=before, before=plan.current_percent,
-            reason=plan.reason, verdict=verdict, step=step,
+            plan,
+            actor=None,
+            action="waiting",
+            from_state=before,
+            before=plan.current_percent,
+            reason=plan.reason,
+            verdict=verdict,
+            step=step,
         )
-        _announce(plan, "flags.plan_waiting", f"Rollout of {plan.flag_key} waits for you",
-                  plan.reason, urgent=False)
+        _announce(
+            plan,
+            "flags.plan_waiting",
+            f"Rollout of {plan.flag_key} waits for you",
+            plan.reason,
+            urgent=False,
+        )
         return
     reason = f"Step {step.position + 1} passed its hold time: {verdict.reason}"
     if target is None:
         _finish(plan, steps, actor=None, reason=reason, verdict=verdict)
     else:
         _go_to(
-            plan, steps, target, actor=None, action="advanced", reason=reason, verdict=verdict,
+            plan,
+            steps,
+            target,
+            actor=None,
+            action="advanced",
+            reason=reason,
+            verdict=verdict,
             now=now,
         )
 
@@ -729,11 +761,22 @@ def _step_undecided(plan: RolloutPlan, step: RolloutStep, verdict: Verdict) -> N
     plan.reason = f"Step {step.position + 1} ({step.percent} %) is inconclusive: {verdict.reason}"
     plan.save()
     _audit(
-        plan, actor=None, action="waiting", from_state=before, before=plan.current_percent,
-        reason=plan.reason, verdict=verdict, step=step,
+        plan,
+        actor=None,
+        action="waiting",
+        from_state=before,
+        before=plan.current_percent,
+        reason=plan.reason,
+        verdict=verdict,
+        step=step,
     )
-    _announce(plan, "flags.plan_waiting", f"Rollout of {plan.flag_key} needs a decision",
-              plan.reason, urgent=True)
+    _announce(
+        plan,
+        "flags.plan_waiting",
+        f"Rollout of {plan.flag_key} needs a decision",
+        plan.reason,
+        urgent=True,
+    )
 
 
 def _step_failed(
@@ -756,13 +799,22 @@ def _step_failed(
     plan.save()
     hook = _hook_request(plan, verdict.reason)
     _audit(
-        plan, actor=None, action="paused", from_state=before_status, before=before_percent,
-        reason=plan.reason, verdict=verdict, step=step, hook=hook.pk if hook else None,
+        plan,
+        actor=None,
+        action="paused",
+        from_state=before_status,
+        before=before_percent,
+        reason=plan.reason,
+        verdict=verdict,
+        step=step,
+        hook=hook.pk if hook else None,
     )
     _announce(
-        plan, "flags.plan_paused",
+        plan,
+        "flags.plan_paused",
         f"Rollout of {plan.flag_key} paused: {plan.release.version} failed a check",
-        plan.reason, urgent=True,
+        plan.reason,
+        urgent=True,
     )
 
 
@@ -818,9 +870,15 @@ def plan_drift_check(*, plan_id: int) -> str:
         plan.reason = f"Paused: {problem}"
         plan.save()
         _audit(
-            plan, actor=None, action="paused", from_state=PlanStatus.RUNNING,
-            before=plan.current_percent, reason=problem, step=current,
+            plan,
+            actor=None,
+            action="paused",
+            from_state=PlanStatus.RUNNING,
+            before=plan.current_percent,
+            reason=problem,
+            step=current,
         )
-        _announce(plan, "flags.plan_paused", f"Rollout of {plan.flag_key} paused", problem,
-                  urgent=True)
+        _announce(
+            plan, "flags.plan_paused", f"Rollout of {plan.flag_key} paused", problem, urgent=True
+        )
     return problem

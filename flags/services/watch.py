@@ -149,9 +149,7 @@ def step_verdict(step: RolloutStep, *, finished: bool) -> Verdict:
     if not states:
         if not finished:
             return Verdict(WindowStatus.RUNNING, "No checks watch this step.")
-        return Verdict(
-            WindowStatus.INCONCLUSIVE, "No checks watched this step; a person decides."
-        )
+        return Verdict(WindowStatus.INCONCLUSIVE, "No checks watched this step; a person decides.")
     return window_verdict(states, finished=finished)
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import mmh3
-import pytest
 from django.test import Client
 
 from flags.bucketing import FlagRule, bucket, evaluate
-from flags.services import flag_update, sdk_key_revoke
 from flags.models import SdkKey
+from flags.services import flag_update, sdk_key_revoke
 
 USERS = [f"user-{n}" for n in range(10_000)]
 
@@ -62,7 +61,9 @@ def test_unleash_sdk_and_ofrep_equal_shipcheck_for_10000_users(live_server, peop
         )
         sdk.initialize_client()
         try:
-            rule = FlagRule(flag.key, True, percent, "userId", flag.key, frozenset(flag.beta_testers))
+            rule = FlagRule(
+                flag.key, True, percent, "userId", flag.key, frozenset(flag.beta_testers)
+            )
             ours = {u: evaluate(rule, u, u).value for u in USERS}
             theirs = {u: sdk.is_enabled("fast-checkout", {"userId": u}) for u in USERS}
         finally:
@@ -115,8 +116,8 @@ def test_beta_testers_are_on_at_zero_percent_in_every_client(live_server, people
 
 def test_openfeature_sdk_with_ofrep_provider_reads_the_flags(live_server, people, flag, sdk_key):
     from openfeature import api
-    from openfeature.evaluation_context import EvaluationContext
     from openfeature.contrib.provider.ofrep import OFREPProvider
+    from openfeature.evaluation_context import EvaluationContext
 
     flag_update(flag=flag, actor=people.alice, rollout=50)
     rule = FlagRule(flag.key, True, 50, "userId", flag.key, frozenset(flag.beta_testers))
@@ -128,9 +129,13 @@ def test_openfeature_sdk_with_ofrep_provider_reads_the_flags(live_server, people
     )
     client = api.get_client()
     for user in USERS[:300]:
-        value = client.get_boolean_value("fast-checkout", False, EvaluationContext(targeting_key=user))
+        value = client.get_boolean_value(
+            "fast-checkout", False, EvaluationContext(targeting_key=user)
+        )
         assert value is evaluate(rule, user, user).value
-    details = client.get_boolean_details("missing-flag", False, EvaluationContext(targeting_key="u"))
+    details = client.get_boolean_details(
+        "missing-flag", False, EvaluationContext(targeting_key="u")
+    )
     assert details.value is False
     assert details.error_code is not None and details.error_code.value == "FLAG_NOT_FOUND"
 
@@ -170,25 +175,36 @@ def test_ofrep_errors(client, flag, sdk_key, envs, people):
 def test_ofrep_bulk_etag_and_change(client, people, flag, sdk_key):
     body = json.dumps({"context": {"targetingKey": "beta-1"}})
     first = client.post(
-        "/ofrep/v1/evaluate/flags", data=body, content_type="application/json",
+        "/ofrep/v1/evaluate/flags",
+        data=body,
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {sdk_key}",
     )
     assert first.status_code == 200
     assert first.json()["flags"][0]["key"] == "fast-checkout"
     etag = first["ETag"]
     again = client.post(
-        "/ofrep/v1/evaluate/flags", data=body, content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {sdk_key}", HTTP_IF_NONE_MATCH=etag,
+        "/ofrep/v1/evaluate/flags",
+        data=body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {sdk_key}",
+        HTTP_IF_NONE_MATCH=etag,
     )
     assert again.status_code == 304
     flag_update(flag=flag, actor=people.alice, enabled=False)
     changed = client.post(
-        "/ofrep/v1/evaluate/flags", data=body, content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {sdk_key}", HTTP_IF_NONE_MATCH=etag,
+        "/ofrep/v1/evaluate/flags",
+        data=body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {sdk_key}",
+        HTTP_IF_NONE_MATCH=etag,
     )
     assert changed.status_code == 200
     assert changed.json()["flags"][0] == {
-        "key": "fast-checkout", "value": False, "reason": "DISABLED", "variant": "off",
+        "key": "fast-checkout",
+        "value": False,
+        "reason": "DISABLED",
+        "variant": "off",
         "metadata": {"rollout": 10},
     }
 
@@ -196,12 +212,22 @@ def test_ofrep_bulk_etag_and_change(client, people, flag, sdk_key):
 def test_evaluation_makes_no_query_once_cached(client, flag, sdk_key, django_assert_num_queries):
     body = json.dumps({"context": {"targetingKey": "user-7"}})
     headers = {"HTTP_AUTHORIZATION": f"Bearer {sdk_key}"}
-    client.post("/ofrep/v1/evaluate/flags/fast-checkout", data=body, content_type="application/json", **headers)
+    client.post(
+        "/ofrep/v1/evaluate/flags/fast-checkout",
+        data=body,
+        content_type="application/json",
+        **headers,
+    )
     with django_assert_num_queries(0):
         single = client.post(
-            "/ofrep/v1/evaluate/flags/fast-checkout", data=body, content_type="application/json", **headers
+            "/ofrep/v1/evaluate/flags/fast-checkout",
+            data=body,
+            content_type="application/json",
+            **headers,
         )
-        bulk = client.post("/ofrep/v1/evaluate/flags", data=body, content_type="application/json", **headers)
+        bulk = client.post(
+            "/ofrep/v1/evaluate/flags", data=body, content_type="application/json", **headers
+        )
         features = client.get("/api/client/features", HTTP_AUTHORIZATION=sdk_key)
     assert single.status_code == bulk.status_code == features.status_code == 200
 
@@ -209,9 +235,25 @@ def test_evaluation_makes_no_query_once_cached(client, flag, sdk_key, django_ass
 def test_revoked_key_stops_at_once(client, people, flag, sdk_key):
     body = json.dumps({"context": {"targetingKey": "u"}})
     headers = {"HTTP_AUTHORIZATION": f"Bearer {sdk_key}"}
-    assert client.post("/ofrep/v1/evaluate/flags/fast-checkout", data=body, content_type="application/json", **headers).status_code == 200
+    assert (
+        client.post(
+            "/ofrep/v1/evaluate/flags/fast-checkout",
+            data=body,
+            content_type="application/json",
+            **headers,
+        ).status_code
+        == 200
+    )
     sdk_key_revoke(key=SdkKey.objects.get(), actor=people.adam)
-    assert client.post("/ofrep/v1/evaluate/flags/fast-checkout", data=body, content_type="application/json", **headers).status_code == 401
+    assert (
+        client.post(
+            "/ofrep/v1/evaluate/flags/fast-checkout",
+            data=body,
+            content_type="application/json",
+            **headers,
+        ).status_code
+        == 401
+    )
 
 
 def test_unleash_format_and_sdk_start_calls(client, flag, sdk_key):
@@ -226,8 +268,18 @@ def test_unleash_format_and_sdk_start_calls(client, flag, sdk_key):
             "constraints": [],
         },
     ]
-    assert client.get("/api/client/features", HTTP_AUTHORIZATION=sdk_key, HTTP_IF_NONE_MATCH=features["ETag"]).status_code == 304
+    assert (
+        client.get(
+            "/api/client/features", HTTP_AUTHORIZATION=sdk_key, HTTP_IF_NONE_MATCH=features["ETag"]
+        ).status_code
+        == 304
+    )
     for path in ("/api/client/register", "/api/client/metrics"):
-        assert client.post(path, data="{}", content_type="application/json", HTTP_AUTHORIZATION=sdk_key).status_code == 202
+        assert (
+            client.post(
+                path, data="{}", content_type="application/json", HTTP_AUTHORIZATION=sdk_key
+            ).status_code
+            == 202
+        )
         assert client.post(path, data="{}", content_type="application/json").status_code == 401
     assert client.get("/api/client/features").status_code == 401

@@ -69,11 +69,13 @@ def test_healthy_plan_advances_by_itself_to_100(
     assert _percent(flag) == 100
     assert [s.status for s in plan.steps.all()] == [StepStatus.PASSED] * 4
     events = list(
-        AuditEvent.objects.filter(action__startswith="flags.plan_").order_by("id").values_list(
-            "action", "data"
-        )
+        AuditEvent.objects.filter(action__startswith="flags.plan_")
+        .order_by("id")
+        .values_list("action", "data")
     )
-    moves = [(a, d["before_percent"], d["after_percent"]) for a, d in events if a != "flags.plan_created"]
+    moves = [
+        (a, d["before_percent"], d["after_percent"]) for a, d in events if a != "flags.plan_created"
+    ]
     assert moves == [
         ("flags.plan_started", 0, 10),
         ("flags.plan_advanced", 10, 25),
@@ -116,7 +118,9 @@ def test_failing_check_at_third_step_pauses_sets_zero_and_calls_hook_once(
 
 
 def test_manual_plan_waits_for_a_person_then_advances(release, prod, people, flag, watched, health):
-    plan = plan_start(plan=_plan(release, prod, people, health, auto_advance=False), actor=people.alice)
+    plan = plan_start(
+        plan=_plan(release, prod, people, health, auto_advance=False), actor=people.alice
+    )
     plan = _run_step(plan)
     assert plan.status == PlanStatus.WAITING and plan.current_percent == 10
     plan = plan_advance(plan=plan, actor=people.alice, reason="Dashboards clean")
