@@ -72,7 +72,9 @@ class PlanSerializer(serializers.ModelSerializer):
     release = serializers.IntegerField(source="release_id", read_only=True)
     environment = serializers.CharField(source="environment.name", read_only=True)
     flag = serializers.CharField(source="flag_key", read_only=True)
-    flag_source = serializers.ChoiceField(choices=FlagSource.choices, source="source", read_only=True)
+    flag_source = serializers.ChoiceField(
+        choices=FlagSource.choices, source="source", read_only=True
+    )
     current_step = serializers.SerializerMethodField()
     steps = StepSerializer(many=True, read_only=True)
 

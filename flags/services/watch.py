@@ -201,13 +201,23 @@ class TickReport:
 
 
 def _claim(step: RolloutStep, now: datetime) -> int | None:
-    """Take the step's next slot with a conditional UPDATE: one worker wins each slot."""
-    assert step.started_at is not None
+    """Take the step's next slot with a conditional UPDATE: one worker wins each slot.
+
+    Slots that passed with no worker to take them (a restart, an outage) are
+    not counted as watched: the step's end moves by as much, so the hold time
+    is always time spent watching.
+    """
+    assert step.started_at is not None and step.ends_at is not None
     elapsed = (now - step.started_at) / step.poll_interval
     upcoming = max(step.next_slot + 1, int(elapsed) + 1)
+    missed = upcoming - (step.next_slot + 1)
     won = RolloutStep.objects.filter(
         pk=step.pk, status=StepStatus.WATCHING, next_slot=step.next_slot
-    ).update(next_slot=upcoming, next_poll_at=step.started_at + step.poll_interval * upcoming)
+    ).update(
+        next_slot=upcoming,
+        next_poll_at=step.started_at + step.poll_interval * upcoming,
+        ends_at=step.ends_at + step.poll_interval * missed,
+    )
     return step.next_slot if won else None
 
 
