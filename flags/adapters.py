@@ -51,7 +51,8 @@ class UnleashAdapter:
         headers = {"Authorization": self.token, "Accept": "application/json"}
         content = None
         if body is not None:
-            headers["Content-Type"] = "application/json-patch+json" if patch else "application/json"
+            # Unleash takes its JSON Patch bodies as plain application/json.
+            headers["Content-Type"] = "application/json"
             content = json.dumps(body).encode()
         result = fetching.fetch(
             url, method=method, headers=headers, content=content, timeout=TIMEOUT_SECONDS
@@ -68,7 +69,10 @@ class UnleashAdapter:
                 f"(project '{self.project}', environment '{self.environment}')."
             )
         if not 200 <= result.status_code < 300:
-            raise AdapterError(f"Unleash answered HTTP {result.status_code}.")
+            raise AdapterError(
+                f"Unleash answered HTTP {result.status_code} to {method} "
+                f"{url.removeprefix(self.base_url)}: {result.body[:200].decode('utf-8', 'replace')}"
+            )
         if not result.body:
             return None
         try:
