@@ -18,8 +18,8 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import requests
 import pytest
+import requests
 
 from flags.adapters import AdapterError, UnleashAdapter
 from flags.choices import PlanStatus, StepStatus
