@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from demo import approvals, checklists, integrations, monitoring, releases
+from demo import flags as flag_rollouts
 from demo.releases import DemoContext, Output
 
 CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
@@ -35,6 +36,7 @@ CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
     releases.seed_late,
     # Storefront's checks, then the monitoring history of its production deployments.
     monitoring.seed_late,
+    flag_rollouts.seed,  # Storefront's production flags: rollouts at 25 %, completed, paused.
 )
 
 

@@ -117,3 +117,26 @@ def test_release_page_queries_do_not_grow_with_plans(
         add_plan(n)
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(f"/releases/{release.pk}/")
+
+
+def test_release_record_lists_every_step(client, people, release, prod, flag):
+    from flags.services import plan_advance, plan_start
+
+    plan = plan_create(
+        release=release, environment=prod, actor=people.alice, flag_key="fast-checkout"
+    )
+    plan = plan_start(plan=plan, actor=people.alice)
+    plan_advance(plan=plan, actor=people.alice, reason="Clean week")
+    client.force_login(people.aud)
+    record = client.get(f"/audit/releases/{release.pk}/record.json").json()
+    section = next(s for s in record["sections"] if s["key"] == "flags")
+    steps = next(t for t in section["tables"] if t["title"] == "Steps")["rows"]
+    assert [(r["percent"], r["status"]) for r in steps] == [
+        (10, "Advanced by a person"),
+        (25, "Watching"),
+        (50, "Pending"),
+        (100, "Pending"),
+    ]
+    trail = next(s for s in record["sections"] if s["key"] == "audit")
+    actions = [row["action"] for t in trail["tables"] for row in t["rows"]]
+    assert "flags.plan_started" in actions and "flags.plan_advanced" in actions
