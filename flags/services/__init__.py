@@ -10,21 +10,18 @@ from flags.services.flags import (
     sdk_key_revoke,
 )
 from flags.services.hooks import plan_hook_send
+from flags.services.outcomes import flags_tick, plan_drift_check, step_conclude
 from flags.services.plans import (
     plan_abort,
     plan_advance,
-    plan_authorize,
     plan_complete,
     plan_create,
-    plan_drift_check,
     plan_pause,
     plan_resume,
     plan_skip,
     plan_start,
-    step_conclude,
-    steps_clean,
 )
-from flags.services.watch import flags_tick
+from flags.services.steps import plan_authorize, steps_clean
 
 __all__ = [
     "flag_cache_forget",

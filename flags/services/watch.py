@@ -14,14 +14,10 @@ keeps its tally on its own row instead of a ``MonitoringWindow``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
-
-from flags.choices import FlagSource, PlanStatus, StepStatus
+from flags.choices import StepStatus
 from flags.models import RolloutPlan, RolloutStep
 from monitoring.choices import CheckKind, CheckVerdictStatus, SampleStatus, WindowStatus
 from monitoring.conf import tick_seconds
@@ -153,7 +149,7 @@ def step_verdict(step: RolloutStep, *, finished: bool) -> Verdict:
     return window_verdict(states, finished=finished)
 
 
-def _record(check: dict[str, Any], reading: Reading) -> None:
+def check_record(check: dict[str, Any], reading: Reading) -> None:
     if check["kind"] == CheckKind.HEALTH:
         judgement = judge_health(reading)
     else:
@@ -172,7 +168,7 @@ def _record(check: dict[str, Any], reading: Reading) -> None:
     _verdict_store(check, finished=False)
 
 
-def _headers(checks: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, str]]:
+def check_headers(checks: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, str]]:
     """Check headers are secrets read live (never copied into the step's row)."""
     ids = {c["id"] for c in checks if c["kind"] == CheckKind.HEALTH}
     mids = {c["id"] for c in checks if c["kind"] == CheckKind.METRIC}
@@ -184,94 +180,10 @@ def _headers(checks: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, st
     return found
 
 
-def _safe_probe(check: dict[str, Any], headers: dict[str, str]) -> Reading:
+def check_probe(check: dict[str, Any], headers: dict[str, str]) -> Reading:
     try:
         reading, _result = probe(spec_for(check["kind"], check["config"], headers, key=check["id"]))
         return reading
     except Exception as exc:  # noqa: BLE001 - a probe ends as a recorded outcome, never as a crash
         logger.exception("Probe of %s failed unexpectedly", check["name"])
         return Reading(SampleStatus.ERROR, error=f"internal error: {type(exc).__name__}")
-
-
-@dataclass
-class TickReport:
-    polled: int = 0
-    concluded: int = 0
-    failed: int = 0
-
-
-def _claim(step: RolloutStep, now: datetime) -> int | None:
-    """Take the step's next slot with a conditional UPDATE: one worker wins each slot.
-
-    Slots that passed with no worker to take them (a restart, an outage) are
-    not counted as watched: the step's end moves by as much, so the hold time
-    is always time spent watching.
-    """
-    assert step.started_at is not None and step.ends_at is not None
-    elapsed = (now - step.started_at) / step.poll_interval
-    upcoming = max(step.next_slot + 1, int(elapsed) + 1)
-    missed = upcoming - (step.next_slot + 1)
-    won = RolloutStep.objects.filter(
-        pk=step.pk, status=StepStatus.WATCHING, next_slot=step.next_slot
-    ).update(
-        next_slot=upcoming,
-        next_poll_at=step.started_at + step.poll_interval * upcoming,
-        ends_at=step.ends_at + step.poll_interval * missed,
-    )
-    return step.next_slot if won else None
-
-
-def flags_tick(*, now: datetime | None = None) -> TickReport:
-    """Poll every due step, then conclude the steps whose hold time is over. Safe to run twice."""
-    from flags.services.plans import plan_drift_check, step_conclude
-
-    now = now or timezone.now()
-    report = TickReport()
-    due = list(
-        RolloutStep.objects.filter(
-            status=StepStatus.WATCHING,
-            next_poll_at__lte=now,
-            plan__status=PlanStatus.RUNNING,
-        ).select_related("plan")
-    )
-    for step in due:
-        assert step.ends_at is not None
-        if step.started_at and step.started_at + step.poll_interval * step.next_slot > step.ends_at:
-            continue  # the last poll was taken; the conclusion below ends the step
-        slot = _claim(step, now)
-        if slot is None:
-            continue
-        headers = _headers(step.checks)
-        readings = [
-            _safe_probe(check, headers.get((check["kind"], check["id"]), {}))
-            for check in step.checks
-        ]
-        if step.plan.source != FlagSource.SHIPCHECK:
-            plan_drift_check(plan_id=step.plan_id)
-        _record_slot(step.pk, slot, readings, report, now)
-    ended = RolloutStep.objects.filter(
-        status=StepStatus.WATCHING, ends_at__lte=now, plan__status=PlanStatus.RUNNING
-    ).values_list("pk", flat=True)
-    for step_id in list(ended):
-        if step_conclude(step_id=step_id, now=now, verdict=None):
-            report.concluded += 1
-    return report
-
-
-def _record_slot(
-    step_id: int, slot: int, readings: list[Reading], report: TickReport, now: datetime
-) -> None:
-    from flags.services.plans import step_conclude
-
-    with transaction.atomic():
-        step = RolloutStep.objects.select_for_update().filter(pk=step_id).first()
-        if step is None or step.status != StepStatus.WATCHING or len(readings) != len(step.checks):
-            return
-        for check, reading in zip(step.checks, readings, strict=True):
-            _record(check, reading)
-        step.save(update_fields=["checks"])
-        report.polled += 1
-        verdict = step_verdict(step, finished=False)
-    if verdict.status == WindowStatus.FAILED:
-        step_conclude(step_id=step_id, now=now, verdict=verdict)
-        report.failed += 1
