@@ -24,7 +24,7 @@ def _time_left(step, now) -> str:
     return f"{seconds} s left"
 
 
-def plan_view(plan, now, can_steer: bool) -> dict:
+def plan_view(plan, now, can_steer: bool, flag_items: bool = False) -> dict:
     steps = list(plan.steps.all())
     current = steps[plan.current_position] if 0 <= plan.current_position < len(steps) else None
     status = plan.status
@@ -45,6 +45,8 @@ def plan_view(plan, now, can_steer: bool) -> dict:
             actions.append(("complete", "Complete (100 %)", ""))
         if status in (*PLAN_OPEN_STATES, PlanStatus.DRAFT):
             actions.append(("abort", "Abort (0 %)", "danger"))
+        if status != PlanStatus.DRAFT and flag_items:
+            actions.append(("tick-checklist", "Tick the checklist's flag items", ""))
     return {
         "plan": plan,
         "steps": steps,
@@ -55,11 +57,23 @@ def plan_view(plan, now, can_steer: bool) -> dict:
     }
 
 
+def _has_open_flag_items(release) -> bool:
+    from checklists.choices import ItemStatus
+    from checklists.models import Item
+    from flags.services.checklist import FLAG_ITEM
+
+    texts = Item.objects.filter(checklist__release=release, status=ItemStatus.OPEN).values_list(
+        "text", flat=True
+    )
+    return any(FLAG_ITEM.search(text) for text in texts)
+
+
 def flags_panel_context(release, request) -> dict:
     """Every plan of the release with its steps (two queries), plus what the new-plan form offers."""
     now = timezone.now()
     can_steer = can_steer_plan(request.user, release)
-    plans = [plan_view(p, now, can_steer) for p in release_plans(release)]
+    open_flag_items = bool(can_steer) and _has_open_flag_items(release)
+    plans = [plan_view(p, now, can_steer, open_flag_items) for p in release_plans(release)]
     environments = list(
         Environment.objects.filter(project_id=release.project_id, retired_at__isnull=True).order_by(
             "order"

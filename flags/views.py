@@ -279,6 +279,7 @@ ACTIONS = {
     "skip": services.plan_skip,
     "abort": services.plan_abort,
     "complete": services.plan_complete,
+    "tick-checklist": services.plan_checklist_tick,
 }
 
 
@@ -291,7 +292,7 @@ def plan_action(request, pk, action):
     release = _release(request, plan.release_id)
     service = ACTIONS[action]
     kwargs = {"plan": plan, "actor": request.user}
-    if action != "start":
+    if action not in ("start", "tick-checklist"):
         kwargs["reason"] = request.POST.get("reason", "").strip()[:2000]
     try:
         service(**kwargs)

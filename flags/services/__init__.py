@@ -1,5 +1,6 @@
 """Every write of the flags app (flags and keys, rollout plans, the watch of a step, hooks)."""
 
+from flags.services.checklist import plan_checklist_tick, plan_flag_items
 from flags.services.flags import (
     flag_cache_forget,
     flag_create,
@@ -24,6 +25,8 @@ from flags.services.plans import (
 from flags.services.steps import plan_authorize, steps_clean
 
 __all__ = [
+    "plan_checklist_tick",
+    "plan_flag_items",
     "flag_cache_forget",
     "flag_create",
     "flag_set_rollout",
