@@ -20,7 +20,7 @@ from monitoring.choices import CheckVerdictStatus
 from monitoring.verdicts import CheckState, window_verdict
 from projects.models import Environment
 
-FLAGS = (
+FLAGS: tuple[tuple[str, str, list[str]], ...] = (
     ("new-checkout", "The one-page checkout.", ["rita", "eli"]),
     ("saved-carts", "Carts kept across devices.", []),
     ("one-click-pay", "Pay with the saved card in one click.", ["paula"]),
