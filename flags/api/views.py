@@ -23,7 +23,6 @@ from flags.api.serializers import (
     PlanSerializer,
 )
 from flags.models import Flag, RolloutPlan
-from flags.services.flags import _authorize_edit
 from monitoring.selectors import environment_get as monitored_environment_get
 from releases.selectors import environment_get, release_get
 
@@ -87,7 +86,7 @@ class FlagCollectionView(GenericAPIView):
 
     def post(self, request, project: str, environment: str):
         env = _environment(request, project, environment)
-        _authorize_edit(request.user, env)
+        services.flag_authorize(request.user, env)
         data = body_valid(FlagInputSerializer, request)
         data.pop("reason", None)
         if "key" not in data:
@@ -120,7 +119,7 @@ class FlagDetailView(GenericAPIView):
 
     def patch(self, request, project: str, environment: str, key: str):
         flag = _flag(request, project, environment, key)
-        _authorize_edit(request.user, flag.environment)
+        services.flag_authorize(request.user, flag.environment)
         data = body_valid(FlagInputSerializer, request)
         data.pop("key", None)
         reason = data.pop("reason", "")

@@ -2,6 +2,7 @@
 
 from flags.services.checklist import plan_checklist_tick, plan_flag_items
 from flags.services.flags import (
+    flag_authorize,
     flag_cache_forget,
     flag_create,
     flag_set_rollout,
@@ -25,6 +26,7 @@ from flags.services.plans import (
 from flags.services.steps import plan_authorize, steps_clean
 
 __all__ = [
+    "flag_authorize",
     "plan_checklist_tick",
     "plan_flag_items",
     "flag_cache_forget",

@@ -39,7 +39,8 @@ def flag_cache_forget(environment_id: int) -> None:
     transaction.on_commit(lambda: cache.delete(flag_set_cache_key(environment_id)), robust=True)
 
 
-def _authorize_edit(actor: Any, environment: Environment) -> None:
+def flag_authorize(actor: Any, environment: Environment) -> None:
+    """Raise unless ``actor`` may change flags of ``environment`` (404 when unseen, 403 without the role)."""
     if not can_view_project(actor, environment.project_id):
         raise NotFound("No such environment.")
     if not can_edit_flags(actor, environment.project_id):
@@ -52,7 +53,7 @@ def _authorize_edit(actor: Any, environment: Environment) -> None:
         )
 
 
-def _authorize_keys(actor: Any, environment: Environment) -> None:
+def keys_authorize(actor: Any, environment: Environment) -> None:
     if not can_view_project(actor, environment.project_id):
         raise NotFound("No such environment.")
     if not can_manage_keys(actor, environment.project_id):
@@ -129,7 +130,7 @@ def _clean(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 @transaction.atomic
 def flag_create(*, environment: Environment, actor: Any, key: Any, **data: Any) -> Flag:
     """Create a flag in ``environment`` (off, 0 % unless given). Audit: ``flags.flag_created``."""
-    _authorize_edit(actor, environment)
+    flag_authorize(actor, environment)
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         raise ValidationFailed(
             "A flag key is 1 to 100 lowercase letters, digits, '-', '_' or '.', starting with a "
@@ -160,7 +161,7 @@ def flag_create(*, environment: Environment, actor: Any, key: Any, **data: Any) 
 @transaction.atomic
 def flag_update(*, flag: Flag, actor: Any, reason: str = "", **data: Any) -> Flag:
     """Change a flag's switch, rollout, stickiness, group or beta testers. Audit: ``flags.flag_changed``."""
-    _authorize_edit(actor, flag.environment)
+    flag_authorize(actor, flag.environment)
     clean = _clean(data, partial=True)
     locked = Flag.objects.select_for_update().get(pk=flag.pk)
     before = _snapshot(locked)
@@ -214,7 +215,7 @@ def flag_set_rollout(
 @transaction.atomic
 def sdk_key_create(*, environment: Environment, actor: Any, name: Any) -> tuple[SdkKey, str]:
     """Create an SDK key for ``environment``; the key is returned once. Audit: ``flags.sdk_key_created``."""
-    _authorize_keys(actor, environment)
+    keys_authorize(actor, environment)
     if not isinstance(name, str) or not name.strip() or len(name) > 80:
         raise ValidationFailed("Name the key (up to 80 characters).", details={"name": "Required."})
     raw, prefix, hashed = key_generate()
@@ -234,7 +235,7 @@ def sdk_key_create(*, environment: Environment, actor: Any, name: Any) -> tuple[
 @transaction.atomic
 def sdk_key_revoke(*, key: SdkKey, actor: Any) -> SdkKey:
     """Revoke an SDK key at once (its cached owner is forgotten). Audit: ``flags.sdk_key_revoked``."""
-    _authorize_keys(actor, key.environment)
+    keys_authorize(actor, key.environment)
     locked = SdkKey.objects.select_for_update().get(pk=key.pk)
     if locked.revoked_at is not None:
         return locked
@@ -267,7 +268,7 @@ def flag_system_set(
 
     A blank ``token`` keeps the stored one; the token is never shown or audited.
     """
-    _authorize_keys(actor, environment)
+    keys_authorize(actor, environment)
     errors = {}
     if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
         errors["base_url"] = "An http(s) URL, e.g. https://unleash.example.com"
