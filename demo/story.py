@@ -26,6 +26,7 @@ from demo import (
     releasenotes,
     releases,
 )
+from demo import flags as flag_rollouts
 from demo import metrics as demo_metrics
 from demo.releases import DemoContext, Output
 
@@ -47,6 +48,7 @@ CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
     incidents.seed,  # Incidents, the 2.2.0 post-mortem, 2.1.1 closed after QA on production.
     # Three months of Search releases, rollbacks and incidents for the delivery metrics.
     demo_metrics.seed,
+    flag_rollouts.seed,  # Storefront's production flags: rollouts at 25 %, completed, paused.
     # Published release notes for every version production ran (in every project).
     releasenotes.seed,
 )
