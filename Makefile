@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test chromium oidc-provider axe lint format bench bench-load schema clean
+.PHONY: install run test chromium oidc-provider unleash axe lint format bench bench-load schema clean
 
 # Re-installs whenever pyproject.toml changes (new or re-pinned dependencies).
 $(STAMP): pyproject.toml
@@ -58,6 +58,18 @@ $(OIDC_STAMP): $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
 
 oidc-provider: $(OIDC_STAMP)
 
+# The flags adapter tests start a real Unleash (npm unleash-server, pinned by the committed lock).
+UNLEASH_DIR := tests/flags/unleash
+UNLEASH_STAMP := $(UNLEASH_DIR)/node_modules/.installed-stamp
+$(UNLEASH_STAMP): $(UNLEASH_DIR)/package.json $(UNLEASH_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(UNLEASH_DIR) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "!!! npm is missing: the Unleash adapter tests will be skipped (and fail in CI)."; \
+	fi
+
+unleash: $(UNLEASH_STAMP)
+
 # axe-core (the accessibility check the browser tests inject into pages) comes from the npm
 # registry at the version package-lock.json pins; `npm ci` re-installs when the lock changes.
 AXE_STAMP := node_modules/.package-lock.json
@@ -69,7 +81,7 @@ axe: $(AXE_STAMP)
 
 # -n auto: one worker per core (pytest-xdist); every test runs on its own database per worker.
 # -rfEs: list failures, errors and skip reasons in the summary, so a skipped browser run is visible.
-test: install chromium oidc-provider axe
+test: install chromium oidc-provider unleash axe
 	$(PY) -m pytest -n auto -rfEs $(PYTEST_ARGS)
 
 # ruff (check and format), the import contracts of pyproject.toml

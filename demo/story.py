@@ -17,7 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from demo import approvals, checklists, incidents, integrations, monitoring, releases
+from demo import (
+    approvals,
+    checklists,
+    incidents,
+    integrations,
+    monitoring,
+    releasenotes,
+    releases,
+)
+from demo import flags as flag_rollouts
+from demo import metrics as demo_metrics
 from demo.releases import DemoContext, Output
 
 CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
@@ -36,6 +46,11 @@ CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
     # Storefront's checks, then the monitoring history of its production deployments.
     monitoring.seed_late,
     incidents.seed,  # Incidents, the 2.2.0 post-mortem, 2.1.1 closed after QA on production.
+    # Three months of Search releases, rollbacks and incidents for the delivery metrics.
+    demo_metrics.seed,
+    flag_rollouts.seed,  # Storefront's production flags: rollouts at 25 %, completed, paused.
+    # Published release notes for every version production ran (in every project).
+    releasenotes.seed,
 )
 
 

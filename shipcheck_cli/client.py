@@ -78,6 +78,9 @@ class Client:
     def get(self, path: str, params: dict | None = None) -> dict:
         return self._send("GET", path, params=params)[1]
 
+    def patch(self, path: str, body: dict) -> dict:
+        return self._send("PATCH", path, json=body)[1]
+
     def post(self, path: str, body: dict) -> tuple[int, dict]:
         return self._send("POST", path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
 

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from shipcheck_cli import __version__, config_cmd
+from shipcheck_cli import __version__, config_cmd, flag_cmd
 from shipcheck_cli.client import ApiError, Client, CliError
 from shipcheck_cli.git import git_log, split_records
 
@@ -200,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_version(gate)
     gate.add_argument("--env", required=True, help="Environment name, e.g. production.")
     config_cmd.add_parsers(commands, common, _Parser)
+    flag_cmd.add_parsers(commands, common, _Parser)
     return parser
 
 
@@ -389,6 +390,7 @@ COMMANDS: dict[tuple[str, str | None], config_cmd.Command] = {
     ("tests", "upload"): cmd_tests_upload,
     ("gate", None): cmd_gate,
     **config_cmd.COMMANDS,
+    **flag_cmd.COMMANDS,
 }
 
 

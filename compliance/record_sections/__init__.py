@@ -12,7 +12,9 @@ from __future__ import annotations
 from compliance.record import _sections, record_section
 from compliance.record_sections.approvals import approvals_section, go_no_go_section
 from compliance.record_sections.checklist import checklist_section
+from compliance.record_sections.flags import flag_rollouts_section
 from compliance.record_sections.incidents import incident_reports_section
+from compliance.record_sections.notes import release_notes_section
 from compliance.record_sections.operations import (
     deployments_section,
     incidents_section,
@@ -27,10 +29,12 @@ __all__ = [
     "audit_section",
     "checklist_section",
     "deployments_section",
+    "flag_rollouts_section",
     "go_no_go_section",
     "incident_reports_section",
     "incidents_section",
     "monitoring_section",
+    "release_notes_section",
     "register_builtin_sections",
     "scope_section",
     "summary_section",
@@ -47,8 +51,10 @@ def register_builtin_sections() -> None:
         ("go_no_go", "Go/no-go meetings", go_no_go_section, 50),
         ("deployments", "Deployments", deployments_section, 60),
         ("monitoring", "Monitoring verdicts", monitoring_section, 70),
+        ("flags", "Feature-flag rollouts", flag_rollouts_section, 75),
         ("incidents", "Incidents and rollbacks", incidents_section, 80),
         ("tests", "Test results", tests_section, 90),
+        ("release_notes", "Release notes", release_notes_section, 95),
         ("incident_reports", "Incident reports and closing", incident_reports_section, 85),
         ("audit", "Audit trail of this release", audit_section, 1000),
     ):
