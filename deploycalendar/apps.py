@@ -1,3 +1,4 @@
+"""Deploy windows, change freezes, scheduled deployments, the promotion queue and the iCalendar feed (docs/calendar.md)."""
 from django.apps import AppConfig
 
 
@@ -5,3 +6,35 @@ class DeployCalendarConfig(AppConfig):
     name = "deploycalendar"
     verbose_name = "Release calendar"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core.events import event_type
+        from deploycalendar import gates, tasks  # noqa: F401 - registers the gate, waiver and beat task
+        from deploycalendar.panels import calendar_panel_context
+        from releases.registry import panel
+
+        event_type(
+            "calendar.override",
+            "A freeze or deploy window was overridden",
+            description="Someone let one release into one environment through its windows and freezes.",
+            audience=("team",),
+        )
+        event_type(
+            "calendar.queue_started",
+            "A queued promotion started",
+            description="The window opened and a queued promotion started by itself.",
+            audience=("team",),
+        )
+        event_type(
+            "calendar.queue_failed",
+            "A queued promotion did not start",
+            description="The window opened but another gate was closed.",
+            audience=("team",),
+        )
+        panel(
+            key="deploycalendar",
+            title="Deploy windows and freezes",
+            template="deploycalendar/partials/panel.html",
+            context=calendar_panel_context,
+            order=35,
+        )

@@ -1,0 +1,134 @@
+"""Reads of the release calendar: the rules that hold for an environment, the time verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet, Subquery
+
+from deploycalendar.models import DeployWindow, Freeze, Override, QueuedPromotion
+from deploycalendar.rules import TimeRule, Verdict, evaluate, rule_summary
+from projects.models import Environment
+from releases.models import Release
+
+
+def freezes_for(environment: Environment) -> QuerySet[Freeze]:
+    """Freezes of ``environment``, and the organisation-wide ones if it is production."""
+    scope = Q(environment=environment)
+    if environment.is_production:
+        scope |= Q(environment__isnull=True)
+    return Freeze.objects.filter(scope, removed_at__isnull=True)
+
+
+def windows_for(environment: Environment) -> QuerySet[DeployWindow]:
+    return DeployWindow.objects.filter(environment=environment, removed_at__isnull=True)
+
+
+@dataclass(frozen=True)
+class TimeAnswer:
+    """What the calendar says about (release, environment) at ``instant``."""
+
+    instant: datetime
+    verdict: Verdict
+    windows: tuple[DeployWindow, ...]
+    freezes: tuple[Freeze, ...]
+    maintenance_required: bool
+    override: str  # the override's sentence, empty when there is none
+
+    @property
+    def applies(self) -> bool:
+        return bool(self.windows or self.freezes)
+
+
+def time_answer(*, release: Release, environment: Environment, instant: datetime) -> TimeAnswer:
+    """The verdict for ``release`` entering ``environment`` at ``instant``: two queries.
+
+    Each row carries whether an override exists for this release and environment, so the
+    override costs no query of its own.
+    """
+    granted = Override.objects.filter(release=release, environment=environment)
+    extra = {
+        "override_reason": Subquery(granted.values("reason")[:1]),
+        "override_by": Subquery(granted.values("granted_by__username")[:1]),
+    }
+    windows = tuple(windows_for(environment).annotate(**extra))
+    freezes = tuple(freezes_for(environment).annotate(**extra))
+    override = next(
+        (
+            f"overridden by {row.override_by}: {row.override_reason}"
+            for row in (*windows, *freezes)
+            if getattr(row, "override_reason", None)
+        ),
+        "",
+    )
+    maintenance = [
+        w for w in windows if w.kind == "maintenance" and release.type in (w.release_types or [])
+    ]
+    # A release type that needs a maintenance window may use only those; others use every window.
+    usable = maintenance or list(windows)
+    verdict = evaluate(
+        instant,
+        windows=[(w, w.as_rule()) for w in usable],
+        freezes=[(f, f.as_rule()) for f in freezes],
+    )
+    return TimeAnswer(
+        instant=instant,
+        verdict=verdict,
+        windows=tuple(usable),
+        freezes=freezes,
+        maintenance_required=bool(maintenance),
+        override=override,
+    )
+
+
+def moment_text(instant: datetime, tz_name: str, *, with_date: bool = True) -> str:
+    from deploycalendar.rules import zone_get
+
+    local = instant.astimezone(zone_get(tz_name))
+    return local.strftime("%a %-d %b %H:%M %Z" if with_date else "%H:%M %Z")
+
+
+def windows_phrase(windows: tuple[DeployWindow, ...] | list[DeployWindow]) -> str:
+    return "; ".join(rule_summary(w.as_rule()) for w in windows)
+
+
+def time_reason(*, answer: TimeAnswer, environment: Environment, release: Release) -> str:
+    """The sentence a person reads when time closes the gate."""
+    verdict = answer.verdict
+    zone = (
+        verdict.freeze.time_zone
+        if isinstance(verdict.freeze, Freeze)
+        else (answer.windows[0].time_zone if answer.windows else "UTC")
+    )
+    opens = (
+        f"it next opens {moment_text(verdict.next_opening, zone)}"
+        if verdict.next_opening is not None
+        else "it does not open within the next year"
+    )
+    name = environment.name
+    if isinstance(verdict.freeze, Freeze) and verdict.freeze_interval is not None:
+        freeze = verdict.freeze
+        scope = " (organisation-wide)" if freeze.organisation_wide else ""
+        text = (
+            f"{name} is frozen ('{freeze.name}'{scope}) until "
+            f"{moment_text(verdict.freeze_interval.end, freeze.time_zone)}"
+        )
+        if verdict.next_opening != verdict.freeze_interval.end:
+            text += f"; {opens}"
+        return text + "."
+    kind = "maintenance window" if answer.maintenance_required else "deploy window"
+    lead = (
+        f"a {release.get_type_display().lower()} release enters {name} only inside a {kind}"
+        if answer.maintenance_required
+        else f"outside the {name} {kind}"
+    )
+    return f"{lead[0].upper()}{lead[1:]} ({windows_phrase(answer.windows)}); {opens}."
+
+
+def queue_for(*, release: Release) -> list[QueuedPromotion]:
+    return list(
+        QueuedPromotion.objects.filter(release=release)
+        .select_related("environment", "requested_by", "cancelled_by")
+        .order_by("-created_at", "-id")
+    )

@@ -1,0 +1,119 @@
+"""Pages of the release calendar: the release-page panel's actions (queue, cancel, override).
+
+One view serves the page or, for htmx, the fragment it swaps. Refusals a person can fix come
+back in the fragment (status 200); 403/404 are real answers.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from core.exceptions import DomainError, NotFound, PermissionDenied
+from deploycalendar import services
+from deploycalendar.models import QueuedPromotion
+from deploycalendar.panels import calendar_panel_context
+from projects.models import Environment
+from releases.selectors import release_with_pipeline
+
+RELEASE_CHANGED_EVENT = "releaseChanged"
+
+
+def _is_fragment(request) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request
+
+
+def _panel(request, pk, *, error: str = "", notice: str = "", changed: bool = False):
+    release = release_with_pipeline(user=request.user, pk=pk)
+    if not _is_fragment(request) and request.method == "POST":
+        if error:
+            messages.error(request, error)
+        elif notice:
+            messages.success(request, notice)
+        return redirect(release.get_absolute_url() + "#panel-deploycalendar")
+    context = {
+        **calendar_panel_context(release, request, error=error, notice=notice),
+        "release": release,
+        "request": request,
+    }
+    if _is_fragment(request):
+        response = render(request, "deploycalendar/partials/panel.html", context)
+        if changed:
+            response["HX-Trigger"] = RELEASE_CHANGED_EVENT
+        return response
+    return render(request, "deploycalendar/release.html", context)
+
+
+def _environment(release, value) -> Environment:
+    environment = Environment.objects.filter(
+        project_id=release.project_id, pk=str(value or "0") if str(value or "").isdigit() else 0
+    ).first()
+    if environment is None:
+        raise NotFound("No such environment in this project.")
+    return environment
+
+
+def _act(request, pk, action, notice: str):
+    try:
+        action()
+    except DomainError as exc:
+        if isinstance(exc, NotFound | PermissionDenied):
+            raise
+        return _panel(request, pk, error=exc.message)
+    return _panel(request, pk, notice=notice, changed=True)
+
+
+@login_required
+@require_safe
+def release_calendar(request, pk):
+    """The calendar section of one release: the fragment for htmx, a page of its own otherwise."""
+    return _panel(request, pk)
+
+
+@login_required
+@require_POST
+def queue_add(request, pk):
+    release = release_with_pipeline(user=request.user, pk=pk)
+    environment = _environment(release, request.POST.get("environment"))
+    return _act(
+        request,
+        pk,
+        lambda: services.queue_add(release=release, environment=environment, actor=request.user),
+        f"Queued: {release.version} starts in {environment.name} by itself when it opens.",
+    )
+
+
+@login_required
+@require_POST
+def queue_cancel(request, pk, item_pk):
+    release = release_with_pipeline(user=request.user, pk=pk)
+    item = QueuedPromotion.objects.filter(pk=item_pk, release=release).first()
+    if item is None:
+        raise NotFound("No such queued promotion.")
+    return _act(
+        request,
+        pk,
+        lambda: services.queue_cancel(item=item, actor=request.user),
+        "The queued promotion is cancelled.",
+    )
+
+
+@login_required
+@require_POST
+def override_grant(request, pk):
+    release = release_with_pipeline(user=request.user, pk=pk)
+    environment = _environment(release, request.POST.get("environment"))
+    return _act(
+        request,
+        pk,
+        lambda: services.override_grant(
+            release=release,
+            environment=environment,
+            actor=request.user,
+            reason=request.POST.get("reason", "")[:2100],
+        ),
+        f"Overridden: {release.version} may enter {environment.name} now.",
+    )
