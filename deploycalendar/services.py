@@ -56,7 +56,7 @@ def _wall(value: str | datetime, field: str) -> datetime:
             f"The {field} is a wall-clock time in the rule's time zone; leave the offset out.",
             details={"field": field},
         )
-    return parsed.replace(second=0, microsecond=0)
+    return parsed.replace(microsecond=0)
 
 
 def _checked_rule(
@@ -84,13 +84,18 @@ def _checked_rule(
     return rule, notes
 
 
+def wall_text(moment: datetime) -> str:
+    """A wall-clock time as stored: minutes, or seconds when it has them."""
+    return moment.strftime(_WALL_FORMAT + (":%S" if moment.second else ""))
+
+
 def _rule_fields(rule: TimeRule) -> dict[str, Any]:
     return {
-        "start": rule.start.strftime(_WALL_FORMAT),
-        "end": rule.end.strftime(_WALL_FORMAT),
+        "start": wall_text(rule.start),
+        "end": wall_text(rule.end),
         "time_zone": rule.tz,
         "rrule": rule.rrule,
-        "exdates": [d.strftime(_WALL_FORMAT) for d in rule.exdates],
+        "exdates": [wall_text(d) for d in rule.exdates],
     }
 
 
