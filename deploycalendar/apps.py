@@ -1,4 +1,5 @@
 """Deploy windows, change freezes, scheduled deployments, the promotion queue and the iCalendar feed (docs/calendar.md)."""
+
 from django.apps import AppConfig
 
 

@@ -17,7 +17,7 @@ class QueueStatus(models.TextChoices):
 
 
 # A queued promotion leaves "waiting" once: a worker claims it (starting) or a person cancels it.
-QUEUE_TRANSITIONS = {
+QUEUE_TRANSITIONS: dict[str, set[str]] = {
     QueueStatus.WAITING: {QueueStatus.STARTING, QueueStatus.CANCELLED},
     QueueStatus.STARTING: {QueueStatus.STARTED, QueueStatus.FAILED},
 }

@@ -166,11 +166,9 @@ def _wall_starts(rule: TimeRule, lower: datetime, upper: datetime) -> Iterable[d
         if lower <= rule.start <= upper and rule.start not in excluded:
             yield rule.start
         return
-    count = 0
-    for start in _recurrence(rule).xafter(lower, inc=True):
+    for count, start in enumerate(_recurrence(rule).xafter(lower, inc=True)):
         if start > upper or count >= MAX_OCCURRENCES:
             return
-        count += 1
         if start not in excluded:
             yield start
 
@@ -199,7 +197,9 @@ def active_at(rule: TimeRule, instant: datetime) -> Interval | None:
     return None
 
 
-def next_start(rule: TimeRule, instant: datetime, *, horizon: timedelta = HORIZON) -> Interval | None:
+def next_start(
+    rule: TimeRule, instant: datetime, *, horizon: timedelta = HORIZON
+) -> Interval | None:
     """The first occurrence that starts at or after ``instant``, within ``horizon``."""
     tz = rule.zone
     lower = instant.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
@@ -316,9 +316,7 @@ def rule_summary(rule: TimeRule) -> str:
     freq = parts.get("FREQ", "")
     same_day = rule.start.date() == rule.end.date()
     if not freq:
-        return (
-            f"{rule.start:%a %-d %b %Y %H:%M} to {rule.end:%a %-d %b %Y %H:%M} {rule.tz}"
-        )
+        return f"{rule.start:%a %-d %b %Y %H:%M} to {rule.end:%a %-d %b %Y %H:%M} {rule.tz}"
     if freq == "WEEKLY" or (freq == "DAILY" and "BYDAY" in parts):
         codes = [c[-2:] for c in parts.get("BYDAY", _DAY_ORDER[rule.start.weekday()]).split(",")]
         if same_day:

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet, Subquery
 
 from deploycalendar.models import DeployWindow, Freeze, Override, QueuedPromotion
-from deploycalendar.rules import TimeRule, Verdict, evaluate, rule_summary
+from deploycalendar.rules import Verdict, evaluate, rule_summary
 from projects.models import Environment
 from releases.models import Release
 
@@ -56,7 +56,7 @@ def time_answer(*, release: Release, environment: Environment, instant: datetime
     freezes = tuple(freezes_for(environment).annotate(**extra))
     override = next(
         (
-            f"overridden by {row.override_by}: {row.override_reason}"
+            f"overridden by {getattr(row, 'override_by', '')}: {getattr(row, 'override_reason', '')}"
             for row in (*windows, *freezes)
             if getattr(row, "override_reason", None)
         ),

@@ -80,7 +80,9 @@ def _checked_rule(
     problems = rule_validate(rule)
     if problems:
         raise ValidationFailed(" ".join(problems), details={"problems": problems})
-    notes = [n for n in (wall_time_note(rule.start, rule.tz), wall_time_note(rule.end, rule.tz)) if n]
+    notes = [
+        n for n in (wall_time_note(rule.start, rule.tz), wall_time_note(rule.end, rule.tz)) if n
+    ]
     return rule, notes
 
 
@@ -162,7 +164,12 @@ def window_create(
         action="calendar.window_created",
         obj=window,
         project=environment.project_id,
-        data={"environment": environment.name, "rule": rule_summary(rule), "notes": notes, **_rule_fields(rule)},
+        data={
+            "environment": environment.name,
+            "rule": rule_summary(rule),
+            "notes": notes,
+            **_rule_fields(rule),
+        },
     )
     return window
 
@@ -243,7 +250,9 @@ def calendar_rule_remove(*, rule: DeployWindow | Freeze, actor: Any) -> None:
     environment = rule.environment
     if environment is None:
         if not can_set_organisation_freeze(actor):
-            raise PermissionDenied("Only a site administrator may remove an organisation-wide freeze.")
+            raise PermissionDenied(
+                "Only a site administrator may remove an organisation-wide freeze."
+            )
     else:
         _manage_authorize(project=environment.project, actor=actor)
     model = type(rule)
@@ -251,7 +260,9 @@ def calendar_rule_remove(*, rule: DeployWindow | Freeze, actor: Any) -> None:
     if locked.removed_at is not None:
         return
     now = timezone.now()
-    model.objects.filter(pk=rule.pk).update(removed_at=now, sequence=locked.sequence + 1, updated_at=now)
+    model.objects.filter(pk=rule.pk).update(
+        removed_at=now, sequence=locked.sequence + 1, updated_at=now
+    )
     what = "window" if model is DeployWindow else "freeze"
     audit_record(
         actor=actor,
@@ -399,7 +410,9 @@ def queue_cancel(*, item: QueuedPromotion, actor: Any) -> QueuedPromotion:
     if not can_view_project(actor, release.project_id):
         raise NotFound("No such queued promotion.")
     if not can_queue(actor, release):
-        raise PermissionDenied("Only a person who may deploy this release may cancel its queued promotion.")
+        raise PermissionDenied(
+            "Only a person who may deploy this release may cancel its queued promotion."
+        )
     locked = QueuedPromotion.objects.select_for_update().get(pk=item.pk)
     transition_check(
         transitions=QUEUE_TRANSITIONS,

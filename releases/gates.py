@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 
 from django.conf import settings
@@ -33,9 +33,16 @@ class GateResult:
         return self.state != GateState.CLOSED
 
     def as_dict(self) -> dict:
-        answer = {"code": self.code, "title": self.title, "state": self.state, "reason": self.reason}
+        answer: dict[str, str | None] = {
+            "code": self.code,
+            "title": self.title,
+            "state": self.state,
+            "reason": self.reason,
+        }
         if self.next_opening is not None or self.freeze:
-            answer["next_opening"] = self.next_opening.isoformat() if self.next_opening else None
+            answer["next_opening"] = (
+                self.next_opening.astimezone(UTC).isoformat() if self.next_opening else None
+            )
             answer["freeze"] = self.freeze
         return answer
 
@@ -143,7 +150,9 @@ def gate_evaluate(*, release: Release, environment: Environment) -> GateReport:
                 why = waive(ctx)
                 if why:
                     result = replace(
-                        result, state=GateState.WAIVED.value, reason=f"{result.reason} Waived: {why}"
+                        result,
+                        state=GateState.WAIVED.value,
+                        reason=f"{result.reason} Waived: {why}",
                     )
                     break
         final.append(result)

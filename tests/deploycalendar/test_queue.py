@@ -51,11 +51,15 @@ class TestQueueService:
         assert queue_start(item_id=item.pk) == ""
         item.refresh_from_db()
         assert item.status == QueueStatus.STARTED and item.deployment is not None
-        assert Deployment.objects.filter(release=staged, environment=envs["production"]).count() == 1
+        assert (
+            Deployment.objects.filter(release=staged, environment=envs["production"]).count() == 1
+        )
         event = AuditEvent.objects.get(action="calendar.queue_started")
         assert event.actor_id is None  # Shipcheck itself started it
 
-    def test_queue__another_gate_closed_at_start__fails_loudly(self, staged, envs, people, window_later):
+    def test_queue__another_gate_closed_at_start__fails_loudly(
+        self, staged, envs, people, window_later
+    ):
         window = window_later(120)
         item = queue_add(release=staged, environment=envs["production"], actor=people.alice)
         window.start, window.end = wall(minute(-5)), wall(minute(55))
@@ -73,14 +77,22 @@ class TestQueueService:
         item = queue_add(release=staged, environment=envs["production"], actor=people.alice)
         window.start, window.end = wall(minute(-5)), wall(minute(300))
         window.save()
-        freeze_create(environment=envs["production"], actor=people.alice, name="Incident freeze",
-                      start=wall(minute(-2)), end=wall(minute(30)), time_zone="UTC")
+        freeze_create(
+            environment=envs["production"],
+            actor=people.alice,
+            name="Incident freeze",
+            start=wall(minute(-2)),
+            end=wall(minute(30)),
+            time_zone="UTC",
+        )
         QueuedPromotion.objects.filter(pk=item.pk).update(not_before=minute(-1))
         assert queue_start(item_id=item.pk) == QueueStatus.WAITING
         item.refresh_from_db()
         assert item.not_before == minute(30)
 
-    def test_queue__refused_when_another_gate_is_closed_or_all_open(self, release, envs, people, gates_only, window_later):
+    def test_queue__refused_when_another_gate_is_closed_or_all_open(
+        self, release, envs, people, gates_only, window_later
+    ):
         gates_only("deploycalendar")
         window_later(120)
         with pytest.raises(Conflict, match="Only a promotion held back by time"):
@@ -119,16 +131,19 @@ def test_queued_promotion__two_real_workers__starts_once_when_the_window_opens(
         if os.environ.get("CI") == "true":
             pytest.fail("CI must run this with PostgreSQL and Redis (DATABASE_URL, REDIS_URL).")
         pytest.skip("LOUD: needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL) for real workers")
+    from django.utils import timezone
+
     from config.celery import app
     from tests.monitoring.test_worker import WorkerProcess
 
-    from django.utils import timezone
-
     opens = (timezone.now() + timedelta(seconds=4)).replace(microsecond=0)
     window_create(
-        environment=envs["dev"], actor=people.alice, name="Short window",
+        environment=envs["dev"],
+        actor=people.alice,
+        name="Short window",
         start=opens.strftime("%Y-%m-%dT%H:%M:%S"),
-        end=(opens + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%S"), time_zone="UTC",
+        end=(opens + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%S"),
+        time_zone="UTC",
     )
     item = queue_add(release=staged, environment=envs["dev"], actor=people.alice)
     assert item.not_before == opens

@@ -28,7 +28,9 @@ def utc(text: str) -> datetime:
 def weekend(tz: str) -> TimeRule:
     # Friday 18:00 to Monday 08:00, every week, from a Friday in January.
     return TimeRule(
-        start=datetime(2026, 1, 2, 18, 0), end=datetime(2026, 1, 5, 8, 0), tz=tz,
+        start=datetime(2026, 1, 2, 18, 0),
+        end=datetime(2026, 1, 5, 8, 0),
+        tz=tz,
         rrule="FREQ=WEEKLY;BYDAY=FR",
     )
 
@@ -54,8 +56,13 @@ class TestGitLabCronVectors:
 
     @pytest.mark.parametrize(
         "start,end",
-        [("0 23 1 * 5", "0 7 * * 1"), ("x 23 * * 5", "0 7 * * 1"), ("0 23 * *", "0 7 * * 1"),
-         ("0 23 * * 1,5", "0 7 * * 1"), ("0 24 * * 5", "0 7 * * 1")],
+        [
+            ("0 23 1 * 5", "0 7 * * 1"),
+            ("x 23 * * 5", "0 7 * * 1"),
+            ("0 23 * *", "0 7 * * 1"),
+            ("0 23 * * 1,5", "0 7 * * 1"),
+            ("0 24 * * 5", "0 7 * * 1"),
+        ],
     )
     def test_bad_pairs_are_refused_with_a_sentence(self, start, end):
         with pytest.raises(RuleError):
@@ -103,8 +110,10 @@ class TestDaylightSaving:
 
     def test_a_daily_window_at_the_gap_opens_once_that_day(self):
         rule = TimeRule(
-            start=datetime(2026, 3, 27, 2, 30), end=datetime(2026, 3, 27, 3, 30),
-            tz="Europe/Berlin", rrule="FREQ=DAILY",
+            start=datetime(2026, 3, 27, 2, 30),
+            end=datetime(2026, 3, 27, 3, 30),
+            tz="Europe/Berlin",
+            rrule="FREQ=DAILY",
         )
         day = occurrences(rule, utc("2026-03-28T22:00"), utc("2026-03-29T22:00"))
         # 02:30-03:30 lies wholly in that day's gap: both ends read as 03:30, so it is empty.
@@ -115,7 +124,9 @@ class TestDaylightSaving:
 class TestHalfOpenAndEdges:
     def test_across_midnight(self):
         rule = TimeRule(
-            start=datetime(2026, 1, 1, 22, 0), end=datetime(2026, 1, 2, 2, 0), tz="UTC",
+            start=datetime(2026, 1, 1, 22, 0),
+            end=datetime(2026, 1, 2, 2, 0),
+            tz="UTC",
             rrule="FREQ=DAILY",
         )
         assert active_at(rule, utc("2026-02-10T23:59")) is not None
@@ -126,8 +137,10 @@ class TestHalfOpenAndEdges:
 
     def test_across_the_years_end(self):
         rule = TimeRule(
-            start=datetime(2025, 12, 20, 0, 0), end=datetime(2026, 1, 5, 6, 0),
-            tz="Europe/Berlin", rrule="FREQ=YEARLY",
+            start=datetime(2025, 12, 20, 0, 0),
+            end=datetime(2026, 1, 5, 6, 0),
+            tz="Europe/Berlin",
+            rrule="FREQ=YEARLY",
         )
         assert active_at(rule, utc("2026-12-31T12:00")) is not None
         assert active_at(rule, utc("2027-01-05T04:59")) is not None
@@ -145,8 +158,11 @@ class TestHalfOpenAndEdges:
 
     def test_exdates_skip_an_occurrence(self):
         rule = TimeRule(
-            start=datetime(2026, 1, 2, 18), end=datetime(2026, 1, 5, 8), tz="UTC",
-            rrule="FREQ=WEEKLY;BYDAY=FR", exdates=(datetime(2026, 1, 9, 18),),
+            start=datetime(2026, 1, 2, 18),
+            end=datetime(2026, 1, 5, 8),
+            tz="UTC",
+            rrule="FREQ=WEEKLY;BYDAY=FR",
+            exdates=(datetime(2026, 1, 9, 18),),
         )
         assert active_at(rule, utc("2026-01-10T12:00")) is None
         assert active_at(rule, utc("2026-01-17T12:00")) is not None
@@ -154,7 +170,9 @@ class TestHalfOpenAndEdges:
 
 class TestEvaluate:
     window = TimeRule(
-        start=datetime(2026, 1, 6, 10), end=datetime(2026, 1, 6, 16), tz="Europe/Berlin",
+        start=datetime(2026, 1, 6, 10),
+        end=datetime(2026, 1, 6, 16),
+        tz="Europe/Berlin",
         rrule="FREQ=WEEKLY;BYDAY=TU,WE,TH",
     )
 
@@ -168,7 +186,9 @@ class TestEvaluate:
         assert verdict.next_opening == utc("2026-01-13T09:00")
 
     def test_deny_beats_allow_and_the_opening_skips_the_freeze(self):
-        freeze = TimeRule(start=datetime(2026, 1, 13), end=datetime(2026, 1, 14, 12), tz="Europe/Berlin")
+        freeze = TimeRule(
+            start=datetime(2026, 1, 13), end=datetime(2026, 1, 14, 12), tz="Europe/Berlin"
+        )
         verdict = evaluate(
             utc("2026-01-07T10:00"), windows=[("w", self.window)], freezes=[("f", freeze)]
         )
@@ -183,7 +203,9 @@ class TestEvaluate:
         assert evaluate(utc("2026-01-10T03:00"), windows=[], freezes=[]).allowed
 
     def test_never_opening_is_none(self):
-        freeze = TimeRule(start=datetime(2020, 1, 1), end=datetime(2020, 1, 2), tz="UTC", rrule="FREQ=DAILY")
+        freeze = TimeRule(
+            start=datetime(2020, 1, 1), end=datetime(2020, 1, 2), tz="UTC", rrule="FREQ=DAILY"
+        )
         verdict = evaluate(utc("2026-01-10T03:00"), windows=[], freezes=[("f", freeze)])
         assert not verdict.allowed and verdict.next_opening is None
         assert rule_summary(self.window) == "Tue–Thu 10:00–16:00 Europe/Berlin"
@@ -196,13 +218,20 @@ class TestBadInput:
         assert rule_validate(TimeRule(datetime(2026, 1, 1), datetime(2026, 1, 2), "Nowhere"))
 
     def test_end_before_start_and_zero_length(self):
-        assert "after the start" in rule_validate(
-            TimeRule(datetime(2026, 1, 2), datetime(2026, 1, 1), "UTC")
-        )[0]
+        assert (
+            "after the start"
+            in rule_validate(TimeRule(datetime(2026, 1, 2), datetime(2026, 1, 1), "UTC"))[0]
+        )
         assert rule_validate(TimeRule(datetime(2026, 1, 1), datetime(2026, 1, 1), "UTC"))
 
     @pytest.mark.parametrize(
-        "text", ["FREQ=SOMETIMES", "FREQ=WEEKLY;BYDAY=XX", "nonsense", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"]
+        "text",
+        [
+            "FREQ=SOMETIMES",
+            "FREQ=WEEKLY;BYDAY=XX",
+            "nonsense",
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+        ],
     )
     def test_impossible_or_unreadable_recurrence(self, text):
         assert rule_validate(TimeRule(datetime(2026, 1, 1), datetime(2026, 1, 1, 1), "UTC", text))
@@ -218,5 +247,10 @@ class TestBadInput:
         )
 
     def test_expansion_is_bounded(self):
-        rule = TimeRule(datetime(2026, 1, 1), datetime(2026, 1, 1, 0, 1), "UTC", "FREQ=MINUTELY;INTERVAL=2")
-        assert len(occurrences(rule, utc("2026-01-01T00:00"), utc("2027-01-01T00:00"))) <= MAX_OCCURRENCES
+        rule = TimeRule(
+            datetime(2026, 1, 1), datetime(2026, 1, 1, 0, 1), "UTC", "FREQ=MINUTELY;INTERVAL=2"
+        )
+        assert (
+            len(occurrences(rule, utc("2026-01-01T00:00"), utc("2027-01-01T00:00")))
+            <= MAX_OCCURRENCES
+        )
