@@ -10,6 +10,7 @@ class DeployCalendarConfig(AppConfig):
 
     def ready(self) -> None:
         from core.events import event_type
+        from core.nav import nav_item
         from deploycalendar import gates, tasks  # noqa: F401 - registers the gate, waiver and beat task
         from deploycalendar.panels import calendar_panel_context
         from releases.registry import panel
@@ -32,6 +33,7 @@ class DeployCalendarConfig(AppConfig):
             description="The window opened but another gate was closed.",
             audience=("team",),
         )
+        nav_item("Calendar", "deploycalendar:calendar", order=45)
         panel(
             key="deploycalendar",
             title="Deploy windows and freezes",

@@ -132,3 +132,74 @@ def queue_for(*, release: Release) -> list[QueuedPromotion]:
         .select_related("environment", "requested_by", "cancelled_by")
         .order_by("-created_at", "-id")
     )
+
+
+# --- The calendar ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Band:
+    """One occurrence of a window or freeze, as drawn on the calendar."""
+
+    kind: str  # "freeze", "allowed" or "maintenance"
+    name: str
+    scope: str  # "payments · production" or "every project · production"
+    start: datetime
+    end: datetime
+    summary: str
+
+
+@dataclass
+class CalendarData:
+    start: datetime
+    end: datetime
+    projects: list
+    bands: list[Band]
+    deployments: list
+    rules: list  # (kind, scope, name, summary) of every rule, in plain words
+
+
+def calendar_data(*, user: object, start: datetime, end: datetime, project: object = None) -> CalendarData:
+    """Windows, freezes and deployments of the projects ``user`` sees, in [start, end).
+
+    Four queries whatever the number of releases, rules or days: projects, windows, freezes,
+    deployments. Expansion of each rule is bounded by ``rules.MAX_OCCURRENCES``.
+    """
+    from projects.selectors import project_list
+    from releases.models import Deployment
+
+    projects = list(project_list(user=user).order_by("name"))  # type: ignore[arg-type]
+    if project is not None:
+        projects = [p for p in projects if p.pk == getattr(project, "pk", project)]
+    ids = [p.pk for p in projects]
+    windows = list(
+        DeployWindow.objects.filter(
+            environment__project_id__in=ids, removed_at__isnull=True
+        ).select_related("environment__project")
+    )
+    freezes = list(
+        Freeze.objects.filter(
+            Q(environment__project_id__in=ids) | Q(environment__isnull=True),
+            removed_at__isnull=True,
+        ).select_related("environment__project")
+    )
+    bands: list[Band] = []
+    rules: list[tuple[str, str, str, str]] = []
+    for row in (*freezes, *windows):
+        kind = "freeze" if isinstance(row, Freeze) else row.kind
+        env = row.environment
+        scope = f"{env.project.name} · {env.name}" if env else "every project · production"
+        summary = rule_summary(row.as_rule())
+        rules.append((kind, scope, row.name, summary))
+        from deploycalendar.rules import occurrences
+
+        for interval in occurrences(row.as_rule(), start, end):
+            bands.append(Band(kind, row.name, scope, interval.start, interval.end, summary))
+    deployments = list(
+        Deployment.objects.filter(
+            release__project_id__in=ids, created_at__gte=start, created_at__lt=end
+        )
+        .select_related("release__project", "environment")
+        .order_by("created_at")[:500]
+    )
+    return CalendarData(start, end, projects, bands, deployments, rules)

@@ -4,6 +4,7 @@ from deploycalendar import views
 
 app_name = "deploycalendar"
 urlpatterns = [
+    path("calendar/", views.calendar_page, name="calendar"),
     path("releases/<int:pk>/calendar/", views.release_calendar, name="release"),
     path("releases/<int:pk>/calendar/queue/", views.queue_add, name="queue-add"),
     path(

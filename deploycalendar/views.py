@@ -6,13 +6,17 @@ back in the fragment (status 200); 403/404 are real answers.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from core.exceptions import DomainError, NotFound, PermissionDenied
-from deploycalendar import services
+from deploycalendar import selectors, services
 from deploycalendar.models import QueuedPromotion
 from deploycalendar.panels import calendar_panel_context
 from projects.models import Environment
@@ -117,3 +121,88 @@ def override_grant(request, pk):
         ),
         f"Overridden: {release.version} may enter {environment.name} now.",
     )
+
+
+# --- The calendar page ----------------------------------------------------------------------
+
+
+def _parse_day(value: str | None, default):
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+@login_required
+@require_safe
+def calendar_page(request):
+    """Month or week view of windows, freezes and deployments; ?project=slug narrows it."""
+    from projects.selectors import project_list
+
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate()
+    view = "week" if request.GET.get("view") == "week" else "month"
+    anchor = _parse_day(request.GET.get("date"), today)
+    project = None
+    slug = (request.GET.get("project") or "")[:60]
+    if slug:
+        project = project_list(user=request.user).filter(slug=slug).first()
+        if project is None:
+            raise NotFound("No such project.")
+    if view == "month":
+        first = anchor.replace(day=1)
+        grid_start = first - timedelta(days=first.weekday())
+        next_month = (first + timedelta(days=32)).replace(day=1)
+        days = (next_month - grid_start).days
+        grid_days = days + (-days % 7)
+        previous = (first - timedelta(days=1)).replace(day=1)
+        title = first.strftime("%B %Y")
+    else:
+        first = anchor - timedelta(days=anchor.weekday())
+        grid_start, grid_days = first, 7
+        next_month, previous = first + timedelta(days=7), first - timedelta(days=7)
+        title = f"Week of {first:%-d %B %Y}"
+    start = datetime.combine(grid_start, time.min, tzinfo=zone)
+    end = start + timedelta(days=grid_days)
+    data = selectors.calendar_data(user=request.user, start=start, end=end, project=project)
+    weeks = []
+    for w in range(grid_days // 7):
+        week = []
+        for d in range(7):
+            day = grid_start + timedelta(days=w * 7 + d)
+            day_start = datetime.combine(day, time.min, tzinfo=zone)
+            day_end = day_start + timedelta(days=1)
+            week.append(
+                {
+                    "date": day,
+                    "today": day == today,
+                    "outside": view == "month" and day.month != first.month,
+                    "bands": [b for b in data.bands if b.start < day_end and b.end > day_start],
+                    "deployments": [
+                        dep for dep in data.deployments if day_start <= dep.created_at < day_end
+                    ],
+                }
+            )
+        weeks.append(week)
+    query = {"view": view}
+    if project is not None:
+        query["project"] = project.slug
+    context = {
+        "view": view,
+        "title": title,
+        "weeks": weeks,
+        "data": data,
+        "project": project,
+        "projects": data.projects if project is None else project_list(user=request.user),
+        "previous_query": urlencode({**query, "date": previous.isoformat()}),
+        "next_query": urlencode({**query, "date": next_month.isoformat()}),
+        "today_query": urlencode(query),
+        "switch_query": urlencode(
+            {**query, "view": "month" if view == "week" else "week", "date": anchor.isoformat()}
+        ),
+        "anchor": anchor,
+        "zone": zone,
+        "weekday_names": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    }
+    template = "deploycalendar/partials/calendar.html" if _is_fragment(request) else "deploycalendar/calendar.html"
+    return render(request, template, context)
