@@ -159,7 +159,9 @@ class CalendarData:
     rules: list  # (kind, scope, name, summary) of every rule, in plain words
 
 
-def calendar_data(*, user: object, start: datetime, end: datetime, project: object = None) -> CalendarData:
+def calendar_data(
+    *, user: object, start: datetime, end: datetime, project: object = None
+) -> CalendarData:
     """Windows, freezes and deployments of the projects ``user`` sees, in [start, end).
 
     Four queries whatever the number of releases, rules or days: projects, windows, freezes,

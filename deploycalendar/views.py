@@ -204,5 +204,9 @@ def calendar_page(request):
         "zone": zone,
         "weekday_names": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
     }
-    template = "deploycalendar/partials/calendar.html" if _is_fragment(request) else "deploycalendar/calendar.html"
+    template = (
+        "deploycalendar/partials/calendar.html"
+        if _is_fragment(request)
+        else "deploycalendar/calendar.html"
+    )
     return render(request, template, context)

@@ -60,7 +60,16 @@ def test_shipcheck_gate__frozen__exit_1_with_sentence_and_next_opening(
     }
     environment.pop("SHIPCHECK_PROJECT", None)
     result = subprocess.run(
-        [sys.executable, "-m", "shipcheck_cli", "gate", "--version", "2.4.0", "--env", "production"],
+        [
+            sys.executable,
+            "-m",
+            "shipcheck_cli",
+            "gate",
+            "--version",
+            "2.4.0",
+            "--env",
+            "production",
+        ],
         cwd=tmp_path,
         env=environment,
         capture_output=True,

@@ -12,7 +12,9 @@ from tests.deploycalendar.conftest import deploy
 pytestmark = pytest.mark.django_db
 
 
-def test_calendar__shows_freeze_band_deployments_today_and_rules(client, staged, people, freeze_now, window_later):
+def test_calendar__shows_freeze_band_deployments_today_and_rules(
+    client, staged, people, freeze_now, window_later
+):
     freeze_now()
     window_later(120)
     client.force_login(people.alice)
@@ -49,10 +51,14 @@ def test_calendar__bad_date_falls_back_to_today(client, people, project):
 
 
 @pytest.mark.parametrize("count", [1, 8])
-def test_calendar__constant_queries(client, project, people, envs, gates_only, freeze_now, count, django_assert_max_num_queries):
+def test_calendar__constant_queries(
+    client, project, people, envs, gates_only, freeze_now, count, django_assert_max_num_queries
+):
     gates_only("deploycalendar")
     for i in range(count):
-        r = release_create(project=project, version=f"3.{i}.0", title="x", actor=people.alice, rollback_plan="x")
+        r = release_create(
+            project=project, version=f"3.{i}.0", title="x", actor=people.alice, rollback_plan="x"
+        )
         deploy(r, envs["dev"], people.alice)
         freeze_now(envs["staging"], name=f"Freeze {i}")
     client.force_login(people.alice)
@@ -61,23 +67,33 @@ def test_calendar__constant_queries(client, project, people, envs, gates_only, f
     assert response.content.decode().count("→ dev") == count
 
 
-def test_release_panel__queue_and_override_buttons(client, staged, people, envs, freeze_now, window_later):
+def test_release_panel__queue_and_override_buttons(
+    client, staged, people, envs, freeze_now, window_later
+):
     window_later(120)
     client.force_login(people.alice)
     page = client.get(staged.get_absolute_url()).content.decode()
     assert "Outside the production deploy window" in page
     assert "Queue for " in page
-    response = client.post(f"/releases/{staged.pk}/calendar/queue/", {"environment": envs["production"].pk})
+    response = client.post(
+        f"/releases/{staged.pk}/calendar/queue/", {"environment": envs["production"].pk}
+    )
     assert response.status_code == 302
     item = QueuedPromotion.objects.get()
     assert item.status == "waiting"
     page = client.get(staged.get_absolute_url()).content.decode()
     assert "Waiting for the window" in page
     # The release manager may not override her own release; the emergency approver may.
-    client.post(f"/releases/{staged.pk}/calendar/override/", {"environment": envs["production"].pk, "reason": "x" * 20})
+    client.post(
+        f"/releases/{staged.pk}/calendar/override/",
+        {"environment": envs["production"].pk, "reason": "x" * 20},
+    )
     assert not Override.objects.exists()
     client.force_login(people.emma)
-    client.post(f"/releases/{staged.pk}/calendar/override/", {"environment": envs["production"].pk, "reason": "Outage: must ship now."})
+    client.post(
+        f"/releases/{staged.pk}/calendar/override/",
+        {"environment": envs["production"].pk, "reason": "Outage: must ship now."},
+    )
     assert Override.objects.get().reason == "Outage: must ship now."
     page = client.get(staged.get_absolute_url()).content.decode()
     assert "Freeze overridden for production" in page and "freeze overridden" in page
