@@ -155,3 +155,20 @@ class QueuedPromotion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.release} into {self.environment} ({self.status})"
+
+
+class FeedToken(models.Model):
+    """A person's secret feed URL (calendar programs cannot sign in); only its hash is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed_tokens"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

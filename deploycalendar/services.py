@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -14,7 +16,7 @@ from core.events import publish
 from core.exceptions import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.transitions import transition_check
 from deploycalendar.choices import QUEUE_TRANSITIONS, QueueStatus, WindowKind
-from deploycalendar.models import DeployWindow, Freeze, Override, QueuedPromotion
+from deploycalendar.models import DeployWindow, FeedToken, Freeze, Override, QueuedPromotion
 from deploycalendar.permissions import (
     can_manage_calendar,
     can_override,
@@ -559,6 +561,8 @@ def queue_run_due(*, now: datetime | None = None) -> int:
 
 
 __all__ = [
+    "feed_token_create",
+    "feed_token_revoke",
     "calendar_rule_remove",
     "freeze_create",
     "override_grant",
@@ -568,3 +572,57 @@ __all__ = [
     "queue_start",
     "window_create",
 ]
+
+
+# --- Feed tokens ----------------------------------------------------------------------------
+
+
+def feed_token_hash(plain: str) -> str:
+    return hashlib.sha256(plain.encode()).hexdigest()
+
+
+@transaction.atomic
+def feed_token_create(*, actor: Any) -> str:
+    """A new secret feed URL token for ``actor``; earlier ones are revoked. Returns it once.
+
+    People only. Audit: ``calendar.feed_token_created`` (never the token itself).
+    """
+    from projects.permissions import is_person
+
+    if not is_person(actor):
+        raise PermissionDenied("Only a person signed in may have a calendar feed.")
+    now = timezone.now()
+    FeedToken.objects.filter(user=actor, revoked_at__isnull=True).update(revoked_at=now)
+    plain = "cal_" + secrets.token_urlsafe(32)
+    token = FeedToken.objects.create(user=actor, token_hash=feed_token_hash(plain))
+    audit_record(actor=actor, action="calendar.feed_token_created", obj=token)
+    return plain
+
+
+@transaction.atomic
+def feed_token_revoke(*, actor: Any) -> int:
+    """Revoke every feed URL of ``actor``. Audit: ``calendar.feed_token_revoked``."""
+    count = FeedToken.objects.filter(user=actor, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if count:
+        audit_record(
+            actor=actor,
+            action="calendar.feed_token_revoked",
+            object_type="deploycalendar.feedtoken",
+            object_id=actor.pk,
+            object_repr=f"Calendar feeds of {actor}",
+        )
+    return count
+
+
+def feed_user(*, plain: str) -> Any:
+    """The person a feed token belongs to, or NotFound (a revoked or unknown URL)."""
+    token = (
+        FeedToken.objects.filter(token_hash=feed_token_hash(plain or ""), revoked_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        raise NotFound("No such calendar feed.")
+    return token.user

@@ -5,6 +5,8 @@ from deploycalendar import views
 app_name = "deploycalendar"
 urlpatterns = [
     path("calendar/", views.calendar_page, name="calendar"),
+    path("calendar/feed/<str:token>.ics", views.feed, name="feed"),
+    path("calendar/feed-token/", views.feed_token, name="feed-token"),
     path("releases/<int:pk>/calendar/", views.release_calendar, name="release"),
     path("releases/<int:pk>/calendar/queue/", views.queue_add, name="queue-add"),
     path(

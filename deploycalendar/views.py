@@ -210,3 +210,60 @@ def calendar_page(request):
         else "deploycalendar/calendar.html"
     )
     return render(request, template, context)
+
+
+# --- The iCalendar feed ---------------------------------------------------------------------
+
+
+@require_safe
+def feed(request, token):
+    """``/calendar/feed/<token>.ics`` (every project of its owner, ``?project=slug`` for one,
+    ``?mine=1`` for the owner's releases only). The token is the only credential."""
+    from django.http import HttpResponse
+
+    from deploycalendar.feed import feed_calendar, feed_rows
+    from projects.selectors import project_list
+
+    user = services.feed_user(plain=token)
+    project = None
+    slug = (request.GET.get("project") or "")[:60]
+    if slug:
+        project = project_list(user=user).filter(slug=slug).first()
+        if project is None:
+            raise NotFound("No such project.")
+    mine = request.GET.get("mine") == "1"
+    windows, freezes, deployments = feed_rows(
+        user=user, project=project, mine=mine, now=timezone.now()
+    )
+    name = f"Shipcheck · {project.name}" if project else "Shipcheck"
+    if mine:
+        name += " · my releases"
+    body = feed_calendar(
+        name=name,
+        windows=windows,
+        freezes=freezes,
+        deployments=deployments,
+        host=request.get_host().split(":")[0] or "shipcheck",
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+@require_POST
+def feed_token(request):
+    """Create (or, with ``revoke``, revoke) the signed-in person's secret feed URL."""
+    if request.POST.get("revoke"):
+        services.feed_token_revoke(actor=request.user)
+        messages.success(
+            request, "Your calendar feed URLs are revoked; subscribed programs stop updating."
+        )
+        return redirect("deploycalendar:calendar")
+    plain = services.feed_token_create(actor=request.user)
+    url = request.build_absolute_uri(f"/calendar/feed/{plain}.ics")
+    messages.success(
+        request,
+        f"Your new calendar feed URL (shown once; earlier ones stop working): {url}",
+    )
+    return redirect("deploycalendar:calendar")
