@@ -32,11 +32,8 @@ def _rule_event(row: DeployWindow | Freeze, host: str) -> Event:
     event.add("sequence", row.sequence)
     event.add("dtstart", rule.start.replace(tzinfo=zone))
     event.add("dtend", rule.end.replace(tzinfo=zone))
-    scope = (
-        f"{row.environment.project.name} {row.environment.name}"
-        if row.environment_id
-        else "every project, production"
-    )
+    env = row.environment
+    scope = f"{env.project.name} {env.name}" if env is not None else "every project, production"
     if isinstance(row, Freeze):
         event.add("summary", f"Freeze: {row.name} ({scope})")
         if row.reason:

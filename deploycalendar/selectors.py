@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet, Subquery
 
 from deploycalendar.models import DeployWindow, Freeze, Override, QueuedPromotion
-from deploycalendar.rules import Verdict, evaluate, rule_summary
+from deploycalendar.rules import Verdict, evaluate, occurrences, rule_summary
 from projects.models import Environment
 from releases.models import Release
 
@@ -187,14 +187,13 @@ def calendar_data(
     )
     bands: list[Band] = []
     rules: list[tuple[str, str, str, str]] = []
-    for row in (*freezes, *windows):
-        kind = "freeze" if isinstance(row, Freeze) else row.kind
+    every: list[DeployWindow | Freeze] = [*freezes, *windows]
+    for row in every:
+        kind = row.kind if isinstance(row, DeployWindow) else "freeze"
         env = row.environment
         scope = f"{env.project.name} · {env.name}" if env else "every project · production"
         summary = rule_summary(row.as_rule())
         rules.append((kind, scope, row.name, summary))
-        from deploycalendar.rules import occurrences
-
         for interval in occurrences(row.as_rule(), start, end):
             bands.append(Band(kind, row.name, scope, interval.start, interval.end, summary))
     deployments = list(
