@@ -34,6 +34,12 @@ class DeployCalendarConfig(AppConfig):
             audience=("team",),
         )
         nav_item("Calendar", "deploycalendar:calendar", order=45)
+        event_type(
+            "calendar.reminder",
+            "A production deployment is planned within 24 hours",
+            description="Sent once, a day before a release's planned production deployment.",
+            audience=("team",),
+        )
         panel(
             key="deploycalendar",
             title="Deploy windows and freezes",

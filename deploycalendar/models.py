@@ -172,3 +172,30 @@ class FeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class ScheduledDeployment(models.Model):
+    """When a release is planned to enter an environment (one plan per release and environment)."""
+
+    release = models.ForeignKey(
+        "releases.Release", on_delete=models.CASCADE, related_name="scheduled_deployments"
+    )
+    environment = models.ForeignKey(
+        "projects.Environment", on_delete=models.CASCADE, related_name="scheduled_deployments"
+    )
+    planned_at = models.DateTimeField()
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["planned_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "environment"], name="calendar_plan_once")
+        ]
+        indexes = [models.Index(fields=["planned_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.release} into {self.environment} at {self.planned_at:%Y-%m-%d %H:%M}"

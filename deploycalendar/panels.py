@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from deploycalendar.models import Override
+from deploycalendar.models import Override, ScheduledDeployment
 from deploycalendar.permissions import can_override, can_queue
 from deploycalendar.selectors import moment_text, queue_for, time_answer, time_reason
+from projects.permissions import can_manage_release
 from releases.choices import RELEASE_CLOSED_STATES
 from releases.registry import Urgent, urgent_source
 
@@ -14,7 +15,7 @@ from releases.registry import Urgent, urgent_source
 def calendar_panel_context(release, request, *, error: str = "", notice: str = "") -> dict:
     """Overrides, the queue and, per environment the time holds back, why and until when.
 
-    Two queries for overrides and the queue, two per environment of the pipeline.
+    Three queries for overrides, plans and the queue, two per environment of the pipeline.
     """
     user = request.user
     now = timezone.now()
@@ -46,7 +47,15 @@ def calendar_panel_context(release, request, *, error: str = "", notice: str = "
                 "queued": env.pk in waiting,
             }
         )
+    plans = list(
+        ScheduledDeployment.objects.filter(release=release)
+        .select_related("environment")
+        .order_by("planned_at")
+    )
     return {
+        "calendar_plans": plans,
+        "calendar_environments": environments,
+        "calendar_may_plan": release_open and can_manage_release(user, release),
         "calendar_overrides": overrides,
         "calendar_queue": queue,
         "calendar_held": held,

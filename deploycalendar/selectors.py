@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Q, QuerySet, Subquery
 
-from deploycalendar.models import DeployWindow, Freeze, Override, QueuedPromotion
+from deploycalendar.models import (
+    DeployWindow,
+    Freeze,
+    Override,
+    QueuedPromotion,
+    ScheduledDeployment,
+)
 from deploycalendar.rules import Verdict, evaluate, occurrences, rule_summary
 from projects.models import Environment
 from releases.models import Release
@@ -157,6 +163,7 @@ class CalendarData:
     bands: list[Band]
     deployments: list
     rules: list  # (kind, scope, name, summary) of every rule, in plain words
+    schedules: list = field(default_factory=list)  # (plan, warning or "")
 
 
 def calendar_data(
@@ -203,4 +210,33 @@ def calendar_data(
         .select_related("release__project", "environment")
         .order_by("created_at")[:500]
     )
-    return CalendarData(start, end, projects, bands, deployments, rules)
+    plans = list(
+        ScheduledDeployment.objects.filter(
+            release__project_id__in=ids, planned_at__gte=start, planned_at__lt=end
+        )
+        .select_related("release__project", "environment")
+        .order_by("planned_at")[:500]
+    )
+    schedules = [(plan, _plan_warning(plan, plans, bands)) for plan in plans]
+    return CalendarData(start, end, projects, bands, deployments, rules, schedules)
+
+
+def _plan_warning(plan, plans: list, bands: list[Band]) -> str:
+    """A conflict from what the page already loaded: no query of its own."""
+    from deploycalendar.services import CONFLICT_SPAN
+
+    for other in plans:
+        if (
+            other.pk != plan.pk
+            and other.environment_id == plan.environment_id
+            and abs(other.planned_at - plan.planned_at) < CONFLICT_SPAN
+        ):
+            return f"Conflict: {other.release.version} is planned in {plan.environment.name} at the same time."
+    scope = f"{plan.release.project.name} · {plan.environment.name}"
+    for band in bands:
+        in_scope = band.scope == scope or (
+            band.scope.startswith("every project") and plan.environment.is_production
+        )
+        if band.kind == "freeze" and in_scope and band.start <= plan.planned_at < band.end:
+            return f"Inside the freeze '{band.name}'."
+    return ""

@@ -29,3 +29,22 @@ app.conf.beat_schedule["deploycalendar-queue"] = {
     "schedule": QUEUE_CHECK_SECONDS,
     "options": {"expires": QUEUE_CHECK_SECONDS},
 }
+
+
+# A reminder a day ahead needs no more precision than a quarter of an hour.
+REMINDER_CHECK_SECONDS = 15 * 60.0
+
+
+@shared_task(ignore_result=True)
+def reminders_send() -> int:
+    """Remind the release's people a day before a planned production deployment (once each)."""
+    from deploycalendar.services import schedule_reminders_send
+
+    return schedule_reminders_send()
+
+
+app.conf.beat_schedule["deploycalendar-reminders"] = {
+    "task": "deploycalendar.tasks.reminders_send",
+    "schedule": REMINDER_CHECK_SECONDS,
+    "options": {"expires": REMINDER_CHECK_SECONDS},
+}

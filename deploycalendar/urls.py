@@ -15,4 +15,5 @@ urlpatterns = [
         name="queue-cancel",
     ),
     path("releases/<int:pk>/calendar/override/", views.override_grant, name="override"),
+    path("releases/<int:pk>/calendar/schedule/", views.schedule_set, name="schedule"),
 ]

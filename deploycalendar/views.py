@@ -107,6 +107,35 @@ def queue_cancel(request, pk, item_pk):
 
 @login_required
 @require_POST
+def schedule_set(request, pk):
+    release = release_with_pipeline(user=request.user, pk=pk)
+    environment = _environment(release, request.POST.get("environment"))
+    raw = (request.POST.get("planned_at") or "")[:25]
+    try:
+        planned = datetime.fromisoformat(raw)
+    except ValueError:
+        return _panel(request, pk, error="Give the planned date and time, like 2026-12-03T10:00.")
+    if planned.tzinfo is None:
+        planned = planned.replace(tzinfo=timezone.get_current_timezone())
+    outcome: dict = {}
+
+    def act():
+        outcome["warnings"] = services.schedule_set(
+            release=release, environment=environment, planned_at=planned, actor=request.user
+        )[1]
+
+    response = _act(request, pk, act, "")
+    if outcome.get("warnings"):
+        return _panel(
+            request, pk, error="Planned, but: " + " ".join(outcome["warnings"]), changed=True
+        )
+    if "warnings" in outcome:
+        return _panel(request, pk, notice=f"Planned for {environment.name}.", changed=True)
+    return response
+
+
+@login_required
+@require_POST
 def override_grant(request, pk):
     release = release_with_pipeline(user=request.user, pk=pk)
     environment = _environment(release, request.POST.get("environment"))
@@ -180,6 +209,11 @@ def calendar_page(request):
                     "bands": [b for b in data.bands if b.start < day_end and b.end > day_start],
                     "deployments": [
                         dep for dep in data.deployments if day_start <= dep.created_at < day_end
+                    ],
+                    "plans": [
+                        (plan, warning)
+                        for plan, warning in data.schedules
+                        if day_start <= plan.planned_at < day_end
                     ],
                 }
             )
