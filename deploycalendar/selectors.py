@@ -221,7 +221,7 @@ def calendar_data(
     return CalendarData(start, end, projects, bands, deployments, rules, schedules)
 
 
-def _plan_warning(plan, plans: list, bands: list[Band]) -> str:
+def _plan_warning(plan: ScheduledDeployment, plans: list, bands: list[Band]) -> str:
     """A conflict from what the page already loaded: no query of its own."""
     from deploycalendar.services import CONFLICT_SPAN
 
