@@ -12,7 +12,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_release_manager__sees_freeze_and_blocked_gate__queues_the_promotion(
-    login_as, people, staged, freeze_now  # noqa: F811 - the fixtures imported above
+    login_as,
+    people,
+    staged,  # noqa: F811
+    freeze_now,  # noqa: F811 - the fixtures imported above
 ):
     freeze_now()
     page = login_as(people.alice)
