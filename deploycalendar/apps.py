@@ -11,7 +11,12 @@ class DeployCalendarConfig(AppConfig):
     def ready(self) -> None:
         from core.events import event_type
         from core.nav import nav_item
-        from deploycalendar import gates, tasks  # noqa: F401 - registers the gate, waiver and beat task
+        from deploycalendar import (  # noqa: F401 - register the gate, waiver, listener, beat tasks
+            gates,
+            listeners,
+            panels,
+            tasks,
+        )
         from deploycalendar.panels import calendar_panel_context
         from releases.registry import panel
 
@@ -34,6 +39,12 @@ class DeployCalendarConfig(AppConfig):
             audience=("team",),
         )
         nav_item("Calendar", "deploycalendar:calendar", order=45)
+        event_type(
+            "calendar.freeze_violation",
+            "A deployment was reported during a freeze",
+            description="A pipeline reported a deployment into a frozen environment.",
+            audience=("team", "operations"),
+        )
         event_type(
             "calendar.reminder",
             "A production deployment is planned within 24 hours",

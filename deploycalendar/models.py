@@ -199,3 +199,26 @@ class ScheduledDeployment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.release} into {self.environment} at {self.planned_at:%Y-%m-%d %H:%M}"
+
+
+class FreezeViolation(models.Model):
+    """A pipeline reported a deployment into an environment while a freeze held: kept, flagged."""
+
+    release = models.ForeignKey(
+        "releases.Release", on_delete=models.CASCADE, related_name="freeze_violations"
+    )
+    environment = models.ForeignKey(
+        "projects.Environment", on_delete=models.CASCADE, related_name="freeze_violations"
+    )
+    freeze_name = models.CharField(max_length=120)
+    reason = models.TextField(help_text="What the gate said when the report came in.")
+    reported_by = models.CharField(
+        max_length=200, help_text="The token or person that reported it."
+    )
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Freeze violation: {self.release} into {self.environment}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from deploycalendar.models import Override, ScheduledDeployment
+from deploycalendar.models import FreezeViolation, Override, ScheduledDeployment
 from deploycalendar.permissions import can_override, can_queue
 from deploycalendar.selectors import moment_text, queue_for, time_answer, time_reason
 from projects.permissions import can_manage_release
@@ -68,12 +68,24 @@ def calendar_panel_context(release, request, *, error: str = "", notice: str = "
 
 @urgent_source(order=80)
 def overridden_freezes(*, user, releases) -> list[Urgent]:
-    """A release let through a freeze or window says so at the top of its page, in one query."""
+    """Freeze violations (danger) and overrides (warning) at the top of the release page: two queries."""
     open_ids = [r.pk for r in releases if r.status not in RELEASE_CLOSED_STATES]
-    if not open_ids:
-        return []
     by_pk = {r.pk: r for r in releases}
-    items = []
+    items: list[Urgent] = []
+    for violation in (
+        FreezeViolation.objects.filter(release_id__in=[r.pk for r in releases])
+        .select_related("environment")
+        .order_by("reported_at")
+    ):
+        items.append(
+            Urgent(
+                release=by_pk[violation.release_id],
+                title=f"Freeze violation in {violation.environment.name}",
+                detail=f"{violation.reported_by} reported a deployment during the freeze "
+                f"'{violation.freeze_name}' ({violation.reported_at:%a %-d %b %H:%M} UTC).",
+                tone="danger",
+            )
+        )
     for override in (
         Override.objects.filter(release_id__in=open_ids)
         .select_related("environment", "granted_by")

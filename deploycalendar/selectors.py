@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet, Subquery
 from deploycalendar.models import (
     DeployWindow,
     Freeze,
+    FreezeViolation,
     Override,
     QueuedPromotion,
     ScheduledDeployment,
@@ -164,6 +165,7 @@ class CalendarData:
     deployments: list
     rules: list  # (kind, scope, name, summary) of every rule, in plain words
     schedules: list = field(default_factory=list)  # (plan, warning or "")
+    violations: list = field(default_factory=list)
 
 
 def calendar_data(
@@ -171,8 +173,8 @@ def calendar_data(
 ) -> CalendarData:
     """Windows, freezes and deployments of the projects ``user`` sees, in [start, end).
 
-    Four queries whatever the number of releases, rules or days: projects, windows, freezes,
-    deployments. Expansion of each rule is bounded by ``rules.MAX_OCCURRENCES``.
+    Six queries whatever the number of releases, rules or days: projects, windows, freezes,
+    deployments, plans, freeze violations. Expansion of each rule is bounded by ``rules.MAX_OCCURRENCES``.
     """
     from projects.selectors import project_list
     from releases.models import Deployment
@@ -218,7 +220,14 @@ def calendar_data(
         .order_by("planned_at")[:500]
     )
     schedules = [(plan, _plan_warning(plan, plans, bands)) for plan in plans]
-    return CalendarData(start, end, projects, bands, deployments, rules, schedules)
+    violations = list(
+        FreezeViolation.objects.filter(
+            release__project_id__in=ids, reported_at__gte=start, reported_at__lt=end
+        )
+        .select_related("release__project", "environment")
+        .order_by("reported_at")[:200]
+    )
+    return CalendarData(start, end, projects, bands, deployments, rules, schedules, violations)
 
 
 def _plan_warning(plan: ScheduledDeployment, plans: list, bands: list[Band]) -> str:

@@ -210,6 +210,9 @@ def calendar_page(request):
                     "deployments": [
                         dep for dep in data.deployments if day_start <= dep.created_at < day_end
                     ],
+                    "violations": [
+                        v for v in data.violations if day_start <= v.reported_at < day_end
+                    ],
                     "plans": [
                         (plan, warning)
                         for plan, warning in data.schedules

@@ -44,6 +44,35 @@ def test_ci_deploy_start__frozen__is_refused_with_the_reason(staged, project, pe
     )
     assert response.status_code == 409
     assert "frozen" in response.json()["message"]
+    # Recorded, not lost: a freeze violation, audited, announced and shown on the release.
+    from audit.models import AuditEvent
+    from deploycalendar.models import FreezeViolation
+
+    violation = FreezeViolation.objects.get()
+    assert violation.freeze_name == "Year-end freeze" and violation.reported_by == "API token ci"
+    assert AuditEvent.objects.filter(action="calendar.freeze_violation").count() == 1
+    from django.test import Client
+
+    client = Client()
+    client.force_login(people.alice)
+    page = client.get(staged.get_absolute_url()).content.decode()
+    assert "Freeze violation in production" in page
+    calendar = client.get("/calendar/?view=week").content.decode()
+    assert "freeze violation" in calendar and "2.4.0 → production" in calendar
+
+
+@pytest.mark.django_db
+def test_ci_deploy_start__closed_only_by_a_window__is_no_violation(
+    staged, project, people, window_later
+):
+    from deploycalendar.models import FreezeViolation
+
+    window_later(120)
+    response = Api(_token(project, people)).post(
+        "/api/v1/ci/releases/2.4.0/deployments/", {"environment": "production", "status": "started"}
+    )
+    assert response.status_code == 409
+    assert not FreezeViolation.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
