@@ -244,3 +244,15 @@ class TestBadInput:
             window_create(environment=envs["production"], actor=people.olga, **base)
         with pytest.raises(PermissionDenied):
             window_create(environment=envs["production"], actor=people.bob, **base)
+
+
+def test_release_record__lists_the_override(client, staged, envs, people, freeze_now):
+    freeze_now()
+    override_grant(
+        release=staged, environment=envs["production"], actor=people.emma, reason="Outage fix, now."
+    )
+    client.force_login(people.aud)
+    record = client.get(f"/audit/releases/{staged.pk}/record.json").json()
+    section = next(s for s in record["sections"] if s["key"] == "calendar")
+    overrides = section["tables"][0]["rows"]
+    assert overrides[0]["reason"] == "Outage fix, now." and overrides[0]["environment"] == "production"
