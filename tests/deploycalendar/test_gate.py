@@ -255,4 +255,6 @@ def test_release_record__lists_the_override(client, staged, envs, people, freeze
     record = client.get(f"/audit/releases/{staged.pk}/record.json").json()
     section = next(s for s in record["sections"] if s["key"] == "calendar")
     overrides = section["tables"][0]["rows"]
-    assert overrides[0]["reason"] == "Outage fix, now." and overrides[0]["environment"] == "production"
+    assert (
+        overrides[0]["reason"] == "Outage fix, now." and overrides[0]["environment"] == "production"
+    )
