@@ -1,5 +1,7 @@
 """Kinds and statuses of the release calendar."""
 
+from datetime import timedelta
+
 from django.db import models
 
 
@@ -21,3 +23,6 @@ QUEUE_TRANSITIONS: dict[str, set[str]] = {
     QueueStatus.WAITING: {QueueStatus.STARTING, QueueStatus.CANCELLED},
     QueueStatus.STARTING: {QueueStatus.STARTED, QueueStatus.FAILED},
 }
+
+# Two plans for one environment closer than this are a conflict (a deployment and its watch).
+CONFLICT_SPAN = timedelta(hours=1)

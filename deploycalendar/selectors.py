@@ -232,7 +232,7 @@ def calendar_data(
 
 def _plan_warning(plan: ScheduledDeployment, plans: list, bands: list[Band]) -> str:
     """A conflict from what the page already loaded: no query of its own."""
-    from deploycalendar.services import CONFLICT_SPAN
+    from deploycalendar.choices import CONFLICT_SPAN
 
     for other in plans:
         if (
