@@ -389,6 +389,9 @@ SPECTACULAR_SETTINGS = {
         "WindowStatusEnum": "monitoring.choices.WindowStatus",
         "MetricDirectionEnum": "monitoring.choices.Direction",
         "MoveDirectionEnum": "checklists.choices.MOVE_DIRECTIONS",
+        # The release calendar's own kinds and statuses (deploycalendar/api).
+        "CalendarWindowKindEnum": "deploycalendar.choices.WindowKind",
+        "QueueStatusEnum": "deploycalendar.choices.QueueStatus",
     },
     # Errors every operation can answer (413, 415, 429, Idempotency-Key 409/422): integrations/api/schema.py.
     "POSTPROCESSING_HOOKS": [

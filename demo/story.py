@@ -20,6 +20,7 @@ from collections.abc import Callable
 from demo import (
     approvals,
     checklists,
+    deploycalendar,
     incidents,
     integrations,
     monitoring,
@@ -51,6 +52,8 @@ CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
     flag_rollouts.seed,  # Storefront's production flags: rollouts at 25 %, completed, paused.
     # Published release notes for every version production ran (in every project).
     releasenotes.seed,
+    # Windows, freezes, planned releases, a queued promotion and an override (last: they hold from now on).
+    deploycalendar.seed,
 )
 
 

@@ -26,8 +26,9 @@ from integrations.selectors import ci_running_deployment
 from projects.models import Environment, Project
 from projects.permissions import can_create_release, can_view_project, release_creation_refusal
 from projects.principals import Actor, TokenPrincipal
-from releases.exceptions import DuplicateVersion
+from releases.exceptions import DuplicateVersion, GateBlocked
 from releases.models import Deployment, Release, TestRun
+from releases.registry import emit
 from releases.services import deployment_finish, release_create, release_promote
 from releases.versions import version_parse
 
@@ -129,15 +130,28 @@ def ci_deployment_report(
     """
     if outcome == DeploymentOutcome.STARTED:
         extra = {"strategy": strategy} if strategy else {}
-        deployment = release_promote(
-            release=release,
-            environment=environment,
-            actor=actor,
-            artifact_version=artifact_version,
-            commit_sha=commit_sha,
-            notes=notes,
-            **extra,
-        )
+        try:
+            deployment = release_promote(
+                release=release,
+                environment=environment,
+                actor=actor,
+                artifact_version=artifact_version,
+                commit_sha=commit_sha,
+                notes=notes,
+                **extra,
+            )
+        except GateBlocked as refused:
+            # The pipeline may have deployed anyway: apps that must keep such a report (a
+            # deployment during a freeze) record it; the pipeline still gets the 409.
+            with transaction.atomic():
+                emit(
+                    "deployment_refused",
+                    release=release,
+                    environment=environment,
+                    actor=actor,
+                    report=refused.report,
+                )
+            raise
         return deployment, True
     if outcome not in DeploymentOutcome.CHOICES:
         raise ValidationFailed(

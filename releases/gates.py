@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import cached_property
 
 from django.conf import settings
@@ -23,13 +24,27 @@ class GateResult:
     title: str
     state: str
     reason: str
+    # A gate that closes for a time (deploycalendar) says when it opens and what holds it.
+    next_opening: datetime | None = None
+    freeze: str = ""
 
     @property
     def is_open(self) -> bool:
         return self.state != GateState.CLOSED
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "title": self.title, "state": self.state, "reason": self.reason}
+        answer: dict[str, str | None] = {
+            "code": self.code,
+            "title": self.title,
+            "state": self.state,
+            "reason": self.reason,
+        }
+        if self.next_opening is not None or self.freeze:
+            answer["next_opening"] = (
+                self.next_opening.astimezone(UTC).isoformat() if self.next_opening else None
+            )
+            answer["freeze"] = self.freeze
+        return answer
 
 
 def opened(code: str, title: str, reason: str) -> GateResult:
@@ -134,11 +149,10 @@ def gate_evaluate(*, release: Release, environment: Environment) -> GateReport:
             for waive in waivers_for(result.code):
                 why = waive(ctx)
                 if why:
-                    result = GateResult(
-                        result.code,
-                        result.title,
-                        GateState.WAIVED.value,
-                        f"{result.reason} Waived: {why}",
+                    result = replace(
+                        result,
+                        state=GateState.WAIVED.value,
+                        reason=f"{result.reason} Waived: {why}",
                     )
                     break
         final.append(result)

@@ -44,6 +44,9 @@ EVENTS = {
     "artifact_changed": ("release", "actor", "reason"),
     "deployment_changed": ("deployment", "actor", "from_status", "to_status"),
     "release_status_changed": ("release", "actor", "from_status", "to_status"),
+    # A pipeline reported a deployment that the gates refused (integrations, in a transaction of
+    # its own after the refusal): deploycalendar records a freeze violation so it is not lost.
+    "deployment_refused": ("release", "environment", "actor", "report"),
 }
 
 

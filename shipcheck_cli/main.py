@@ -307,6 +307,9 @@ def _print_closed_gates(body: dict, version: str, environment: str) -> None:
         print(f"  {body.get('message', '')}", file=sys.stderr)
     for item in closed:
         print(f"  ✗ {item.get('title')}: {item.get('reason')}", file=sys.stderr)
+        # A gate closed for a time (a freeze, a deploy window) says when it opens next.
+        if item.get("next_opening"):
+            print(f"    next opening: {item['next_opening']}", file=sys.stderr)
 
 
 def cmd_deploy(client: Client, args) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from compliance.record import _sections, record_section
 from compliance.record_sections.approvals import approvals_section, go_no_go_section
+from compliance.record_sections.calendar import calendar_section
 from compliance.record_sections.checklist import checklist_section
 from compliance.record_sections.flags import flag_rollouts_section
 from compliance.record_sections.incidents import incident_reports_section
@@ -26,6 +27,7 @@ from compliance.record_sections.trail import AUDIT_COLUMNS, audit_section
 __all__ = [
     "AUDIT_COLUMNS",
     "approvals_section",
+    "calendar_section",
     "audit_section",
     "checklist_section",
     "deployments_section",
@@ -50,6 +52,7 @@ def register_builtin_sections() -> None:
         ("approvals", "Approvals and rejections", approvals_section, 40),
         ("go_no_go", "Go/no-go meetings", go_no_go_section, 50),
         ("deployments", "Deployments", deployments_section, 60),
+        ("calendar", "Deploy windows and freezes", calendar_section, 65),
         ("monitoring", "Monitoring verdicts", monitoring_section, 70),
         ("flags", "Feature-flag rollouts", flag_rollouts_section, 75),
         ("incidents", "Incidents and rollbacks", incidents_section, 80),

@@ -168,6 +168,14 @@ class GateSerializer(serializers.Serializer):
     title = serializers.CharField()
     state = serializers.ChoiceField(choices=GateState.choices)
     reason = serializers.CharField()
+    next_opening = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Only on a gate closed for a time: when it opens next (null: not within a year).",
+    )
+    freeze = serializers.CharField(
+        required=False, help_text="Only on a gate closed for a time: the freeze that holds, if any."
+    )
 
 
 class GateReportSerializer(serializers.Serializer):
