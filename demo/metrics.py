@@ -22,6 +22,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from demo.checklists import tick_through
 from demo.releases import DemoContext
 from incidents.services import escaped_defect_record, incident_open, incident_resolve
 from projects.choices import Role
@@ -100,6 +101,8 @@ def seed(ctx: DemoContext) -> None:
             services.release_commits_add(release=release, commits=commits, actor=rita)
             _deploy(release, envs["dev"], rita, start - timedelta(hours=5), 4)
             _deploy(release, envs["staging"], rita, start - timedelta(hours=rng.uniform(2, 4)), 8)
+            # Each release's checklist moves with it: done up to production before it goes out ...
+            tick_through(release, {4: 0}, people, storefront=True)
             minutes = rng.uniform(4, 14)
             if n in FAILED:
                 _deploy(release, envs["production"], rita, start, minutes, ok=False)
@@ -109,6 +112,8 @@ def seed(ctx: DemoContext) -> None:
                 services.deployment_rollback(
                     deployment=deployment, actor=rita, reason="Search results degraded."
                 )
+            # ... and the production steps once it runs there.
+            tick_through(release, "all", people, storefront=True)
             shipped[n] = (release, start + timedelta(minutes=minutes), deployment)
         release, finished, cause = shipped[HOTFIX_AFTER]
         incident = incident_open(

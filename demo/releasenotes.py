@@ -1,7 +1,7 @@
 """Demo data: published release notes for every version that reached production.
 
 Storefront's tickets link through its tracker (the template is set once, by its admin).
-In every demo project (Storefront, Mobile App, Payments API) each release that production
+In every demo project (Storefront, Mobile App, Payments API, Search) each release that production
 ran (released, or rolled back since) gets its notes regenerated from its commits and
 tickets and published by its release manager.
 Idempotent: a release whose notes are published already is left as it is.
@@ -9,6 +9,7 @@ Idempotent: a release whose notes are published already is left as it is.
 
 from __future__ import annotations
 
+from demo.metrics import PROJECT as SEARCH
 from demo.monitoring.payments import PAYMENTS
 from demo.releases import DEMO_PROJECT, OTHER_PROJECT, DemoContext
 from releasenotes.models import NotesVersion
@@ -20,8 +21,8 @@ from releases.models import Release
 TRACKER = "https://tracker.example.com/browse/{key}"
 # Versions production ran: released, or released and rolled back afterwards.
 SHIPPED = (ReleaseStatus.RELEASED, ReleaseStatus.ROLLED_BACK)
-# The demo's projects: Storefront, Mobile App and Payments API.
-DEMO_SLUGS = (DEMO_PROJECT[1], OTHER_PROJECT[1], PAYMENTS[1])
+# The demo's projects: Storefront, Mobile App, Payments API and Search (the metrics' history).
+DEMO_SLUGS = (DEMO_PROJECT[1], OTHER_PROJECT[1], PAYMENTS[1], SEARCH[1])
 
 
 def seed(ctx: DemoContext) -> None:
