@@ -1,0 +1,958 @@
+"""Every change to notifications: configuration, delivery attempts, send again, unsubscribe.
+
+Configuration services take the acting person, check ``notifications.permissions``,
+lock what they change and write an ``audit_record`` in the same transaction. The
+delivery services are what the Celery tasks call: ``delivery_attempt`` claims one
+outbox row with a conditional UPDATE, sends it without holding a transaction, and
+records the outcome under a row lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import smtplib
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from audit.services import audit_record
+from core.events import event_types
+from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.markdown import render_markdown
+from core.notifications import notification_send
+from monitoring.fetch import fetch, url_problem
+from notifications import conf, payloads, sandbox
+from notifications.choices import (
+    AUDIENCE_LABELS,
+    CLAIMABLE,
+    HTTP_KINDS,
+    ChannelKind,
+    DeliveryStatus,
+    PreferenceMode,
+)
+from notifications.models import Channel, Delivery, MessageTemplate, Preference, Subscriber
+from notifications.permissions import can_configure, can_resend, can_set_preferences
+from notifications.routing import absolute, audience_of, event_label, template_values
+from projects.choices import Role
+from projects.models import Membership, Project
+
+logger = logging.getLogger(__name__)
+
+UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+
+
+def config_authorize(*, project: Project, actor: Any) -> None:
+    """Refuse (403) anyone but the project's admins and release managers."""
+    if not can_configure(actor, project):
+        raise PermissionDenied(
+            "Only a project admin or a release manager may change who hears what in this project."
+        )
+
+
+def _known_audiences(values: Any, *, field: str = "audiences") -> list[str]:
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list | tuple) or not values:
+        raise ValidationFailed(
+            "Choose at least one subscriber group.", details={field: "Choose at least one group."}
+        )
+    unknown = [v for v in values if v not in AUDIENCE_LABELS]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown subscriber group: {', '.join(map(str, unknown))}.",
+            details={field: f"Choose among {', '.join(AUDIENCE_LABELS)}."},
+        )
+    return sorted(set(values))
+
+
+def _known_event_keys(values: Any) -> list[str]:
+    if not values:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    known = {t.key for t in event_types()}
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown event: {', '.join(map(str, unknown))}.",
+            details={"event_keys": "Choose among the events listed on the page."},
+        )
+    return sorted(set(values))
+
+
+# --- Subscribers -----------------------------------------------------------------------------
+
+
+def subscriber_add(
+    *,
+    project: Project,
+    actor: Any,
+    audience: str,
+    user: Any = None,
+    email: str = "",
+    name: str = "",
+) -> Subscriber:
+    """Add a member or a plain address to a group; audit ``notifications.subscriber_added``."""
+    config_authorize(project=project, actor=actor)
+    (audience,) = _known_audiences([audience], field="audience")
+    email = (email or "").strip()
+    if user is None:
+        if not email:
+            raise ValidationFailed(
+                "Name a member of the project or enter an e-mail address.",
+                details={"email": "Enter an address or choose a person."},
+            )
+        try:
+            validate_email(email)
+        except Exception:  # noqa: BLE001 - Django's ValidationError, answered as ours
+            raise ValidationFailed(
+                f"'{email[:80]}' is not an e-mail address.",
+                details={"email": "Enter a valid e-mail address."},
+            ) from None
+    elif not Membership.objects.filter(project=project, user=user).exists():
+        raise ValidationFailed(
+            "Only members of the project can be added by name; add others by address.",
+            details={"user": "Not a member of this project."},
+        )
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=project.pk)
+        try:
+            with transaction.atomic():
+                subscriber = Subscriber.objects.create(
+                    project=project,
+                    audience=audience,
+                    user=user,
+                    email="" if user is not None else email.lower(),
+                    name=(name or "").strip()[:120],
+                )
+        except IntegrityError:
+            raise Conflict(
+                f"{user or email} is already in the {AUDIENCE_LABELS[audience]} group."
+            ) from None
+        audit_record(
+            actor=actor,
+            action="notifications.subscriber_added",
+            obj=subscriber,
+            project=project,
+            data={"audience": audience, "who": subscriber.label},
+        )
+    return subscriber
+
+
+def subscriber_remove(*, subscriber: Subscriber, actor: Any) -> None:
+    """Take someone out of a group; audit ``notifications.subscriber_removed``."""
+    project = subscriber.project
+    config_authorize(project=project, actor=actor)
+    with transaction.atomic():
+        locked = Subscriber.objects.select_for_update().filter(pk=subscriber.pk).first()
+        if locked is None:
+            raise NotFound("No such subscriber.")
+        audit_record(
+            actor=actor,
+            action="notifications.subscriber_removed",
+            obj=locked,
+            project=project,
+            data={"audience": locked.audience, "who": locked.label},
+        )
+        locked.delete()
+
+
+def unsubscribe_token(subscriber: Subscriber) -> str:
+    return signing.dumps({"s": subscriber.pk}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_url(subscriber: Subscriber) -> str:
+    from django.urls import reverse
+
+    return absolute(reverse("notifications:unsubscribe", args=[unsubscribe_token(subscriber)]))
+
+
+def unsubscribe_lookup(*, token: str) -> Subscriber:
+    """The subscriber a signed link names, or ValidationFailed for a link that was changed."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        pk = int(data["s"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise ValidationFailed(
+            "This unsubscribe link is not valid: it was changed or cut short. Use the link from "
+            "the e-mail exactly as it is, or ask the project's admins to remove you."
+        ) from None
+    subscriber = Subscriber.objects.select_related("project", "user").filter(pk=pk).first()
+    if subscriber is None:
+        raise NotFound("This address is no longer in the group: there is nothing to unsubscribe.")
+    return subscriber
+
+
+def unsubscribe(*, token: str) -> Subscriber:
+    """One-click unsubscribe (no sign-in): stop e-mail to this group; audit ``notifications.unsubscribed``."""
+    subscriber = unsubscribe_lookup(token=token)
+    with transaction.atomic():
+        locked = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        if locked.unsubscribed_at is None:
+            locked.unsubscribed_at = timezone.now()
+            locked.save(update_fields=["unsubscribed_at"])
+            audit_record(
+                actor=None,
+                action="notifications.unsubscribed",
+                obj=locked,
+                project=locked.project_id,
+                data={"audience": locked.audience, "who": subscriber.label},
+            )
+    subscriber.unsubscribed_at = locked.unsubscribed_at
+    return subscriber
+
+
+# --- Channels --------------------------------------------------------------------------------
+
+
+def _channel_url_problem(kind: str, url: str) -> str | None:
+    if kind == ChannelKind.EMAIL:
+        return None
+    problem = url_problem(url)
+    if problem:
+        return problem
+    if not url.startswith("https://") and not settings.DEBUG and not _loopback_allowed(url):
+        return "Webhook URLs must use https:// (the message and its signature travel in it)."
+    return None
+
+
+def _loopback_allowed(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    from monitoring.fetch import host_allowlisted
+
+    return host_allowlisted(urlsplit(url).hostname or "")
+
+
+@dataclass(frozen=True)
+class ChannelSaved:
+    channel: Channel
+    # The signing secret, shown this once (generic webhooks; "" otherwise or when kept).
+    secret: str = ""
+
+
+def channel_create(
+    *,
+    project: Project,
+    actor: Any,
+    kind: str,
+    name: str,
+    url: str = "",
+    audiences: Any = (),
+    event_keys: Any = (),
+    is_release_channel: bool = False,
+    secret: str = "",
+) -> ChannelSaved:
+    """Add a channel; a webhook gets a new signing secret unless one is given. Audit ``notifications.channel_created``."""
+    config_authorize(project=project, actor=actor)
+    if kind not in ChannelKind.values:
+        raise ValidationFailed(
+            f"Unknown kind of channel '{kind}'.",
+            details={"kind": f"Choose among {', '.join(ChannelKind.values)}."},
+        )
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("Give the channel a name.", details={"name": "Enter a name."})
+    url = (url or "").strip()
+    problem = _channel_url_problem(kind, url)
+    if problem:
+        raise ValidationFailed(problem, details={"url": problem})
+    groups = _known_audiences(list(audiences))
+    keys = _known_event_keys(list(event_keys or []))
+    shown = ""
+    if kind == ChannelKind.WEBHOOK:
+        secret = (secret or "").strip()
+        if not secret:
+            secret = shown = payloads.new_secret()
+    else:
+        secret = ""
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=project.pk)
+        if Channel.objects.filter(project=project, name__iexact=name).exists():
+            raise Conflict(f"The project already has a channel named '{name}'.")
+        channel = Channel.objects.create(
+            project=project,
+            kind=kind,
+            name=name[:80],
+            url=url if kind != ChannelKind.EMAIL else "",
+            secret=secret,
+            audiences=groups,
+            event_keys=keys,
+            is_release_channel=bool(is_release_channel),
+        )
+        audit_record(
+            actor=actor,
+            action="notifications.channel_created",
+            obj=channel,
+            project=project,
+            data={"kind": kind, "name": channel.name, "audiences": groups, "event_keys": keys},
+        )
+    return ChannelSaved(channel, shown)
+
+
+def channel_update(
+    *,
+    channel: Channel,
+    actor: Any,
+    name: str | None = None,
+    url: str | None = None,
+    audiences: Any = None,
+    event_keys: Any = None,
+    is_release_channel: bool | None = None,
+    enabled: bool | None = None,
+    new_secret: bool = False,
+) -> ChannelSaved:
+    """Change a channel; ``enabled=True`` turns a disabled one back on. Audit ``notifications.channel_changed``."""
+    project = channel.project
+    config_authorize(project=project, actor=actor)
+    with transaction.atomic():
+        locked = Channel.objects.select_for_update().filter(pk=channel.pk).first()
+        if locked is None:
+            raise NotFound("No such channel.")
+        changes: dict[str, Any] = {}
+        if name is not None and name.strip() and name.strip() != locked.name:
+            if (
+                Channel.objects.filter(project=project, name__iexact=name.strip())
+                .exclude(pk=locked.pk)
+                .exists()
+            ):
+                raise Conflict(f"The project already has a channel named '{name.strip()}'.")
+            changes["name"] = name.strip()[:80]
+        if url is not None and url.strip() != locked.url and locked.kind != ChannelKind.EMAIL:
+            problem = _channel_url_problem(locked.kind, url.strip())
+            if problem:
+                raise ValidationFailed(problem, details={"url": problem})
+            changes["url"] = url.strip()
+        if audiences is not None:
+            changes["audiences"] = _known_audiences(list(audiences))
+        if event_keys is not None:
+            changes["event_keys"] = _known_event_keys(list(event_keys))
+        if is_release_channel is not None:
+            changes["is_release_channel"] = bool(is_release_channel)
+        if enabled is not None and bool(enabled) != locked.enabled:
+            changes["enabled"] = bool(enabled)
+            if enabled:
+                changes["disabled_reason"] = ""
+                changes["disabled_at"] = None
+            else:
+                changes["disabled_reason"] = "Turned off by a person."
+                changes["disabled_at"] = timezone.now()
+        shown = ""
+        if new_secret and locked.kind == ChannelKind.WEBHOOK:
+            shown = payloads.new_secret()
+            locked.secret = shown
+            changes["secret_changed"] = True
+        for field, value in changes.items():
+            if field != "secret_changed":
+                setattr(locked, field, value)
+        if changes:
+            locked.save()
+            audit_record(
+                actor=actor,
+                action="notifications.channel_changed",
+                obj=locked,
+                project=project,
+                data={k: (v if k not in ("disabled_at",) else str(v)) for k, v in changes.items()},
+            )
+    return ChannelSaved(locked, shown)
+
+
+def channel_delete(*, channel: Channel, actor: Any) -> None:
+    """Remove a channel (its delivery log stays); audit ``notifications.channel_deleted``."""
+    config_authorize(project=channel.project, actor=actor)
+    with transaction.atomic():
+        locked = Channel.objects.select_for_update().filter(pk=channel.pk).first()
+        if locked is None:
+            raise NotFound("No such channel.")
+        audit_record(
+            actor=actor,
+            action="notifications.channel_deleted",
+            obj=locked,
+            project=locked.project_id,
+            data={"kind": locked.kind, "name": locked.name},
+        )
+        locked.delete()
+
+
+# --- Preferences -----------------------------------------------------------------------------
+
+
+def preference_set(*, project: Project, actor: Any, event_key: str, mode: str) -> Preference | None:
+    """Set how ``actor`` hears ``event_key`` ("" = every event); mode "" removes the choice."""
+    if not can_set_preferences(actor, project):
+        raise NotFound("No such project.")
+    event_key = (event_key or "").strip()
+    if event_key:
+        _known_event_keys([event_key])
+    if mode and mode not in PreferenceMode.values:
+        raise ValidationFailed(
+            f"Unknown choice '{mode}'.",
+            details={"mode": f"Choose among {', '.join(PreferenceMode.values)}."},
+        )
+    with transaction.atomic():
+        current = (
+            Preference.objects.select_for_update()
+            .filter(project=project, user=actor, event_key=event_key)
+            .first()
+        )
+        before = current.mode if current else ""
+        if not mode:
+            if current is not None:
+                current.delete()
+            result = None
+        elif current is None:
+            result = Preference.objects.create(
+                project=project, user=actor, event_key=event_key, mode=mode
+            )
+        else:
+            current.mode = mode
+            current.save(update_fields=["mode", "updated_at"])
+            result = current
+        if before != (mode or ""):
+            audit_record(
+                actor=actor,
+                action="notifications.preference_set",
+                object_type="notifications.preference",
+                object_id=f"{actor.pk}:{event_key or '*'}",
+                object_repr=f"{event_key or 'every event'}",
+                project=project,
+                from_state=before,
+                to_state=mode or "",
+            )
+    return result
+
+
+# --- Templates -------------------------------------------------------------------------------
+
+
+def sample_values(*, project: Project, event_key: str) -> dict[str, Any]:
+    """Values a preview renders with: made-up but shaped like the real ones."""
+    from core.events import Event
+
+    event = Event(
+        key=event_key,
+        project=project,
+        subject=f"{event_label(event_key)}: 2.4.0 in production",
+        body="Faster checkout · by Alice",
+        url=f"/releases/{project.slug}/2.4.0/",
+        data={"environment": "production", "version": "2.4.0", "status": "succeeded"},
+    )
+    values = template_values(event)
+    values["release"] = "2.4.0"
+    values["release_title"] = "Faster checkout"
+    return values
+
+
+@dataclass(frozen=True)
+class Preview:
+    subject: str
+    body: str
+    html: str
+
+
+def template_preview(*, project: Project, event_key: str, subject: str, body: str) -> Preview:
+    """Render a template with sample values, or ValidationFailed naming the line of a syntax error."""
+    _known_event_keys([event_key])
+    for label, source in (("subject", subject), ("body", body)):
+        problem = sandbox.template_problem(source or "")
+        if problem:
+            raise ValidationFailed(
+                f"The {label} cannot be used. {problem}", details={label: problem}
+            )
+    values = sample_values(project=project, event_key=event_key)
+    text = sandbox.render(body or "", values)
+    return Preview(
+        subject=" ".join(sandbox.render(subject or "", values).split()),
+        body=text,
+        html=str(render_markdown(text)),
+    )
+
+
+def template_save(
+    *, project: Project, actor: Any, event_key: str, channel_kind: str, subject: str, body: str
+) -> MessageTemplate:
+    """Save a project's wording of one event on one kind of channel; audit ``notifications.template_saved``."""
+    config_authorize(project=project, actor=actor)
+    if channel_kind not in ChannelKind.values:
+        raise ValidationFailed(
+            f"Unknown kind of channel '{channel_kind}'.",
+            details={"channel_kind": f"Choose among {', '.join(ChannelKind.values)}."},
+        )
+    if not (subject or "").strip() or not (body or "").strip():
+        raise ValidationFailed(
+            "A template needs a subject and a body.",
+            details={"subject": "Enter a subject.", "body": "Enter a body."},
+        )
+    template_preview(project=project, event_key=event_key, subject=subject, body=body)
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=project.pk)
+        template, created = MessageTemplate.objects.update_or_create(
+            project=project,
+            event_key=event_key,
+            channel_kind=channel_kind,
+            defaults={"subject": subject.strip()[:300], "body": body, "updated_by": actor},
+        )
+        audit_record(
+            actor=actor,
+            action="notifications.template_saved",
+            obj=template,
+            project=project,
+            data={"event_key": event_key, "channel_kind": channel_kind, "created": created},
+        )
+    return template
+
+
+def template_delete(*, template: MessageTemplate, actor: Any) -> None:
+    """Go back to the default wording; audit ``notifications.template_deleted``."""
+    config_authorize(project=template.project, actor=actor)
+    with transaction.atomic():
+        locked = MessageTemplate.objects.select_for_update().filter(pk=template.pk).first()
+        if locked is None:
+            raise NotFound("No such template.")
+        audit_record(
+            actor=actor,
+            action="notifications.template_deleted",
+            obj=locked,
+            project=locked.project_id,
+            data={"event_key": locked.event_key, "channel_kind": locked.channel_kind},
+        )
+        locked.delete()
+
+
+# --- Delivering ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    status_code: int | None = None
+    error: str = ""
+    # Never retried (refused address, a recipient the mail server refuses).
+    permanent: bool = False
+    # The destination is gone (HTTP 410, an archived Slack channel): turn the channel off.
+    gone: bool = False
+    retry_after: float | None = None
+
+
+def message_for(delivery: Delivery) -> payloads.Message:
+    return payloads.Message(
+        uid=str(delivery.uid),
+        event_key=delivery.event_key,
+        event_label=event_label(delivery.event_key),
+        project=delivery.project.name,
+        subject=delivery.subject,
+        body=delivery.body,
+        url=delivery.url,
+        release=delivery.release.version if delivery.release_id and delivery.release else "",
+        data=delivery.data or {},
+        created_at=delivery.created_at.isoformat(),
+    )
+
+
+def request_for(delivery: Delivery, *, now: float | None = None) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of an HTTP delivery (``now``: the Standard Webhooks timestamp)."""
+    message = message_for(delivery)
+    channel = delivery.channel
+    if delivery.kind == ChannelKind.SLACK:
+        payload = payloads.slack_payload(message)
+    elif delivery.kind == ChannelKind.TEAMS:
+        payload = payloads.teams_payload(message)
+    else:
+        payload = payloads.webhook_payload(message)
+    body = payloads.body_bytes(payload)
+    headers = payloads.webhook_headers(
+        channel.secret if channel is not None and delivery.kind == ChannelKind.WEBHOOK else "",
+        msg_id=str(delivery.uid),
+        timestamp=int(now if now is not None else time.time()),
+        body=body,
+    )
+    if delivery.kind != ChannelKind.WEBHOOK:
+        headers = {"Content-Type": "application/json", "webhook-id": str(delivery.uid)}
+    return body, headers
+
+
+# What Slack answers when an incoming webhook's channel is archived or the hook was removed.
+SLACK_GONE = ("channel_is_archived", "no_service", "channel_not_found")
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value.strip()))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - timezone.now()).total_seconds())
+
+
+def _send_http(delivery: Delivery) -> Outcome:
+    channel = delivery.channel
+    if channel is None or not channel.url:
+        return Outcome(False, error="The channel was deleted.", permanent=True)
+    body, headers = request_for(delivery)
+    result = fetch(
+        channel.url,
+        method="POST",
+        headers=headers,
+        content=body,
+        timeout=conf.timeout_seconds(),
+        max_bytes=conf.MAX_ANSWER_BYTES,
+        follow_redirects=False,
+    )
+    code = result.status_code
+    answer = result.body[:500].decode("utf-8", "replace")
+    if code is None:
+        permanent = result.error_kind in ("refused", "invalid")
+        return Outcome(False, error=result.error, permanent=permanent)
+    if 200 <= code < 300:
+        return Outcome(True, status_code=code)
+    if code == 410 or (delivery.kind == ChannelKind.SLACK and answer.strip() in SLACK_GONE):
+        reason = f"HTTP {code}" + (f": {answer.strip()[:100]}" if answer.strip() else "")
+        return Outcome(
+            False, status_code=code, error=f"The destination is gone ({reason}).", gone=True
+        )
+    if code == 429:
+        return Outcome(
+            False,
+            status_code=code,
+            error="Too many requests (HTTP 429); waiting as the receiver asked.",
+            retry_after=_retry_after(result.response_headers.get("retry-after")),
+        )
+    if 300 <= code < 400:
+        where = result.response_headers.get("location", "")
+        return Outcome(
+            False,
+            status_code=code,
+            error=f"The receiver answered with a redirect (HTTP {code}"
+            + (f" to {where[:200]}" if where else "")
+            + "); deliveries never follow redirects: correct the channel's URL.",
+        )
+    return Outcome(
+        False,
+        status_code=code,
+        error=f"The receiver answered HTTP {code}" + (f": {answer[:200]}" if answer else "."),
+    )
+
+
+def _send_email(delivery: Delivery) -> Outcome:
+    subscriber = delivery.subscriber
+    link = unsubscribe_url(subscriber) if subscriber is not None else ""
+    context = {
+        "subject": delivery.subject,
+        "body_html": render_markdown(delivery.body),
+        "body": delivery.body,
+        "url": delivery.url,
+        "project": delivery.project.name,
+        "unsubscribe_url": link,
+        "audience": AUDIENCE_LABELS.get(delivery.audience, delivery.audience),
+    }
+    text = render_to_string("notifications/email/message.txt", context)
+    html = render_to_string("notifications/email/message.html", context)
+    headers = {"X-Shipcheck-Delivery": str(delivery.uid)}
+    if link:
+        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to the link.
+        headers["List-Unsubscribe"] = f"<{link}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message = EmailMultiAlternatives(
+        subject=delivery.subject, body=text, to=[delivery.destination], headers=headers
+    )
+    message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        return Outcome(False, error=f"The mail server refused the address: {exc}", permanent=True)
+    except (smtplib.SMTPException, OSError) as exc:
+        return Outcome(False, error=f"Sending the e-mail failed: {type(exc).__name__}: {exc}"[:300])
+    return Outcome(True)
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """Delay before the next attempt: doubling from the base, capped, with jitter in [½, 1]."""
+    cap = conf.retry_cap_seconds()
+    if retry_after is not None:
+        return min(retry_after, cap)
+    delay = min(cap, conf.retry_base_seconds() * 2 ** max(attempts - 1, 0))
+    return delay * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not a secret
+
+
+def delivery_claim(*, delivery_id: int) -> bool:
+    """Take a row for this worker with a conditional UPDATE: only one worker can win it.
+
+    A row is free when it waits (``pending``/``retrying``, due now) or when the worker
+    that claimed it went away without finishing (``sending`` past its lease).
+    """
+    now = timezone.now()
+    won = (
+        Delivery.objects.filter(pk=delivery_id)
+        .filter(
+            Q(status__in=CLAIMABLE, next_attempt_at__lte=now)
+            | Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
+        )
+        .update(
+            status=DeliveryStatus.SENDING,
+            claimed_until=now + timedelta(seconds=conf.lease_seconds()),
+            attempts=F("attempts") + 1,
+        )
+    )
+    return bool(won)
+
+
+def delivery_attempt(*, delivery_id: int) -> str:
+    """Claim one outbox row, send it, record what happened. Returns the row's new status.
+
+    Safe to run twice and from several workers: a row someone else holds is left alone
+    (the answer is "skipped"). Called by ``notifications.tasks.deliver``.
+    """
+    if not delivery_claim(delivery_id=delivery_id):
+        return "skipped"
+    delivery = Delivery.objects.select_related(
+        "channel", "project", "release", "subscriber__user"
+    ).get(pk=delivery_id)
+    try:
+        outcome = (
+            _send_email(delivery) if delivery.kind == ChannelKind.EMAIL else _send_http(delivery)
+        )
+    except Exception as exc:  # noqa: BLE001 - a failed send is a recorded, retried attempt
+        logger.exception("Delivery %s failed unexpectedly", delivery.uid)
+        outcome = Outcome(False, error=f"Unexpected error: {type(exc).__name__}")
+    return delivery_record(delivery=delivery, outcome=outcome)
+
+
+def delivery_record(*, delivery: Delivery, outcome: Outcome) -> str:
+    """Write an attempt's outcome, if this worker still holds the row."""
+    now = timezone.now()
+    with transaction.atomic():
+        row = Delivery.objects.select_for_update().filter(pk=delivery.pk).first()
+        if row is None or row.status != DeliveryStatus.SENDING or row.attempts != delivery.attempts:
+            return "skipped"
+        row.last_status_code = outcome.status_code
+        row.claimed_until = None
+        retry_at: float | None = None
+        if outcome.delivered:
+            row.status = DeliveryStatus.DELIVERED
+            row.delivered_at = now
+            row.last_error = ""
+        elif outcome.gone:
+            row.status = DeliveryStatus.DEAD
+            row.last_error = outcome.error
+            _channel_gone(row, reason=outcome.error)
+        elif outcome.permanent or row.attempts >= conf.max_attempts():
+            row.status = DeliveryStatus.DEAD
+            row.last_error = outcome.error + (
+                "" if outcome.permanent else f" Gave up after {row.attempts} attempts."
+            )
+        else:
+            row.status = DeliveryStatus.RETRYING
+            row.last_error = outcome.error
+            retry_at = backoff_seconds(row.attempts, outcome.retry_after)
+            row.next_attempt_at = now + timedelta(seconds=retry_at)
+        row.save(
+            update_fields=[
+                "status",
+                "last_status_code",
+                "last_error",
+                "claimed_until",
+                "delivered_at",
+                "next_attempt_at",
+            ]
+        )
+        if retry_at is not None:
+            transaction.on_commit(partial(_deliver_later, row.pk, retry_at), robust=True)
+    return row.status
+
+
+def _deliver_later(pk: int, seconds: float) -> None:
+    from notifications.tasks import deliver
+
+    deliver.apply_async((pk,), countdown=seconds)
+
+
+def _channel_gone(row: Delivery, *, reason: str) -> None:
+    """Turn the channel off, park its waiting rows as dead letters and tell the project's admins."""
+    if row.channel_id is None:
+        return
+    channel = Channel.objects.select_for_update().filter(pk=row.channel_id).first()
+    if channel is None or not channel.enabled:
+        return
+    channel.enabled = False
+    channel.disabled_reason = reason
+    channel.disabled_at = timezone.now()
+    channel.save(update_fields=["enabled", "disabled_reason", "disabled_at"])
+    Delivery.objects.filter(
+        channel=channel, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING]
+    ).exclude(pk=row.pk).update(
+        status=DeliveryStatus.DEAD, last_error=f"Not sent: the channel was turned off ({reason})"
+    )
+    audit_record(
+        actor=None,
+        action="notifications.channel_disabled",
+        obj=channel,
+        project=channel.project_id,
+        from_state="enabled",
+        to_state="disabled",
+        reason=reason,
+    )
+    admins = [
+        m.user
+        for m in Membership.objects.filter(project_id=channel.project_id, role=Role.ADMIN)
+        .select_related("user")
+        .order_by("user_id")
+    ]
+    from django.urls import reverse
+
+    notification_send(
+        recipients=admins,
+        project=channel.project,
+        urgent=True,
+        subject=f"Notification channel turned off: {channel.name}",
+        body=f"{reason} Shipcheck stopped sending to it. Fix or replace the URL, turn the "
+        "channel back on and send its dead letters again.",
+        url=reverse("notifications:settings", args=[channel.project.slug]),
+    )
+
+
+def delivery_resend(*, delivery: Delivery, actor: Any) -> Delivery:
+    """Send a dead letter again (same delivery id); audit ``notifications.delivery_resent``."""
+    if not can_resend(actor, delivery.project):
+        raise PermissionDenied(
+            "Only a project admin or a release manager may send a notification again."
+        )
+    with transaction.atomic():
+        row = Delivery.objects.select_for_update().select_related("channel").get(pk=delivery.pk)
+        if row.status != DeliveryStatus.DEAD:
+            raise Conflict(
+                f"Only dead letters are sent again; this one is {row.get_status_display().lower()}."
+            )
+        if row.channel is None:
+            raise Conflict("Its channel was deleted: there is nowhere to send it.")
+        if not row.channel.enabled:
+            raise Conflict(
+                f"The channel '{row.channel.name}' is turned off: turn it on first, then send again."
+            )
+        row.status = DeliveryStatus.PENDING
+        row.attempts = 0
+        row.next_attempt_at = timezone.now()
+        row.last_error = ""
+        row.save(update_fields=["status", "attempts", "next_attempt_at", "last_error"])
+        audit_record(
+            actor=actor,
+            action="notifications.delivery_resent",
+            obj=row,
+            project=row.project_id,
+            release=row.release_id,
+            from_state=DeliveryStatus.DEAD,
+            to_state=DeliveryStatus.PENDING,
+            data={"uid": str(row.uid), "destination": row.destination},
+        )
+        from notifications.routing import enqueue
+
+        transaction.on_commit(partial(enqueue, [row.pk]), robust=True)
+    return row
+
+
+def deliveries_sweep(*, limit: int = 1000) -> int:
+    """Queue rows that are due and nobody holds (a lost message, a worker that died)."""
+    now = timezone.now()
+    ids = list(
+        Delivery.objects.filter(
+            Q(status__in=CLAIMABLE, next_attempt_at__lte=now)
+            | Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if ids:
+        from notifications.routing import enqueue
+
+        enqueue(ids)
+    return len(ids)
+
+
+def digest_send() -> int:
+    """Bundle each address's waiting digest rows of a project into one e-mail row; returns how many."""
+    made = 0
+    waiting = list(
+        Delivery.objects.filter(status=DeliveryStatus.DIGEST)
+        .select_related("project", "subscriber")
+        .order_by("project_id", "destination", "created_at")[:5000]
+    )
+    groups: dict[tuple[int, str], list[Delivery]] = {}
+    for row in waiting:
+        groups.setdefault((row.project_id, row.destination.lower()), []).append(row)
+    for rows in groups.values():
+        first = rows[0]
+        with transaction.atomic():
+            lines = [f"- **{r.subject}**" + (f" ({r.url})" if r.url else "") for r in rows]
+            digest = Delivery.objects.create(
+                event_id=first.event_id,
+                event_key="notifications.digest",
+                project=first.project,
+                channel=first.channel,
+                subscriber=first.subscriber,
+                kind=ChannelKind.EMAIL,
+                destination=first.destination,
+                audience=first.audience,
+                subject=f"{first.project.name}: {len(rows)} update{'s' if len(rows) != 1 else ''} "
+                "since the last digest",
+                body="\n".join(lines),
+                next_attempt_at=timezone.now(),
+            )
+            updated = Delivery.objects.filter(
+                pk__in=[r.pk for r in rows], status=DeliveryStatus.DIGEST
+            ).update(status=DeliveryStatus.BUNDLED, bundled_into=digest)
+            if not updated:
+                digest.delete()
+                continue
+            from notifications.routing import enqueue
+
+            transaction.on_commit(partial(enqueue, [digest.pk]), robust=True)
+            made += 1
+    return made
+
+
+def audiences_hearing(key: str) -> tuple[str, ...]:
+    return audience_of(key)
+
+
+__all__ = [
+    "HTTP_KINDS",
+    "ChannelSaved",
+    "Outcome",
+    "Preview",
+    "channel_create",
+    "channel_delete",
+    "channel_update",
+    "config_authorize",
+    "deliveries_sweep",
+    "delivery_attempt",
+    "delivery_claim",
+    "delivery_record",
+    "delivery_resend",
+    "digest_send",
+    "preference_set",
+    "subscriber_add",
+    "subscriber_remove",
+    "template_delete",
+    "template_preview",
+    "template_save",
+    "unsubscribe",
+    "unsubscribe_lookup",
+    "unsubscribe_token",
+]
