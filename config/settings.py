@@ -409,9 +409,10 @@ SHIPCHECK_FETCH_ALLOWLIST = env_list(
 )
 SHIPCHECK_BASE_URL = env_str("SHIPCHECK_BASE_URL", "http://127.0.0.1:8000")
 # Notification deliveries (docs/notifications.md): how long a worker holds a claimed row before
-# another may take it, the first retry's delay (doubling, with jitter, up to the cap) and the
+# another may take it (at least the request deadline plus a second), the deadline, the first retry's delay (doubling, with jitter, up to the cap) and the
 # attempts before a delivery becomes a dead letter.
 SHIPCHECK_NOTIFY_LEASE_SECONDS = env_int("SHIPCHECK_NOTIFY_LEASE_SECONDS", 60, minimum=1)
+SHIPCHECK_NOTIFY_TIMEOUT_SECONDS = env_int("SHIPCHECK_NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
 SHIPCHECK_NOTIFY_RETRY_BASE_SECONDS = env_int("SHIPCHECK_NOTIFY_RETRY_BASE_SECONDS", 30, minimum=0)
 SHIPCHECK_NOTIFY_RETRY_CAP_SECONDS = env_int("SHIPCHECK_NOTIFY_RETRY_CAP_SECONDS", 3600, minimum=1)
 SHIPCHECK_NOTIFY_MAX_ATTEMPTS = env_int("SHIPCHECK_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)

@@ -10,8 +10,12 @@ def _number(name: str, default: float) -> float:
 
 
 def lease_seconds() -> float:
-    """How long a claimed row belongs to its worker; then another worker may take it."""
-    return _number("SHIPCHECK_NOTIFY_LEASE_SECONDS", 60)
+    """How long a claimed row belongs to its worker; then another worker may take it.
+
+    Never shorter than a request's deadline (plus a second): a slow send that is still
+    running must not be taken over and sent a second time.
+    """
+    return max(_number("SHIPCHECK_NOTIFY_LEASE_SECONDS", 60), timeout_seconds() + 1)
 
 
 def timeout_seconds() -> float:
