@@ -27,9 +27,11 @@ def subscriber_list(*, project: Project) -> QuerySet[Subscriber]:
 
 
 def channel_list(*, project: Project) -> QuerySet[Channel]:
-    return Channel.objects.filter(project=project).annotate(
-        dead_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.DEAD))
-    ).order_by("name", "id")
+    return (
+        Channel.objects.filter(project=project)
+        .annotate(dead_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.DEAD)))
+        .order_by("name", "id")
+    )
 
 
 def template_list(*, project: Project) -> QuerySet[MessageTemplate]:

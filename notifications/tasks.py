@@ -15,8 +15,9 @@ def deliver(delivery_id: int) -> str:
 
 @shared_task(ignore_result=True)
 def sweep() -> int:
-    """Queue rows that are due and held by nobody: lost messages, retries, dead workers."""
-    return services.deliveries_sweep()
+    """Deliver, in claimed batches, rows that are due and held by nobody: a backlog, lost
+    messages, retries whose message was lost, rows of a worker that died mid-send."""
+    return services.deliveries_drain()
 
 
 @shared_task(ignore_result=True)

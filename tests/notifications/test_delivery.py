@@ -249,12 +249,14 @@ def test_rolled_back_change__writes_and_sends_nothing(
 ):
     webhook(project, people, receiver.url("/hook"))
     receiver.route("/hook", Answer(200))
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                announce(project)
-                assert Delivery.objects.count() == 1
-                raise RuntimeError("the change failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        announce(project)
+        assert Delivery.objects.count() == 1
+        raise RuntimeError("the change failed")
     assert Delivery.objects.count() == 0
     assert callbacks == []
     assert receiver.hits["/hook"] == 0
@@ -289,9 +291,14 @@ def test_claim__one_worker_wins_and_a_dead_workers_row_is_taken_after_its_lease(
 def test_sweep__finds_rows_whose_message_was_lost(project, people, receiver):
     webhook(project, people, receiver.url("/hook"))
     receiver.route("/hook", Answer(200))
-    announce(project)  # the test transaction never commits: no task was queued
-    assert services.deliveries_sweep() == 1  # eager Celery: delivered now
-    assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+    for n in range(3):
+        announce(project, subject=f"n{n}")  # the test transaction never commits: no task queued
+    receiver.route("/hook", Answer(200))
+    receiver.route("/down", Answer(500))
+    assert services.deliveries_drain() == 3
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
+    assert services.deliveries_drain() == 0
+    assert receiver.hits["/hook"] == 3
 
 
 @pytest.mark.parametrize(
