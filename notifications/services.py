@@ -991,6 +991,42 @@ def digest_send() -> int:
     return made
 
 
+def release_log_url(release: Any) -> str:
+    """The absolute link to the delivery log of one release (checklist evidence)."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    query = urlencode({"release": release.version})
+    return absolute(reverse("notifications:log", args=[release.project.slug]) + "?" + query)
+
+
+def stakeholders_told_tick(*, item: Any, actor: Any) -> Any:
+    """Tick a release's "stakeholders notified" checklist item with its delivery log as evidence.
+
+    Refused (409) while no delivery to the stakeholders group of that release was
+    delivered. The tick itself is checklists' ``item_tick`` (its rules, its audit event
+    ``checklist.item_ticked``); the evidence is the link to the release's delivery log.
+    """
+    from checklists.services import item_tick
+
+    release = item.checklist.release
+    told = Delivery.objects.filter(
+        release=release, audience__contains="stakeholders", status=DeliveryStatus.DELIVERED
+    ).count()
+    if not told:
+        raise Conflict(
+            "Nobody in the stakeholders group was told about this release yet: the delivery log "
+            "has no delivered message to them."
+        )
+    return item_tick(
+        item=item,
+        actor=actor,
+        note=f"{told} message{'s' if told != 1 else ''} delivered to stakeholders (delivery log).",
+        evidence=release_log_url(release),
+    )
+
+
 def audiences_hearing(key: str) -> tuple[str, ...]:
     return audience_of(key)
 

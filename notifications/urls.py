@@ -18,5 +18,10 @@ urlpatterns = [
     ),
     path("notifications/channels/<int:pk>/", views.channel_change, name="channel-change"),
     path("notifications/deliveries/<int:pk>/resend/", views.delivery_resend, name="resend"),
+    path(
+        "notifications/checklist-items/<int:pk>/stakeholders-told/",
+        views.stakeholders_told,
+        name="stakeholders-told",
+    ),
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

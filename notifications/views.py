@@ -7,6 +7,7 @@ without its forms, and a write from them is 403.
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -21,7 +22,7 @@ from core.events import event_types
 from core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from notifications import selectors, services
 from notifications.choices import AUDIENCE_CHOICES, ChannelKind, DeliveryStatus, PreferenceMode
-from notifications.permissions import can_configure, can_resend
+from notifications.permissions import can_configure, can_read_log, can_resend
 from projects.selectors import project_members
 
 PAGE_SIZE = 50
@@ -208,12 +209,15 @@ def delivery_log(request, slug):
     status = request.GET.get("status", "")
     if status not in DeliveryStatus.values:
         status = ""
-    qs = selectors.delivery_list(project=project, status=status)
+    version = request.GET.get("release", "")[:60]
+    release = project.releases.filter(version=version).first() if version else None
+    qs = selectors.delivery_list(project=project, status=status, release=release)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "project": project,
         "page": page,
         "status": status,
+        "release": release,
         "statuses": DeliveryStatus.choices,
         "can_resend": can_resend(request.user, project),
         "notice": request.GET.get("notice", "")[:200],
@@ -255,6 +259,25 @@ def delivery_resend(request, pk):
     return redirect(
         reverse("notifications:log", args=[delivery.project.slug]) + "?notice=Queued+to+send+again."
     )
+
+
+@login_required
+@require_POST
+def stakeholders_told(request, pk):
+    from checklists.models import Item
+
+    item = Item.objects.select_related("checklist__release__project").filter(pk=pk).first()
+    if item is None or not can_read_log(request.user, item.checklist.release.project):
+        raise Http404
+    release = item.checklist.release
+    try:
+        services.stakeholders_told_tick(item=item, actor=request.user)
+    except DomainError as exc:
+        _denied(exc)
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Ticked “{item.text}” with the delivery log as evidence.")
+    return redirect(release.get_absolute_url() + "#notifications-panel")
 
 
 # --- Templates -------------------------------------------------------------------------------

@@ -214,3 +214,42 @@ def test_preferences_page__saves_the_persons_choices(client, project, people):
 def test_project_page__links_to_the_notification_pages(client, project, people):
     page = login(client, people.adam).get(reverse("projects:detail", args=[project.slug]))
     assert settings_url(project).encode() in page.content
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_checklist__stakeholders_item_ticked_with_the_log_as_evidence(
+    client, project, people, release, receiver
+):
+    from checklists.models import Item
+
+    item = Item.objects.filter(checklist__release=release, text__icontains="stakeholder").first()
+    if item is None:
+        pytest.fail("the default checklist has a 'stakeholders' item")
+    url = reverse("notifications:stakeholders-told", args=[item.pk])
+    login(client, people.alice)
+    # Nobody told yet: refused, the item stays open.
+    client.post(url)
+    item.refresh_from_db()
+    assert item.status == "open"
+    services.channel_create(
+        project=project,
+        actor=people.adam,
+        kind="webhook",
+        name="Board",
+        url=receiver.url("/ok"),
+        audiences=["stakeholders"],
+    )
+    receiver.route("/ok", Answer(200))
+    announce(project, subject="2.4.0 is coming", release=release)
+    drain()
+    page = client.get(release.get_absolute_url())
+    assert b"with this log as evidence" in page.content
+    answer = client.post(url, follow=True)
+    assert answer.status_code == 200
+    item.refresh_from_db()
+    assert item.status == "done"
+    assert item.evidence == (
+        "https://shipcheck.example.com/notifications/projects/payments/deliveries/?release=2.4.0"
+    )
+    log = client.get(item.evidence.replace("https://shipcheck.example.com", ""))
+    assert b"2.4.0 is coming" in log.content
