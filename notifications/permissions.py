@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from projects.choices import Role
-from projects.permissions import can_admin_project, can_view_project, has_role, is_person
+from projects.permissions import (
+    can_admin_project,
+    can_view_project,
+    has_role,
+    holds_writing_role,
+    is_person,
+)
 
 
 def can_configure(user: Any, project: Any) -> bool:
@@ -24,5 +30,5 @@ def can_resend(user: Any, project: Any) -> bool:
 
 
 def can_set_preferences(user: Any, project: Any) -> bool:
-    """Any person who is a member of the project sets their own."""
-    return is_person(user) and can_view_project(user, project)
+    """Members set their own; an auditor (who changes nothing) reads the page only."""
+    return is_person(user) and holds_writing_role(user, project)

@@ -22,7 +22,13 @@ from core.events import event_types
 from core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from notifications import selectors, services
 from notifications.choices import AUDIENCE_CHOICES, ChannelKind, DeliveryStatus, PreferenceMode
-from notifications.permissions import can_configure, can_read_log, can_resend
+from notifications.permissions import (
+    can_configure,
+    can_read_log,
+    can_resend,
+    can_set_preferences,
+)
+from projects.permissions import READ_ONLY_REFUSAL
 from projects.selectors import project_members
 
 PAGE_SIZE = 50
@@ -314,6 +320,11 @@ def template_edit(request, slug):
         else {},
     }
     if request.method == "POST":
+        # Previews and saves are for those who may edit; the others read the page.
+        try:
+            services.config_authorize(project=project, actor=request.user)
+        except DomainError as exc:
+            _denied(exc)
         action = request.POST.get("action", "preview")
         try:
             if action == "save":
@@ -358,6 +369,8 @@ def preferences(request, slug):
     project = _project(request, slug)
     notice = error = ""
     if request.method == "POST":
+        if not can_set_preferences(request.user, project):
+            raise DjangoPermissionDenied(READ_ONLY_REFUSAL)
         try:
             for item in [("", request.POST.get("mode__all", None))] + [
                 (t.key, request.POST.get(f"mode__{t.key}", None)) for t in event_types()
@@ -407,7 +420,8 @@ def unsubscribe(request, token):
             subscriber = services.unsubscribe_lookup(token=token)
             done = subscriber.unsubscribed_at is not None
     except ValidationFailed as exc:
-        return render(request, "notifications/unsubscribe.html", {"error": exc.message}, status=400)
+        # As for a missing object: a changed link names nobody.
+        return render(request, "notifications/unsubscribe.html", {"error": exc.message}, status=404)
     except NotFound as exc:
         return render(request, "notifications/unsubscribe.html", {"error": exc.message}, status=404)
     response = render(

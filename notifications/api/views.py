@@ -211,7 +211,7 @@ class PreferenceView(GenericAPIView):
         require_person(request.user, "preferences")
         proj = selectors.project_for(user=request.user, slug=project)
         if not can_set_preferences(request.user, proj):
-            return Response(status=status.HTTP_404_NOT_FOUND)
+            services.preference_set(project=proj, actor=request.user, event_key="", mode="")
         data = body_valid(PreferenceInputSerializer, request)
         services.preference_set(project=proj, actor=request.user, **data)
         return Response(
