@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.events import Event, event_type, event_types, publish
-from notifications import sandbox
+from notifications import payloads, sandbox
 from notifications.choices import HTTP_KINDS, ChannelKind, DeliveryStatus, PreferenceMode
 from notifications.models import Channel, Delivery, MessageTemplate, Preference, Subscriber
 
@@ -118,9 +118,15 @@ def _render(
 ) -> tuple[str, str]:
     found = templates.get(kind)
     if found is None:
-        return values["subject"], values["body"]
+        return payloads.cut(" ".join(values["subject"].split()), SUBJECT_MAX), values["body"]
     subject = sandbox.render(found.subject, values).strip() or values["subject"]
-    return " ".join(subject.split())[:300], sandbox.render(found.body, values).strip()
+    return payloads.cut(" ".join(subject.split()), SUBJECT_MAX), sandbox.render(
+        found.body, values
+    ).strip()
+
+
+# Delivery.subject's length; a longer subject is cut and ends in "…".
+SUBJECT_MAX = 300
 
 
 def channel_host(channel: Channel) -> str:
@@ -175,7 +181,7 @@ def on_event(event: Event) -> None:
                 Delivery(
                     channel=channel,
                     kind=channel.kind,
-                    destination=f"{channel.name} ({channel_host(channel)})",
+                    destination=payloads.cut(f"{channel.name} ({channel_host(channel)})", 300),
                     audience=",".join(sorted(audiences & set(channel.audiences))),
                     subject=subject,
                     body=body,

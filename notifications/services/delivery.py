@@ -430,7 +430,11 @@ def delivery_resend(*, delivery: Delivery, actor: Any) -> Delivery:
             "Only a project admin or a release manager may send a notification again."
         )
     with transaction.atomic():
-        row = Delivery.objects.select_for_update().select_related("channel").get(pk=delivery.pk)
+        row = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("channel")
+            .get(pk=delivery.pk)
+        )
         if row.status != DeliveryStatus.DEAD:
             raise Conflict(
                 f"Only dead letters are sent again; this one is {row.get_status_display().lower()}."
