@@ -90,7 +90,8 @@ def default_body(event: Event) -> str:
     data = event.data if isinstance(event.data, dict) else {}
     parts = [event.body] if event.body else []
     markdown = data.get("markdown")
-    if isinstance(markdown, str) and markdown.strip():
+    # Release notes may bring their Markdown as the body too: never twice.
+    if isinstance(markdown, str) and markdown.strip() and markdown.strip() not in event.body:
         parts.append(markdown.strip())
     figures = data.get("figures")
     if isinstance(figures, list) and figures:

@@ -161,3 +161,17 @@ def test_routing__constant_queries_whatever_the_number_of_subscribers(
     with django_assert_max_num_queries(12):
         announce(project)
     assert Delivery.objects.filter(kind="email").count() == 3 + 33
+
+
+def test_release_notes_as_body_and_data__the_notes_appear_once():
+    from core.events import Event
+
+    notes = "## New\n\n- One-page checkout"
+    event = Event(
+        key="releasenotes.published",
+        project=None,
+        subject="Notes",
+        body=notes,
+        data={"markdown": notes},
+    )
+    assert default_body(event) == notes
