@@ -29,6 +29,8 @@ class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=Decision.choices)
     comment = forms.CharField(required=False, max_length=COMMENT_MAX, label="Comment")
     role = forms.ChoiceField(required=False, choices=[("", "—"), *Role.choices])
+    # The page asks before a scope with no tickets is approved (the API does not).
+    confirm_empty_scope = forms.BooleanField(required=False)
 
 
 class RequestForm(forms.Form):

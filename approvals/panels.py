@@ -25,6 +25,7 @@ def approvals_panel_context(release, request, *, error: str = "", notice: str = 
     me = user.pk if is_person(user) else None
     sections = []
     seen_scope = False
+    can_approve_scope = False
     for column in matrix.columns:
         rows: list[dict[str, Any]] = []
         sections.append({"column": column, "rows": rows})
@@ -34,12 +35,14 @@ def approvals_panel_context(release, request, *, error: str = "", notice: str = 
             mine = next(
                 (a for a in matrix.facts.active(req.kind, req.subject) if a.person_id == me), None
             )
+            can_decide = me is not None and any(u.pk == me for u in req.eligible)
+            can_approve_scope = can_approve_scope or (can_decide and req.kind == "scope")
             rows.append(
                 {
                     "req": req,
                     "duplicate": duplicate,
                     "mine": mine,
-                    "can_decide": me is not None and any(u.pk == me for u in req.eligible),
+                    "can_decide": can_decide,
                     "waiting_for_deploy": req.kind == "qa_signoff"
                     and (req.subject is None or not matrix.facts.succeeded_in(req.subject)),
                 }
@@ -57,6 +60,8 @@ def approvals_panel_context(release, request, *, error: str = "", notice: str = 
     release_open = release.status not in RELEASE_CLOSED_STATES
     return {
         "matrix": matrix,
+        # Approving the scope of a release with no tickets asks the product owner to confirm it.
+        "scope_empty": can_approve_scope and not release.tickets.exists(),
         "sections": sections,
         "release_open": release_open,
         "can_request": release_open and can_request_approval(user, release),

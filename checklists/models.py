@@ -227,6 +227,9 @@ class Item(models.Model):
     note = models.TextField(blank=True)
     evidence = models.CharField(max_length=500, blank=True)
     na_reason = models.TextField(blank=True)
+    # Ticked by the release manager for a role they do not hold (QA, an engineer …): that role,
+    # shown beside the tick; empty when the person holding the item's role ticked it.
+    on_behalf_of = models.CharField(max_length=32, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -248,6 +251,11 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def on_behalf_label(self) -> str:
+        """The role the release manager ticked this item for ("QA"), or ""."""
+        return str(dict(ITEM_ROLES).get(self.on_behalf_of, self.on_behalf_of))
 
     @property
     def evidence_is_link(self) -> bool:

@@ -2,7 +2,8 @@
 
 * Every request gets an id: the caller's ``X-Request-ID`` when it is a sane token, else a new
   one. It is on every log line written while the request runs, in the ``X-Request-ID`` header
-  of every answer and in ``details.request_id`` of every API error body. Celery tasks log
+  of every answer (errors included) and in ``details.request_id`` of a 500's body (a refusal's
+  details stay the caller's own fields, docs/operations.md). Celery tasks log
   their task id the same way.
 * ``LOG_FORMAT=json`` (the production default) writes one JSON object per line.
 * ``/metrics`` serves Prometheus text: requests and latencies of this process (all gunicorn

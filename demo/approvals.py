@@ -40,6 +40,7 @@ from approvals.services import (
     meeting_schedule,
     meeting_vote,
 )
+from demo.checklists import tick_through
 from demo.releases import DemoContext
 from projects.models import Environment
 from releases import services as releases
@@ -236,6 +237,8 @@ def _emergency_hotfix(project, envs, people) -> Release:
                 "Reviewed the diff.",
                 envs["production"],
             )
+        # The hotfix checklist: justified and the fix checked before production ...
+        tick_through(hotfix, {2: 0}, people, storefront=True)
         meeting = meeting_schedule(
             release=hotfix, environment=envs["production"], scheduled_for=timezone.now(), actor=rita
         )
@@ -249,6 +252,8 @@ def _emergency_hotfix(project, envs, people) -> Release:
             release=hotfix, environment=envs["production"], actor=eli
         )
         releases.deployment_finish(deployment=production, succeeded=True, actor=eli)
+        # ... then deployed, verified and announced: the whole checklist is done.
+        tick_through(hotfix, "all", people, storefront=True)
     hotfix.refresh_from_db()
     if hotfix.status == ReleaseStatus.IN_PROGRESS:
         releases.release_mark_released(

@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from demo import approvals, checklists, integrations, monitoring, notifications, releases
+from demo import (
+    approvals,
+    checklists,
+    integrations,
+    monitoring,
+    notifications,
+    releasenotes,
+    releases,
+)
 from demo.releases import DemoContext, Output
 
 CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
@@ -35,6 +43,8 @@ CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
     releases.seed_late,
     # Storefront's checks, then the monitoring history of its production deployments.
     monitoring.seed_late,
+    # Published release notes for every version production ran.
+    releasenotes.seed,
     # Storefront's subscribers and channels, and a delivery log with a retry and a dead letter.
     notifications.seed,
 )

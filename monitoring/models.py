@@ -311,6 +311,9 @@ class WindowCheck(models.Model):
     consecutive_errors = models.PositiveIntegerField(default=0)
     last_detail = models.CharField(max_length=300, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+    # The outcome of the newest reading (an ``Outcome``), so a check that passed overall can
+    # still say that its last reading breached.
+    last_outcome = models.CharField(max_length=12, blank=True)
 
     class Meta:
         ordering = ["position", "id"]

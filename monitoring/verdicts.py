@@ -268,6 +268,7 @@ def check_verdict(
     finished: bool,
     last_detail: str = "",
     last_error: str = "",
+    last_failed: bool = False,
     min_measurements: int = MIN_MEASUREMENTS,
 ) -> Verdict:
     """The verdict on one check after ``tally``; ``finished`` once the window's time is up.
@@ -331,11 +332,16 @@ def check_verdict(
         extras.append(f"{tally.inconclusives} without data")
     if tally.errors:
         extras.append(f"{tally.errors} could not be taken")
+    # Passed overall, yet the newest reading breached: say so, or a green "Passed" beside a
+    # failed window reads as a contradiction.
+    last = (
+        f"; its last reading breached: {last_detail}." if last_failed else f"; last: {last_detail}."
+    )
     return Verdict(
         CheckVerdictStatus.PASSED,
         f"{name} passed {tally.passes} of {_measurements(taken)}"
         + (f" ({'; '.join(extras)})" if extras else "")
-        + f"; last: {last_detail}.",
+        + last,
     )
 
 

@@ -206,6 +206,47 @@ class ReasonForm(forms.Form):
     )
 
 
+class TicketAddForm(forms.Form):
+    """A ticket the release manager adds to the scope on the release page."""
+
+    key = forms.CharField(
+        max_length=64,
+        label="Ticket key",
+        error_messages={"required": "Write the ticket's key, such as SHOP-123."},
+    )
+    title = forms.CharField(required=False, max_length=300, label="Title")
+    url = forms.URLField(
+        required=False,
+        max_length=500,
+        label="Link",
+        assume_scheme="https",
+        error_messages={"invalid": "The link must be a web address (https://…)."},
+    )
+
+
+class TicketRemoveForm(forms.Form):
+    key = forms.CharField(max_length=64)
+
+
+class CommitAddForm(forms.Form):
+    """A commit attached by hand: its hash, and optionally its message and author."""
+
+    sha = forms.RegexField(
+        regex=r"^\s*[0-9a-fA-F]{7,64}\s*$",
+        label="Commit hash",
+        error_messages={
+            "required": "Write the commit's hash.",
+            "invalid": "A commit hash is 7 to 64 hexadecimal digits (0-9, a-f).",
+        },
+    )
+    message = forms.CharField(required=False, max_length=MAX_TEXT, label="Message")
+    author = forms.CharField(required=False, max_length=200, label="Author")
+
+
+class CommitRemoveForm(forms.Form):
+    sha = forms.CharField(max_length=64)
+
+
 def form_errors(form: forms.Form) -> list[str]:
     """Every error of a small action form as sentences, field label first."""
     messages: list[str] = []

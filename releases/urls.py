@@ -11,6 +11,10 @@ urlpatterns = [
     path("releases/<int:pk>/edit/", views.release_edit_view, name="edit"),
     path("releases/<int:pk>/promote/", views.release_promote_view, name="promote"),
     path("releases/<int:pk>/cancel/", views.release_cancel_view, name="cancel"),
+    path("releases/<int:pk>/tickets/add/", views.ticket_add_view, name="ticket-add"),
+    path("releases/<int:pk>/tickets/remove/", views.ticket_remove_view, name="ticket-remove"),
+    path("releases/<int:pk>/commits/add/", views.commit_add_view, name="commit-add"),
+    path("releases/<int:pk>/commits/remove/", views.commit_remove_view, name="commit-remove"),
     path(
         "releases/<int:pk>/deployments/<int:deployment_pk>/finish/",
         views.deployment_finish_view,

@@ -71,6 +71,19 @@ def decide(request, pk):
     release = release_for_decision(pk=pk)
     services.decision_authorize(release=release, actor=request.user)
     form = DecisionForm(request.POST)
+    if (
+        form.is_valid()
+        and form.cleaned_data["kind"] == "scope"
+        and form.cleaned_data["decision"] == "approve"
+        and not form.cleaned_data["confirm_empty_scope"]
+        and not release.tickets.exists()
+    ):
+        return _panel(
+            request,
+            pk,
+            error="This release has no tickets. Tick “I approve an empty scope” to approve it "
+            "as it is, or ask the release manager to add its tickets first.",
+        )
 
     def action(data):
         services.approval_decide(

@@ -145,9 +145,22 @@ def meeting_minutes(request, pk):
 
 
 def _meeting_act(
-    request, pk, form, action, notice: str, *, part: str = "board", target=None, right=""
+    request,
+    pk,
+    form,
+    action,
+    notice: str,
+    *,
+    part: str = "board",
+    target=None,
+    right="",
+    feedback_at: str = "",
 ):
-    """Check the person's right (``right``: a meeting_authorize action) before the form, then act."""
+    """Check the person's right (``right``: a meeting_authorize action) before the form, then act.
+
+    ``feedback_at`` names the card where the answer shows (``"decide"``: in the decision card,
+    where the person pressed the button, not at the top of the page).
+    """
     meeting = target or meeting_get(user=request.user, pk=pk)
     if right:
         services.meeting_authorize(meeting=meeting, actor=request.user, action=right)
@@ -166,9 +179,11 @@ def _meeting_act(
             messages.error(request, error)
         else:
             messages.success(request, notice)
-        return redirect(reverse("approvals:meeting", args=[pk]))
+        anchor = "#decision" if feedback_at == "decide" else ""
+        return redirect(reverse("approvals:meeting", args=[pk]) + anchor)
     meeting = meeting_get(user=request.user, pk=pk)
     context = _meeting_context(request, meeting, error=error, notice="" if error else notice)
+    context["feedback_at"] = feedback_at
     template = "meeting_live" if part == "page" else "meeting_board"
     return render(request, f"approvals/partials/{template}.html", context)
 
@@ -271,6 +286,7 @@ def meeting_decide(request, pk):
         "The decision is recorded.",
         part="page",
         right="decide",
+        feedback_at="decide",
     )
 
 

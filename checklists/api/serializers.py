@@ -29,13 +29,18 @@ class ItemSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True, allow_null=True
     )
     evidence_is_link = serializers.BooleanField(read_only=True)
+    on_behalf_of = serializers.CharField(
+        read_only=True,
+        help_text='The role the release manager ticked this item for ("qa"), or "" when the '
+        "holder of the item's role ticked it.",
+    )
 
     class Meta:
         model = Item
         fields = [
             "id", "step", "position", "text", "required", "role", "evidence_required", "is_adhoc",
             "added_by", "status", "completed_by", "completed_at", "note", "evidence", "evidence_is_link",
-            "na_reason",
+            "na_reason", "on_behalf_of",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -43,6 +43,7 @@ from checklists.services.common import (
 from core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.transitions import transition_check
 from projects.choices import Role
+from projects.permissions import roles_for
 from projects.principals import Caller
 from releases.models import Release
 
@@ -183,6 +184,14 @@ def item_tick(*, item: Item, actor: Caller, note: str = "", evidence: str = "") 
             f"'{item.text}' needs evidence: a link (http:// or https://) or a reference such as a CI run id.",
             details={"evidence": ["This item needs evidence."]},
         )
+    # The release manager may tick any item; one owned by a role they do not hold is recorded,
+    # and shown, as ticked on that role's behalf.
+    on_behalf_of = (
+        item.role
+        if item.role != Role.RELEASE_MANAGER
+        and item.role not in roles_for(actor, release.project_id)
+        else ""
+    )
     return _item_resolve(
         item=item,
         actor=actor,
@@ -190,10 +199,11 @@ def item_tick(*, item: Item, actor: Caller, note: str = "", evidence: str = "") 
         to_status=ItemStatus.DONE,
         action="checklist.item_ticked",
         reason=note,
-        data={"evidence": evidence},
+        data={"evidence": evidence, **({"on_behalf_of": on_behalf_of} if on_behalf_of else {})},
         note=note,
         evidence=evidence,
         na_reason="",
+        on_behalf_of=on_behalf_of,
     )
 
 
@@ -234,6 +244,7 @@ def item_untick(*, item: Item, actor: Caller, reason: str = "") -> Item:
                 evidence="",
                 note="",
                 na_reason="",
+                on_behalf_of="",
                 updated_at=timezone.now(),
             )
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from compliance.record import _sections, record_section
 from compliance.record_sections.approvals import approvals_section, go_no_go_section
 from compliance.record_sections.checklist import checklist_section
+from compliance.record_sections.notes import release_notes_section
 from compliance.record_sections.operations import (
     deployments_section,
     incidents_section,
@@ -29,6 +30,7 @@ __all__ = [
     "go_no_go_section",
     "incidents_section",
     "monitoring_section",
+    "release_notes_section",
     "register_builtin_sections",
     "scope_section",
     "summary_section",
@@ -47,6 +49,7 @@ def register_builtin_sections() -> None:
         ("monitoring", "Monitoring verdicts", monitoring_section, 70),
         ("incidents", "Incidents and rollbacks", incidents_section, 80),
         ("tests", "Test results", tests_section, 90),
+        ("release_notes", "Release notes", release_notes_section, 95),
         ("audit", "Audit trail of this release", audit_section, 1000),
     ):
         if key not in _sections:  # an app that registered first keeps its own

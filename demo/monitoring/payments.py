@@ -20,6 +20,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from demo.approvals import cleared_for_production
+from demo.checklists import tick_through
 from demo.integrations import junit_report
 from demo.monitoring.checks import HEALTHY, healthy_value
 from demo.releases import DemoContext
@@ -185,7 +186,11 @@ def payments_story(project: Project, people: dict[str, User]) -> list[str]:
                     rollback_plan=PLAN,
                     description="Apple Pay and Google Pay at checkout.",
                 )
+                # Its checklist moves with it: the branch before staging, then everything up
+                # to production before the canary ...
+                tick_through(release, {1: 0}, people, storefront=True)
                 _to_staging(release, people)
+                tick_through(release, {4: 0}, people, storefront=True)
                 canary = _backdate(_canary(release, people), now - timedelta(hours=5))
                 canary = _feed(canary, healthy)
                 window_decide(
@@ -201,6 +206,8 @@ def payments_story(project: Project, people: dict[str, User]) -> list[str]:
                     deployment=canary.deployment, kind=WindowKind.POST_DEPLOY
                 )
                 _feed(_backdate(post, now - timedelta(hours=4, minutes=40)), healthy)
+                # ... and the production steps once it is deployed and watched.
+                tick_through(release, "all", people, storefront=True)
             made.append("1.4.0")
         if not Release.objects.filter(project=project, version="1.4.1").exists():
             with transaction.atomic():

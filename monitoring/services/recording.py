@@ -62,6 +62,7 @@ TALLY_FIELDS = [
     "status",
     "reason",
     "last_detail",
+    "last_outcome",
     "last_error",
 ]
 
@@ -193,6 +194,7 @@ def windows_record(results: list[SlotResult]) -> int:
                 tally = check_tally(check).add(judgement.outcome)
                 check_tally_store(check, tally)
                 check.last_detail = judgement.detail[:300]
+                check.last_outcome = judgement.outcome
                 if reading.status == SampleStatus.ERROR:
                     check.last_error = (reading.error or judgement.detail)[:300]
                 check_verdict_store(check, finished=False)

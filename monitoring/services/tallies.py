@@ -7,7 +7,7 @@ the closing of a window use it.
 
 from __future__ import annotations
 
-from monitoring.choices import CheckVerdictStatus
+from monitoring.choices import CheckVerdictStatus, Outcome
 from monitoring.models import MonitoringWindow, WindowCheck
 from monitoring.verdicts import CheckState, Limits, Tally, Verdict, check_verdict, window_verdict
 
@@ -50,6 +50,7 @@ def check_verdict_store(check: WindowCheck, *, finished: bool) -> None:
         finished=finished,
         last_detail=check.last_detail,
         last_error=check.last_error,
+        last_failed=check.last_outcome == Outcome.FAIL,
     )
     check.status, check.reason = verdict.status, verdict.reason
 

@@ -19,7 +19,12 @@ from releases.services.lifecycle import (
     release_mark_released,
     release_update,
 )
-from releases.services.scope import release_commits_add, release_tickets_add, release_tickets_remove
+from releases.services.scope import (
+    release_commits_add,
+    release_commits_remove,
+    release_tickets_add,
+    release_tickets_remove,
+)
 
 __all__ = [
     "ARTIFACT_FIELDS",
@@ -29,6 +34,7 @@ __all__ = [
     "release_authorize",
     "release_cancel",
     "release_commits_add",
+    "release_commits_remove",
     "release_create",
     "release_mark_released",
     "release_promote",

@@ -135,3 +135,27 @@ def release_commits_add(
             data={"count": len(new), "shas": [c.sha for c in new[:50]]},
         )
     return len(new)
+
+
+@transaction.atomic
+def release_commits_remove(*, release: Release, shas: Collection[str], actor: Actor) -> int:
+    """Detach commits (by full sha) from the release. Audit: ``release.commits_removed``."""
+    release_authorize(release=release, actor=actor, action="commits")
+    release = lock_release(release)
+    wanted = {str(sha).strip().lower() for sha in shas if str(sha).strip()}
+    removed = sorted(
+        Commit.objects.filter(release=release, sha__in=wanted).values_list("sha", flat=True)
+    )
+    if not removed:
+        return 0
+    Commit.objects.filter(release=release, sha__in=removed).delete()
+    audit_record(
+        actor=actor,
+        action="release.commits_removed",
+        obj=release,
+        project=release.project_id,
+        release=release,
+        reason=f"Removed {', '.join(sha[:8] for sha in removed[:20])}.",
+        data={"count": len(removed), "shas": removed[:50]},
+    )
+    return len(removed)

@@ -7,7 +7,7 @@ a person who may look but not act gets 403 from the services.
 
 ``dashboard`` (with the live grid), ``lists``, ``environments``, ``detail``
 (the release page and the apps' panels), ``actions`` (promote, finish, roll
-back, cancel) and ``edit`` (create and edit); ``releases/urls.py`` and
+back, cancel), ``scope`` (tickets and commits) and ``edit`` (create and edit); ``releases/urls.py`` and
 ``config/urls.py`` import the views from here.
 """
 
@@ -28,6 +28,12 @@ from releases.views.detail import release_detail
 from releases.views.edit import release_create_view, release_edit_view
 from releases.views.environments import environments_view
 from releases.views.lists import PAGE_SIZE, release_list_view
+from releases.views.scope import (
+    commit_add_view,
+    commit_remove_view,
+    ticket_add_view,
+    ticket_remove_view,
+)
 
 __all__ = [
     "ATTENTION_HORIZON",
@@ -35,6 +41,8 @@ __all__ = [
     "PAGE_SIZE",
     "RELEASE_CHANGED_EVENT",
     "URGENT_SCAN_LIMIT",
+    "commit_add_view",
+    "commit_remove_view",
     "dashboard",
     "deployment_finish_view",
     "deployment_rollback_view",
@@ -45,4 +53,6 @@ __all__ = [
     "release_edit_view",
     "release_list_view",
     "release_promote_view",
+    "ticket_add_view",
+    "ticket_remove_view",
 ]

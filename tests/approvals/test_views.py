@@ -84,6 +84,35 @@ def test_decide__without_javascript__redirects_to_the_release(client, staged, pe
     assert response["Location"].endswith(f"/releases/{staged.pk}/#panel-approvals")
 
 
+def test_decide__scope_with_no_tickets__asks_to_confirm_before_approving(client, staged, people):
+    client = _login(client, people.pat)
+    page = client.get(staged.get_absolute_url()).content.decode()
+    assert "This release has no tickets: I approve an empty scope." in page
+
+    refused = client.post(_decide_url(staged), {"kind": "scope", "decision": "approve"}, **HTMX)
+    assert refused.status_code == 200
+    assert "This release has no tickets." in refused.content.decode()
+    assert not Approval.objects.exists()
+
+    confirmed = client.post(
+        _decide_url(staged),
+        {"kind": "scope", "decision": "approve", "confirm_empty_scope": "1"},
+        **HTMX,
+    )
+    assert "You approved." in confirmed.content.decode()
+    assert Approval.objects.get().kind == ApprovalKind.SCOPE
+
+
+def test_decide__scope_with_tickets__no_confirmation(client, staged, people):
+    from releases.services import release_tickets_add
+
+    release_tickets_add(release=staged, tickets=[{"key": "SHOP-1"}], actor=people.alice)
+    client = _login(client, people.pat)
+    assert "I approve an empty scope" not in client.get(staged.get_absolute_url()).content.decode()
+    answer = client.post(_decide_url(staged), {"kind": "scope", "decision": "approve"}, **HTMX)
+    assert "You approved." in answer.content.decode()
+
+
 def test_decide__self_approval__403(client, project, people, envs):
     grant(project, people.ada, Role.ENGINEER)
     own = release_create(
@@ -395,6 +424,27 @@ def test_meeting__raised_trigger_blocks_go_then_decide(client, meeting, people, 
     minutes = client.get(reverse("approvals:minutes", args=[meeting.pk])).content.decode()
     assert "GO</strong>, decided by Alice" in minutes
     assert "css/approvals.css" in minutes
+
+
+def test_meeting__decide__the_answer_shows_in_the_decision_card(client, meeting, people):
+    """Where the release manager pressed the button, not at the top of a long page."""
+    import re
+
+    decide_url = reverse("approvals:meeting-decide", args=[meeting.pk])
+    client = _login(client, people.alice)
+    refused = client.post(decide_url, {"decision": "go", "reason": ""}, **HTMX).content.decode()
+    card = re.search(r'<section class="card decide-card" id="decision".*?</section>', refused, re.S)
+    assert card and "Nothing changed." in card.group(0)
+    assert refused.count("Nothing changed.") == 1
+    decided = client.post(decide_url, {"decision": "go", "reason": "Ship it."}, **HTMX)
+    card = re.search(
+        r'<section class="card decision-card[^"]*" id="decision".*?</section>',
+        decided.content.decode(),
+        re.S,
+    )
+    assert card and "The decision is recorded." in card.group(0)
+    plain = client.post(decide_url, {"decision": "go", "reason": "Again."})
+    assert plain["Location"].endswith("#decision")
 
 
 def test_meeting__only_release_managers_decide(client, meeting, people):

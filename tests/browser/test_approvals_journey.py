@@ -47,6 +47,9 @@ def test_approvals_journey__from_staging_to_production(login_as, people, release
 
     pat = login_as(people.pat)
     pat.goto(url)
+    # The release ships no tickets: the product owner confirms an empty scope before approving.
+    scope_row = pat.locator("#req-production-scope-release")
+    scope_row.get_by_label("This release has no tickets: I approve an empty scope.").check()
     _decide(pat, "req-production-scope-release", "Approve")
 
     for approver in (people.ada, people.abe):

@@ -110,6 +110,34 @@ def test_tick__release_manager__may_tick_any_item(small_release, people):
     assert item_tick(item=item, actor=people.alice, evidence="run 12").completed_by == people.alice
 
 
+def test_tick__release_manager_ticking_a_qa_item__is_recorded_on_qas_behalf(small_release, people):
+    ticked = item_tick(
+        item=item_named(small_release, "Regression suite green"), actor=people.alice, evidence="r 1"
+    )
+    assert (ticked.on_behalf_of, ticked.on_behalf_label) == ("qa", "QA")
+    event = AuditEvent.objects.get(action="checklist.item_ticked")
+    assert event.data["on_behalf_of"] == "qa"
+
+
+def test_tick__role_holder_or_own_item__not_on_anyones_behalf(small_release, people):
+    by_qa = item_tick(
+        item=item_named(small_release, "Regression suite green"), actor=people.quinn, evidence="r 1"
+    )
+    own = item_tick(item=item_named(small_release, "Rollback rehearsed"), actor=people.alice)
+    assert by_qa.on_behalf_of == own.on_behalf_of == ""
+    assert all(
+        "on_behalf_of" not in e.data
+        for e in AuditEvent.objects.filter(action="checklist.item_ticked")
+    )
+
+
+def test_untick__clears_the_on_behalf_mark(small_release, people):
+    item = item_tick(
+        item=item_named(small_release, "Regression suite green"), actor=people.alice, evidence="r 1"
+    )
+    assert item_untick(item=item, actor=people.alice).on_behalf_of == ""
+
+
 @pytest.mark.parametrize("username", ["bob", "pat", "ada", "aud", "adam"])
 def test_tick__member_without_the_role__is_forbidden(small_release, people, username):
     item = item_named(small_release, "Regression suite green")

@@ -167,6 +167,16 @@ def test_tick__htmx__swaps_the_checklist_and_records_who(small_release, people):
     assert item_named(small_release, "Rollback rehearsed").status == ItemStatus.DONE
 
 
+def test_tick__release_manager_ticks_a_qa_item__page_says_it_was_for_qa(small_release, people):
+    item = item_named(small_release, "Regression suite green")
+    response = client_for(people.alice).post(
+        _tick_url(item), {"evidence": "CI run 4411"}, headers=HTMX
+    )
+    body = _body(response)
+    assert 'Ticked by alice <span class="badge badge-on-behalf">for QA</span>' in body
+    assert "the release manager, on behalf of QA" in body
+
+
 def test_tick__completing_a_gating_step__asks_the_release_page_to_refresh_gates(
     small_release, people
 ):

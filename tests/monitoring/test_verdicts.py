@@ -326,6 +326,23 @@ def test_check_verdict(outcomes, finished, status, phrase):
     assert phrase in verdict.reason
 
 
+def test_check_verdict__passed_but_the_last_reading_breached__says_so():
+    verdict = check_verdict(
+        "Error rate",
+        tally(P, P, F),
+        LIMITS,
+        finished=True,
+        last_detail="3.2 % is above the maximum 2 %",
+        last_failed=True,
+    )
+    assert verdict.status == C.PASSED
+    assert verdict.reason.endswith("its last reading breached: 3.2 % is above the maximum 2 %.")
+    calm = check_verdict(
+        "Error rate", tally(P, F, P), LIMITS, finished=True, last_detail="0.4 % is fine"
+    )
+    assert calm.reason.endswith("; last: 0.4 % is fine.")
+
+
 def test_argo_defaults__a_single_failure_fails_with_failure_limit_zero():
     verdict = check_verdict(
         "p95", tally(F), Limits(failure_limit=0), finished=False, last_detail="x"

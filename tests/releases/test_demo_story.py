@@ -96,3 +96,17 @@ def test_readme__the_story_is_true_no_review_due_before_approval(demo):
     ):
         items = Item.objects.filter(checklist__release=release)
         assert not items.exists() or items.exclude(status="open").exists(), release.version
+
+
+def test_readme__no_released_version_leaves_its_checklist_open(demo):
+    """Every released version of every demo project, the emergency hotfix and Payments API
+    included, finished its checklist: no item is still open."""
+    from checklists.models import Item
+
+    released = Release.objects.filter(status=ReleaseStatus.RELEASED)
+    assert {"2.2.2", "1.4.0"} <= set(released.values_list("version", flat=True))
+    for release in released:
+        items = Item.objects.filter(checklist__release=release)
+        assert items.exists(), f"{release.project} {release.version} has no checklist"
+        left = list(items.filter(status="open").values_list("text", flat=True))
+        assert not left, f"{release.project} {release.version} left open: {left}"
