@@ -183,3 +183,28 @@ def test_subscribers__addresses_validated_and_members_only_by_name(project, peop
         services.subscriber_add(
             project=project, actor=people.adam, audience="customers", email="a@b.example"
         )
+
+
+def test_published_release_notes__a_stakeholder_e_mail_holds_them(
+    project, people, release, mail_channel, smtp_server
+):
+    from releasenotes.services import notes_edit, notes_publish, notes_regenerate
+    from tests.releasenotes.helpers import add_commits
+
+    add_commits(release, people.alice, "feat: one-page checkout", "fix: rounding of VAT")
+    notes_regenerate(release=release, actor=people.alice)
+    notes_edit(release=release, actor=people.alice, written="Thanks to the payments team.")
+    notes_publish(release=release, actor=people.alice)
+    drain()
+    smtp_server.wait(2)
+    (message,) = smtp_server.to("cfo@client.example")
+    assert "2.4.0" in message["Subject"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "one-page checkout" in text.lower()
+    assert "ounding of VAT" in html and "<h" in html
+    assert "Thanks to the payments team." in text
+    assert text.lower().count("rounding of vat") == 1
+    assert (
+        Delivery.objects.get(destination="cfo@client.example").event_key == "releasenotes.published"
+    )
