@@ -253,3 +253,32 @@ def test_checklist__stakeholders_item_ticked_with_the_log_as_evidence(
     )
     log = client.get(item.evidence.replace("https://shipcheck.example.com", ""))
     assert b"2.4.0 is coming" in log.content
+
+
+def test_settings_page__constant_queries_whatever_the_number_of_subscribers(
+    client, project, people, django_assert_max_num_queries, settings
+):
+    settings.SHIPCHECK_FETCH_ALLOWLIST = ["hooks.slack.com"]
+    login(client, people.adam)
+
+    def grow(start):
+        for n in range(start, start + 5):
+            services.subscriber_add(
+                project=project, actor=people.adam, audience="customers", email=f"c{n}@x.example"
+            )
+            services.channel_create(
+                project=project,
+                actor=people.adam,
+                kind="slack",
+                name=f"#c{n}",
+                url="https://hooks.slack.com/services/x",
+                audiences=["team"],
+            )
+
+    grow(0)
+    with django_assert_max_num_queries(16):
+        assert client.get(settings_url(project)).status_code == 200
+    grow(100)
+    with django_assert_max_num_queries(16):
+        page = client.get(settings_url(project))
+    assert page.content.count(b"@x.example") >= 10
