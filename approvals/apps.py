@@ -12,8 +12,23 @@ class ApprovalsConfig(AppConfig):
             urgent,  # noqa: F401 - registers the overdue-review banner
         )
         from approvals.panels import approvals_panel_context
+        from core.events import event_type
         from core.nav import nav_item
         from releases.registry import panel
+
+        # Announced with core.events.publish (the notifications app routes them to channels).
+        event_type("approvals.requested", "An approval was requested", audience=("team",))
+        event_type("approvals.decided", "An approval was given or refused", audience=("team", "qa"))
+        event_type(
+            "approvals.emergency",
+            "An emergency approval let a hotfix skip staging",
+            audience=("team", "operations", "stakeholders"),
+        )
+        event_type(
+            "approvals.go_no_go_decided",
+            "A go/no-go meeting decided",
+            audience=("team", "qa", "operations", "stakeholders"),
+        )
 
         panel(
             key="approvals",

@@ -392,6 +392,8 @@ SPECTACULAR_SETTINGS = {
         # The release calendar's own kinds and statuses (deploycalendar/api).
         "CalendarWindowKindEnum": "deploycalendar.choices.WindowKind",
         "QueueStatusEnum": "deploycalendar.choices.QueueStatus",
+        "NotificationChannelKindEnum": "notifications.choices.ChannelKind",
+        "AudienceEnum": "notifications.choices.AUDIENCE_CHOICES",
     },
     # Errors every operation can answer (413, 415, 429, Idempotency-Key 409/422): integrations/api/schema.py.
     "POSTPROCESSING_HOOKS": [
@@ -409,6 +411,14 @@ SHIPCHECK_FETCH_ALLOWLIST = env_list(
     "SHIPCHECK_FETCH_ALLOWLIST", [] if (PRODUCTION or TESTING) else ["127.0.0.1"]
 )
 SHIPCHECK_BASE_URL = env_str("SHIPCHECK_BASE_URL", "http://127.0.0.1:8000")
+# Notification deliveries (docs/notifications.md): how long a worker holds a claimed row before
+# another may take it (at least the request deadline plus a second), the deadline, the first retry's delay (doubling, with jitter, up to the cap) and the
+# attempts before a delivery becomes a dead letter.
+SHIPCHECK_NOTIFY_LEASE_SECONDS = env_int("SHIPCHECK_NOTIFY_LEASE_SECONDS", 60, minimum=1)
+SHIPCHECK_NOTIFY_TIMEOUT_SECONDS = env_int("SHIPCHECK_NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
+SHIPCHECK_NOTIFY_RETRY_BASE_SECONDS = env_int("SHIPCHECK_NOTIFY_RETRY_BASE_SECONDS", 30, minimum=0)
+SHIPCHECK_NOTIFY_RETRY_CAP_SECONDS = env_int("SHIPCHECK_NOTIFY_RETRY_CAP_SECONDS", 3600, minimum=1)
+SHIPCHECK_NOTIFY_MAX_ATTEMPTS = env_int("SHIPCHECK_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
 
 # Signs audit checkpoints (docs/audit.md). Lives only in the environment, never
 # in the database: whoever can rewrite the tables must not be able to re-sign.

@@ -24,6 +24,7 @@ from demo import (
     incidents,
     integrations,
     monitoring,
+    notifications,
     releasenotes,
     releases,
 )
@@ -52,6 +53,8 @@ CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
     flag_rollouts.seed,  # Storefront's production flags: rollouts at 25 %, completed, paused.
     # Published release notes for every version production ran (in every project).
     releasenotes.seed,
+    # Storefront's subscribers and channels, and a delivery log with a retry and a dead letter.
+    notifications.seed,
     # Windows, freezes, planned releases, a queued promotion and an override (last: they hold from now on).
     deploycalendar.seed,
 )

@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -386,6 +386,8 @@ class FetchResult:
     error_kind: str = ""
     content_type: str = ""
     tls_not_after: datetime | None = None
+    # The answer's headers (lower-case names), e.g. for a Retry-After.
+    response_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def answered(self) -> bool:
@@ -412,6 +414,7 @@ def fetch(
     max_bytes: int = DEFAULT_MAX_BYTES,
     params: dict[str, str] | None = None,
     content: bytes | None = None,
+    follow_redirects: bool = True,
 ) -> FetchResult:
     """GET (or HEAD/POST) ``url`` under the rules in the module docstring."""
     timeout = max(0.05, min(float(timeout), MAX_TIMEOUT_SECONDS))
@@ -429,6 +432,7 @@ def fetch(
             params=params,
             content=content,
             timeout=httpx.Timeout(timeout),
+            follow_redirects=follow_redirects,
         ) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
@@ -455,6 +459,7 @@ def fetch(
                 body=b"".join(chunks),
                 content_type=response.headers.get("content-type", ""),
                 tls_not_after=tls_not_after,
+                response_headers={k.lower(): v for k, v in response.headers.items()},
             )
     except AddressRefused as exc:
         return result(error=str(exc), error_kind="refused")

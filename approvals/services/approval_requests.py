@@ -38,6 +38,7 @@ from approvals.services._common import (
     what,
 )
 from audit.services import audit_record
+from core.events import publish
 from core.exceptions import NotFound, ValidationFailed
 from core.notifications import notification_send
 from projects.choices import Role
@@ -126,12 +127,15 @@ def approval_request(
         actor=actor,
         environments=facts.environments,
     )
-    notification_send(
+    publish(
+        "approvals.requested",
         recipients=[u for u in req.eligible if u.pk != getattr(actor, "pk", None)],
         subject=f"Your {what(kind, subject)} of {release.version} is requested",
         body=note or f"{who} asks for your decision on {release.version} · {release.title}.",
         url=release_url(release),
         project=release.project,
+        release=release,
+        data={"kind": str(kind), "environment": getattr(subject, "name", "") or ""},
     )
     return request
 

@@ -52,6 +52,7 @@ from approvals.services._common import (
 )
 from approvals.services.emergency import emergency_effects
 from audit.services import audit_record
+from core.events import publish
 from core.exceptions import TransitionNotAllowed, ValidationFailed
 from core.notifications import notification_send
 from projects.choices import Role
@@ -267,14 +268,20 @@ def _approval_decide(
         environments=facts.environments,
     )
     verb = "approved" if decision == Decision.APPROVE else "rejected"
-    if release.release_manager_id != actor.pk:
-        notification_send(
-            recipients=[release.release_manager],
-            subject=f"{person_name(actor)} {verb} the {what(kind, subject)} of {release.version}",
-            body=comment,
-            url=release_url(release),
-            project=release.project,
-        )
+    publish(
+        "approvals.decided",
+        recipients=[release.release_manager] if release.release_manager_id != actor.pk else [],
+        subject=f"{person_name(actor)} {verb} the {what(kind, subject)} of {release.version}",
+        body=comment,
+        url=release_url(release),
+        project=release.project,
+        release=release,
+        data={
+            "kind": str(kind),
+            "decision": str(decision),
+            "environment": getattr(subject, "name", "") or "",
+        },
+    )
     return approval
 
 

@@ -32,6 +32,7 @@ from approvals.services._common import (
     project_people,
 )
 from audit.services import audit_record
+from core.events import publish
 from core.exceptions import NotFound, TransitionNotAllowed, ValidationFailed
 from core.notifications import notification_send
 from core.when import format_when
@@ -86,7 +87,10 @@ def emergency_effects(
             to_state="due",
             data={"due_at": review.due_at.isoformat()},
         )
-    notification_send(
+    publish(
+        "approvals.emergency",
+        release=release,
+        data={"environment": environment.name},
         recipients=project_people(release),
         subject=f"EMERGENCY: {release.version} may go to {environment} without staging",
         body=f"{person_name(actor)} gave an emergency approval: {approval.comment}\n\n"

@@ -50,6 +50,7 @@ from approvals.services._common import (
     lock_release,
 )
 from audit.services import audit_record
+from core.events import publish
 from core.exceptions import NotFound, TransitionNotAllowed, ValidationFailed
 from core.notifications import notification_send
 from core.transitions import transition_check
@@ -364,13 +365,16 @@ def meeting_decide(
     attendees = [
         a.person for a in MeetingAttendee.objects.filter(meeting=meeting).select_related("person")
     ]
-    notification_send(
+    publish(
+        "approvals.go_no_go_decided",
         recipients=[p for p in attendees if p.pk != actor.pk],
         subject=f"Go/no-go for {release.version} → {meeting.environment}: "
         f"{MeetingDecision(decision).label.upper()}",
         body=reason,
         url=meeting.get_absolute_url(),
         project=release.project,
+        release=release,
+        data={"decision": str(decision), "environment": meeting.environment.name},
     )
     return meeting
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from audit.services import audit_record
-from core.notifications import notification_send
+from core.events import publish
 from core.transitions import transition_check
 from core.when import format_when
 from monitoring.choices import (
@@ -44,19 +44,50 @@ def _window_url(window: MonitoringWindow) -> str:
 def _notify(
     window: MonitoringWindow, *, subject: str, body: str, urgent: bool, everyone: bool
 ) -> None:
-    """Tell the release manager, and with ``everyone`` the whole project, about a window."""
+    """Tell the release manager, and with ``everyone`` the whole project, about a window.
+
+    Announced as ``monitoring.canary_verdict`` (canary windows) or ``monitoring.results``
+    (post-deploy windows), with each check's figures in ``data["figures"]``; a window that
+    waits for a person is ``monitoring.decision_needed``.
+    """
     release = window.deployment.release
     recipients = [release.release_manager]
     if everyone:
         members = Membership.objects.filter(project_id=release.project_id).select_related("user")
         recipients += [m.user for m in members]
-    notification_send(
+    if window.status in WINDOW_WAITING_STATES:
+        key = "monitoring.decision_needed"
+    elif window.kind == WindowKind.CANARY:
+        key = "monitoring.canary_verdict"
+    else:
+        key = "monitoring.results"
+    figures = [
+        {
+            "check": check.name,
+            "verdict": check.status,
+            "detail": check.last_detail,
+            "baseline": check.baseline.value if check.baseline is not None else None,
+            "passes": check.passes,
+            "failures": check.failures,
+        }
+        for check in window.checks.select_related("baseline")
+    ]
+    publish(
+        key,
         recipients=recipients,
         subject=subject,
         body=body,
         url=_window_url(window),
         project=release.project,
+        release=release,
         urgent=urgent,
+        data={
+            "environment": window.deployment.environment.name,
+            "window": window.kind,
+            "verdict": window.status,
+            "reason": window.reason,
+            "figures": figures,
+        },
     )
 
 
