@@ -53,10 +53,11 @@ CHAPTERS: tuple[Callable[[DemoContext], None], ...] = (
     flag_rollouts.seed,  # Storefront's production flags: rollouts at 25 %, completed, paused.
     # Published release notes for every version production ran (in every project).
     releasenotes.seed,
-    # Storefront's subscribers and channels, and a delivery log with a retry and a dead letter.
-    notifications.seed,
-    # Windows, freezes, planned releases, a queued promotion and an override (last: they hold from now on).
+    # Windows, freezes, planned releases, a queued promotion and an override (after every deployment: they hold from now on).
     deploycalendar.seed,
+    # Storefront's subscribers and channels, and a delivery log with a retry and a dead letter
+    # (last, so that its log holds only what it sets out to show).
+    notifications.seed,
 )
 
 
