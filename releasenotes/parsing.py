@@ -110,6 +110,38 @@ class TicketRef:
     key: str
     title: str = ""
     url: str = ""
+    type: str = ""
+
+
+# A ticket that no commit mentions goes where its tracker type says (lower case, spaces and
+# dashes ignored); an unknown or missing type goes under Other.
+TICKET_TYPE_GROUPS = {
+    **dict.fromkeys(("bug", "defect", "incident", "problem", "fix", "hotfix"), FIXED),
+    **dict.fromkeys(("feature", "newfeature", "story", "userstory", "epic", "new"), NEW),
+    **dict.fromkeys(("improvement", "enhancement", "change", "task", "refactor"), IMPROVED),
+    **dict.fromkeys(("security", "vulnerability"), SECURITY),
+    **dict.fromkeys(("performance", "perf"), PERFORMANCE),
+    **dict.fromkeys(("deprecation", "deprecated", "removal"), DEPRECATIONS),
+    **dict.fromkeys(("breaking", "breakingchange"), BREAKING),
+}
+
+
+# The Keep a Changelog kind of a ticket's line, from its group.
+_GROUP_KINDS = {
+    NEW: "added",
+    IMPROVED: "changed",
+    BREAKING: "changed",
+    FIXED: "fixed",
+    SECURITY: "security",
+    PERFORMANCE: "performance",
+    DEPRECATIONS: "deprecated",
+}
+
+
+def ticket_group(ticket_type: str) -> str:
+    """The group of a ticket by its tracker type ("Bug" → Fixed, "Story" → New …)."""
+    normal = "".join(ch for ch in ticket_type.lower() if ch.isalnum())
+    return TICKET_TYPE_GROUPS.get(normal, OTHER)
 
 
 @dataclass
@@ -264,7 +296,8 @@ def notes_build(
     tickets: Iterable[Mapping[str, Any]] = (),
     tracker_template: str = "",
 ) -> list[Entry]:
-    """Entries for ``commits`` ((sha, message), newest first) and ``tickets`` (key, title, url).
+    """Entries for ``commits`` ((sha, message), newest first) and ``tickets`` (key, title, url,
+    type); a ticket no commit mentions goes where its type says (``ticket_group``).
 
     Entries come grouped in ``GROUPS`` order and, inside a group, oldest first (the order
     the work landed).
@@ -276,6 +309,7 @@ def notes_build(
             key=str(t["key"]),
             title=str(t.get("title") or ""),
             url=ticket_link(str(t["key"]), str(t.get("url") or ""), tracker_template),
+            type=str(t.get("type") or ""),
         )
         for t in tickets
     }
@@ -307,7 +341,12 @@ def notes_build(
     for key, ref in known.items():
         if key not in mentioned:
             entries.append(
-                Entry(group=OTHER, kind="other", description=ref.title or key, tickets=[ref])
+                Entry(
+                    group=ticket_group(ref.type),
+                    kind=_GROUP_KINDS.get(ticket_group(ref.type), "other"),
+                    description=ref.title or key,
+                    tickets=[ref],
+                )
             )
     order = {name: i for i, name in enumerate(GROUPS)}
     entries.sort(key=lambda e: order.get(e.group, len(GROUPS)))

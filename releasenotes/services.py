@@ -86,7 +86,9 @@ def generated_entries(release: Release) -> list[Entry]:
     commits = list(
         release.commits.order_by("-committed_at", "-id").values_list("sha", "message")[:SCOPE_MAX]
     )
-    tickets = list(release.tickets.order_by("key").values("key", "title", "url")[:SCOPE_MAX])
+    tickets = list(
+        release.tickets.order_by("key").values("key", "title", "url", "type")[:SCOPE_MAX]
+    )
     return notes_build(commits, tickets, tracker_template(release.project_id))
 
 

@@ -215,6 +215,7 @@ class TicketAddForm(forms.Form):
         error_messages={"required": "Write the ticket's key, such as SHOP-123."},
     )
     title = forms.CharField(required=False, max_length=300, label="Title")
+    type = forms.CharField(required=False, max_length=64, label="Type")
     url = forms.URLField(
         required=False,
         max_length=500,

@@ -156,6 +156,9 @@ class Ticket(models.Model):
     title = models.CharField(max_length=300, blank=True)
     url = models.URLField(max_length=500, blank=True)
     status = models.CharField(max_length=64, blank=True)
+    # The tracker's issue type as it says it ("Bug", "Story", "Improvement" …); release notes
+    # place a ticket no commit mentions by it.
+    type = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -122,6 +122,13 @@ class CiTicketInput(StrictSerializer):
     title = serializers.CharField(required=False, allow_blank=True, max_length=300)
     url = serializers.URLField(required=False, allow_blank=True, max_length=500)
     status = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    type = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The tracker's issue type (Bug, Story, Improvement, Security …): release notes "
+        "group a ticket no commit mentions by it.",
+    )
 
 
 class CiTicketsInput(StrictSerializer):
@@ -220,7 +227,7 @@ class CiCommitsResultSerializer(serializers.Serializer):
 class CiTicketSerializer(serializers.ModelSerializer):
     class Meta:
         model = Ticket
-        fields = ["key", "title", "url", "status"]
+        fields = ["key", "title", "url", "status", "type"]
         read_only_fields = fields
 
 

@@ -62,7 +62,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
 class TicketSerializer(serializers.ModelSerializer):
     class Meta:
         model = Ticket
-        fields = ["key", "title", "url", "status", "created_at"]
+        fields = ["key", "title", "url", "status", "type", "created_at"]
         read_only_fields = fields
 
 

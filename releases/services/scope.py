@@ -38,6 +38,7 @@ def release_tickets_add(
             "title": check_text(item.get("title", ""), "Ticket title", 300),
             "url": check_text(item.get("url", ""), "Ticket URL", 500),
             "status": check_text(item.get("status", ""), "Ticket status", 64),
+            "type": check_text(item.get("type", ""), "Ticket type", 64),
         }
         if values["url"] and not values["url"].startswith(("http://", "https://")):
             raise ValidationFailed(f"The URL of ticket {key} must start with http:// or https://.")

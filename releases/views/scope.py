@@ -75,7 +75,9 @@ def ticket_add_view(request, pk):
         anchor="scope",
         call=lambda: release_tickets_add(
             release=release,
-            tickets=[{"key": key, "title": data["title"], "url": data["url"]}],
+            tickets=[
+                {"key": key, "title": data["title"], "url": data["url"], "type": data["type"]}
+            ],
             actor=request.user,
         ),
         notice=f"{key} is in the scope of {release.version}.",

@@ -210,6 +210,7 @@ def test_tickets__added__change_the_scope(api, created):
                     "title": "Save cards",
                     "url": "https://jira.example.com/browse/PAY-142",
                     "status": "Done",
+                    "type": "Story",
                 },
                 {"key": "PAY-150"},
             ]
@@ -217,6 +218,7 @@ def test_tickets__added__change_the_scope(api, created):
     )
     assert response.status_code == 200
     assert [t["key"] for t in response.json()["tickets"]] == ["PAY-142", "PAY-150"]
+    assert [t["type"] for t in response.json()["tickets"]] == ["Story", ""]
     assert Ticket.objects.filter(release_id=created["id"]).count() == 2
     assert AuditEvent.objects.filter(action="release.scope_changed").count() == 1
 

@@ -143,6 +143,31 @@ def test_tickets__linked_from_commits_and_by_the_tracker_template():
     ]
 
 
+def test_tickets__no_commit_mentions_them__grouped_by_their_tracker_type():
+    tickets = [
+        {"key": "SF-1", "title": "Double charge", "type": "Bug"},
+        {"key": "SF-2", "title": "Gift cards", "type": "Story"},
+        {"key": "SF-3", "title": "Faster search", "type": "Improvement"},
+        {"key": "SF-4", "title": "CVE fix", "type": "Security"},
+        {"key": "SF-5", "title": "Old API", "type": "Deprecation"},
+        {"key": "SF-6", "title": "Odd one", "type": "Spike"},
+        {"key": "SF-7", "title": "No type"},
+    ]
+    entries = notes_build([], tickets)
+    assert groups(entries) == {
+        "SF-1": FIXED,
+        "SF-2": NEW,
+        "SF-3": IMPROVED,
+        "SF-4": SECURITY,
+        "SF-5": DEPRECATIONS,
+        "SF-6": OTHER,
+        "SF-7": OTHER,
+    }
+    changelog = entries_changelog(entries)
+    assert "### Fixed\n\n- Double charge" in changelog
+    assert "### Added\n\n- Gift cards" in changelog
+
+
 def test_markdown__groups_in_order_upgrade_steps_and_escaping():
     commits = [
         ("a1" * 20, "fix(cart): <b>bold</b> [x](javascript:alert(1))"),

@@ -32,6 +32,7 @@ def test_release_manager_adds_a_ticket__it_shows_in_scope_and_is_audited(people,
             "key": "SHOP-7",
             "title": "One-click checkout",
             "url": "https://tracker.example.com/SHOP-7",
+            "type": "Story",
         },
         follow=True,
     )
@@ -41,6 +42,7 @@ def test_release_manager_adds_a_ticket__it_shows_in_scope_and_is_audited(people,
     assert "One-click checkout" in body
     event = AuditEvent.objects.filter(action="release.scope_changed", release_id=release.pk).get()
     assert event.actor_label == "alice" and event.data["added"] == ["SHOP-7"]
+    assert Ticket.objects.get(release=release, key="SHOP-7").type == "Story"
 
 
 def test_adding_a_ticket_with_htmx_answers_the_page_region(people, release):
