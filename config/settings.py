@@ -320,6 +320,8 @@ if TESTING:
 
 # --- API -----------------------------------------------------------------
 REST_FRAMEWORK: dict[str, Any] = {
+    # An empty Accept header is read as */* (core/api/negotiation.py), not answered with 406.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.negotiation.EmptyAcceptMeansAny",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "projects.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

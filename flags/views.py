@@ -22,6 +22,7 @@ from flags.choices import FlagSource, Stickiness
 from flags.models import Flag, FlagSystem, RolloutPlan, SdkKey
 from flags.panels import flags_panel_context
 from flags.permissions import can_edit_flags, can_manage_keys
+from flags.services.flags import keys_authorize
 from projects.models import Environment
 from projects.permissions import can_view_project
 from projects.selectors import environment_by_name, project_get
@@ -101,6 +102,13 @@ def flags_page(request, slug, environment):
     if request.method != "POST":
         return HttpResponse(status=405)
     form = request.POST.get("form")
+    try:
+        # The right first, whatever was sent (an auditor is refused before any form is read).
+        authorize = keys_authorize if form in ("key", "system") else services.flag_authorize
+        authorize(request.user, env)
+    except DomainError as error:
+        _domain(error)
+        raise
     try:
         if form == "flag":
             flag = services.flag_create(

@@ -15,9 +15,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.input import body_valid, require_person
+from core.api.input import body_field, body_slug, body_valid, require_person
 from core.api.schema import error_responses
-from core.exceptions import NotFound, ValidationFailed
+from core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from deploycalendar import selectors, services
 from deploycalendar.api.serializers import (
     CalendarOverrideSerializer,
@@ -31,7 +31,10 @@ from deploycalendar.api.serializers import (
     WindowInputSerializer,
 )
 from deploycalendar.models import DeployWindow, Freeze, Override, QueuedPromotion
+from deploycalendar.permissions import can_manage_calendar, can_override, can_queue
+from projects.api.permissions import require_writing_role_somewhere
 from projects.models import Environment
+from projects.permissions import is_staff_admin
 from projects.selectors import project_list
 from releases.selectors import release_get
 
@@ -55,6 +58,35 @@ def _environment(user, project_slug: str, name: str) -> Environment:
     if environment is None:
         raise NotFound("No such environment in a project you can see.")
     return environment
+
+
+def _rules_right_first(request) -> None:
+    """Who may change windows and freezes is asked before the body is read (docs/api.md)."""
+    slug = body_slug(request, "project")
+    if slug is None:
+        # No project: an organisation-wide freeze, which site staff set.
+        if not is_staff_admin(request.user):
+            require_writing_role_somewhere(request.user)
+        return
+    project = project_list(user=request.user).filter(slug=slug).first()
+    if project is None:
+        raise NotFound("No such project.")
+    if not can_manage_calendar(request.user, project):
+        raise PermissionDenied(
+            "Only a release manager or a project admin may change this project's deploy "
+            "windows and freezes."
+        )
+
+
+def _release_right_first(request, allowed, refusal: str) -> None:
+    """For overrides and the queue: the release the body names, and the caller's right on it."""
+    value = body_field(request, "release")
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        require_writing_role_somewhere(request.user)
+        return
+    release = release_get(user=request.user, pk=value)
+    if not allowed(request.user, release):
+        raise PermissionDenied(refusal)
 
 
 def _narrow(request, queryset, field: str):
@@ -86,6 +118,7 @@ class WindowViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
     )
     def create(self, request):
         require_person(request.user, "deploy windows")
+        _rules_right_first(request)
         data = body_valid(WindowInputSerializer, request)
         environment = _environment(request.user, data.pop("project"), data.pop("environment"))
         window = services.window_create(environment=environment, actor=request.user, **data)
@@ -125,6 +158,7 @@ class FreezeViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
     )
     def create(self, request):
         require_person(request.user, "freezes")
+        _rules_right_first(request)
         data = body_valid(FreezeInputSerializer, request)
         project, name = data.pop("project", None), data.pop("environment", None)
         if bool(project) != bool(name):
@@ -164,6 +198,12 @@ class OverrideViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def create(self, request):
         require_person(request.user, "overrides")
+        _release_right_first(
+            request,
+            can_override,
+            "Only an emergency approver or a project admin who is not the release's own manager "
+            "may override the deploy windows and freezes.",
+        )
         data = body_valid(OverrideInputSerializer, request)
         release = release_get(user=request.user, pk=data["release"])
         environment = _environment(request.user, release.project.slug, data["environment"])
@@ -195,6 +235,9 @@ class QueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def create(self, request):
         require_person(request.user, "the promotion queue")
+        _release_right_first(
+            request, can_queue, "Only a person who may deploy this release may queue its promotion."
+        )
         data = body_valid(QueueInputSerializer, request)
         release = release_get(user=request.user, pk=data["release"])
         environment = _environment(request.user, release.project.slug, data["environment"])

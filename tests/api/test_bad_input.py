@@ -330,3 +330,12 @@ def test_csrf__not_needed_with_an_api_token(project, release):
     response = client.post(f"{LIST}{release.pk}/promote/", {"environment": "dev"}, format="json")
 
     assert response.status_code == 201
+
+
+@pytest.mark.django_db
+def test_an_empty_accept_header_is_read_as_anything(client):
+    """Not 406: an ``Accept:`` with no value means what no header means."""
+    for accept in ("", " ", ";"):
+        response = client.get("/api/v1/releases/", HTTP_ACCEPT=accept)
+        assert response.status_code in (401, 403), (accept, response.status_code)
+        assert response.json()["error"] in ("not_authenticated", "authentication_failed")

@@ -53,6 +53,11 @@ EXEMPT = {
     "session-end": "ends the auditor's own other sessions",
     "invitation-accept": "accepts an invitation into the signed-in person's own account (needs its link)",
     "account": "sets the auditor's own time zone (how they read times, not a project record)",
+    "feed-token": "creates or revokes the auditor's own calendar feed URL (their subscription)",
+    "ofrep-bulk": "applications' flag evaluation: an SDK key, never a session (401 to anyone else)",
+    "ofrep-flag": "applications' flag evaluation: an SDK key, never a session (401 to anyone else)",
+    "unleash-register": "Unleash SDKs' start-up call: an SDK key, never a session (401 otherwise)",
+    "unleash-metrics": "Unleash SDKs' usage report: an SDK key, never a session (401 otherwise)",
 }
 # django-allauth's pages: the person's own sign-in, second factor and sessions, no domain data.
 EXEMPT_PREFIXES = ("account_", "socialaccount_", "mfa_", "usersessions_", "openid_connect_")

@@ -17,7 +17,16 @@ from flags.services import flag_create, flags_tick
 from monitoring.services import check_create
 from tests.monitoring.servers import Answer, StubServer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # A thread plays the scheduler while the page writes: SQLite takes one writer at a time and
+    # a loaded machine turned that into a lost start (CI, SQLite run). .ci/run's PostgreSQL run
+    # drives the same journey.
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the scheduler thread and the page write at once: runs on PostgreSQL",
+    ),
+]
 
 
 @pytest.fixture

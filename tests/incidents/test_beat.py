@@ -32,7 +32,8 @@ BEAT_EVERY = 0.3
 
 def _skip_or_fail() -> None:
     reason = "the real Celery beat test needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)"
-    if os.environ.get("CI") == "true":
+    # .ci/run's PostgreSQL + Redis run must run it; its SQLite run skips it.
+    if os.environ.get("CI") == "true" and os.environ.get("DATABASE_URL"):
         pytest.fail(reason)
     pytest.skip("SKIPPED LOUDLY: " + reason)
 
