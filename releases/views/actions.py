@@ -30,7 +30,7 @@ from releases.views.common import is_fragment
 from releases.views.detail import detail_context
 
 
-def _after_action(request, pk, *, notice: str = "", errors=None, error_title: str = ""):
+def after_action(request, pk, *, notice: str = "", errors=None, error_title: str = ""):
     """Answer an action: the re-rendered page region for htmx, a redirect otherwise."""
     if is_fragment(request):
         release = release_with_pipeline(user=request.user, pk=pk)
@@ -60,7 +60,7 @@ def _domain_errors(exc: DomainError) -> tuple[str, list[str]]:
     return "Nothing changed.", [exc.message]
 
 
-def _refusal(exc: DomainError) -> bool:
+def is_refusal(exc: DomainError) -> bool:
     """Domain errors shown in the page; NotFound and PermissionDenied are real 404/403 answers."""
     return not isinstance(exc, NotFound | PermissionDenied)
 
@@ -72,7 +72,7 @@ def release_promote_view(request, pk):
     release_authorize(release=release, actor=request.user, action="deploy")
     form = PromoteForm(request.POST, environments=release.pipeline_environments)
     if not form.is_valid():
-        return _after_action(request, pk, errors=form_errors(form))
+        return after_action(request, pk, errors=form_errors(form))
     environment = form.environments[form.cleaned_data["environment"]]
     try:
         deployment = release_promote(
@@ -82,11 +82,11 @@ def release_promote_view(request, pk):
             strategy=form.cleaned_data["strategy"],
         )
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         title, errors = _domain_errors(exc)
-        return _after_action(request, pk, errors=errors, error_title=title)
-    return _after_action(
+        return after_action(request, pk, errors=errors, error_title=title)
+    return after_action(
         request, pk, notice=f"Deployment of {release.version} to {deployment.environment} started."
     )
 
@@ -105,7 +105,7 @@ def deployment_finish_view(request, pk, deployment_pk):
     release_authorize(release=deployment.release, actor=request.user, action="finish")
     form = FinishForm(request.POST)
     if not form.is_valid():
-        return _after_action(request, pk, errors=form_errors(form))
+        return after_action(request, pk, errors=form_errors(form))
     succeeded = form.cleaned_data["outcome"] == "succeeded"
     try:
         deployment = deployment_finish(
@@ -115,12 +115,12 @@ def deployment_finish_view(request, pk, deployment_pk):
             reason=form.cleaned_data["reason"],
         )
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         title, errors = _domain_errors(exc)
-        return _after_action(request, pk, errors=errors, error_title=title)
+        return after_action(request, pk, errors=errors, error_title=title)
     outcome = "succeeded" if succeeded else "failed"
-    return _after_action(
+    return after_action(
         request, pk, notice=f"Deployment to {deployment.environment} marked {outcome}."
     )
 
@@ -132,17 +132,17 @@ def deployment_rollback_view(request, pk, deployment_pk):
     release_authorize(release=deployment.release, actor=request.user, action="rollback")
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        return _after_action(request, pk, errors=form_errors(form))
+        return after_action(request, pk, errors=form_errors(form))
     try:
         deployment = deployment_rollback(
             deployment=deployment, actor=request.user, reason=form.cleaned_data["reason"]
         )
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         title, errors = _domain_errors(exc)
-        return _after_action(request, pk, errors=errors, error_title=title)
-    return _after_action(request, pk, notice=f"Deployment to {deployment.environment} rolled back.")
+        return after_action(request, pk, errors=errors, error_title=title)
+    return after_action(request, pk, notice=f"Deployment to {deployment.environment} rolled back.")
 
 
 @login_required
@@ -152,12 +152,12 @@ def release_cancel_view(request, pk):
     release_authorize(release=release, actor=request.user, action="cancel")
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        return _after_action(request, pk, errors=form_errors(form))
+        return after_action(request, pk, errors=form_errors(form))
     try:
         release_cancel(release=release, actor=request.user, reason=form.cleaned_data["reason"])
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         title, errors = _domain_errors(exc)
-        return _after_action(request, pk, errors=errors, error_title=title)
-    return _after_action(request, pk, notice=f"Release {release.version} cancelled.")
+        return after_action(request, pk, errors=errors, error_title=title)
+    return after_action(request, pk, notice=f"Release {release.version} cancelled.")
