@@ -29,7 +29,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from approvals.choices import ApprovalKind, Decision
-from approvals.models import Approval, ApprovalPolicy, EmergencyReview, GoNoGoMeeting
+from approvals.models import Approval, ApprovalPolicy
 from approvals.services import (
     approval_decide,
     approval_policy_update,
@@ -42,6 +42,7 @@ from approvals.services import (
 )
 from demo.checklists import tick_through
 from demo.releases import DemoContext
+from demo.timeline import story_shift
 from projects.models import Environment
 from releases import services as releases
 from releases.choices import ReleaseStatus, ReleaseType
@@ -259,16 +260,9 @@ def _emergency_hotfix(project, envs, people) -> Release:
         releases.release_mark_released(
             release=hotfix, actor=rita, reason="Verified after the post-deploy window."
         )
-    # Tell the story as it happened three days ago: the review was due yesterday.
-    three_days_ago = timezone.now() - timedelta(days=3)
-    EmergencyReview.objects.filter(release=hotfix).update(
-        due_at=three_days_ago + timedelta(hours=48)
-    )
-    GoNoGoMeeting.objects.filter(release=hotfix).update(scheduled_for=three_days_ago)
-    # The emergency approval the review belongs to was given then too, before the review's due time.
-    Approval.objects.filter(release=hotfix, kind=ApprovalKind.EMERGENCY).update(
-        created_at=three_days_ago
-    )
+    # Tell the story as it happened three days ago, all of it (the release, its approvals, the
+    # go/no-go, the deployment, the review it owes), so the review was due yesterday.
+    story_shift(hotfix, -timedelta(days=3), before=timezone.now())
     emergency_reviews_overdue_notify()
     hotfix.refresh_from_db()
     return hotfix

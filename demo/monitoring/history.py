@@ -2,8 +2,9 @@
 
 Storefront's production deployments happened before its checks were
 configured (``demo.monitoring.seed_late``), so no live window watched them;
-this module writes the finished canary and post-deploy windows, their samples
-and verdicts as the poller would have written them, judged by the same
+this module moves each such release's story ``days_ago`` (``demo.timeline``) and
+writes the finished canary and post-deploy windows that follow its production
+deployment, their samples and verdicts as the poller would have written them, judged by the same
 verdict functions, with an audit event for each window opened and closed
 (``"demo_history": True`` in its data).
 """
@@ -19,6 +20,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from demo.monitoring.checks import healthy_value
 from demo.releases import DemoContext
+from demo.timeline import story_shift
 from monitoring.choices import (
     BaselineStatus,
     CheckKind,
@@ -272,17 +274,25 @@ def storefront_history(ctx: DemoContext) -> int:
             continue
         start = now - timedelta(days=days_ago, hours=2)
         with transaction.atomic():
-            history_window(
+            # The release went to production ``days_ago``: its whole story moves there, so that
+            # its sign-offs still come before the deployment and the windows follow it.
+            assert deployment.started_at is not None
+            story_shift(release, start - deployment.started_at, before=now)
+            canary = history_window(
                 deployment, WindowKind.CANARY, start=start, minutes=15, readings=ok_readings
             )
             window = history_window(
                 deployment,
                 WindowKind.POST_DEPLOY,
-                start=start + timedelta(minutes=20),
+                start=canary.finished_at + timedelta(minutes=5),
                 minutes=30,
                 readings=post_deploy,
             )
-            if window.status == WindowStatus.PASSED:
-                Deployment.objects.filter(pk=deployment.pk).update(verified_at=window.finished_at)
+            # The canary's full rollout finished the deployment; the post-deploy window verified it.
+            Deployment.objects.filter(pk=deployment.pk).update(
+                started_at=start,
+                finished_at=canary.finished_at,
+                verified_at=window.finished_at if window.status == WindowStatus.PASSED else None,
+            )
         created += 1
     return created

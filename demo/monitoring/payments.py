@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Max
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from demo.checklists import tick_through
 from demo.integrations import junit_report
 from demo.monitoring.checks import HEALTHY, healthy_value
 from demo.releases import DemoContext
+from demo.timeline import story_shift
 from integrations.services import test_run_record
 from monitoring.choices import (
     BaselineStatus,
@@ -33,7 +35,7 @@ from monitoring.choices import (
     WindowKind,
     WindowStatus,
 )
-from monitoring.models import Baseline, MonitoringWindow
+from monitoring.models import Baseline, MonitoringWindow, Sample, WindowDecision
 from monitoring.services import window_decide
 from monitoring.services.polling import window_record
 from monitoring.services.windows import window_conclude
@@ -43,7 +45,7 @@ from projects.models import Environment, Project
 from projects.services import membership_grant, project_create
 from releases import services as releases
 from releases.choices import DeploymentStrategy, ReleaseType
-from releases.models import Release
+from releases.models import Deployment, Release
 
 PAYMENTS = (
     "Payments API",
@@ -116,6 +118,48 @@ def _backdate(window: MonitoringWindow, start) -> MonitoringWindow:
         baseline.save(update_fields=["value"])
     window.refresh_from_db()
     return window
+
+
+def _finished_at(window: MonitoringWindow):
+    """When the window really finished: its last reading (the services stamp the real clock)."""
+    last = Sample.objects.filter(window_check__window=window).aggregate(last=Max("taken_at"))
+    finished = last["last"] or window.ends_at
+    MonitoringWindow.objects.filter(pk=window.pk).update(
+        created_at=window.started_at, finished_at=finished, last_polled_at=finished
+    )
+    return finished
+
+
+def _date_story(canary: MonitoringWindow, post: MonitoringWindow | None = None) -> None:
+    """Date a release's story around its windows (written in the past, see ``_backdate``).
+
+    What came before the canary (creation, ticks, tests, sign-offs, approvals, the go/no-go
+    and the deployment's start) moves back so that the canary opens as the deployment starts;
+    the decision and the deployment's finish follow the canary, and what was done after the
+    post-deploy window (the production steps of the checklist) follows that window.
+    """
+    deployment = canary.deployment
+    release = deployment.release
+    assert deployment.started_at is not None
+    now = timezone.now()
+    if post is not None:
+        verified = _finished_at(post)
+        story_shift(
+            release,
+            verified + timedelta(minutes=5) - post.created_at,
+            since=post.created_at,
+            before=now,
+        )
+    story_shift(release, canary.started_at - deployment.started_at, before=canary.created_at)
+    finished = _finished_at(canary)
+    decided = finished + timedelta(minutes=2)
+    WindowDecision.objects.filter(window=canary).update(created_at=decided)
+    Deployment.objects.filter(pk=deployment.pk).update(
+        created_at=canary.started_at,
+        started_at=canary.started_at,
+        finished_at=decided + timedelta(minutes=1) if post is not None else finished,
+        verified_at=verified if post is not None else None,
+    )
 
 
 def _to_staging(release: Release, people) -> None:
@@ -205,9 +249,10 @@ def payments_story(project: Project, people: dict[str, User]) -> list[str]:
                 post = MonitoringWindow.objects.get(
                     deployment=canary.deployment, kind=WindowKind.POST_DEPLOY
                 )
-                _feed(_backdate(post, now - timedelta(hours=4, minutes=40)), healthy)
+                post = _feed(_backdate(post, now - timedelta(hours=4, minutes=40)), healthy)
                 # ... and the production steps once it is deployed and watched.
                 tick_through(release, "all", people, storefront=True)
+                _date_story(canary, post)
             made.append("1.4.0")
         if not Release.objects.filter(project=project, version="1.4.1").exists():
             with transaction.atomic():
@@ -221,7 +266,11 @@ def payments_story(project: Project, people: dict[str, User]) -> list[str]:
                     description="Retries a declined wallet payment once with 3-D Secure.",
                 )
                 _to_staging(release, people)
-                _feed(_backdate(_canary(release, people), now - timedelta(hours=2)), errors_spike)
+                _date_story(
+                    _feed(
+                        _backdate(_canary(release, people), now - timedelta(hours=2)), errors_spike
+                    )
+                )
             made.append("1.4.1")
         if not Release.objects.filter(project=project, version="1.5.0").exists():
             with transaction.atomic():

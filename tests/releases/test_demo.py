@@ -7,6 +7,8 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db.models import Q
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify
@@ -119,3 +121,85 @@ def test_seed_demo__release_history__only_the_emergency_hotfix_is_flagged(
 @pytest.fixture
 def people_demo_auditor(seeded):
     return get_user_model().objects.get(username="audrey")
+
+
+def test_seed_demo__every_timeline_reads_in_order(seeded):
+    """No window before the deployment it watches, no approval after the production deployment
+    it cleared, no review due before its approval, nothing of a release's own story after it was
+    marked released (release notes, incidents and QA on production come after by nature)."""
+    from approvals.choices import ApprovalKind
+    from approvals.models import Approval, EmergencyReview, GoNoGoMeeting
+    from checklists.models import Item
+    from monitoring.models import MonitoringWindow, Sample
+
+    problems = []
+    # Search's three months of history (demo.metrics) move its deployments' rows only.
+    story = ~Q(release__project__slug="search")
+    deployments = Deployment.objects.filter(story).select_related("release__project", "environment")
+    for d in deployments:
+        name = f"{d.release.project.slug} {d.release.version} {d.environment.name}"
+        assert d.started_at is not None, name
+        if d.finished_at and d.finished_at < d.started_at:
+            problems.append(f"{name}: finished before it started")
+        if d.verified_at and d.verified_at < (d.finished_at or d.started_at):
+            problems.append(f"{name}: verified {d.verified_at} before deployed {d.started_at}")
+        for w in MonitoringWindow.objects.filter(deployment=d):
+            if w.started_at < d.started_at:
+                problems.append(f"{name}: {w.kind} window opens before the deployment started")
+            if w.finished_at and w.finished_at <= w.started_at:
+                problems.append(f"{name}: {w.kind} window closes before it opened")
+            if w.finished_at and w.finished_at > timezone.now():
+                problems.append(f"{name}: {w.kind} window finished in the future")
+            outside = Sample.objects.filter(window_check__window=w).exclude(
+                taken_at__gte=w.started_at, taken_at__lte=w.finished_at or w.ends_at
+            )
+            if outside.exists():
+                problems.append(f"{name}: {w.kind} window has readings outside it")
+
+    for release in Release.objects.exclude(project__slug="search").select_related("project"):
+        name = f"{release.project.slug} {release.version}"
+        production = (
+            release.deployments.filter(environment__tier="production")
+            .order_by("started_at")
+            .first()
+        )
+        before_production = Approval.objects.filter(release=release).exclude(
+            kind=ApprovalKind.QA_SIGNOFF, environment__tier="production"
+        )
+        for a in before_production:
+            if a.created_at < release.created_at:
+                problems.append(f"{name}: {a.kind} approval before the release existed")
+            if production and a.created_at > production.started_at:
+                problems.append(f"{name}: {a.kind} approval after the production deployment")
+        for m in GoNoGoMeeting.objects.filter(release=release, decided_at__isnull=False):
+            if production and m.decided_at > production.started_at:
+                problems.append(f"{name}: go/no-go decided after the production deployment")
+        for review in EmergencyReview.objects.filter(release=release):
+            emergency = Approval.objects.filter(release=release, kind=ApprovalKind.EMERGENCY)
+            if any(review.due_at <= a.created_at for a in emergency):
+                problems.append(f"{name}: emergency review due before its approval")
+            if production and review.due_at <= production.started_at:
+                problems.append(f"{name}: emergency review due before the deployment it reviews")
+        released = (
+            AuditEvent.objects.filter(
+                release_id=release.pk, action="release.status_changed", to_state="released"
+            )
+            .order_by("seq")
+            .first()
+        )
+        if released is None:
+            continue
+        own = [
+            *(a.created_at for a in before_production),
+            *release.deployments.exclude(started_at=None).values_list("started_at", flat=True),
+            *release.deployments.exclude(verified_at=None).values_list("verified_at", flat=True),
+            *MonitoringWindow.objects.filter(deployment__release=release)
+            .exclude(finished_at=None)
+            .values_list("finished_at", flat=True),
+            *Item.objects.filter(checklist__release=release)
+            .exclude(completed_at=None)
+            .values_list("completed_at", flat=True),
+        ]
+        if any(at > released.created_at for at in own):
+            problems.append(f"{name}: its story goes on after it was marked released")
+    assert problems == [], "\n".join(problems)
