@@ -281,6 +281,7 @@ def storefront_history(ctx: DemoContext) -> int:
             canary = history_window(
                 deployment, WindowKind.CANARY, start=start, minutes=15, readings=ok_readings
             )
+            assert canary.finished_at is not None, "a history window is finished"
             window = history_window(
                 deployment,
                 WindowKind.POST_DEPLOY,
