@@ -134,7 +134,26 @@ TEMPLATES = [
     }
 ]
 
+
 # --- Database -------------------------------------------------------------
+def _sqlite_test_file() -> str:
+    """The SQLite test database: a file (in memory-backed /dev/shm where there is one).
+
+    Not ``:memory:``: the browser tests' live server, its request threads and the
+    test's own threads (a scheduler, a mail server) would then share one connection,
+    which SQLite does not make safe ("database table is locked" under load). A file
+    gives each thread its own connection, WAL readers and the busy timeout. The name
+    is unique per test run (xdist adds its worker suffix), so parallel runs and
+    checkouts never meet.
+    """
+    import tempfile
+
+    shm = Path("/dev/shm")  # noqa: S108 - a file name unique per run, in a folder of our choosing
+    folder = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:12] or str(os.getpid())
+    return str(folder / f"shipcheck-test-{run}.sqlite3")
+
+
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
 if DATABASE_URL and not DATABASE_URL.startswith("sqlite"):
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
@@ -162,7 +181,7 @@ else:
                 "timeout": 30,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            "TEST": {"NAME": env_str("SHIPCHECK_TEST_SQLITE", "") or None},
+            "TEST": {"NAME": env_str("SHIPCHECK_TEST_SQLITE", "") or _sqlite_test_file()},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

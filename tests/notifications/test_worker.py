@@ -34,6 +34,14 @@ pytestmark = [
 REAL_WORKER = bool(os.environ.get("REDIS_URL")) and connection.vendor == "postgresql"
 LEASE = 6
 DEADLINE = 5
+# How long each wait may take at most (a wait ends as soon as what it waits for happens):
+# generous, because a fully loaded 2-core CI machine starts a Celery worker slowly.
+PATIENCE = 120
+
+
+def _state(worker) -> str:
+    rows = list(Delivery.objects.values_list("pk", "status", "attempts", "claimed_until"))
+    return f"deliveries: {rows}\nworker:\n" + "".join(worker.output[-30:])
 
 
 @pytest.fixture
@@ -82,10 +90,6 @@ class Beat:
         self.thread.join(timeout=5)
 
 
-# KNOWN FLAKY (session 5): passed alone and in its helper's runs, failed in the fresh-clone CI
-# run on a loaded 2-core machine (a wait timed out). Quarantined in CI until it is made robust;
-# it still runs outside CI. See the session 5 closing note.
-@pytest.mark.skipif(os.environ.get("CI") == "true", reason="quarantined in CI: timing under load")
 def test_worker_killed_mid_send__delivered_after_its_lease_never_lost_never_doubled(
     project, people, receiver, queue, tmp_path
 ):
@@ -116,7 +120,7 @@ def test_worker_killed_mid_send__delivered_after_its_lease_never_lost_never_doub
         with transaction.atomic():
             publish(TEST_EVENT, project=project, subject="Killed mid-send")
         row = Delivery.objects.get()
-        assert arrived.wait(30), "".join(worker.output[-30:])
+        assert arrived.wait(PATIENCE), _state(worker)
         worker.kill()  # SIGKILL while the request is in flight
         row.refresh_from_db()
         assert row.status == DeliveryStatus.SENDING and row.attempts == 1
@@ -125,15 +129,17 @@ def test_worker_killed_mid_send__delivered_after_its_lease_never_lost_never_doub
         beat = Beat(queue)
         try:
             assert wait_for(
-                lambda: Delivery.objects.get(pk=row.pk).status == DeliveryStatus.DELIVERED, 30
-            ), "".join(replacement.output[-30:])
+                lambda: Delivery.objects.get(pk=row.pk).status == DeliveryStatus.DELIVERED,
+                PATIENCE,
+            ), _state(replacement)
             # Twenty more while the sweeper keeps queueing whatever is due: each row once.
             for n in range(20):
                 with transaction.atomic():
                     publish(TEST_EVENT, project=project, subject=f"More {n}")
             assert wait_for(
-                lambda: Delivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 21, 30
-            )
+                lambda: Delivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 21,
+                PATIENCE,
+            ), _state(replacement)
             time.sleep(3 * 0.2)  # a few more sweeps: nothing may be sent again
         finally:
             replacement.kill()
