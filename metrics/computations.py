@@ -6,7 +6,8 @@ Five families of rows feed the eleven numbers, and each family is one statement
 * ``deployments``: finished deployments to the scope's environments, each judged once
   (failure? rework?) - frequency, change fail rate, rework, duration, success and rollback
   rates;
-* ``lead``: (deployment, commit) pairs, a commit at its first successful deployment;
+* ``lead``: (deployment, commit) pairs, a commit at its first successful deployment (for
+  production read from the stored ``FirstDeployment`` table, metrics/firsts.py);
 * ``recoveries``: resolved incidents and restored failed deployments;
 * ``escapes``: releases shipped and their escaped defects by severity;
 * ``waits``: how long releases waited between environments.
@@ -124,7 +125,7 @@ def family_deployments(scope: Scope, rollup: bool = False) -> dict[date | None, 
 
 
 def family_lead(scope: Scope, rollup: bool = False) -> dict[date | None, dict[str, Any]]:
-    params, envs, _projects = _base_params(scope)
+    params, envs, projects = _base_params(scope)
     positive = "CASE WHEN lead > 0 THEN lead END"
     head, group = _grouped(
         scope,
@@ -133,7 +134,8 @@ def family_lead(scope: Scope, rollup: bool = False) -> dict[date | None, dict[st
         "pairs",
         rollup,
     )
-    rows = sql.fetch(f"WITH {firsts_cte(envs)} {head}{group}", params)
+    stored = not scope.environment_name
+    rows = sql.fetch(f"WITH {firsts_cte(envs, projects, stored=stored)} {head}{group}", params)
     names = ["pairs", "excluded", "average", "median", "p95"]
     return {sql.as_date(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
 

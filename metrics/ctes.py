@@ -16,7 +16,7 @@ from typing import Any
 from audit.models import AuditEvent
 from incidents.models import EscapedDefect, Incident, IncidentDetails
 from metrics import sql
-from metrics.models import MetricsSettings
+from metrics.models import FirstDeployment, MetricsSettings
 from metrics.scope import Scope
 from projects.models import Environment
 from releases.models import Commit, Deployment, Release
@@ -38,6 +38,7 @@ def _t() -> dict[str, str]:
         "esc": EscapedDefect._meta.db_table,
         "aud": AuditEvent._meta.db_table,
         "ms": MetricsSettings._meta.db_table,
+        "fd": FirstDeployment._meta.db_table,
     }
 
 
@@ -92,9 +93,24 @@ def judged_cte(envs: str) -> str:
     )"""
 
 
-def firsts_cte(envs: str) -> str:
-    """Each commit (project, sha) at its first successful deployment to the environments."""
+def firsts_cte(envs: str, projects: str = "", *, stored: bool = False) -> str:
+    """Each commit (project, sha) at its first successful deployment to the environments.
+
+    ``stored`` (the production scope): read ``FirstDeployment`` (metrics/firsts.py), which
+    holds exactly these rows for the production-tier environments, kept current as
+    deployments succeed; ``pairs`` then also names the deployment (``dep_id``). Another
+    environment is found at query time from the deployments and commits.
+    """
     t = _t()
+    if stored:
+        return f"""
+    pairs AS (
+      SELECT f.project_id, f.sha, f.deployed_at, f.committed_at, f.lead_seconds AS lead,
+             f.deployment_id AS dep_id
+      FROM {t["fd"]} f
+      WHERE f.project_id IN {projects} AND f.deployed_at >= %(start)s
+        AND f.deployed_at < %(end)s AND f.committed_at IS NOT NULL
+    )"""
     return f"""
     ok AS (
       SELECT d.id, d.release_id, d.finished_at, r.project_id
