@@ -12,9 +12,9 @@ class MetricsConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from core.nav import nav_item, project_link
+        from metrics import firsts
         from metrics.panels import delivery_panel_context
         from metrics.sql import register_sqlite_functions
-        from metrics import firsts
         from releases.registry import on, panel
 
         on("deployment_changed")(firsts.on_deployment_changed)
