@@ -6,7 +6,8 @@ Two production deployments are rolled back (the second is followed by a hotfix),
 and is redeployed, two incidents are opened and resolved (one caused by a deployment) and
 three defects escape. Everything goes through the services; the deployments' times are
 then moved into the past by updating their rows (the services stamp the real clock), as
-the tests do. Rita runs Search beside Storefront (Eli engineers, Quinn tests, Adele is its
+the tests do (and the stored first production deployments of the commits are then
+recomputed). Rita runs Search beside Storefront (Eli engineers, Quinn tests, Adele is its
 admin), so her dashboard shows both. The auditor is not a member: the release-history report
 stays Storefront's and Mobile App's.
 
@@ -25,6 +26,7 @@ from django.utils import timezone
 from demo.checklists import tick_through
 from demo.releases import DemoContext
 from incidents.services import escaped_defect_record, incident_open, incident_resolve
+from metrics.firsts import firsts_rebuild
 from projects.choices import Role
 from projects.models import Project
 from projects.services import membership_grant, project_create
@@ -151,5 +153,8 @@ def seed(ctx: DemoContext) -> None:
                 found_at=shipped[n][1] + timedelta(days=2),
                 title="Found in production after the release",
             )
+        # The deployments moved into the past after they succeeded: metrics recomputes the
+        # commits' first production deployments from the moved rows (as a backfill would).
+        firsts_rebuild([project.pk])
     if ctx.stdout is not None:
         ctx.stdout.write(f"Delivery history: {RELEASES} Search releases over {DAYS} days.")

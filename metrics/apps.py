@@ -12,10 +12,13 @@ class MetricsConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from core.nav import nav_item, project_link
+        from metrics import firsts
         from metrics.panels import delivery_panel_context
         from metrics.sql import register_sqlite_functions
-        from releases.registry import panel
+        from releases.registry import on, panel
 
+        on("deployment_changed")(firsts.on_deployment_changed)
+        on("commits_changed")(firsts.on_commits_changed)
         connection_created.connect(register_sqlite_functions, dispatch_uid="metrics-sqlite")
         nav_item("Metrics", "metrics:dashboard", order=65)
         project_link(

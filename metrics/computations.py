@@ -6,7 +6,8 @@ Five families of rows feed the eleven numbers, and each family is one statement
 * ``deployments``: finished deployments to the scope's environments, each judged once
   (failure? rework?) - frequency, change fail rate, rework, duration, success and rollback
   rates;
-* ``lead``: (deployment, commit) pairs, a commit at its first successful deployment;
+* ``lead``: (deployment, commit) pairs, a commit at its first successful deployment (for
+  production read from the stored ``FirstDeployment`` table, metrics/firsts.py);
 * ``recoveries``: resolved incidents and restored failed deployments;
 * ``escapes``: releases shipped and their escaped defects by severity;
 * ``waits``: how long releases waited between environments.
@@ -124,7 +125,7 @@ def family_deployments(scope: Scope, rollup: bool = False) -> dict[date | None, 
 
 
 def family_lead(scope: Scope, rollup: bool = False) -> dict[date | None, dict[str, Any]]:
-    params, envs, _projects = _base_params(scope)
+    params, envs, projects = _base_params(scope)
     positive = "CASE WHEN lead > 0 THEN lead END"
     head, group = _grouped(
         scope,
@@ -133,7 +134,8 @@ def family_lead(scope: Scope, rollup: bool = False) -> dict[date | None, dict[st
         "pairs",
         rollup,
     )
-    rows = sql.fetch(f"WITH {firsts_cte(envs)} {head}{group}", params)
+    stored = not scope.environment_name
+    rows = sql.fetch(f"WITH {firsts_cte(envs, projects, stored=stored)} {head}{group}", params)
     names = ["pairs", "excluded", "average", "median", "p95"]
     return {sql.as_date(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
 
@@ -351,7 +353,8 @@ def metrics_compute(
     scope: Scope, keys: tuple[str, ...] | list[str] | None = None, *, series: bool = True
 ) -> dict[str, MetricResult]:
     """The summary (and series) of every metric in ``keys``: at most two statements per family
-    (one on PostgreSQL, which rolls the series up into the summary)."""
+    (one on PostgreSQL, which rolls the series up into the summary, except for lead time and
+    recoveries)."""
     keys = tuple(keys or METRIC_KEYS)
     families = {FAMILY_OF[k] for k in keys}
     whole = scope.whole()
@@ -359,7 +362,9 @@ def metrics_compute(
     summaries: dict[str, dict[date | None, dict[str, Any]]] = {}
     by_bucket: dict[str, dict[date | None, dict[str, Any]]] = {}
     for f in sorted(families):
-        if buckets and sql.is_postgres() and f != "recoveries":
+        # Not for lead time: its two percentiles over every commit of the range are sorted
+        # again for the ROLLUP's whole-range row, slower than a summary statement of its own.
+        if buckets and sql.is_postgres() and f not in ("recoveries", "lead"):
             rows = FAMILIES[f](scope, rollup=True)
             summaries[f] = {None: rows.pop(None, {})}
             by_bucket[f] = rows

@@ -16,7 +16,7 @@ from typing import Any
 from audit.models import AuditEvent
 from incidents.models import EscapedDefect, Incident, IncidentDetails
 from metrics import sql
-from metrics.models import MetricsSettings
+from metrics.models import FirstDeployment, MetricsSettings
 from metrics.scope import Scope
 from projects.models import Environment
 from releases.models import Commit, Deployment, Release
@@ -38,6 +38,7 @@ def _t() -> dict[str, str]:
         "esc": EscapedDefect._meta.db_table,
         "aud": AuditEvent._meta.db_table,
         "ms": MetricsSettings._meta.db_table,
+        "fd": FirstDeployment._meta.db_table,
     }
 
 
@@ -68,33 +69,69 @@ def judged_cte(envs: str) -> str:
       FROM {t["dep"]} d
       WHERE d.environment_id IN {envs} AND d.finished_at >= %(start)s AND d.status IN {FINISHED}
     ),
+    -- The incidents and hotfix links as small distinct sets joined by hash, not a subquery
+    -- per deployment: the same answer, and a plan cheap enough that PostgreSQL does not
+    -- JIT-compile it (which alone took a second over 100,000 deployments).
+    inc_dep AS (
+      SELECT DISTINCT i.cause_deployment_id AS id FROM {t["inc"]} i
+      WHERE i.cause_deployment_id IS NOT NULL
+    ),
+    inc_rel AS (
+      SELECT i.cause_release_id AS release_id, i.environment_id FROM {t["inc"]} i
+      WHERE i.cause_deployment_id IS NULL AND i.cause_release_id IS NOT NULL
+      GROUP BY i.cause_release_id, i.environment_id
+    ),
+    inc_rel_any AS (
+      SELECT release_id FROM inc_rel WHERE environment_id IS NULL
+    ),
+    fixes AS (
+      SELECT DISTINCT x.hotfix_release_id AS id FROM {t["incd"]} x
+      WHERE x.hotfix_release_id IS NOT NULL
+    ),
     judged AS (
       SELECT s.id, s.release_id, s.environment_id, s.status, s.started_at, s.finished_at,
         CASE WHEN s.status IN ('failed', 'rolled_back') THEN 1 ELSE 0 END AS f_outcome,
-        CASE WHEN EXISTS (SELECT 1 FROM {t["inc"]} i WHERE i.cause_deployment_id = s.id)
-               OR EXISTS (SELECT 1 FROM {t["inc"]} i
-                          WHERE i.cause_deployment_id IS NULL AND i.cause_release_id = s.release_id
-                            AND (i.environment_id IS NULL OR i.environment_id = s.environment_id))
+        CASE WHEN idp.id IS NOT NULL OR ira.release_id IS NOT NULL OR ire.release_id IS NOT NULL
              THEN 1 ELSE 0 END AS f_incident,
         CASE WHEN nr.id IS NOT NULL AND nr.id <> s.release_id
-                  AND (nr.is_emergency = TRUE OR nr.type = 'hotfix'
-                       OR EXISTS (SELECT 1 FROM {t["incd"]} x WHERE x.hotfix_release_id = nr.id))
+                  AND (nr.is_emergency = TRUE OR nr.type = 'hotfix' OR fn.id IS NOT NULL)
              THEN 1 ELSE 0 END AS f_hotfix,
         CASE WHEN r.is_emergency = TRUE
                   OR (r.type = 'hotfix' AND COALESCE(ms.hotfix_is_rework, TRUE) = TRUE)
-                  OR EXISTS (SELECT 1 FROM {t["incd"]} x WHERE x.hotfix_release_id = r.id)
+                  OR fr.id IS NOT NULL
              THEN 1 ELSE 0 END AS rework
       FROM seq s
       JOIN {t["rel"]} r ON r.id = s.release_id
       LEFT JOIN {t["rel"]} nr ON nr.id = s.next_release_id
       LEFT JOIN {t["ms"]} ms ON ms.project_id = r.project_id
+      LEFT JOIN inc_dep idp ON idp.id = s.id
+      LEFT JOIN inc_rel_any ira ON ira.release_id = s.release_id
+      LEFT JOIN inc_rel ire ON ire.release_id = s.release_id
+        AND ire.environment_id = s.environment_id
+      LEFT JOIN fixes fn ON fn.id = nr.id
+      LEFT JOIN fixes fr ON fr.id = r.id
       WHERE s.finished_at < %(end)s
     )"""
 
 
-def firsts_cte(envs: str) -> str:
-    """Each commit (project, sha) at its first successful deployment to the environments."""
+def firsts_cte(envs: str, projects: str = "", *, stored: bool = False) -> str:
+    """Each commit (project, sha) at its first successful deployment to the environments.
+
+    ``stored`` (the production scope): read ``FirstDeployment`` (metrics/firsts.py), which
+    holds exactly these rows for the production-tier environments, kept current as
+    deployments succeed; ``pairs`` then also names the deployment (``dep_id``). Another
+    environment is found at query time from the deployments and commits.
+    """
     t = _t()
+    if stored:
+        return f"""
+    pairs AS (
+      SELECT f.project_id, f.sha, f.deployed_at, f.committed_at, f.lead_seconds AS lead,
+             f.deployment_id AS dep_id
+      FROM {t["fd"]} f
+      WHERE f.project_id IN {projects} AND f.deployed_at >= %(start)s
+        AND f.deployed_at < %(end)s AND f.committed_at IS NOT NULL
+    )"""
     return f"""
     ok AS (
       SELECT d.id, d.release_id, d.finished_at, r.project_id

@@ -191,11 +191,16 @@ def _query(kind: str, scope: Scope, only: str, stage: str) -> tuple[str, str, di
         return select, "ORDER BY j.finished_at DESC, j.id DESC", params
     if kind == "commits":
         where = {"all": "1 = 1", "counted": "x.lead > 0", "excluded": "x.lead <= 0"}[only]
-        select = f"""WITH {firsts_cte(envs)}
-        SELECT p.slug, x.sha, x.committed_at, x.deployed_at, x.lead,
-          (SELECT MIN(ok.id) FROM ok JOIN {t["com"]} c2 ON c2.release_id = ok.release_id
+        stored = not scope.environment_name
+        dep_id = (
+            "x.dep_id"
+            if stored
+            else f"""(SELECT MIN(ok.id) FROM ok JOIN {t["com"]} c2 ON c2.release_id = ok.release_id
            WHERE ok.project_id = x.project_id AND c2.sha = x.sha
-             AND ok.finished_at = x.deployed_at) AS dep_id
+             AND ok.finished_at = x.deployed_at)"""
+        )
+        select = f"""WITH {firsts_cte(envs, projects, stored=stored)}
+        SELECT p.slug, x.sha, x.committed_at, x.deployed_at, x.lead, {dep_id} AS dep_id
         FROM pairs x JOIN {proj} p ON p.id = x.project_id WHERE {where}"""
         outer = f"""SELECT q.slug, q.sha, q.committed_at, q.deployed_at, q.lead, q.dep_id,
           (SELECT r.version FROM {t["dep"]} d JOIN {t["rel"]} r ON r.id = d.release_id

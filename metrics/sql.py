@@ -100,6 +100,16 @@ def in_list(name: str, values: tuple[int, ...] | list[int], params: dict[str, An
     return "(" + ", ".join(keys) + ")"
 
 
+def in_text(name: str, values: list[str], params: dict[str, Any]) -> str:
+    """``in_list`` for text values; an empty list matches nothing (``('')``: no sha is empty)."""
+    keys = []
+    for i, value in enumerate(values or [""]):
+        key = f"{name}{i}"
+        params[key] = str(value)
+        keys.append(f"%({key})s")
+    return "(" + ", ".join(keys) + ")"
+
+
 # --- SQLite stand-ins -----------------------------------------------------------------------
 
 

@@ -44,6 +44,8 @@ EVENTS = {
     "artifact_changed": ("release", "actor", "reason"),
     "deployment_changed": ("deployment", "actor", "from_status", "to_status"),
     "release_status_changed": ("release", "actor", "from_status", "to_status"),
+    # Commits were attached to or detached from a release (removed: the detached shas).
+    "commits_changed": ("release", "actor", "removed"),
     # A pipeline reported a deployment that the gates refused (integrations, in a transaction of
     # its own after the refusal): deploycalendar records a freeze violation so it is not lost.
     "deployment_refused": ("release", "environment", "actor", "report"),

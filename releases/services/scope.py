@@ -104,7 +104,8 @@ def release_tickets_remove(*, release: Release, keys: Collection[str], actor: Ac
 def release_commits_add(
     *, release: Release, commits: Iterable[Mapping[str, Any]], actor: Actor
 ) -> int:
-    """Attach commits (sha, message, author, committed_at). Audit: ``release.commits_added``."""
+    """Attach commits (sha, message, author, committed_at). Audit: ``release.commits_added``;
+    emits ``commits_changed``."""
     release_authorize(release=release, actor=actor, action="commits")
     release = lock_release(release)
     known = set(Commit.objects.filter(release=release).values_list("sha", flat=True))
@@ -135,12 +136,14 @@ def release_commits_add(
             release=release,
             data={"count": len(new), "shas": [c.sha for c in new[:50]]},
         )
+        emit("commits_changed", release=release, actor=actor, removed=[])
     return len(new)
 
 
 @transaction.atomic
 def release_commits_remove(*, release: Release, shas: Collection[str], actor: Actor) -> int:
-    """Detach commits (by full sha) from the release. Audit: ``release.commits_removed``."""
+    """Detach commits (by full sha) from the release. Audit: ``release.commits_removed``;
+    emits ``commits_changed``."""
     release_authorize(release=release, actor=actor, action="commits")
     release = lock_release(release)
     wanted = {str(sha).strip().lower() for sha in shas if str(sha).strip()}
@@ -159,4 +162,5 @@ def release_commits_remove(*, release: Release, shas: Collection[str], actor: Ac
         reason=f"Removed {', '.join(sha[:8] for sha in removed[:20])}.",
         data={"count": len(removed), "shas": removed[:50]},
     )
+    emit("commits_changed", release=release, actor=actor, removed=removed)
     return len(removed)

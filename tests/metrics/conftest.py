@@ -3,7 +3,8 @@
 Time is controlled by updating rows after the services ran: ``release_promote`` and
 ``deployment_finish`` stamp deployments with the real clock, then ``ship`` moves each
 deployment's ``started_at``/``finished_at`` to the instants the test names (no clock is
-frozen). Commits, incidents and escaped defects take their times as arguments.
+frozen) and has metrics recompute the stored first deployments of the release's commits,
+as its listener did when the deployment succeeded. Commits, incidents and escaped defects take their times as arguments.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from metrics.firsts import firsts_refresh_release
 from releases.models import Deployment, Release
 from releases.services import (
     deployment_finish,
@@ -60,6 +62,9 @@ class History:
         Deployment.objects.filter(pk=deployment.pk).update(
             started_at=start, finished_at=start + timedelta(minutes=minutes)
         )
+        # The stored first deployments were written when it succeeded, at the real time: what
+        # the listener does then, again now that the deployment has moved.
+        firsts_refresh_release(release.pk, release.project_id)
         deployment.refresh_from_db()
         return deployment
 
