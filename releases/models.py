@@ -180,6 +180,9 @@ class Commit(models.Model):
     class Meta:
         ordering = ["-committed_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["release", "sha"], name="commit_unique_sha")]
+        # A commit is looked up by sha across releases: the delivery metrics' first
+        # production deployment of each commit (metrics/firsts.py).
+        indexes = [models.Index(fields=["sha"], name="commit_sha")]
 
     def __str__(self) -> str:
         return self.sha[:12]
