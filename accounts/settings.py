@@ -100,6 +100,9 @@ SOCIALACCOUNT_PROVIDERS = oidc_providers(
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Shipcheck"
+# A code of the 30-second step before or after the current one is accepted too: a code typed
+# as its step ends, or a phone clock a little off, still works (allauth never accepts one twice).
+MFA_TOTP_TOLERANCE = 1
 MFA_PASSKEY_LOGIN_ENABLED = False
 # Browsers allow WebAuthn on http only for localhost; a development server runs on http.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not env_bool("SHIPCHECK_PRODUCTION", False)

@@ -23,8 +23,13 @@ from releases.services import deployment_finish, release_promote
 pytestmark = pytest.mark.django_db
 
 
-def _code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+def _code(secret: str, steps: int = 0) -> str:
+    """The code ``steps`` 30-second steps from now; never one about to change (so the server
+    reads the same current step as this test)."""
+    left = 30 - time.time() % 30
+    if left < 3:
+        time.sleep(left + 0.1)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + steps))
 
 
 def _login(user) -> tuple[Client, object]:
@@ -71,6 +76,16 @@ def test_totp__set_up_in_the_browser__then_sign_in_needs_a_code(people):
     third, _ = _login(people.ada)
     third.post("/accounts/2fa/authenticate/", {"code": codes[0]})
     assert third.get("/").status_code == 302
+
+
+@pytest.mark.parametrize(("steps", "accepted"), [(-1, True), (1, True), (-2, False), (2, False)])
+def test_totp_code__of_the_next_or_previous_step_works__older_ones_do_not(people, steps, accepted):
+    secret = "JBSWY3DPEHPK3PXP"
+    TOTP.activate(people.ada, secret)
+    browser, step = _login(people.ada)
+    assert step["Location"].startswith("/accounts/2fa/authenticate/")
+    browser.post("/accounts/2fa/authenticate/", {"code": _code(secret, steps)})
+    assert (browser.get("/").status_code == 200) is accepted
 
 
 def test_passkey_pages__render_and_registration_begins(people):
