@@ -8,12 +8,11 @@ hears of a change that was rolled back.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
 
 from django.conf import settings
-from django.db import transaction
 
 from core.models import Notification
+from core.oncommit import after_commit
 
 
 def notification_send(
@@ -51,9 +50,7 @@ def notification_send(
         # other addresses, and a bounce for one never resends to the others. robust=True:
         # a broker that is down is logged, it never turns the committed change into an error.
         for address in addresses:
-            transaction.on_commit(
-                partial(send_email.delay, subject=subject, body=text, to=[address]), robust=True
-            )
+            after_commit(send_email.delay, subject=subject, body=text, to=[address])
     return rows
 
 

@@ -15,15 +15,14 @@ listener; we announce those as ``deployment.*`` events, which land here like any
 from __future__ import annotations
 
 import uuid
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from core.events import Event, event_type, event_types, publish
+from core.oncommit import after_commit
 from notifications import payloads, sandbox
 from notifications.choices import HTTP_KINDS, ChannelKind, DeliveryStatus, PreferenceMode
 from notifications.models import Channel, Delivery, MessageTemplate, Preference, Subscriber
@@ -268,7 +267,7 @@ def on_event(event: Event) -> None:
     created = Delivery.objects.bulk_create(rows)
     ids = [row.pk for row in created if row.status == DeliveryStatus.PENDING]
     if ids:
-        transaction.on_commit(partial(enqueue, ids), robust=True)
+        after_commit(enqueue, ids)
 
 
 def enqueue(ids: list[int]) -> None:

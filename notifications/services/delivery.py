@@ -15,7 +15,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
@@ -28,6 +27,7 @@ from audit.services import audit_record
 from core.exceptions import Conflict, PermissionDenied
 from core.markdown import render_markdown
 from core.notifications import notification_send
+from core.oncommit import after_commit
 from monitoring.fetch import fetch
 from notifications import conf, payloads
 from notifications.choices import (
@@ -369,7 +369,7 @@ def delivery_record(*, delivery: Delivery, outcome: Outcome) -> str:
         if outcome.gone:
             _channel_gone(delivery, reason=outcome.error)
         if retry_at is not None:
-            transaction.on_commit(partial(_deliver_later, delivery.pk, retry_at), robust=True)
+            after_commit(_deliver_later, delivery.pk, retry_at)
     return str(fields["status"])
 
 
@@ -462,7 +462,7 @@ def delivery_resend(*, delivery: Delivery, actor: Any) -> Delivery:
         )
         from notifications.routing import enqueue
 
-        transaction.on_commit(partial(enqueue, [row.pk]), robust=True)
+        after_commit(enqueue, [row.pk])
     return row
 
 
@@ -503,7 +503,7 @@ def digest_send() -> int:
                 continue
             from notifications.routing import enqueue
 
-            transaction.on_commit(partial(enqueue, [digest.pk]), robust=True)
+            after_commit(enqueue, [digest.pk])
             made += 1
     return made
 
