@@ -19,10 +19,9 @@ def _broker_down(subject: str, *, to: list[str]) -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("func", [_broker_down, partial(_broker_down)], ids=["function", "partial"])
 def test_failing_side_effect__is_logged__the_commit_stands(func, caplog):
-    with caplog.at_level(logging.ERROR, logger="django.db.backends.base"):
-        with transaction.atomic():
-            get_user_model().objects.create(username="kept")
-            after_commit(func, "Deployed", to=["a@example.com"])
+    with caplog.at_level(logging.ERROR, logger="django.db.backends.base"), transaction.atomic():
+        get_user_model().objects.create(username="kept")
+        after_commit(func, "Deployed", to=["a@example.com"])
     assert get_user_model().objects.filter(username="kept").exists()
     assert "Error calling" in caplog.text and "in on_commit()" in caplog.text
     assert "cannot queue 'Deployed'" in caplog.text
