@@ -33,7 +33,6 @@ from metrics.ctes import (
     FINISHED,
     RECOVERY_LOOKBACK,
     _base_params,
-    _t,
     failures_cte,
     firsts_cte,
     judged_cte,
@@ -42,13 +41,13 @@ from metrics.ctes import (
 )
 from metrics.definitions import DEFINITIONS, METRIC_KEYS, Band, band_for
 from metrics.scope import Bucket, Scope
+from metrics.tables import tables
 
 __all__ = [
     "DEPLOYED",
     "FINISHED",
     "RECOVERY_LOOKBACK",
     "_base_params",
-    "_t",
     "failures_cte",
     "firsts_cte",
     "judged_cte",
@@ -186,7 +185,7 @@ def family_waits(scope: Scope, rollup: bool = False) -> dict[date | None, dict[s
 def waits_by_environment(scope: Scope) -> list[dict[str, Any]]:
     """Where releases wait: per environment name, in promotion order (one statement)."""
     params, _envs, projects = _base_params(scope)
-    t = _t()
+    t = tables()
     rows = sql.fetch(
         f"WITH {waits_cte(projects)} SELECT e.name, MIN(e.display_name), COUNT(*), "
         f'{_stats("w.took")}, MIN(e."order") FROM wtimed w '
@@ -209,7 +208,7 @@ def waits_by_environment(scope: Scope) -> list[dict[str, Any]]:
 def deploy_days_per_week(scope: Scope) -> list[int]:
     """Days with a deployment in each week of the range (weeks without any are 0)."""
     params, envs, _projects = _base_params(scope)
-    t = _t()
+    t = tables()
     week = sql.bucket("weekly", "d.finished_at", scope.tz_name)
     day = sql.bucket("daily", "d.finished_at", scope.tz_name)
     rows = sql.fetch(

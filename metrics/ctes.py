@@ -13,33 +13,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from audit.models import AuditEvent
-from incidents.models import EscapedDefect, Incident, IncidentDetails
 from metrics import sql
-from metrics.models import FirstDeployment, MetricsSettings
 from metrics.scope import Scope
-from projects.models import Environment
-from releases.models import Commit, Deployment, Release
+from metrics.tables import tables
 
 FINISHED = "('succeeded', 'failed', 'rolled_back')"
 DEPLOYED = "('succeeded', 'rolled_back')"
 # How far before the range a failure may have begun and still be restored inside it.
 RECOVERY_LOOKBACK = timedelta(days=366)
-
-
-def _t() -> dict[str, str]:
-    return {
-        "dep": Deployment._meta.db_table,
-        "rel": Release._meta.db_table,
-        "com": Commit._meta.db_table,
-        "env": Environment._meta.db_table,
-        "inc": Incident._meta.db_table,
-        "incd": IncidentDetails._meta.db_table,
-        "esc": EscapedDefect._meta.db_table,
-        "aud": AuditEvent._meta.db_table,
-        "ms": MetricsSettings._meta.db_table,
-        "fd": FirstDeployment._meta.db_table,
-    }
 
 
 def _base_params(scope: Scope) -> tuple[dict[str, Any], str, str]:
@@ -59,7 +40,7 @@ def _base_params(scope: Scope) -> tuple[dict[str, Any], str, str]:
 
 def judged_cte(envs: str) -> str:
     """Finished deployments in the range, each with its failure and rework flags."""
-    t = _t()
+    t = tables()
     return f"""
     seq AS (
       SELECT d.id, d.release_id, d.environment_id, d.status, d.started_at, d.finished_at,
@@ -122,7 +103,7 @@ def firsts_cte(envs: str, projects: str = "", *, stored: bool = False) -> str:
     deployments succeed; ``pairs`` then also names the deployment (``dep_id``). Another
     environment is found at query time from the deployments and commits.
     """
-    t = _t()
+    t = tables()
     if stored:
         return f"""
     pairs AS (
@@ -155,7 +136,7 @@ def firsts_cte(envs: str, projects: str = "", *, stored: bool = False) -> str:
 
 def failures_cte(envs: str, projects: str) -> str:
     """Failures (failed deployments without an incident, and incidents) and when each ended."""
-    t = _t()
+    t = tables()
     return f"""
     rseq AS (
       SELECT d.id, d.release_id, d.environment_id, d.status, d.finished_at,
@@ -205,7 +186,7 @@ def failures_cte(envs: str, projects: str) -> str:
 
 
 def shipped_cte(envs: str) -> str:
-    t = _t()
+    t = tables()
     return f"""
     shipped_all AS (
       SELECT d.release_id, MIN(d.finished_at) AS shipped_at FROM {t["dep"]} d
@@ -231,7 +212,7 @@ def shipped_cte(envs: str) -> str:
 
 
 def waits_cte(projects: str) -> str:
-    t = _t()
+    t = tables()
     order = '"order"'
     return f"""
     stages AS (

@@ -19,7 +19,6 @@ from metrics import sql
 from metrics.computations import (
     DEPLOYED,
     _base_params,
-    _t,
     failures_cte,
     firsts_cte,
     judged_cte,
@@ -27,6 +26,7 @@ from metrics.computations import (
     waits_cte,
 )
 from metrics.scope import Scope
+from metrics.tables import tables
 from projects.models import Project
 
 PAGE_SIZE = 50
@@ -169,7 +169,7 @@ def parse_only(kind: str, raw: str) -> str:
 def _query(kind: str, scope: Scope, only: str, stage: str) -> tuple[str, str, dict[str, Any]]:
     """(select with joins, order by, params) of one list."""
     params, envs, projects = _base_params(scope)
-    t = _t()
+    t = tables()
     proj = Project._meta.db_table
     if kind == "deployments":
         where = {

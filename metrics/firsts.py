@@ -27,26 +27,16 @@ from django.db import connection
 
 from metrics import sql
 from metrics.models import FirstDeployment
+from metrics.tables import tables
 from projects.choices import Tier
-from projects.models import Environment
-from releases.models import Commit, Deployment, Release
+from releases.models import Deployment, Release
 
 DEPLOYED = ("succeeded", "rolled_back")
 
 
-def _tables() -> dict[str, str]:
-    return {
-        "fd": FirstDeployment._meta.db_table,
-        "dep": Deployment._meta.db_table,
-        "rel": Release._meta.db_table,
-        "com": Commit._meta.db_table,
-        "env": Environment._meta.db_table,
-    }
-
-
 def _rewrite(where: str, params: dict[str, Any], delete_where: str) -> None:
     """Delete the rows ``delete_where`` names and insert them again from the source rows."""
-    t = _tables()
+    t = tables()
     params = {**params, "tier": Tier.PRODUCTION.value, "ok1": DEPLOYED[0], "ok2": DEPLOYED[1]}
     lead = sql.seconds("x.finished_at", "x.committed_at")
     with connection.cursor() as cursor:
@@ -75,7 +65,7 @@ def _rewrite(where: str, params: dict[str, Any], delete_where: str) -> None:
 
 def firsts_refresh_release(release_id: int, project_id: int, shas: list[str] | None = None) -> None:
     """Recompute the rows of the release's commits (and of ``shas``, commits it just lost)."""
-    t = _tables()
+    t = tables()
     params: dict[str, Any] = {"project": project_id, "release": release_id}
     extra = sql.in_text("s", shas or [], params)
     mine = f"SELECT sha FROM {t['com']} WHERE release_id = %(release)s"

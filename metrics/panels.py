@@ -10,7 +10,8 @@ from typing import Any
 from django.db.models import Count, Q
 
 from metrics import sql
-from metrics.computations import DEPLOYED, FINISHED, _t
+from metrics.computations import DEPLOYED, FINISHED
+from metrics.tables import tables
 from monitoring.models import MonitoringWindow
 from projects.choices import Tier
 from releases.models import Release
@@ -34,7 +35,7 @@ def previous_release(release: Release) -> Release | None:
 
 def release_figures(release_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Production figures of a few releases: three statements whatever their size."""
-    t = _t()
+    t = tables()
     params: dict[str, Any] = {"tier": Tier.PRODUCTION}
     ids = sql.in_list("r", release_ids, params)
     prod = f"""prod AS (

@@ -67,12 +67,18 @@ def open_as(chromium, live_server):
         context.close()
 
 
+# True while htmx still has a request of the page in flight (the navigation's badge loads after
+# the page does). Waiting for this instead of "networkidle" saves that state's fixed half second
+# of silence on each of the many pages these tests open.
+HTMX_BUSY_JS = "() => !document.querySelector('.htmx-request')"
+
+
 def _visit(page, path: str) -> None:
     response = page.goto(path)
     assert response is not None and response.status == 200, (
         f"{path}: {response and response.status}"
     )
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function(HTMX_BUSY_JS)
 
 
 def _release_pages(demo) -> list[str]:
@@ -221,10 +227,24 @@ def _assert_no_serious_violations(page, selector: str = "html") -> None:
     assert violations == [], f"{page.url}: {violations}"
 
 
+# What each person's role changes (their own queue, their buttons on a release) is checked for
+# every person; the pages that read the same for everyone, for two people of opposite roles.
+PERSONAL_PAGES = ("/", "/approvals/inbox/", "/checklists/mine/", "/notifications/")
+SHARED_PAGES_SEEN_BY = ("rita", "audrey")
+
+
+def _accessibility_pages(username: str, demo) -> list[str]:
+    pages = _main_pages(username, demo, releases=("2.3.0", "2.3.1"))
+    if username == "otto" or username in SHARED_PAGES_SEEN_BY:
+        return pages
+    releases = {demo[v].get_absolute_url() for v in ("2.3.0", "2.3.1")}
+    return [p for p in pages if p in PERSONAL_PAGES or p in releases]
+
+
 def check_accessibility__no_serious_or_critical_violation_for_any_demo_person(demo, open_as):
     for username in PERSONAS:
         page = open_as(username, DESKTOP)
-        for path in _main_pages(username, demo, releases=("2.3.0", "2.3.1")):
+        for path in _accessibility_pages(username, demo):
             _visit(page, path)
             _assert_no_serious_violations(page)
         page.context.close()
@@ -233,16 +253,17 @@ def check_accessibility__no_serious_or_critical_violation_for_any_demo_person(de
 # The demo is seeded once per test (it takes a while); each test walks many pages.
 
 
-def test_demo_at_1366x900__actions_visible_grid_banner_count_tokens_and_accessibility(
-    demo, open_as
-):
+def test_demo_at_1366x900__actions_visible_grid_banner_count_and_tokens(demo, open_as):
     check_every_action_on_the_release_page_lies_inside_the_viewport(demo, open_as, DESKTOP)
     check_section_menu_does_not_cover_the_heading_it_jumps_to(demo, open_as)
     check_dashboard__grid_banner_and_waiting_count(demo, open_as, DESKTOP)
     check_tokens_page__snippet_readable_link_served_and_every_scope_ticked(demo, open_as)
-    check_accessibility__no_serious_or_critical_violation_for_any_demo_person(demo, open_as)
     # Last, as it changes the demo: the banner's own action.
     check_banner_action__rolls_back_the_failed_deployment_from_the_top_of_the_page(demo, open_as)
+
+
+def test_demo_at_1366x900__no_serious_accessibility_violation_for_any_demo_person(demo, open_as):
+    check_accessibility__no_serious_or_critical_violation_for_any_demo_person(demo, open_as)
 
 
 def test_demo_on_a_390px_phone__actions_visible_no_sideways_scrolling_grid_banner_count(
