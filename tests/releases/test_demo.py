@@ -22,11 +22,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def seeded(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    return out.getvalue()
+def seeded(demo_seeded_once):
+    return demo_seeded_once
 
 
 def _counts() -> dict[str, int]:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -18,9 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    call_command("seed_demo", stdout=StringIO())
+def demo(demo_seeded_once):
     return {r.version: r for r in Release.objects.filter(project__slug="storefront")}
 
 
