@@ -13,8 +13,9 @@ class FlagsConfig(AppConfig):
 
         from core.events import event_type
         from core.nav import project_link
-        from flags.panels import flags_panel_context
+        from flags.panels import flags_panel_context, monitoring_section
         from flags.tasks import schedule
+        from monitoring.registry import overview_section
         from releases import registry
 
         event_type(
@@ -50,4 +51,5 @@ class FlagsConfig(AppConfig):
             description="Flags per environment, their rollout and SDK keys.",
             admin_only=False,
         )
+        overview_section(monitoring_section)
         schedule(celery_app)

@@ -92,3 +92,31 @@ def flags_panel_context(release, request) -> dict:
         "sources": FlagSource.choices,
         "any_live": any(p["live"] for p in plans),
     }
+
+
+def monitoring_section(*, user, now) -> dict | None:
+    """The monitoring page's "Rollout steps being watched": each step's checks and time left."""
+    from flags.selectors import watched_steps
+
+    steps = watched_steps(user=user)
+    rows = []
+    for step in steps:
+        plan = step.plan
+        rows.append(
+            {
+                "step": step,
+                "plan": plan,
+                "url": f"{plan.release.get_absolute_url()}#flag-plan-{plan.pk}",
+                "elapsed": _elapsed_percent(step, now),
+                "time_left": _time_left(step, now),
+                "checks": step.checks,
+            }
+        )
+    return {"template": "flags/partials/monitoring_section.html", "rows": rows}
+
+
+def _elapsed_percent(step, now) -> int:
+    if step.started_at is None or step.ends_at is None or step.ends_at <= step.started_at:
+        return 0
+    done = (now - step.started_at) / (step.ends_at - step.started_at)
+    return max(0, min(100, int(done * 100)))

@@ -18,8 +18,10 @@ from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
 from flags.bucketing import FlagRule
+from flags.choices import StepStatus
 from flags.keys import key_hash, key_prefix
 from flags.models import Flag, RolloutPlan, RolloutStep, SdkKey
+from projects.selectors import project_list
 
 # Entries expire on their own too, so a lost invalidation heals within this time.
 CACHE_SECONDS = 300
@@ -113,4 +115,16 @@ def release_plans(release: Any) -> list[RolloutPlan]:
         .select_related("environment", "flag")
         .prefetch_related(Prefetch("steps", queryset=RolloutStep.objects.order_by("position")))
         .order_by("created_at", "id")
+    )
+
+
+def watched_steps(*, user: Any, limit: int = 50) -> list[RolloutStep]:
+    """Rollout steps being watched now, in projects ``user`` may see, the soonest to end first
+    (plan, release, project and environment joined: one query)."""
+    return list(
+        RolloutStep.objects.filter(
+            status=StepStatus.WATCHING, plan__release__project__in=project_list(user=user)
+        )
+        .select_related("plan__release__project", "plan__environment")
+        .order_by("ends_at", "id")[:limit]
     )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
-from monitoring import selectors, services
+from monitoring import registry, selectors, services
 from monitoring.charts import check_chart
 from monitoring.choices import (
     WINDOW_OPEN_STATES,
@@ -72,6 +72,7 @@ def index(request):
     open_windows = list(windows.filter(status__in=WINDOW_OPEN_STATES)[:50])
     recent = list(windows.exclude(status__in=WINDOW_OPEN_STATES)[:30])
     environments = selectors.project_environments(user=request.user)
+    now = timezone.now()
     return render(
         request,
         "monitoring/index.html",
@@ -79,7 +80,8 @@ def index(request):
             "open_windows": open_windows,
             "recent_windows": recent,
             "projects": environments,
-            "now": timezone.now(),
+            "now": now,
+            "sections": registry.overview_sections(user=request.user, now=now),
         },
     )
 

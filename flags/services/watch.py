@@ -8,7 +8,8 @@ monitoring's probes and safe fetcher, and tallies the outcomes with
 monitoring's verdict rules (``monitoring.verdicts``). A critical check that
 fails ends the step at once; otherwise the verdict is reached when the hold
 time is over. Deployment windows are tied to one deployment each, so the step
-keeps its tally on its own row instead of a ``MonitoringWindow``.
+keeps its tally on its own row instead of a ``MonitoringWindow``; the monitoring page
+lists the steps being watched beside the windows (``monitoring.registry``).
 """
 
 from __future__ import annotations

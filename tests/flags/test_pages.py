@@ -140,3 +140,50 @@ def test_release_record_lists_every_step(client, people, release, prod, flag):
     trail = next(s for s in record["sections"] if s["key"] == "audit")
     actions = [row["action"] for t in trail["tables"] for row in t["rows"]]
     assert "flags.plan_started" in actions and "flags.plan_advanced" in actions
+
+
+def test_monitoring_page__lists_the_watched_step_with_its_checks__until_paused(
+    client, people, release, prod, flag, watched
+):
+    from flags.services import plan_pause, plan_start
+
+    plan = plan_start(
+        plan=plan_create(release=release, environment=prod, actor=people.alice, flag_key=flag.key),
+        actor=people.alice,
+    )
+    client.force_login(people.bob)
+    body = client.get("/monitoring/").content.decode()
+    section = body[body.index("Rollout steps being watched") :]
+    assert f"<code>{flag.key}</code> in {prod}" in section
+    assert "Step 1 (10 %)" in section and "api health" in section
+    assert f'href="/releases/{release.pk}/#flag-plan-{plan.pk}"' in section
+    assert " left" in section  # the time left in the step's hold time
+
+    client.force_login(people.olga)  # not in the project
+    assert f"<code>{flag.key}</code>" not in client.get("/monitoring/").content.decode()
+
+    plan_pause(plan=plan, actor=people.alice)
+    client.force_login(people.bob)
+    body = client.get("/monitoring/").content.decode()
+    assert f"<code>{flag.key}</code>" not in body
+    assert "No rollout step is being watched" in body
+
+
+def test_monitoring_page__queries_do_not_grow_with_watched_steps(
+    client, people, release, prod, watched, django_assert_max_num_queries
+):
+    from flags.services import plan_start
+
+    def start(n):
+        flag_create(environment=prod, actor=people.alice, key=f"w{n}")
+        plan = plan_create(release=release, environment=prod, actor=people.alice, flag_key=f"w{n}")
+        plan_start(plan=plan, actor=people.alice)
+
+    client.force_login(people.alice)
+    start(0)
+    with django_assert_max_num_queries(40) as small:
+        assert client.get("/monitoring/").status_code == 200
+    for n in range(1, 6):
+        start(n)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get("/monitoring/").content.decode().count("Step 1 (10 %)") == 6
