@@ -25,3 +25,14 @@ def format_when(value) -> str:
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return date_format(value, DATETIME_FORMAT)
+
+
+def elapsed_percent(start, end, now) -> int:
+    """How far ``now`` is through the span from ``start`` to ``end``, 0-100 (for a progress bar
+    of a window's or a step's time): 0 before it starts or when it has no span yet, 100 after."""
+    if start is None or end is None:
+        return 0
+    total = (end - start).total_seconds()
+    if total <= 0:
+        return 100
+    return int(min(max((now - start).total_seconds() / total, 0), 1) * 100)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from core.when import elapsed_percent
 from flags.choices import PLAN_OPEN_STATES, FlagSource, PlanStatus, StepStatus
 from flags.models import Flag
 from flags.permissions import can_steer_plan
-from flags.selectors import release_plans
+from flags.selectors import release_plans, watched_steps
 from projects.models import Environment
 
 
@@ -96,27 +97,14 @@ def flags_panel_context(release, request) -> dict:
 
 def monitoring_section(*, user, now) -> dict | None:
     """The monitoring page's "Rollout steps being watched": each step's checks and time left."""
-    from flags.selectors import watched_steps
-
-    steps = watched_steps(user=user)
-    rows = []
-    for step in steps:
-        plan = step.plan
-        rows.append(
-            {
-                "step": step,
-                "plan": plan,
-                "url": f"{plan.release.get_absolute_url()}#flag-plan-{plan.pk}",
-                "elapsed": _elapsed_percent(step, now),
-                "time_left": _time_left(step, now),
-                "checks": step.checks,
-            }
-        )
+    rows = [
+        {
+            "step": step,
+            "plan": step.plan,
+            "url": f"{step.plan.release.get_absolute_url()}#flag-plan-{step.plan.pk}",
+            "elapsed": elapsed_percent(step.started_at, step.ends_at, now),
+            "time_left": _time_left(step, now),
+        }
+        for step in watched_steps(user=user)
+    ]
     return {"template": "flags/partials/monitoring_section.html", "rows": rows}
-
-
-def _elapsed_percent(step, now) -> int:
-    if step.started_at is None or step.ends_at is None or step.ends_at <= step.started_at:
-        return 0
-    done = (now - step.started_at) / (step.ends_at - step.started_at)
-    return max(0, min(100, int(done * 100)))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.when import elapsed_percent
 from monitoring import registry, selectors, services
 from monitoring.charts import check_chart
 from monitoring.choices import (
@@ -129,7 +130,9 @@ def _window_context(request, window, *, error: str = "", notice: str = "") -> di
         "remaining_text": f"{remaining // 3600:d}:{remaining % 3600 // 60:02d}:{remaining % 60:02d}"
         if remaining >= 3600
         else f"{remaining // 60:d}:{remaining % 60:02d}",
-        "elapsed_percent": _elapsed_percent(window, now),
+        "elapsed_percent": elapsed_percent(
+            window.started_at, window.ends_at, window.finished_at or now
+        ),
         "can_decide": can_decide,
         "actions": actions,
         "can_promote": can_decide and awaiting and window.status == WindowStatus.PASSED,
@@ -147,14 +150,6 @@ def _window_context(request, window, *, error: str = "", notice: str = "") -> di
         "decision_form": DecisionForm(),
         "now": now,
     }
-
-
-def _elapsed_percent(window, now) -> int:
-    total = (window.ends_at - window.started_at).total_seconds()
-    if total <= 0:
-        return 100
-    done = ((window.finished_at or now) - window.started_at).total_seconds()
-    return int(min(max(done / total, 0), 1) * 100)
 
 
 @login_required
