@@ -47,7 +47,7 @@ def notification_send(
         link = f"{settings.SHIPCHECK_BASE_URL.rstrip('/')}{url}" if url else ""
         text = f"{body}\n\n{link}".strip()
         # One message (and one task, retried on its own) per recipient: nobody sees the
-        # other addresses, and a bounce for one never resends to the others. robust=True:
+        # other addresses, and a bounce for one never resends to the others. after_commit:
         # a broker that is down is logged, it never turns the committed change into an error.
         for address in addresses:
             after_commit(send_email.delay, subject=subject, body=text, to=[address])

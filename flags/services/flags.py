@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.exceptions import NotFound, ValidationFailed
+from core.oncommit import after_commit
 from flags.choices import FlagSource, Stickiness
 from flags.keys import key_generate
 from flags.models import Flag, FlagSystem, SdkKey
@@ -36,7 +37,7 @@ def flag_cache_forget(environment_id: int) -> None:
     between the two moments.
     """
     cache.delete(flag_set_cache_key(environment_id))
-    transaction.on_commit(lambda: cache.delete(flag_set_cache_key(environment_id)), robust=True)
+    after_commit(cache.delete, flag_set_cache_key(environment_id))
 
 
 def flag_authorize(actor: Any, environment: Environment) -> None:
@@ -250,7 +251,7 @@ def sdk_key_revoke(*, key: SdkKey, actor: Any) -> SdkKey:
     )
     hashed = locked.key_hash
     cache.delete(sdk_key_cache_key(hashed))
-    transaction.on_commit(lambda: cache.delete(sdk_key_cache_key(hashed)), robust=True)
+    after_commit(cache.delete, sdk_key_cache_key(hashed))
     return locked
 
 

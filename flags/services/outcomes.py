@@ -16,6 +16,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.oncommit import after_commit
 from flags.adapters import AdapterError, adapter_for
 from flags.choices import (
     FlagSource,
@@ -213,7 +214,7 @@ def _hook_request(plan: RolloutPlan, reason: str) -> PlanHookCall | None:
     from flags.tasks import hook_send
 
     call_id = call.pk
-    transaction.on_commit(lambda: hook_send.delay(call_id), robust=True)
+    after_commit(hook_send.delay, call_id)
     return call
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.notifications import notification_send
+from core.oncommit import after_commit
 from monitoring import fetch
 from monitoring.choices import HookCallStatus
 from monitoring.models import HookCall, MonitoringWindow
@@ -77,7 +78,7 @@ def hook_call_request(
     from monitoring.tasks import hook_send
 
     call_id = call.pk
-    transaction.on_commit(lambda: hook_send.delay(call_id), robust=True)
+    after_commit(hook_send.delay, call_id)
     return call
 
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.exceptions import Conflict, ValidationFailed
+from core.oncommit import after_commit
 from monitoring.choices import (
     WINDOW_OPEN_STATES,
     RolloutState,
@@ -196,7 +197,7 @@ def _baselines_queue(deployment: Deployment) -> None:
     from monitoring.tasks import baselines_take
 
     deployment_id = deployment.pk
-    transaction.on_commit(lambda: baselines_take.delay(deployment_id), robust=True)
+    after_commit(baselines_take.delay, deployment_id)
 
 
 def on_deployment_changed(
